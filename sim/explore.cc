@@ -1,0 +1,302 @@
+#include "sim/explore.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "sim/rng.h"
+
+namespace vfsim::sim {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+StrategyParams params_for(const ExploreOptions& o, std::uint64_t expected_steps) {
+  StrategyParams p;
+  p.seed = o.seed;
+  p.depth = o.depth;
+  p.preemption_bound = o.preemption_bound;
+  p.expected_steps = expected_steps;
+  return p;
+}
+
+// One run with no preemption tells pct how many steps a run takes. It is the
+// same for every worker, so results do not depend on --jobs.
+std::uint64_t calibrate_steps(const RunFn& run, const ExploreOptions& o, StackPool& stacks) {
+  MachineOptions m = o.machine;
+  m.seed = schedule_seed(o.seed, 0);
+  m.stacks = &stacks;
+  m.keep_trace = false;
+  auto replay_strategy = make_strategy("replay", StrategyParams{});
+  replay_strategy->begin_run(0, m.seed);
+  return std::max<std::uint64_t>(run(m, *replay_strategy).steps, 1);
+}
+
+// Shared state of the workers of one exploration.
+struct Shared {
+  std::mutex mu;
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<std::uint64_t> failures{0};
+  std::atomic<std::uint64_t> stop_at{~std::uint64_t{0}};  // lowest failing index
+  std::atomic<bool> exhausted{false};
+  std::atomic<std::uint64_t> max_steps{0};
+  std::optional<std::uint64_t> first_index;
+  std::optional<RunResult> first;
+  std::vector<std::uint64_t> failing_indexes;
+  std::vector<std::string> determinism_errors;
+};
+
+void note_determinism(const RunFn& run, const ExploreOptions& o, const MachineOptions& m,
+                      const RunResult& r, std::uint64_t index, Shared& sh) {
+  const std::string err = check_determinism(run, m, r.schedule);
+  bool diverged = false;
+  const RunResult again = replay(run, m, r.schedule, &diverged);
+  std::string msg = err;
+  if (msg.empty() && again.trace_hash != r.trace_hash) {
+    msg = "the replay's trace hash " + std::to_string(again.trace_hash) +
+          " differs from the explored run's " + std::to_string(r.trace_hash);
+  }
+  if (msg.empty()) return;
+  std::lock_guard<std::mutex> lk(sh.mu);
+  sh.determinism_errors.push_back("vfsim bug: schedule " + std::to_string(index) + " (seed " +
+                                  std::to_string(m.seed) + ") is not deterministic: " + msg);
+  (void)o;
+}
+
+void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_steps,
+            Shared& sh, bool report_progress, Clock::time_point t0) {
+  StackPool stacks(default_stack_bytes());
+  auto strategy = make_strategy(o.strategy, params_for(o, expected_steps));
+  auto last_progress = Clock::now();
+  for (;;) {
+    const std::uint64_t i = sh.next.fetch_add(1);
+    if (i >= o.schedules || (!o.keep_going && i > sh.stop_at.load())) break;
+    MachineOptions m = o.machine;
+    m.seed = schedule_seed(o.seed, i);
+    m.stacks = &stacks;
+    m.keep_trace = false;
+    if (!strategy->begin_run(i, m.seed)) {
+      sh.exhausted = true;
+      break;
+    }
+    RunResult r = run(m, *strategy);
+    strategy->end_run(r.steps);
+    std::uint64_t ms = sh.max_steps.load();
+    while (r.steps > ms && !sh.max_steps.compare_exchange_weak(ms, r.steps)) {}
+    sh.done.fetch_add(1);
+    const bool sample = o.check_determinism &&
+                        (r.failed() || (o.determinism_sample > 0 && i % o.determinism_sample == 0));
+    if (sample) note_determinism(run, o, m, r, i, sh);
+    if (r.failed()) {
+      sh.failures.fetch_add(1);
+      std::lock_guard<std::mutex> lk(sh.mu);
+      sh.failing_indexes.push_back(i);
+      if (!sh.first_index || i < *sh.first_index) {
+        sh.first_index = i;
+        sh.first = std::move(r);
+        std::uint64_t cur = sh.stop_at.load();
+        while (i < cur && !sh.stop_at.compare_exchange_weak(cur, i)) {}
+      }
+    }
+    if (report_progress && o.progress && (sh.done.load() & 15) == 0 &&
+        seconds_since(last_progress) > 0.25) {
+      last_progress = Clock::now();
+      ExploreProgress p;
+      p.done = sh.done.load();
+      p.total = o.schedules;
+      p.failures = sh.failures.load();
+      const double secs = seconds_since(t0);
+      p.per_second = secs > 0 ? static_cast<double>(p.done) / secs : 0;
+      p.eta_seconds = p.per_second > 0 ? static_cast<double>(p.total - p.done) / p.per_second : 0;
+      o.progress(p);
+    }
+  }
+}
+
+}  // namespace
+
+std::uint64_t schedule_seed(std::uint64_t seed, std::uint64_t index) {
+  return derive_seed(seed, index + 1);
+}
+
+ExploreSummary explore(const RunFn& run, const ExploreOptions& o) {
+  const auto t0 = Clock::now();
+  std::uint64_t expected_steps = 1000;
+  if (o.strategy == "pct") {
+    StackPool stacks(default_stack_bytes());
+    expected_steps = calibrate_steps(run, o, stacks);
+  }
+  Shared sh;
+  auto probe = make_strategy(o.strategy, params_for(o, expected_steps));
+  const int jobs = (probe && probe->parallel_safe()) ? std::max(o.jobs, 1) : 1;
+  std::vector<std::thread> threads;
+  for (int j = 1; j < jobs; ++j) {
+    threads.emplace_back([&] { worker(run, o, expected_steps, sh, false, t0); });
+  }
+  worker(run, o, expected_steps, sh, true, t0);
+  for (auto& t : threads) t.join();
+
+  ExploreSummary s;
+  s.seconds = seconds_since(t0);
+  s.exhausted = sh.exhausted.load();
+  s.max_steps = sh.max_steps.load();
+  s.determinism_errors = std::move(sh.determinism_errors);
+  std::sort(s.determinism_errors.begin(), s.determinism_errors.end());
+  if (o.keep_going || !sh.first_index) {
+    s.schedules_explored = std::min<std::uint64_t>(sh.done.load(), o.schedules);
+    s.failures = sh.failing_indexes.size();
+  } else {
+    // Report as a single sequential worker would have: it stops at the first
+    // failing schedule.
+    s.schedules_explored = *sh.first_index + 1;
+    s.failures = 1;
+  }
+  s.schedules_per_second = s.seconds > 0 ? static_cast<double>(sh.done.load()) / s.seconds : 0;
+  if (sh.first_index) {
+    s.first_failure_index = sh.first_index;
+    s.outcome = sh.first->outcome;
+    // Run the failure once more keeping its full trace, for the report.
+    MachineOptions m = o.machine;
+    m.seed = sh.first->seed;
+    m.keep_trace = true;
+    RunResult full = replay(run, m, sh.first->schedule);
+    if (full.outcome == sh.first->outcome && full.trace_hash == sh.first->trace_hash) {
+      s.first_failure = std::move(full);
+    } else {
+      s.first_failure = std::move(sh.first);
+      s.determinism_errors.push_back(
+          "vfsim bug: the first failure did not replay identically with a full trace");
+    }
+  }
+  return s;
+}
+
+RunResult replay(const RunFn& run, MachineOptions machine, const Schedule& schedule,
+                 bool* diverged) {
+  StrategyParams p;
+  p.schedule = schedule;
+  auto strategy = make_strategy("replay", p);
+  strategy->begin_run(0, machine.seed);
+  RunResult r = run(machine, *strategy);
+  if (diverged != nullptr) *diverged = strategy->diverged();
+  return r;
+}
+
+std::string check_determinism(const RunFn& run, const MachineOptions& machine,
+                              const Schedule& schedule) {
+  MachineOptions m = machine;
+  m.keep_trace = true;
+  m.stacks = nullptr;
+  const RunResult a = replay(run, m, schedule);
+  const RunResult b = replay(run, m, schedule);
+  if (a.trace_hash == b.trace_hash && a.events.size() == b.events.size()) return "";
+  const std::size_t n = std::min(a.events.size(), b.events.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const TraceEvent& x = a.events[i];
+    const TraceEvent& y = b.events[i];
+    if (x.step != y.step || x.lwp != y.lwp || x.kind != y.kind || x.detail != y.detail) {
+      std::ostringstream os;
+      os << "runs diverge at event " << i << " (step " << x.step << "): '" << x.kind << " "
+         << x.detail << "' vs '" << y.kind << " " << y.detail << "'";
+      return os.str();
+    }
+  }
+  return "runs diverge after event " + std::to_string(n) + " (one trace is longer)";
+}
+
+namespace {
+
+// The dense schedule that takes `keep` decisions of `base` as recorded and
+// lets every other choice be the default.
+Schedule with_only(const Schedule& base, const std::vector<std::size_t>& keep) {
+  if (keep.empty()) return {};
+  Schedule s(keep.back() + 1, kNoLwp);
+  for (std::size_t k : keep) s[k] = base[k];
+  return s;
+}
+
+std::vector<std::size_t> nondefault_positions(const RunResult& r) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < r.schedule.size(); ++i) {
+    if (i >= r.defaults.size() || !r.defaults[i]) out.push_back(i);
+  }
+  return out;
+}
+
+// Cuts the trailing default decisions: replay takes defaults past the end.
+Schedule trimmed(const RunResult& r) {
+  const auto pos = nondefault_positions(r);
+  if (pos.empty()) return {};
+  return Schedule(r.schedule.begin(), r.schedule.begin() + static_cast<std::ptrdiff_t>(pos.back() + 1));
+}
+
+}  // namespace
+
+ShrinkResult shrink(const RunFn& run, const MachineOptions& machine, const RunResult& failing,
+                    std::uint64_t max_attempts) {
+  ShrinkResult out;
+  out.original_decisions = failing.schedule.size();
+  out.original_preemptions = failing.preemptions;
+  MachineOptions m = machine;
+  m.seed = failing.seed;
+  m.keep_trace = false;
+
+  RunResult best = failing;
+  auto attempt = [&](const Schedule& s) -> std::optional<RunResult> {
+    ++out.attempts;
+    RunResult r = replay(run, m, s);
+    if (r.outcome != failing.outcome) return std::nullopt;
+    return r;
+  };
+
+  // First the schedule with no preemption at all.
+  if (auto r = attempt({})) best = std::move(*r);
+
+  // ddmin over the non-default decisions.
+  std::size_t n = 2;
+  while (out.attempts < max_attempts) {
+    const auto pos = nondefault_positions(best);
+    if (pos.empty()) break;
+    n = std::min(n, pos.size());
+    const std::size_t chunk = (pos.size() + n - 1) / n;
+    bool reduced = false;
+    for (std::size_t start = 0; start < pos.size() && out.attempts < max_attempts;
+         start += chunk) {
+      std::vector<std::size_t> keep;
+      for (std::size_t i = 0; i < pos.size(); ++i) {
+        if (i < start || i >= start + chunk) keep.push_back(pos[i]);
+      }
+      auto r = attempt(with_only(best.schedule, keep));
+      if (r && nondefault_positions(*r).size() < pos.size()) {
+        best = std::move(*r);
+        n = std::max<std::size_t>(n - 1, 2);
+        reduced = true;
+        break;
+      }
+    }
+    if (reduced) continue;
+    if (n >= pos.size()) break;
+    n = std::min(pos.size(), n * 2);
+  }
+
+  m.keep_trace = true;
+  Schedule final_schedule = trimmed(best);
+  RunResult full = replay(run, m, final_schedule);
+  if (full.outcome != failing.outcome) full = best;  // cannot happen if deterministic
+  full.schedule = trimmed(full);
+  out.result = std::move(full);
+  out.decisions = out.result.schedule.size();
+  out.preemptions = out.result.preemptions;
+  return out;
+}
+
+}  // namespace vfsim::sim

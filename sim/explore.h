@@ -1,0 +1,92 @@
+// Exploration over many runs of one workload: the explorer (many schedules,
+// optionally on several worker threads), replay of one recorded schedule, the
+// determinism self-check and the shrinker. The workload is a RunFn that builds
+// a fresh Machine with the given options and strategy, runs it and returns the
+// result; it must be safe to call from several threads at once (one machine
+// per thread, shared inputs read-only).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/machine.h"
+#include "sim/strategy.h"
+
+namespace vfsim::sim {
+
+using RunFn = std::function<RunResult(const MachineOptions&, Strategy&)>;
+
+struct ExploreProgress {
+  std::uint64_t done = 0;
+  std::uint64_t total = 0;
+  std::uint64_t failures = 0;
+  double per_second = 0;
+  double eta_seconds = 0;
+};
+
+struct ExploreOptions {
+  std::string strategy = "random";
+  std::uint64_t schedules = 1000;
+  std::uint64_t seed = 1;
+  int depth = 2;             // pct
+  int preemption_bound = 2;  // dfs
+  int jobs = 1;
+  bool keep_going = false;   // otherwise stop at the first failure
+  bool check_determinism = false;
+  std::uint64_t determinism_sample = 16;  // re-run every Nth passing schedule
+  MachineOptions machine;    // seed is replaced per schedule
+  // Called from the calling thread at most a few times per second.
+  std::function<void(const ExploreProgress&)> progress;
+};
+
+struct ExploreSummary {
+  Outcome outcome = Outcome::pass;  // of the first failure, or pass
+  std::uint64_t schedules_explored = 0;
+  std::uint64_t failures = 0;
+  std::optional<std::uint64_t> first_failure_index;  // schedule number
+  std::optional<RunResult> first_failure;            // with its full trace
+  double seconds = 0;
+  double schedules_per_second = 0;
+  bool exhausted = false;  // dfs: every schedule within the bound was run
+  std::uint64_t max_steps = 0;
+  // Non-empty when --check-determinism found two runs of one schedule that
+  // differ: each names the schedule and the first divergent step.
+  std::vector<std::string> determinism_errors;
+};
+
+// The seed of schedule `index` of an exploration started with `seed`.
+std::uint64_t schedule_seed(std::uint64_t seed, std::uint64_t index);
+
+// Runs up to options.schedules schedules. With jobs > 1, results (first
+// failure, counts) are the same as with jobs == 1: schedule i always gets the
+// same seed, and the failure reported is the one with the lowest index.
+ExploreSummary explore(const RunFn& run, const ExploreOptions& options);
+
+// Replays one recorded schedule with the given run seed.
+RunResult replay(const RunFn& run, MachineOptions machine, const Schedule& schedule,
+                 bool* diverged = nullptr);
+
+// Runs `schedule` twice with full traces and compares them; returns "" when
+// identical, else a description naming the first divergent step.
+std::string check_determinism(const RunFn& run, const MachineOptions& machine,
+                              const Schedule& schedule);
+
+struct ShrinkResult {
+  RunResult result;  // the shortest failing run found, same outcome
+  std::size_t original_decisions = 0;
+  std::uint32_t original_preemptions = 0;
+  std::size_t decisions = 0;
+  std::uint32_t preemptions = 0;
+  std::uint64_t attempts = 0;
+};
+
+// Delta debugging over the decisions of a failing run: looks for a shorter
+// schedule with fewer preemptions that fails with the same outcome.
+ShrinkResult shrink(const RunFn& run, const MachineOptions& machine,
+                    const RunResult& failing, std::uint64_t max_attempts = 2000);
+
+// Counts the preemptions a schedule makes (needs a replay to know them).
+}  // namespace vfsim::sim

@@ -1,0 +1,612 @@
+#include "sim/machine.h"
+
+#include <algorithm>
+#include <boost/context/pooled_fixedsize_stack.hpp>
+#include <boost/fiber/all.hpp>
+#include <exception>
+#include <set>
+#include <sstream>
+
+#include "sim/scheduler.h"
+#include "sim/sync.h"
+
+namespace vfsim::sim {
+
+namespace fibers = boost::fibers;
+
+// ---------------------------------------------------------------------------
+// Stacks
+
+struct StackPoolImpl {
+  explicit StackPoolImpl(std::size_t bytes) : salloc(bytes) {}
+  boost::context::pooled_fixedsize_stack salloc;
+};
+
+StackPool::StackPool(std::size_t stack_bytes)
+    : impl_(std::make_unique<StackPoolImpl>(stack_bytes)) {}
+StackPool::~StackPool() = default;
+
+std::size_t default_stack_bytes() {
+#if defined(__SANITIZE_ADDRESS__)
+  return 512 * 1024;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return 512 * 1024;
+#else
+  return 128 * 1024;
+#endif
+#else
+  return 128 * 1024;
+#endif
+}
+
+// The fibers of one machine, kept out of the header.
+struct FiberSet {
+  std::vector<fibers::fiber> fibers;
+};
+
+// ---------------------------------------------------------------------------
+// Construction
+
+Machine::Machine(MachineOptions options, Strategy& strategy)
+    : options_(options),
+      strategy_(strategy),
+      rng_(derive_seed(options.seed, 0x44415441 /* "DATA" */)),
+      trace_(options.keep_trace) {
+  if (options_.stacks == nullptr) {
+    own_stacks_ = std::make_unique<StackPool>(default_stack_bytes());
+    stacks_ = own_stacks_.get();
+  } else {
+    stacks_ = options_.stacks;
+  }
+  scratch_.reserve(16);
+  ready_.reserve(16);
+}
+
+Machine::~Machine() {
+  // run() joins every fiber; a machine that never ran has none started.
+  for (auto& l : lwps_) {
+    if (l->ctx != nullptr && l->state != LwpState::finished) {
+      std::fprintf(stderr, "vfsim: internal error: machine destroyed with a live lwp\n");
+      std::abort();
+    }
+  }
+}
+
+LwpId Machine::spawn(std::string name, std::function<void()> body, bool daemon, LwpTags tags) {
+  auto l = std::make_unique<Lwp>();
+  l->id = static_cast<LwpId>(lwps_.size());
+  l->name = std::move(name);
+  l->daemon = daemon;
+  l->tags = tags;
+  l->body = std::move(body);
+  l->exit_channel = std::make_unique<WaitChannel>(*this, "exit of lwp '" + l->name + "'");
+  l->exit_channel->add_waker(l->id);
+  Lwp* raw = l.get();
+  lwps_.push_back(std::move(l));
+  trace_.add(steps_, now_, current_ ? current_->id : kNoLwp, "spawn", raw->name);
+  if (ran_) start_fiber(raw);
+  return raw->id;
+}
+
+void Machine::start_fiber(Lwp* l) {
+  spawning_ = l;
+  fibers_->fibers.emplace_back(std::allocator_arg, stacks_->impl().salloc,
+                               [this, l] { lwp_entry(l); });
+  spawning_ = nullptr;
+  VFSIM_KASSERT(*this, l->ctx != nullptr, "new fiber was not bound to its lwp");
+}
+
+void Machine::lwp_entry(Lwp* l) {
+  if (!killing_) {
+    try {
+      l->body();
+    } catch (const LwpKilled&) {
+    } catch (const RunFailed&) {
+    } catch (const PanicError& p) {
+      note_failure(Outcome::panic, p.message);
+    } catch (const std::exception& e) {
+      note_failure(Outcome::panic, "lwp '" + l->name + "' threw " + e.what());
+    } catch (...) {
+      note_failure(Outcome::panic, "lwp '" + l->name + "' threw an unknown exception");
+    }
+  }
+  // Outside any catch block: from here on we may switch fibers again.
+  l->body = nullptr;
+  l->state = LwpState::finished;
+  trace_.add(steps_, now_, l->id, "exit", l->name);
+  l->exit_channel->wakeup_quiet();
+  dispatcher_due_ = true;
+}
+
+// ---------------------------------------------------------------------------
+// The outer loop, on the thread's main context
+
+RunResult Machine::run() {
+  VFSIM_KASSERT(*this, !ran_, "Machine::run called twice");
+  VFSIM_KASSERT(*this, fibers::context::active()->is_context(fibers::type::main_context),
+                "Machine::run must be called from a thread's main context");
+  ran_ = true;
+  fibers_ = std::make_unique<FiberSet>();
+  fibers::use_scheduling_algorithm<SimAlgorithm>(this);
+  for (auto& l : lwps_) start_fiber(l.get());
+  main_loop();
+  run_invariants("teardown");
+  if (outcome_ == Outcome::pass) run_leak_checks();
+  // Let the dispatcher free the finished fibers' stacks, then hand the thread
+  // back to Boost's stock scheduler.
+  dispatcher_due_ = true;
+  boost::this_fiber::yield();
+  for (auto& f : fibers_->fibers) f.join();
+  fibers_->fibers.clear();
+  algo_->detach();
+  fibers::use_scheduling_algorithm<fibers::algo::round_robin>();
+  algo_ = nullptr;
+
+  RunResult r;
+  r.outcome = outcome_;
+  r.message = message_;
+  r.seed = options_.seed;
+  r.steps = steps_;
+  r.end_time = now_;
+  r.trace_hash = trace_.hash();
+  r.schedule = std::move(schedule_);
+  r.defaults = std::move(defaults_);
+  r.preemptions = preemptions_;
+  if (trace_.keeping()) r.events = trace_.events();
+  return r;
+}
+
+void Machine::main_loop() {
+  for (;;) {
+    boost::this_fiber::yield();  // lwps run until none is ready
+    if (std::all_of(lwps_.begin(), lwps_.end(),
+                    [](const auto& l) { return l->state == LwpState::finished; })) {
+      return;
+    }
+    if (killing_) {
+      wake_everyone();
+      continue;
+    }
+    if (all_user_lwps_finished()) {
+      trace_.add(steps_, now_, kNoLwp, "end", "every lwp finished; stopping daemons");
+      killing_ = true;
+      continue;
+    }
+    run_invariants("quiescence");
+    if (killing_) continue;
+    if (!advance_clock()) analyse_stuck();
+  }
+}
+
+void Machine::wake_everyone() {
+  timers_.clear();
+  timer_deadlines_.clear();
+  for (auto& l : lwps_) {
+    if (l->state == LwpState::blocked) wake(*l);
+  }
+}
+
+bool Machine::all_user_lwps_finished() const {
+  return std::all_of(lwps_.begin(), lwps_.end(), [](const auto& l) {
+    return l->daemon || l->state == LwpState::finished;
+  });
+}
+
+// Moves the clock to the next timer (or to an operation's deadline, which
+// ends the run as a hang). Returns false when there is nothing to wait for.
+bool Machine::advance_clock() {
+  VTime op_deadline = ~VTime{0};
+  const Op* late = nullptr;
+  for (const auto& [token, op] : ops_) {
+    if (op.deadline < op_deadline) {
+      op_deadline = op.deadline;
+      late = &op;
+    }
+  }
+  if (timers_.empty() && late == nullptr) return false;
+  const VTime next = timers_.empty() ? ~VTime{0} : timers_.begin()->first.first;
+  if (late != nullptr && op_deadline <= next) {
+    if (timers_.empty() && find_cycle().empty() == false) return false;  // a deadlock, not a hang
+    now_ = std::max(now_, op_deadline);
+    note_failure(Outcome::hang, "operation '" + late->description + "' of lwp '" +
+                                    lwps_[late->lwp]->name + "' did not return within its " +
+                                    std::to_string(late->budget / kMillisecond) +
+                                    " ms budget (virtual time)" + waits_summary());
+    return true;
+  }
+  now_ = next;
+  while (!timers_.empty() && timers_.begin()->first.first == next) {
+    auto it = timers_.begin();
+    auto fire = std::move(it->second);
+    timer_deadlines_.erase(it->first.second);
+    timers_.erase(it);
+    trace_.add(steps_, now_, kNoLwp, "timer", "");
+    fire();
+  }
+  return true;
+}
+
+// Nothing can run and nothing is pending: a wait-for cycle is a deadlock,
+// anything else waits forever (a hang).
+void Machine::analyse_stuck() {
+  const std::vector<LwpId> cycle = find_cycle();
+  if (!cycle.empty()) {
+    std::ostringstream os;
+    os << "deadlock: ";
+    for (std::size_t i = 0; i < cycle.size(); ++i) {
+      const Lwp& l = *lwps_[cycle[i]];
+      const Lwp& next = *lwps_[cycle[(i + 1) % cycle.size()]];
+      if (i > 0) os << "; ";
+      os << "lwp '" << l.name << "' waits for " << resource_kind_name(l.waiting_on->kind())
+         << " '" << l.waiting_on->name() << "' held by lwp '" << next.name << "'";
+    }
+    os << ".\nwait-for graph:\n" << wait_for_graph();
+    note_failure(Outcome::deadlock, os.str());
+    return;
+  }
+  note_failure(Outcome::hang, "no lwp can run and no timer is pending, but nothing holds "
+                              "what they wait for" + waits_summary() +
+                              "\nwait-for graph:\n" + wait_for_graph());
+}
+
+std::string Machine::waits_summary() const {
+  std::string s;
+  for (const auto& l : lwps_) {
+    if (l->state != LwpState::blocked || l->waiting_on == nullptr) continue;
+    s += "; lwp '" + l->name + "' waits on " +
+         std::string(resource_kind_name(l->waiting_on->kind())) + " '" +
+         l->waiting_on->name() + "' (" + l->wait_reason + ")";
+  }
+  return s;
+}
+
+// Returns the lwps of a wait-for cycle, in order, or nothing. Deterministic:
+// lwps are visited in id order and holders in the order the resource lists.
+std::vector<LwpId> Machine::find_cycle() const {
+  const std::size_t n = lwps_.size();
+  std::vector<int> color(n, 0);  // 0 new, 1 on stack, 2 done
+  std::vector<LwpId> stack;
+  std::vector<LwpId> found;
+  auto edges = [&](LwpId id) {
+    const Lwp& l = *lwps_[id];
+    std::vector<LwpId> out;
+    if (l.state == LwpState::blocked && l.waiting_on != nullptr) {
+      for (LwpId h : l.waiting_on->holders()) {
+        if (h < n && lwps_[h]->state != LwpState::finished) out.push_back(h);
+      }
+    }
+    return out;
+  };
+  std::function<bool(LwpId)> visit = [&](LwpId v) {
+    color[v] = 1;
+    stack.push_back(v);
+    for (LwpId w : edges(v)) {
+      if (color[w] == 1) {
+        auto it = std::find(stack.begin(), stack.end(), w);
+        found.assign(it, stack.end());
+        return true;
+      }
+      if (color[w] == 0 && visit(w)) return true;
+    }
+    stack.pop_back();
+    color[v] = 2;
+    return false;
+  };
+  for (LwpId v = 0; v < n; ++v) {
+    if (color[v] == 0 && visit(v)) return found;
+  }
+  return {};
+}
+
+std::string Machine::wait_for_graph() const {
+  std::ostringstream os;
+  for (const auto& l : lwps_) {
+    if (l->state != LwpState::blocked || l->waiting_on == nullptr) continue;
+    os << "  lwp '" << l->name << "' -> " << resource_kind_name(l->waiting_on->kind()) << " '"
+       << l->waiting_on->name() << "'";
+    const auto holders = l->waiting_on->holders();
+    if (!holders.empty()) {
+      os << " held by";
+      for (LwpId h : holders) os << " '" << (h < lwps_.size() ? lwps_[h]->name : "?") << "'";
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+void Machine::run_invariants(std::string_view when) {
+  for (const auto& [name, check] : invariants_) {
+    std::string err = check();
+    if (!err.empty()) {
+      note_failure(Outcome::panic, "invariant '" + name + "' failed at " + std::string(when) +
+                                       ": " + err);
+      return;
+    }
+  }
+}
+
+void Machine::run_leak_checks() {
+  for (const auto& [name, check] : leak_checks_) {
+    const auto leaked = check();
+    if (leaked.empty()) continue;
+    std::string msg = "leak (" + name + "):";
+    for (const auto& item : leaked) msg += " " + item + ";";
+    note_failure(Outcome::leak, msg);
+    return;
+  }
+}
+
+void Machine::add_leak_check(std::string name, std::function<std::vector<std::string>()> check) {
+  leak_checks_.emplace_back(std::move(name), std::move(check));
+}
+
+void Machine::add_invariant(std::string name, std::function<std::string()> check) {
+  invariants_.emplace_back(std::move(name), std::move(check));
+}
+
+// ---------------------------------------------------------------------------
+// Failures
+
+void Machine::note_failure(Outcome outcome, std::string message) {
+  if (outcome_ == Outcome::pass && outcome != Outcome::pass) {
+    outcome_ = outcome;
+    message_ = std::move(message);
+    trace_.add(steps_, now_, current_ ? current_->id : kNoLwp, "failure",
+               std::string(outcome_name(outcome_)) + ": " + message_);
+  }
+  killing_ = true;
+}
+
+void Machine::fail(Outcome outcome, std::string message) {
+  note_failure(outcome, std::move(message));
+  if (current_ == nullptr) {
+    std::fprintf(stderr, "vfsim: internal error: Machine::fail outside an lwp: %s\n",
+                 message_.c_str());
+    std::abort();
+  }
+  throw RunFailed{};
+}
+
+// ---------------------------------------------------------------------------
+// Scheduling
+
+Lwp& Machine::current() {
+  if (current_ == nullptr) {
+    std::fprintf(stderr, "vfsim: internal error: no current lwp (called outside the machine)\n");
+    std::abort();
+  }
+  return *current_;
+}
+
+LwpId Machine::current_id() const { return current_ ? current_->id : kNoLwp; }
+
+Lwp* Machine::lwp(LwpId id) { return id < lwps_.size() ? lwps_[id].get() : nullptr; }
+
+void Machine::count_step(std::string_view tag) {
+  ++steps_;
+  trace_.add(steps_, now_, current_->id, "sched", tag);
+  if (steps_ > options_.step_budget) {
+    fail(Outcome::budget, "step budget of " + std::to_string(options_.step_budget) +
+                              " exhausted (livelock?) at '" + std::string(tag) + "' in lwp '" +
+                              current_->name + "'");
+  }
+}
+
+void Machine::sched_point(std::string_view tag) {
+  if (killing_) {
+    if (std::uncaught_exceptions() > 0) return;
+    throw LwpKilled{};
+  }
+  Lwp* me = current_;
+  count_step(tag);
+  if (ready_.empty()) return;
+  scratch_.clear();
+  int cur = -1;
+  bool placed = false;
+  for (Lwp* l : ready_) {
+    if (!placed && me->id < l->id) {
+      cur = static_cast<int>(scratch_.size());
+      scratch_.push_back(me->id);
+      placed = true;
+    }
+    scratch_.push_back(l->id);
+  }
+  if (!placed) {
+    cur = static_cast<int>(scratch_.size());
+    scratch_.push_back(me->id);
+  }
+  const std::size_t idx = decide(ChoiceKind::schedule, scratch_, cur);
+  if (static_cast<int>(idx) == cur) return;
+  pending_ = lwps_[scratch_[idx]].get();
+  me->state = LwpState::ready;
+  boost::this_fiber::yield();
+  if (killing_ && std::uncaught_exceptions() == 0) throw LwpKilled{};
+}
+
+std::size_t Machine::decide(ChoiceKind kind, const std::vector<LwpId>& candidates, int current) {
+  if (candidates.size() < 2) return 0;
+  ChoicePoint cp{kind, candidates, current, steps_};
+  const std::size_t idx = strategy_.choose(cp);
+  if (idx >= candidates.size()) {
+    std::fprintf(stderr, "vfsim: internal error: strategy chose %zu of %zu\n", idx,
+                 candidates.size());
+    std::abort();
+  }
+  const LwpId chosen = candidates[idx];
+  const bool is_default = idx == default_choice(cp);
+  schedule_.push_back(chosen);
+  defaults_.push_back(is_default);
+  if (kind == ChoiceKind::schedule && current >= 0 && static_cast<int>(idx) != current) {
+    ++preemptions_;
+  }
+  trace_.mix(0xdec1de);
+  trace_.mix(static_cast<std::uint64_t>(chosen));
+  if (trace_.keeping()) {
+    std::string detail = kind == ChoiceKind::schedule ? "run " : "wake ";
+    detail += lwps_[chosen]->name + " of";
+    for (LwpId c : candidates) detail += " " + lwps_[c]->name;
+    trace_.note(steps_, now_, current_ ? current_->id : kNoLwp, "decide", detail);
+  }
+  return idx;
+}
+
+std::size_t Machine::choose_waiter(const std::vector<LwpId>& waiters) {
+  return decide(ChoiceKind::wakeup, waiters, -1);
+}
+
+void Machine::ready_insert(Lwp* l) {
+  VFSIM_KASSERT(*this, !l->in_ready, "lwp already ready");
+  auto it = std::lower_bound(ready_.begin(), ready_.end(), l,
+                             [](const Lwp* a, const Lwp* b) { return a->id < b->id; });
+  ready_.insert(it, l);
+  l->in_ready = true;
+}
+
+void Machine::ready_remove(Lwp* l) {
+  auto it = std::find(ready_.begin(), ready_.end(), l);
+  if (it != ready_.end()) ready_.erase(it);
+  l->in_ready = false;
+}
+
+void Machine::on_awakened(fibers::context* ctx) {
+  Lwp* l = lwp_of(ctx);
+  if (l == nullptr) {
+    // A fiber we just created: bind it to the lwp being spawned.
+    if (spawning_ == nullptr) {
+      std::fprintf(stderr, "vfsim: internal error: unknown fiber became ready\n");
+      std::abort();
+    }
+    l = spawning_;
+    ctx->set_properties(new LwpProps(ctx, l));
+    l->ctx = ctx;
+  }
+  l->state = LwpState::ready;
+  ready_insert(l);
+}
+
+fibers::context* Machine::pick_next() {
+  Lwp* next = pending_;
+  pending_ = nullptr;
+  if (next == nullptr) {
+    scratch_.clear();
+    for (Lwp* l : ready_) scratch_.push_back(l->id);
+    // The current lwp blocked or finished; pick among the ready ones.
+    Lwp* prev = current_;
+    current_ = nullptr;
+    const std::size_t idx = decide(ChoiceKind::schedule, scratch_, -1);
+    current_ = prev;
+    next = lwps_[scratch_[idx]].get();
+  }
+  ready_remove(next);
+  next->state = LwpState::running;
+  current_ = next;
+  return next->ctx;
+}
+
+// Called by main before it looks at the machine: nobody is running.
+void Machine::clear_current() { current_ = nullptr; }
+
+// ---------------------------------------------------------------------------
+// Blocking and waking
+
+bool Machine::block(Resource& r, std::string_view reason, VTime timeout) {
+  if (killing_) {
+    if (std::uncaught_exceptions() > 0) return false;
+    throw LwpKilled{};
+  }
+  Lwp* me = current_;
+  count_step(reason);
+  me->state = LwpState::blocked;
+  me->waiting_on = &r;
+  me->wait_reason = std::string(reason);
+  me->timed_out = false;
+  TimerId timer = 0;
+  if (timeout > 0) {
+    timer = add_timer(now_ + timeout, [this, me] {
+      if (me->state == LwpState::blocked) {
+        me->timed_out = true;
+        wake(*me);
+      }
+    });
+  }
+  if (trace_.keeping()) trace_.note(steps_, now_, me->id, "block", reason_text(r, reason));
+  fibers::context::active()->suspend();
+  me->waiting_on = nullptr;
+  if (timer != 0 && !me->timed_out) cancel_timer(timer);
+  if (killing_) {
+    if (std::uncaught_exceptions() > 0) return false;
+    throw LwpKilled{};
+  }
+  return !me->timed_out;
+}
+
+std::string Machine::reason_text(const Resource& r, std::string_view reason) const {
+  return std::string(reason) + " on " + std::string(resource_kind_name(r.kind())) + " '" +
+         r.name() + "'";
+}
+
+void Machine::wake(Lwp& l) {
+  if (l.state != LwpState::blocked) return;
+  l.state = LwpState::ready;
+  trace_.mix(0x3a4e);
+  trace_.mix(static_cast<std::uint64_t>(l.id));
+  if (trace_.keeping()) trace_.note(steps_, now_, current_id(), "wake", l.name);
+  fibers::context::active()->schedule(l.ctx);
+}
+
+void Machine::join(LwpId id) {
+  Lwp* l = lwp(id);
+  VFSIM_KASSERT(*this, l != nullptr, "join of unknown lwp");
+  while (l->state != LwpState::finished) l->exit_channel->sleep("join");
+}
+
+void Machine::sleep_for(VTime d) {
+  Resource r(*this, "sleep of lwp '" + current().name + "'", ResourceKind::sleep);
+  block(r, "sleep", d == 0 ? 1 : d);
+}
+
+// ---------------------------------------------------------------------------
+// Time, operations, trace
+
+TimerId Machine::add_timer(VTime deadline, std::function<void()> fire) {
+  const TimerId id = next_timer_++;
+  deadline = std::max(deadline, now_);
+  timers_.emplace(std::make_pair(deadline, id), std::move(fire));
+  timer_deadlines_.emplace(id, deadline);
+  return id;
+}
+
+void Machine::cancel_timer(TimerId id) {
+  auto it = timer_deadlines_.find(id);
+  if (it == timer_deadlines_.end()) return;
+  timers_.erase(std::make_pair(it->second, id));
+  timer_deadlines_.erase(it);
+}
+
+std::uint64_t Machine::op_begin(std::string description, VTime budget) {
+  const std::uint64_t token = next_op_++;
+  if (budget == 0) budget = options_.op_budget;
+  ops_.emplace(token, Op{std::move(description), now_ + budget, budget, current_id()});
+  return token;
+}
+
+void Machine::op_end(std::uint64_t token) { ops_.erase(token); }
+
+void Machine::event(std::string_view kind, std::string_view detail) {
+  trace_.add(steps_, now_, current_id(), kind, detail);
+}
+
+std::string_view resource_kind_name(ResourceKind k) {
+  switch (k) {
+    case ResourceKind::mutex: return "mutex";
+    case ResourceKind::rwlock: return "rwlock";
+    case ResourceKind::condvar: return "condvar";
+    case ResourceKind::channel: return "channel";
+    case ResourceKind::join: return "join";
+    case ResourceKind::sleep: return "sleep";
+  }
+  return "resource";
+}
+
+}  // namespace vfsim::sim

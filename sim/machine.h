@@ -1,0 +1,284 @@
+// The deterministic machine. One Machine per run owns the lwps (Boost.Fiber
+// fibers on the calling thread), the scheduler that asks the run's strategy
+// which lwp goes next, the virtual clock and its timers, the seeded RNG, the
+// trace and the oracles. There is no global or static mutable state: any
+// number of machines run back to back, or one per worker thread.
+//
+// Scheduling points are the only places where another lwp may run: every
+// sched_point(), every acquire and release of a sim primitive, every sleep and
+// wakeup. Between two scheduling points an lwp runs alone.
+//
+// A run ends in exactly one Outcome. Failures found inside an lwp (a KASSERT,
+// an expectation, a protocol error) end the run at once: every lwp is unwound
+// by an LwpKilled exception thrown out of its blocking point, so stacks and
+// RAII objects are released and the machine can be destroyed cleanly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/rng.h"
+#include "sim/strategy.h"
+#include "sim/trace.h"
+#include "sim/types.h"
+
+namespace boost::fibers {
+class context;
+}
+
+namespace vfsim::sim {
+
+class Machine;
+class Resource;
+class SimAlgorithm;
+class WaitChannel;
+struct StackPoolImpl;
+struct FiberSet;
+
+// Thrown out of a blocking point to unwind an lwp when the run ends. Not
+// derived from std::exception so that no kernel code swallows it by accident.
+struct LwpKilled {};
+
+// Thrown by KASSERT / Machine::panic; caught at the lwp's entry and turned
+// into Outcome::panic.
+struct PanicError {
+  std::string message;
+};
+
+// Thrown by Machine::fail to end the run with a typed failure.
+struct RunFailed {};
+
+// Stacks for lwp fibers, reused across machines. Owned by whoever runs many
+// machines in a row (an explorer worker); a machine without one makes its own.
+class StackPool {
+ public:
+  explicit StackPool(std::size_t stack_bytes);
+  ~StackPool();
+  StackPool(const StackPool&) = delete;
+  StackPool& operator=(const StackPool&) = delete;
+  StackPoolImpl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<StackPoolImpl> impl_;
+};
+
+// The default stack size: larger under sanitizers, which need the room.
+std::size_t default_stack_bytes();
+
+struct MachineOptions {
+  std::uint64_t seed = 1;              // the run seed: data RNG and trace
+  std::uint64_t step_budget = 2'000'000;  // Outcome::budget beyond this
+  VTime op_budget = 60 * kSecond;      // default hang budget of an operation
+  bool keep_trace = false;             // keep every event, not only the hash
+  StackPool* stacks = nullptr;         // optional shared stack pool
+};
+
+enum class LwpState : std::uint8_t {
+  ready,     // runnable, waiting for the strategy to pick it
+  running,   // the one lwp executing now
+  blocked,   // waiting on a Resource (see Lwp::waiting_on)
+  finished,  // its body returned or it was unwound
+};
+
+// Bits an upper layer may set on an lwp to tell what it is (the pager marks
+// its pagedaemon so that a rule can depend on the calling context).
+using LwpTags = std::uint32_t;
+
+struct Lwp {
+  LwpId id = kNoLwp;
+  std::string name;
+  bool daemon = false;  // killed quietly once every non-daemon lwp finished
+  LwpTags tags = 0;
+  LwpState state = LwpState::ready;
+  Resource* waiting_on = nullptr;  // when blocked
+  std::string wait_reason;         // e.g. "lock", "sleep"; for reports
+  bool timed_out = false;          // set when a timer ended the wait
+  bool in_ready = false;
+  boost::fibers::context* ctx = nullptr;
+  std::function<void()> body;
+  void* layer_slot[4] = {nullptr, nullptr, nullptr, nullptr};  // upper layers
+  std::unique_ptr<WaitChannel> exit_channel;  // joiners wait here
+};
+
+// Indexes into Lwp::layer_slot, one per upper layer that keeps per-lwp data.
+enum LayerSlot : int { kSlotProcess = 0, kSlotPager = 1, kSlotScenario = 2, kSlotSpare = 3 };
+
+struct RunResult {
+  Outcome outcome = Outcome::pass;
+  std::string message;  // one paragraph; for deadlock the cycle
+  std::uint64_t seed = 0;
+  std::uint64_t steps = 0;
+  VTime end_time = 0;
+  std::uint64_t trace_hash = 0;
+  Schedule schedule;          // every decision, in order
+  std::vector<bool> defaults; // per decision: was it the default choice
+  std::uint32_t preemptions = 0;
+  std::vector<TraceEvent> events;  // when MachineOptions::keep_trace
+  bool failed() const { return outcome != Outcome::pass; }
+};
+
+using TimerId = std::uint64_t;
+
+class Machine {
+ public:
+  Machine(MachineOptions options, Strategy& strategy);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  // --- setting up and running -------------------------------------------
+  // Creates an lwp; it first runs when the strategy picks it. May be called
+  // before run() or from inside an lwp.
+  LwpId spawn(std::string name, std::function<void()> body, bool daemon = false,
+              LwpTags tags = 0);
+
+  // Runs until every non-daemon lwp finished or a failure ended the run, then
+  // unwinds the rest and runs the leak checks. Call once.
+  RunResult run();
+
+  // Checks run after every lwp is gone; each returns what it found leaked.
+  void add_leak_check(std::string name,
+                      std::function<std::vector<std::string>()> check);
+
+  // Invariant checks run whenever the machine is quiescent (no lwp ready,
+  // before the clock moves) and at the end; each returns an error or "".
+  void add_invariant(std::string name, std::function<std::string()> check);
+
+  // --- inside an lwp ----------------------------------------------------
+  // A place where the strategy may switch to another lwp.
+  void sched_point(std::string_view tag);
+
+  Lwp& current();
+  LwpId current_id() const;
+  bool in_lwp() const { return current_ != nullptr; }
+  Lwp* lwp(LwpId id);
+  const std::vector<std::unique_ptr<Lwp>>& lwps() const { return lwps_; }
+
+  // Waits until lwp `id` finished.
+  void join(LwpId id);
+
+  // Sleeps for `d` of virtual time.
+  void sleep_for(VTime d);
+
+  // Ends the run with a typed failure: records it (the first one wins),
+  // starts unwinding every lwp, and throws out of the calling lwp.
+  [[noreturn]] void fail(Outcome outcome, std::string message);
+  [[noreturn]] void panic(std::string message) { fail(Outcome::panic, std::move(message)); }
+
+  // Records a failure from outside any lwp (a timer, a check); no throw.
+  void note_failure(Outcome outcome, std::string message);
+
+  // Operations in flight, for the hang oracle: an operation still running
+  // `budget` after it began ends the run as Outcome::hang.
+  std::uint64_t op_begin(std::string description, VTime budget = 0);
+  void op_end(std::uint64_t token);
+
+  // --- time, randomness, trace -----------------------------------------
+  VTime now() const { return now_; }
+  TimerId add_timer(VTime deadline, std::function<void()> fire);
+  void cancel_timer(TimerId id);
+  Rng& rng() { return rng_; }
+  Trace& trace() { return trace_; }
+  std::uint64_t steps() const { return steps_; }
+  const MachineOptions& options() const { return options_; }
+  bool killing() const { return killing_; }
+
+  // Records an event in the trace (hash always, text when keeping).
+  void event(std::string_view kind, std::string_view detail);
+
+  // --- for the sync primitives (sim/sync.h) -----------------------------
+  // Blocks the current lwp on `r` until wake(); returns false if a timer
+  // ended the wait. Throws LwpKilled when the run is ending.
+  bool block(Resource& r, std::string_view reason, VTime timeout = 0);
+  // Makes a blocked lwp ready again.
+  void wake(Lwp& lwp);
+  // Asks the strategy to pick one of `waiters` (arrival order); returns the index.
+  std::size_t choose_waiter(const std::vector<LwpId>& waiters);
+
+  // --- for the boost algorithm (sim/scheduler.cc) -----------------------
+  void on_awakened(boost::fibers::context* ctx);
+  boost::fibers::context* pick_next();
+  bool has_ready_lwp() const { return !ready_.empty() || pending_ != nullptr; }
+
+ private:
+  friend class SimAlgorithm;
+  void count_step(std::string_view tag);
+  void start_fiber(Lwp* l);
+  void wake_everyone();
+  std::string waits_summary() const;
+  std::vector<LwpId> find_cycle() const;
+  void run_leak_checks();
+  std::string reason_text(const Resource& r, std::string_view reason) const;
+  void clear_current();
+  std::size_t decide(ChoiceKind kind, const std::vector<LwpId>& candidates, int current);
+  void ready_insert(Lwp* l);
+  void ready_remove(Lwp* l);
+  void lwp_entry(Lwp* l);
+  void main_loop();
+  bool all_user_lwps_finished() const;
+  bool advance_clock();
+  void analyse_stuck();
+  void kill_all();
+  void run_invariants(std::string_view when);
+  std::string wait_for_graph() const;
+
+  MachineOptions options_;
+  Strategy& strategy_;
+  Rng rng_;
+  Trace trace_;
+  std::unique_ptr<StackPool> own_stacks_;
+  StackPool* stacks_;
+
+  std::vector<std::unique_ptr<Lwp>> lwps_;  // indexed by LwpId
+  std::vector<Lwp*> ready_;                 // sorted by id
+  Lwp* current_ = nullptr;
+  Lwp* pending_ = nullptr;  // chosen to run next by sched_point
+  Lwp* spawning_ = nullptr;
+  std::vector<LwpId> scratch_;
+
+  VTime now_ = 0;
+  std::map<std::pair<VTime, TimerId>, std::function<void()>> timers_;
+  std::map<TimerId, VTime> timer_deadlines_;
+  TimerId next_timer_ = 1;
+
+  struct Op {
+    std::string description;
+    VTime deadline;
+    VTime budget;
+    LwpId lwp;
+  };
+  std::map<std::uint64_t, Op> ops_;
+  std::uint64_t next_op_ = 1;
+
+  std::vector<std::pair<std::string, std::function<std::vector<std::string>()>>> leak_checks_;
+  std::vector<std::pair<std::string, std::function<std::string()>>> invariants_;
+
+  std::uint64_t steps_ = 0;
+  Schedule schedule_;
+  std::vector<bool> defaults_;
+  std::uint32_t preemptions_ = 0;
+  std::unique_ptr<FiberSet> fibers_;
+  bool killing_ = false;
+  bool ran_ = false;
+  bool dispatcher_due_ = false;
+  Outcome outcome_ = Outcome::pass;
+  std::string message_;
+  SimAlgorithm* algo_ = nullptr;
+};
+
+// Kernel assertion: stays on in every build; ends the run as a panic naming
+// the place. Use it for invariants of our own code, never for outside data.
+#define VFSIM_KASSERT(machine, cond, msg)                                  \
+  do {                                                                     \
+    if (!(cond)) [[unlikely]]                                              \
+      (machine).panic(std::string("KASSERT failed: ") + #cond + " (" +     \
+                      (msg) + ") at " + __FILE__ + ":" +                   \
+                      std::to_string(__LINE__));                           \
+  } while (0)
+
+}  // namespace vfsim::sim
