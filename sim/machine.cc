@@ -16,11 +16,113 @@ namespace fibers = boost::fibers;
 
 // ---------------------------------------------------------------------------
 // Stacks
+//
+// Under AddressSanitizer, fiber stacks need care: Boost.Context as Debian
+// builds it does not tell ASan about switches, so when an exception unwinds
+// an lwp (LwpKilled, a panic) ASan cannot clear the poison of the frames it
+// skipped (google/sanitizers#189), and a pooled stack handed to the next
+// fiber still carries it. We clear a stack's poison whenever it is handed
+// out or given back, and clear the unwound frames after an lwp's catch.
+
+#if defined(__SANITIZE_ADDRESS__)
+#define VFSIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VFSIM_ASAN 1
+#endif
+#endif
+
+#ifdef VFSIM_ASAN
+#include <pthread.h>
+extern "C" void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
+extern "C" void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom,
+                                               std::size_t size);
+extern "C" void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old,
+                                                std::size_t* size_old);
+#endif
+
+namespace {
+
+void unpoison_stack(const boost::context::stack_context& sc) {
+#ifdef VFSIM_ASAN
+  __asan_unpoison_memory_region(static_cast<char*>(sc.sp) - sc.size, sc.size);
+#else
+  (void)sc;
+#endif
+}
+
+// A pooled stack allocator that keeps ASan's view of reused stacks clean and
+// remembers the last stack it handed out, so the machine knows each lwp's
+// stack bounds.
+class CleanPooledStack {
+ public:
+  CleanPooledStack(std::size_t bytes, boost::context::stack_context* last)
+      : pool_(bytes), bytes_(bytes), last_(last) {}
+  boost::context::stack_context allocate() {
+    auto sc = pool_.allocate();
+    unpoison_stack(sc);
+    *last_ = sc;
+    return sc;
+  }
+  void deallocate(boost::context::stack_context& sc) noexcept {
+    unpoison_stack(sc);
+    pool_.deallocate(sc);
+  }
+  std::size_t bytes() const { return bytes_; }
+
+ private:
+  boost::context::pooled_fixedsize_stack pool_;
+  std::size_t bytes_;
+  boost::context::stack_context* last_;
+};
+
+}  // namespace
 
 struct StackPoolImpl {
-  explicit StackPoolImpl(std::size_t bytes) : salloc(bytes) {}
-  boost::context::pooled_fixedsize_stack salloc;
+  explicit StackPoolImpl(std::size_t bytes) : salloc(bytes, &last) {}
+  boost::context::stack_context last;
+  CleanPooledStack salloc;
 };
+
+// Clears the poison that frames unwound by an exception may leave below the
+// current frame of an lwp (only under ASan; see the note on stacks above).
+// Tells ASan which stack the code now running is on (a switch from a stack
+// to itself), so that when an exception unwinds it, ASan clears exactly that
+// stack instead of refusing because it thinks the stack is the thread's.
+// Called whenever an lwp or the main context resumes, and before a throw.
+void Machine::note_running_stack() {
+#ifdef VFSIM_ASAN
+  const void* lo = nullptr;
+  std::size_t size = 0;
+  if (current_ != nullptr && current_->stack_lo != nullptr) {
+    lo = current_->stack_lo;
+    size = stacks_->impl().salloc.bytes();
+  } else if (current_ == nullptr) {
+    lo = main_stack_lo_;
+    size = main_stack_size_;
+  }
+  if (lo == nullptr) return;
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(&fake, lo, size);
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+}
+
+void Machine::prepare_unwind() { note_running_stack(); }
+
+void Machine::find_main_stack() {
+#ifdef VFSIM_ASAN
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    std::size_t size = 0;
+    pthread_attr_getstack(&attr, &addr, &size);
+    main_stack_lo_ = addr;
+    main_stack_size_ = size;
+    pthread_attr_destroy(&attr);
+  }
+#endif
+}
 
 StackPool::StackPool(std::size_t stack_bytes)
     : impl_(std::make_unique<StackPoolImpl>(stack_bytes)) {}
@@ -94,10 +196,13 @@ void Machine::start_fiber(Lwp* l) {
   fibers_->fibers.emplace_back(std::allocator_arg, stacks_->impl().salloc,
                                [this, l] { lwp_entry(l); });
   spawning_ = nullptr;
+  const auto& sc = stacks_->impl().last;
+  l->stack_lo = static_cast<char*>(sc.sp) - sc.size;
   VFSIM_KASSERT(*this, l->ctx != nullptr, "new fiber was not bound to its lwp");
 }
 
 void Machine::lwp_entry(Lwp* l) {
+  note_running_stack();
   if (!killing_) {
     try {
       l->body();
@@ -112,6 +217,7 @@ void Machine::lwp_entry(Lwp* l) {
     }
   }
   // Outside any catch block: from here on we may switch fibers again.
+  prepare_unwind();
   l->body = nullptr;
   l->state = LwpState::finished;
   trace_.add(steps_, now_, l->id, "exit", l->name);
@@ -127,6 +233,7 @@ RunResult Machine::run() {
   VFSIM_KASSERT(*this, fibers::context::active()->is_context(fibers::type::main_context),
                 "Machine::run must be called from a thread's main context");
   ran_ = true;
+  find_main_stack();
   fibers_ = std::make_unique<FiberSet>();
   fibers::use_scheduling_algorithm<SimAlgorithm>(this);
   for (auto& l : lwps_) start_fiber(l.get());
@@ -160,6 +267,8 @@ RunResult Machine::run() {
 void Machine::main_loop() {
   for (;;) {
     boost::this_fiber::yield();  // lwps run until none is ready
+    current_ = nullptr;
+    note_running_stack();
     if (std::all_of(lwps_.begin(), lwps_.end(),
                     [](const auto& l) { return l->state == LwpState::finished; })) {
       return;
@@ -365,6 +474,7 @@ void Machine::fail(Outcome outcome, std::string message) {
                  message_.c_str());
     std::abort();
   }
+  prepare_unwind();
   throw RunFailed{};
 }
 
@@ -396,7 +506,7 @@ void Machine::count_step(std::string_view tag) {
 void Machine::sched_point(std::string_view tag) {
   if (killing_) {
     if (std::uncaught_exceptions() > 0) return;
-    throw LwpKilled{};
+    { prepare_unwind(); throw LwpKilled{}; }
   }
   Lwp* me = current_;
   count_step(tag);
@@ -421,7 +531,8 @@ void Machine::sched_point(std::string_view tag) {
   pending_ = lwps_[scratch_[idx]].get();
   me->state = LwpState::ready;
   boost::this_fiber::yield();
-  if (killing_ && std::uncaught_exceptions() == 0) throw LwpKilled{};
+  note_running_stack();
+  if (killing_ && std::uncaught_exceptions() == 0) { prepare_unwind(); throw LwpKilled{}; }
 }
 
 std::size_t Machine::decide(ChoiceKind kind, const std::vector<LwpId>& candidates, int current) {
@@ -513,7 +624,7 @@ void Machine::clear_current() { current_ = nullptr; }
 bool Machine::block(Resource& r, std::string_view reason, VTime timeout) {
   if (killing_) {
     if (std::uncaught_exceptions() > 0) return false;
-    throw LwpKilled{};
+    { prepare_unwind(); throw LwpKilled{}; }
   }
   Lwp* me = current_;
   count_step(reason);
@@ -532,11 +643,12 @@ bool Machine::block(Resource& r, std::string_view reason, VTime timeout) {
   }
   if (trace_.keeping()) trace_.note(steps_, now_, me->id, "block", reason_text(r, reason));
   fibers::context::active()->suspend();
+  note_running_stack();
   me->waiting_on = nullptr;
   if (timer != 0 && !me->timed_out) cancel_timer(timer);
   if (killing_) {
     if (std::uncaught_exceptions() > 0) return false;
-    throw LwpKilled{};
+    { prepare_unwind(); throw LwpKilled{}; }
   }
   return !me->timed_out;
 }

@@ -100,6 +100,7 @@ struct Lwp {
   bool timed_out = false;          // set when a timer ended the wait
   bool in_ready = false;
   boost::fibers::context* ctx = nullptr;
+  void* stack_lo = nullptr;  // lowest address of its fiber stack
   std::function<void()> body;
   void* layer_slot[4] = {nullptr, nullptr, nullptr, nullptr};  // upper layers
   std::unique_ptr<WaitChannel> exit_channel;  // joiners wait here
@@ -215,6 +216,9 @@ class Machine {
   void run_leak_checks();
   std::string reason_text(const Resource& r, std::string_view reason) const;
   void clear_current();
+  void prepare_unwind();
+  void note_running_stack();
+  void find_main_stack();
   std::size_t decide(ChoiceKind kind, const std::vector<LwpId>& candidates, int current);
   void ready_insert(Lwp* l);
   void ready_remove(Lwp* l);
@@ -269,6 +273,8 @@ class Machine {
   Outcome outcome_ = Outcome::pass;
   std::string message_;
   SimAlgorithm* algo_ = nullptr;
+  void* main_stack_lo_ = nullptr;  // only known under ASan
+  std::size_t main_stack_size_ = 0;
 };
 
 // Kernel assertion: stays on in every build; ends the run as a panic naming
