@@ -7,6 +7,8 @@
 // yield or one scheduling point, so the ns per item compare directly.
 #include <benchmark/benchmark.h>
 
+#include <string>
+
 #include <boost/context/fiber.hpp>
 #include <boost/fiber/all.hpp>
 
@@ -50,6 +52,11 @@ void BM_VfsimDecision(benchmark::State& state, const char* strategy_name) {
   StackPool stacks(default_stack_bytes());
   StrategyParams params;
   params.expected_steps = 2 * kPerRun;
+  if (std::string(strategy_name) == "replay-alternating") {
+    // Worst case: a recorded schedule that switches lwps at every decision.
+    strategy_name = "replay";
+    for (int i = 0; i < 2 * kPerRun; ++i) params.schedule.push_back(static_cast<LwpId>(1 - i % 2));
+  }
   auto strategy = make_strategy(strategy_name, params);
   std::uint64_t steps = 0, run = 0, preemptions = 0;
   for (auto _ : state) {
@@ -79,6 +86,7 @@ BENCHMARK_CAPTURE(BM_VfsimDecision, random, "random");
 BENCHMARK_CAPTURE(BM_VfsimDecision, pct, "pct");
 BENCHMARK_CAPTURE(BM_VfsimDecision, dfs, "dfs");
 BENCHMARK_CAPTURE(BM_VfsimDecision, replay, "replay");
+BENCHMARK_CAPTURE(BM_VfsimDecision, replay_alternating, "replay-alternating");
 
 }  // namespace
 
