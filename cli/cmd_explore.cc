@@ -1,0 +1,172 @@
+// `vfsim explore FILE` and `vfsim check FILE`: many schedules through
+// sim::explore, a summary, and the report of the first failure. `check`
+// compares the outcome with the scenario's expect_outcome for the effective
+// configuration, so ctest can assert a knob's both sides with one file.
+#include <unistd.h>
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "scenarios/runner.h"
+
+namespace vfsim::cli {
+
+namespace {
+
+constexpr OptionSpec kOptions[] = {
+    {"strategy", "NAME", "random, pct or dfs"},
+    {"schedules", "N", "how many schedules to run"},
+    {"depth", "D", "pct: the bug depth"},
+    {"preemption-bound", "B", "dfs: most preemptions per schedule"},
+    {"seed", "N", "exploration seed"},
+    {"jobs", "N", "worker threads (results are the same as with 1)"},
+    {"keep-going", "", "do not stop at the first failure; count them all"},
+    {"check-determinism", "", "re-run failing and sampled schedules, compare trace hashes"},
+    {"long", "", "a long (soak) run: explore.long_schedules, default 10 x schedules"},
+    kSetOption, kReportOption, kTraceOption, kJsonOption,
+};
+
+enum class Mode { explore, check };
+
+std::vector<scenarios::Override> explore_overrides(const ParsedArgs& args) {
+  auto out = set_overrides(args);
+  static constexpr std::pair<std::string_view, std::string_view> kFlagKeys[] = {
+      {"strategy", "explore.strategy"}, {"schedules", "explore.schedules"},
+      {"depth", "explore.depth"},       {"preemption-bound", "explore.preemption_bound"},
+      {"seed", "explore.seed"},
+  };
+  for (const auto& [flag, key] : kFlagKeys) {
+    if (auto v = args.value(flag)) {
+      out.push_back({std::string(key), *v, "--" + std::string(flag) + " " + *v});
+    }
+  }
+  return out;
+}
+
+// The progress line, redrawn in place; only on a terminal.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled) {}
+  ~Progress() {
+    if (drawn_) std::cout << "\r\033[K" << std::flush;
+  }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  std::function<void(const sim::ExploreProgress&)> callback() {
+    if (!enabled_) return {};
+    return [this](const sim::ExploreProgress& p) {
+      drawn_ = true;
+      std::cout << "\r\033[K" << p.done << "/" << p.total << " schedules  "
+                << static_cast<std::uint64_t>(p.per_second) << "/s  " << p.failures
+                << " failures  ETA " << static_cast<std::uint64_t>(p.eta_seconds + 0.5) << "s"
+                << std::flush;
+    };
+  }
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+};
+
+sim::ExploreOptions explore_options_for(const scenarios::Scenario& s, const ParsedArgs& args) {
+  const auto& ex = s.explore;
+  sim::ExploreOptions o;
+  o.strategy = ex.strategy;
+  o.schedules = ex.schedules;
+  if (args.flag("long")) o.schedules = ex.long_schedules != 0 ? ex.long_schedules : 10 * ex.schedules;
+  o.seed = ex.seed;
+  o.depth = ex.depth;
+  o.preemption_bound = ex.preemption_bound;
+  const auto jobs = args.number("jobs").value_or(1);
+  if (jobs < 1 || jobs > 256) throw UsageError("--jobs: expected 1 to 256");
+  o.jobs = static_cast<int>(jobs);
+  o.keep_going = args.flag("keep-going");
+  o.check_determinism = args.flag("check-determinism");
+  o.machine = scenarios::machine_options(s, false);
+  return o;
+}
+
+nlohmann::json summary_json(const scenarios::Scenario& s, const sim::ExploreOptions& o,
+                            const sim::ExploreSummary& sum,
+                            const std::optional<std::string>& report) {
+  using nlohmann::json;
+  json out = {
+      {"outcome", std::string(sim::outcome_name(sum.outcome))},
+      {"scenario", s.path},
+      {"schedules_explored", sum.schedules_explored},
+      {"failures", sum.failures},
+      {"first_failure_schedule",
+       sum.first_failure_index ? json(*sum.first_failure_index) : json(nullptr)},
+      {"schedules_per_second", sum.schedules_per_second},
+      {"seed", o.seed},
+      {"strategy", o.strategy},
+      {"exhausted", sum.exhausted},
+      {"report", report ? json(*report) : json(nullptr)},
+      {"message", sum.first_failure ? json(sum.first_failure->message) : json(nullptr)},
+      {"determinism_errors", sum.determinism_errors},
+  };
+  if (s.expected_outcome) out["expected_outcome"] = std::string(sim::outcome_name(*s.expected_outcome));
+  return out;
+}
+
+void print_pass(std::ostream& out, const scenarios::Scenario& s, const sim::ExploreOptions& o,
+                const sim::ExploreSummary& sum) {
+  out << "pass: " << s.name << ": " << sum.schedules_explored << " schedules explored ("
+      << o.strategy << ", seed " << o.seed << ", " << o.jobs << " jobs), "
+      << static_cast<std::uint64_t>(sum.schedules_per_second) << " schedules/s";
+  if (sum.exhausted) out << ", search space exhausted";
+  out << "\n";
+}
+
+int explore_or_check(const ParsedArgs& args, Mode mode) {
+  const std::string file = one_positional(args, "scenario FILE");
+  const auto scenario = load(file, explore_overrides(args));
+  sim::ExploreOptions options = explore_options_for(*scenario, args);
+  const bool json = args.flag("json");
+  std::ostream& human = json ? std::cerr : std::cout;
+  sim::ExploreSummary sum;
+  {
+    Progress progress(!json && isatty(STDOUT_FILENO) != 0);
+    options.progress = progress.callback();
+    sum = sim::explore(scenarios::make_run_fn(scenario), options);
+  }
+  const sim::Outcome expected = scenario->expected_outcome.value_or(sim::Outcome::pass);
+  const bool as_expected = mode == Mode::check && sum.outcome == expected;
+  int status = sum.first_failure ? kExitFailure : kExitPass;
+  std::optional<std::string> written;
+  if (sum.first_failure && !(as_expected && !args.value("report"))) {
+    written = report_path(args);
+    human << "found after " << sum.schedules_explored << " schedules, " << sum.failures
+          << (args.flag("keep-going") ? " failures in all\n" : " failure\n");
+    if (args.flag("trace")) print_trace(human, sum.first_failure->events);
+    (void)report_failure(human, scenarios::make_report(*scenario, *sum.first_failure,
+                                                       options.strategy, sum.first_failure_index),
+                         *written);
+  } else if (!sum.first_failure) {
+    print_pass(human, *scenario, options, sum);
+  }
+  for (const auto& e : sum.determinism_errors) human << e << "\n";
+  if (!sum.determinism_errors.empty()) status = kExitFailure;
+  if (mode == Mode::check) {
+    human << (as_expected ? "as expected: " : "NOT as expected: ") << scenario->name
+          << " expects " << sim::outcome_name(expected) << ", exploring gave "
+          << sim::outcome_name(sum.outcome) << "\n";
+    status = as_expected && sum.determinism_errors.empty() ? kExitPass : kExitFailure;
+  }
+  if (json) std::cout << summary_json(*scenario, options, sum, written).dump() << "\n";
+  return status;
+}
+
+}  // namespace
+
+std::span<const OptionSpec> explore_options() { return kOptions; }
+std::span<const OptionSpec> check_options() { return kOptions; }
+
+int explore_command(const ParsedArgs& args) { return explore_or_check(args, Mode::explore); }
+int check_command(const ParsedArgs& args) { return explore_or_check(args, Mode::check); }
+
+}  // namespace vfsim::cli

@@ -1,0 +1,43 @@
+// The vfsim subcommands as a table: name, synopsis, options, entry point.
+// A later layer adds a subcommand (`vfsim fs`, `vfsim makefs`) by writing its
+// entry point in a file of its own and adding one row to commands.cc.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "cli/args.h"
+
+namespace vfsim::cli {
+
+// Exit statuses of every subcommand.
+inline constexpr int kExitPass = 0;            // nothing failed
+inline constexpr int kExitFailure = 1;         // a failure was found (or reproduced)
+inline constexpr int kExitBadInput = 2;        // bad usage or bad input; nothing ran
+inline constexpr int kExitNotReproduced = 3;   // replay/shrink: the report did not reproduce
+
+struct Command {
+  std::string_view name;
+  std::string_view synopsis;  // after "vfsim NAME "
+  std::string_view summary;   // one line for `vfsim help`
+  std::span<const OptionSpec> (*options)();
+  int (*run)(const ParsedArgs& args);
+};
+
+[[nodiscard]] std::span<const Command> commands();
+
+// Entry points and option tables, one file per command family.
+int run_command(const ParsedArgs& args);      // cmd_run.cc
+int explore_command(const ParsedArgs& args);  // cmd_explore.cc
+int check_command(const ParsedArgs& args);    // cmd_explore.cc
+int replay_command(const ParsedArgs& args);   // cmd_replay.cc
+int shrink_command(const ParsedArgs& args);   // cmd_replay.cc
+int ops_command(const ParsedArgs& args);      // cmd_ops.cc
+std::span<const OptionSpec> run_options();
+std::span<const OptionSpec> explore_options();
+std::span<const OptionSpec> check_options();
+std::span<const OptionSpec> replay_options();
+std::span<const OptionSpec> shrink_options();
+std::span<const OptionSpec> ops_options();
+
+}  // namespace vfsim::cli

@@ -1,0 +1,88 @@
+// Shared CLI helpers.
+#include "cli/common.h"
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "scenarios/modules.h"
+
+namespace vfsim::cli {
+
+std::string one_positional(const ParsedArgs& args, std::string_view what) {
+  if (args.positional.size() != 1) {
+    throw UsageError("expected exactly one " + std::string(what) + (args.positional.empty() ? "" :
+                     ", got " + std::to_string(args.positional.size()) + " arguments"));
+  }
+  return args.positional.front();
+}
+
+std::vector<scenarios::Override> set_overrides(const ParsedArgs& args) {
+  std::vector<scenarios::Override> out;
+  for (const auto& s : args.all("set")) out.push_back(scenarios::parse_set(s));
+  return out;
+}
+
+std::shared_ptr<const scenarios::Scenario> load(
+    const std::string& path, const std::vector<scenarios::Override>& overrides) {
+  return std::make_shared<const scenarios::Scenario>(
+      scenarios::load_scenario(path, scenarios::default_catalog(), overrides));
+}
+
+std::string report_path(const ParsedArgs& args) {
+  return args.value("report").value_or(std::string(kDefaultReport));
+}
+
+std::string format_vtime(sim::VTime t) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%llu.%09llus",
+                static_cast<unsigned long long>(t / sim::kSecond),
+                static_cast<unsigned long long>(t % sim::kSecond));
+  return buf;
+}
+
+void print_trace(std::ostream& out, const std::vector<sim::TraceEvent>& events) {
+  for (const auto& e : events) {
+    out << "  [" << e.step << " " << format_vtime(e.time) << "] ";
+    if (e.lwp == sim::kNoLwp) out << "machine";
+    else out << "lwp " << e.lwp;
+    out << " " << e.kind << ": " << e.detail << "\n";
+  }
+}
+
+namespace {
+
+// Indents every line after the first, so a multi-line message (a deadlock's
+// wait-for graph) stays readable under its heading.
+std::string indent(std::string text, std::string_view pad) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += pad;
+  }
+  return out;
+}
+
+}  // namespace
+
+int report_failure(std::ostream& out, const scenarios::Report& report, const std::string& path) {
+  const sim::RunResult& r = report.result;
+  out << "FAILED: " << sim::outcome_name(r.outcome) << "\n";
+  out << "  " << indent(r.message, "  ") << "\n";
+  out << "  scenario: " << report.scenario << " (" << report.scenario_name << ")\n";
+  out << "  seed: " << r.seed << "  strategy: " << report.strategy;
+  if (report.schedule_index) out << "  schedule #" << *report.schedule_index;
+  out << "\n  schedule: " << r.schedule.size() << " decisions, " << r.preemptions
+      << " preemptions, " << r.steps << " steps, trace " << scenarios::hash_hex(r.trace_hash)
+      << "\n";
+  std::string why;
+  if (!scenarios::write_report(report, path, &why)) {
+    out << "  report: NOT WRITTEN: " << why << "\n";
+    return kExitFailure;
+  }
+  out << "  report: " << path << "\n";
+  out << "  replay: vfsim replay " << path << "\n";
+  return kExitFailure;
+}
+
+}  // namespace vfsim::cli

@@ -1,0 +1,47 @@
+// Pieces shared by the vfsim subcommands: loading the scenario with its
+// overrides, common options, writing the failure report and printing it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "scenarios/loader.h"
+#include "scenarios/report.h"
+#include "scenarios/scenario.h"
+#include "sim/machine.h"
+
+namespace vfsim::cli {
+
+inline constexpr OptionSpec kSetOption{"set", "KEY=VALUE",
+                                       "override a config knob or explore.* setting (repeatable)"};
+inline constexpr OptionSpec kReportOption{"report", "FILE",
+                                          "where a failure report goes (vfsim-report.json)"};
+inline constexpr OptionSpec kTraceOption{"trace", "", "print the trace of the run"};
+inline constexpr OptionSpec kJsonOption{"json", "", "print a JSON summary on stdout"};
+inline constexpr std::string_view kDefaultReport = "vfsim-report.json";
+
+// The single positional argument; UsageError when there is not exactly one.
+[[nodiscard]] std::string one_positional(const ParsedArgs& args, std::string_view what);
+
+// The --set options as overrides, in order.
+[[nodiscard]] std::vector<scenarios::Override> set_overrides(const ParsedArgs& args);
+
+[[nodiscard]] std::shared_ptr<const scenarios::Scenario> load(
+    const std::string& path, const std::vector<scenarios::Override>& overrides);
+
+[[nodiscard]] std::string report_path(const ParsedArgs& args);
+
+void print_trace(std::ostream& out, const std::vector<sim::TraceEvent>& events);
+
+// Virtual time as seconds with nanosecond digits: "0.250000000s".
+[[nodiscard]] std::string format_vtime(sim::VTime t);
+
+// Writes the report and prints the failure: outcome, message, seed, schedule
+// size, the report path and how to replay it. Returns kExitFailure.
+int report_failure(std::ostream& out, const scenarios::Report& report, const std::string& path);
+
+}  // namespace vfsim::cli

@@ -1,0 +1,196 @@
+// Writing and reading failure reports.
+#include "scenarios/report.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "scenarios/json_locations.h"
+
+namespace vfsim::scenarios {
+
+using Json = nlohmann::json;
+
+std::string hash_hex(std::uint64_t h) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "0x";
+  for (int i = 15; i >= 0; --i) out += kHex[(h >> (4 * i)) & 0xf];
+  return out;
+}
+
+Report make_report(const Scenario& s, const sim::RunResult& r, std::string strategy,
+                   std::optional<std::uint64_t> schedule_index) {
+  return Report{s.path, s.name, s.config.to_json(), s.explore.to_json(), std::move(strategy),
+                schedule_index, r};
+}
+
+namespace {
+
+Json schedule_json(const sim::Schedule& s) {
+  Json out = Json::array();
+  // A default decision (kNoLwp, from the shrinker) is written as null.
+  for (auto id : s) out.push_back(id == sim::kNoLwp ? Json(nullptr) : Json(id));
+  return out;
+}
+
+Json trace_json(const std::vector<sim::TraceEvent>& events) {
+  Json out = Json::array();
+  for (const auto& e : events) {
+    out.push_back(Json{{"step", e.step},
+                       {"time", e.time},
+                       {"lwp", e.lwp == sim::kNoLwp ? Json(nullptr) : Json(e.lwp)},
+                       {"kind", e.kind},
+                       {"detail", e.detail}});
+  }
+  return out;
+}
+
+}  // namespace
+
+Json report_to_json(const Report& r) {
+  const sim::RunResult& x = r.result;
+  return Json{{"vfsim_report", 1},
+              {"scenario", r.scenario},
+              {"scenario_name", r.scenario_name},
+              {"config", r.config},
+              {"explore", r.explore},
+              {"seed", x.seed},
+              {"strategy", r.strategy},
+              {"schedule_index", r.schedule_index ? Json(*r.schedule_index) : Json(nullptr)},
+              {"schedule", schedule_json(x.schedule)},
+              {"outcome", std::string(sim::outcome_name(x.outcome))},
+              {"message", x.message},
+              {"trace_hash", hash_hex(x.trace_hash)},
+              {"steps", x.steps},
+              {"end_time_ns", x.end_time},
+              {"preemptions", x.preemptions},
+              {"trace", trace_json(x.events)}};
+}
+
+bool write_report(const Report& r, const std::string& path, std::string* why) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    *why = "cannot create " + path;
+    return false;
+  }
+  out << report_to_json(r).dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
+  out.close();
+  if (!out) {
+    *why = "cannot write " + path;
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Field access that names the report and the field on bad input.
+class ReportReader {
+ public:
+  ReportReader(std::string path, const Json& root) : path_(std::move(path)), root_(root) {}
+
+  [[noreturn]] void fail(std::string_view field, std::string_view why) const {
+    throw ScenarioError(path_ + ": /" + std::string(field) + ": " + std::string(why));
+  }
+  const Json& get(std::string_view field) const {
+    auto it = root_.find(field);
+    if (it == root_.end()) fail(field, "missing field '" + std::string(field) + "'");
+    return *it;
+  }
+  std::string str(std::string_view field) const {
+    const Json& v = get(field);
+    if (!v.is_string()) fail(field, "expected a string");
+    return v.get<std::string>();
+  }
+  std::uint64_t uint(std::string_view field) const {
+    const Json& v = get(field);
+    if (!v.is_number_unsigned()) fail(field, "expected a non-negative integer");
+    return v.get<std::uint64_t>();
+  }
+
+ private:
+  std::string path_;
+  const Json& root_;
+};
+
+std::uint64_t parse_hash(const ReportReader& rd, const std::string& text) {
+  if (!text.starts_with("0x") || text.size() != 18) rd.fail("trace_hash", "expected 0x + 16 hex digits");
+  std::uint64_t h = 0;
+  for (std::size_t i = 2; i < text.size(); ++i) {
+    const char c = text[i];
+    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) rd.fail("trace_hash", "not a hex digit");
+    h = h * 16 + static_cast<std::uint64_t>(d);
+  }
+  return h;
+}
+
+sim::Schedule parse_schedule(const ReportReader& rd) {
+  const Json& v = rd.get("schedule");
+  if (!v.is_array()) rd.fail("schedule", "expected an array of lwp ids");
+  sim::Schedule s;
+  for (const auto& id : v) {
+    if (id.is_null()) s.push_back(sim::kNoLwp);
+    else if (id.is_number_unsigned() && id.get<std::uint64_t>() < sim::kNoLwp) s.push_back(id.get<sim::LwpId>());
+    else rd.fail("schedule", "expected lwp ids (or null for a default choice)");
+  }
+  return s;
+}
+
+Json parse_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ScenarioError(path + ": cannot open the report");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  const std::string text = buf.str();
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    const auto pos = text_pos(text, e.byte == 0 ? 0 : e.byte - 1);
+    throw ScenarioError(path + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) +
+                        ": malformed JSON report");
+  }
+}
+
+}  // namespace
+
+Report read_report(const std::string& path) {
+  const Json root = parse_file(path);
+  const ReportReader rd(path, root);
+  if (!root.is_object()) rd.fail("", "expected a report object");
+  Report r;
+  r.scenario = rd.str("scenario");
+  r.scenario_name = rd.str("scenario_name");
+  r.config = rd.get("config");
+  if (!r.config.is_object()) rd.fail("config", "expected an object");
+  r.explore = root.value("explore", Json::object());
+  if (!r.explore.is_object()) rd.fail("explore", "expected an object");
+  r.strategy = rd.str("strategy");
+  if (root.contains("schedule_index") && root["schedule_index"].is_number_unsigned()) {
+    r.schedule_index = root["schedule_index"].get<std::uint64_t>();
+  }
+  r.result.seed = rd.uint("seed");
+  r.result.schedule = parse_schedule(rd);
+  auto outcome = sim::outcome_from_name(rd.str("outcome"));
+  if (!outcome) rd.fail("outcome", "unknown outcome '" + rd.str("outcome") + "'");
+  r.result.outcome = *outcome;
+  r.result.message = root.value("message", "");
+  r.result.trace_hash = parse_hash(rd, rd.str("trace_hash"));
+  r.result.steps = root.value("steps", std::uint64_t{0});
+  r.result.preemptions = root.value("preemptions", std::uint32_t{0});
+  return r;
+}
+
+std::vector<Override> report_overrides(const Report& r, const std::string& path) {
+  std::vector<Override> out;
+  for (const auto& [key, v] : r.config.items()) {
+    out.push_back(Override{key, v.is_string() ? v.get<std::string>() : v.dump(),
+                           "config '" + key + "' of report " + path});
+  }
+  for (const auto& [key, v] : r.explore.items()) {
+    out.push_back(Override{"explore." + key, v.is_string() ? v.get<std::string>() : v.dump(),
+                           "explore '" + key + "' of report " + path});
+  }
+  return out;
+}
+
+}  // namespace vfsim::scenarios
