@@ -3,12 +3,14 @@
 #include "scenarios/modules.h"
 
 #include "scenarios/sched_module.h"
+#include "vfs/scenario/vfs_module.h"
 
 namespace vfsim::scenarios {
 
 ModuleList all_modules() {
   return {
       make_sched_module(),
+      vfs::make_vfs_module(),
   };
 }
 

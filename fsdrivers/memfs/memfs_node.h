@@ -1,0 +1,128 @@
+// memfs internals: the node, the mount (vfsops) and the vnode ops classes.
+// Every node field is protected by the lock of the node's vnode [v]; the
+// node table and the counters by the vnode lock of the directory whose entry
+// creates or removes a node (creation and removal always hold it
+// exclusively), which is why none of them needs a lock of its own.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "fsdrivers/memfs/file_data.h"
+#include "fsdrivers/memfs/memfs.h"
+#include "vnode/vcache.h"
+
+namespace vfsim::memfs {
+
+struct MemNode {
+  std::uint64_t ino = 0;
+  vn::VType type = vn::VType::VNON;
+  std::uint32_t mode = 0;
+  std::uint32_t nlink = 0;
+  vn::Uid uid = 0;
+  vn::Gid gid = 0;
+  sim::VTime atime = 0, mtime = 0, ctime = 0, birthtime = 0;
+  std::uint64_t rdev = 0;
+  std::uint64_t gen = 0;
+  bool has_vnode = false;  // a vnode is attached (freed on reclaim when nlink 0)
+
+  std::map<std::string, std::uint64_t, std::less<>> entries;  // VDIR: name -> ino
+  std::uint64_t parent = 0;                                   // VDIR: ino of ".."
+  std::string target;                                         // VLNK
+  std::unique_ptr<FileData> data;                             // VREG
+  std::map<std::pair<vn::XattrNs, std::string>, std::string, std::less<>> xattrs;
+
+  std::uint64_t size() const;
+};
+
+class MemfsMount;
+
+class MemfsOps final : public vn::VnodeOps {
+ public:
+  explicit MemfsOps(MemfsMount& fs) : fs_(fs) {}
+  vn::Status lookup(vn::Vnode& dvp, const vn::ComponentName& cn, vn::Vnode** vpp) override;
+  vn::Status create(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
+                    vn::Vnode** vpp) override;
+  vn::Status mknod(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
+                   vn::Vnode** vpp) override;
+  vn::Status mkdir(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
+                   vn::Vnode** vpp) override;
+  vn::Status symlink(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
+                     std::string_view target, vn::Vnode** vpp) override;
+  vn::Status open(vn::Vnode& vp, int fflags, const vn::Cred& cred) override;
+  vn::Status close(vn::Vnode& vp, int fflags, const vn::Cred& cred) override;
+  vn::Status access(vn::Vnode& vp, int acc, const vn::Cred& cred) override;
+  vn::Status getattr(vn::Vnode& vp, vn::Vattr* va) override;
+  vn::Status setattr(vn::Vnode& vp, const vn::SetAttr& sa, const vn::Cred& cred) override;
+  vn::Status read(vn::Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
+                  int ioflag) override;
+  vn::Status write(vn::Vnode& vp, std::uint64_t* offset, std::string_view data,
+                   int ioflag) override;
+  vn::Status fsync(vn::Vnode& vp) override;
+  vn::Status remove(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
+  vn::Status link(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
+  vn::Status rename(vn::Vnode& fdvp, vn::Vnode& fvp, const vn::ComponentName& fcn,
+                    vn::Vnode& tdvp, vn::Vnode* tvp, const vn::ComponentName& tcn) override;
+  vn::Status rmdir(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
+  vn::Status readdir(vn::Vnode& vp, std::uint64_t cookie, std::size_t max,
+                     std::vector<vn::Dirent>* out, bool* eof) override;
+  vn::Status readlink(vn::Vnode& vp, std::string* target) override;
+  vn::Status inactive(vn::Vnode& vp, bool* recycle) override;
+  vn::Status reclaim(vn::Vnode& vp) override;
+  vn::Status getpages(vn::Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) override;
+  vn::Status putpages(vn::Vnode& vp, std::uint64_t offset,
+                      std::span<const std::byte> src) override;
+  vn::Status getextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name,
+                        std::string* value) override;
+  vn::Status setextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name,
+                        std::string_view value, int flags) override;
+  vn::Status listextattr(vn::Vnode& vp, vn::XattrNs ns, std::vector<std::string>* names) override;
+  vn::Status deleteextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name) override;
+
+ private:
+  vn::Status make_node(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
+                       std::string_view target, vn::Vnode** vpp);
+  MemfsMount& fs_;
+};
+
+class MemfsMount final : public vn::FileSystem {
+ public:
+  MemfsMount(sim::Machine& m, const MemfsOptions& o);
+  std::string_view type_name() const override { return "memfs"; }
+  std::uint64_t root_key() const override { return kRootIno; }
+  vn::Status loadvnode(vn::Vnode& vp, std::uint64_t key) override;
+  vn::Status statvfs(vn::StatVfs* out) override;
+  vn::Status unmount(bool force) override;
+
+  // --- node bookkeeping (memfs_subr.cc) ---------------------------------
+  sim::Machine& machine() const { return machine_; }
+  sim::VTime now() const { return machine_.now(); }
+  MemNode& node_of(const vn::Vnode& vp) const;
+  MemNode* find(std::uint64_t ino) const;
+  // A new node with nlink 0, or ENOSPC at the inode limit.
+  [[nodiscard]] vn::Result<MemNode*> alloc_node(vn::VType type, const vn::Vattr& va);
+  void free_node(MemNode& n);
+  // Changes a regular file's size, charging or refunding pages; ENOSPC.
+  [[nodiscard]] vn::Status resize(MemNode& n, std::uint64_t new_size);
+  [[nodiscard]] vn::Status charge_write(MemNode& n, std::uint64_t offset, std::size_t len);
+  void dir_add(MemNode& dir, std::string_view name, MemNode& child);
+  void dir_remove(MemNode& dir, std::string_view name);
+  std::size_t node_count() const { return nodes_.size(); }
+  std::uint64_t pages_used() const { return pages_used_; }
+
+ private:
+  static std::uint64_t pages_for(std::uint64_t bytes) {
+    return (bytes + kPageBytes - 1) / kPageBytes;
+  }
+  sim::Machine& machine_;
+  MemfsOptions options_;
+  MemfsOps ops_;
+  std::map<std::uint64_t, std::unique_ptr<MemNode>> nodes_;  // by ino
+  std::uint64_t next_ino_ = kRootIno;
+  std::uint64_t pages_used_ = 0;
+};
+
+}  // namespace vfsim::memfs

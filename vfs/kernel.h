@@ -1,0 +1,259 @@
+// The VFS of one machine: processes and their fd tables, open files, the
+// mount table with its mount-by-type table, namei, and the system calls.
+//
+// Every system call takes the calling process explicitly and returns a
+// [[nodiscard]] Status or Result with the errno POSIX specifies; it must run
+// inside an lwp of the machine. Paths follow namei's rules (namei.cc):
+// NAME_MAX 255 and PATH_MAX 1024 (ENAMETOOLONG), at most 32 symlinks (ELOOP).
+// Flag and mode values are the host's <fcntl.h> / <sys/stat.h> names.
+//
+// Lifetime: build the Kernel inside or before Machine::run(), keep it until
+// run() returned; shutdown() (inside an lwp) closes every process and
+// unmounts every file system, after which the vcache must be empty.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/sync.h"
+#include "vfs/personality.h"
+#include "vnode/vcache.h"
+
+namespace vfsim::vfs {
+
+using vn::Result;
+using vn::Status;
+
+// Options a file system gets at mount time, as text ("size_max" -> "65536").
+using MountArgs = std::map<std::string, std::string, std::less<>>;
+using FsFactory = std::function<Result<std::unique_ptr<vn::FileSystem>>(sim::Machine&,
+                                                                        const MountArgs&)>;
+
+struct Proc;
+
+struct OpenFile {
+  std::uint64_t id = 0;
+  vn::Vnode* vp = nullptr;  // referenced while the file is open
+  int flags = 0;            // O_ACCMODE bits, O_APPEND
+  std::uint64_t offset = 0; // [v] of vp
+  std::uint32_t refs = 0;   // fd table entries + calls in progress
+  bool readable() const;
+  bool writable() const;
+};
+
+struct Proc {
+  int pid = 0;
+  std::string name;
+  vn::Cred cred;
+  std::uint32_t umask = 022;
+  vn::Vnode* cwd = nullptr;   // referenced
+  vn::Vnode* root = nullptr;  // referenced (chroot)
+  std::vector<OpenFile*> fds; // index = fd; null = free
+  bool exited = false;
+};
+
+inline constexpr int kFdMax = 1024;
+
+// stat(2) as vfsim reports it. mode carries the S_IF* type bits.
+struct Stat {
+  std::uint64_t dev = 0, ino = 0;
+  std::uint32_t mode = 0, nlink = 0, uid = 0, gid = 0;
+  std::uint64_t rdev = 0, size = 0, blocks = 0, blksize = 0;
+  sim::VTime atime = 0, mtime = 0, ctime = 0, birthtime = 0;
+};
+
+// utimensat(2) times: nsec may be UTIME_NOW or UTIME_OMIT.
+struct Timespec {
+  std::int64_t sec = 0;
+  std::int64_t nsec = 0;
+};
+
+struct KernelOptions {
+  Personality personality = Personality::NetBSD;
+  std::size_t desiredvnodes = 1024;
+};
+
+struct Nameidata;
+
+class Kernel {
+ public:
+  Kernel(sim::Machine& m, KernelOptions options);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  sim::Machine& machine() const { return machine_; }
+  vn::Vcache& vcache() { return vcache_; }
+  const PersonalityRules& rules() const { return *rules_; }
+  Personality personality() const { return options_.personality; }
+
+  // --- file-system types and mounts (mount.cc) ---------------------------
+  void register_fs_type(std::string name, FsFactory factory);
+  // Mounts the root file system; before any process exists.
+  [[nodiscard]] Status mount_root(std::string_view fstype, const MountArgs& args);
+  [[nodiscard]] Status mount(Proc& p, std::string_view fstype, std::string_view path,
+                             const MountArgs& args);
+  [[nodiscard]] Status unmount(Proc& p, std::string_view path, bool force = false);
+  vn::Mount* root_mount() const { return root_mount_; }
+  std::size_t mount_count() const { return mounts_.size(); }
+
+  // --- processes (proc.cc) ---------------------------------------------
+  Proc& proc_create(std::string name, vn::Cred cred, std::uint32_t umask = 022);
+  // Closes every descriptor and releases cwd and root.
+  void proc_exit(Proc& p);
+  // The process the calling lwp belongs to (Lwp::layer_slot), or null.
+  Proc* current_proc() const;
+  void attach_current_lwp(Proc& p);
+  Proc* proc_by_name(std::string_view name);
+  // Exits every process and unmounts every file system, innermost first.
+  [[nodiscard]] Status shutdown();
+
+  // --- files and descriptors (syscalls_file.cc) ---------------------------
+  [[nodiscard]] Result<int> open(Proc& p, std::string_view path, int flags, std::uint32_t mode = 0);
+  [[nodiscard]] Result<int> openat(Proc& p, int dirfd, std::string_view path, int flags,
+                                   std::uint32_t mode = 0);
+  [[nodiscard]] Status close(Proc& p, int fd);
+  [[nodiscard]] Result<std::string> read(Proc& p, int fd, std::size_t len);
+  [[nodiscard]] Result<std::size_t> write(Proc& p, int fd, std::string_view data);
+  [[nodiscard]] Result<std::string> pread(Proc& p, int fd, std::size_t len, std::int64_t offset);
+  [[nodiscard]] Result<std::size_t> pwrite(Proc& p, int fd, std::string_view data,
+                                           std::int64_t offset);
+  [[nodiscard]] Result<std::int64_t> lseek(Proc& p, int fd, std::int64_t offset, int whence);
+  [[nodiscard]] Status fsync(Proc& p, int fd);
+  [[nodiscard]] Status truncate(Proc& p, std::string_view path, std::int64_t length);
+  [[nodiscard]] Status ftruncate(Proc& p, int fd, std::int64_t length);
+  // Up to `max` entries from the descriptor's position; empty at the end.
+  [[nodiscard]] Result<std::vector<vn::Dirent>> getdents(Proc& p, int fd, std::size_t max = 64);
+  [[nodiscard]] Status chdir(Proc& p, std::string_view path);
+
+  // --- names (syscalls_name.cc) ------------------------------------------
+  [[nodiscard]] Status mkdir(Proc& p, std::string_view path, std::uint32_t mode);
+  [[nodiscard]] Status mkdirat(Proc& p, int dirfd, std::string_view path, std::uint32_t mode);
+  [[nodiscard]] Status rmdir(Proc& p, std::string_view path);
+  [[nodiscard]] Status unlink(Proc& p, std::string_view path);
+  [[nodiscard]] Status unlinkat(Proc& p, int dirfd, std::string_view path, int flags);
+  [[nodiscard]] Status link(Proc& p, std::string_view oldpath, std::string_view newpath);
+  [[nodiscard]] Status linkat(Proc& p, int olddirfd, std::string_view oldpath, int newdirfd,
+                              std::string_view newpath, int flags);
+  [[nodiscard]] Status symlink(Proc& p, std::string_view target, std::string_view linkpath);
+  [[nodiscard]] Status symlinkat(Proc& p, std::string_view target, int newdirfd,
+                                 std::string_view linkpath);
+  [[nodiscard]] Result<std::string> readlink(Proc& p, std::string_view path,
+                                             std::size_t bufsiz = 1024);
+  [[nodiscard]] Result<std::string> readlinkat(Proc& p, int dirfd, std::string_view path,
+                                               std::size_t bufsiz = 1024);
+  [[nodiscard]] Status rename(Proc& p, std::string_view from, std::string_view to);
+  [[nodiscard]] Status renameat(Proc& p, int fromdirfd, std::string_view from, int todirfd,
+                                std::string_view to);
+  // mode carries the S_IF* type (S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, S_IFREG or 0).
+  [[nodiscard]] Status mknod(Proc& p, std::string_view path, std::uint32_t mode,
+                             std::uint64_t dev);
+  [[nodiscard]] Status mkfifo(Proc& p, std::string_view path, std::uint32_t mode);
+
+  // --- attributes (syscalls_attr.cc) -------------------------------------
+  [[nodiscard]] Result<Stat> stat(Proc& p, std::string_view path);
+  [[nodiscard]] Result<Stat> lstat(Proc& p, std::string_view path);
+  [[nodiscard]] Result<Stat> fstat(Proc& p, int fd);
+  [[nodiscard]] Result<Stat> fstatat(Proc& p, int dirfd, std::string_view path, int flags);
+  [[nodiscard]] Status chmod(Proc& p, std::string_view path, std::uint32_t mode);
+  [[nodiscard]] Status fchmod(Proc& p, int fd, std::uint32_t mode);
+  // uid / gid of -1 (as unsigned) leave that field unchanged.
+  [[nodiscard]] Status chown(Proc& p, std::string_view path, vn::Uid uid, vn::Gid gid);
+  [[nodiscard]] Status fchown(Proc& p, int fd, vn::Uid uid, vn::Gid gid);
+  [[nodiscard]] Status lchown(Proc& p, std::string_view path, vn::Uid uid, vn::Gid gid);
+  // times: null for "both now"; else {atime, mtime}.
+  [[nodiscard]] Status utimensat(Proc& p, int dirfd, std::string_view path,
+                                 const Timespec* times, int flags);
+  [[nodiscard]] Status access(Proc& p, std::string_view path, int mode);
+  [[nodiscard]] Status faccessat(Proc& p, int dirfd, std::string_view path, int mode, int flags);
+  [[nodiscard]] Result<vn::StatVfs> statvfs(Proc& p, std::string_view path);
+
+  // --- extended attributes (xattr.cc) ------------------------------------
+  // Linux API: the namespace comes from the name's prefix (user., trusted.,
+  // system., security.); `follow` false is the l* variant.
+  [[nodiscard]] Status setxattr(Proc& p, std::string_view path, std::string_view name,
+                                std::string_view value, int flags, bool follow = true);
+  [[nodiscard]] Result<std::string> getxattr(Proc& p, std::string_view path,
+                                             std::string_view name, std::size_t size = 0,
+                                             bool follow = true);
+  [[nodiscard]] Result<std::vector<std::string>> listxattr(Proc& p, std::string_view path,
+                                                           std::size_t size = 0,
+                                                           bool follow = true);
+  [[nodiscard]] Status removexattr(Proc& p, std::string_view path, std::string_view name,
+                                   bool follow = true);
+  [[nodiscard]] Status fsetxattr(Proc& p, int fd, std::string_view name, std::string_view value,
+                                 int flags);
+  [[nodiscard]] Result<std::string> fgetxattr(Proc& p, int fd, std::string_view name,
+                                              std::size_t size = 0);
+  // BSD API (extattr_*_file; `follow` false is the *_link variant):
+  // namespace 1 = user, 2 = system.
+  [[nodiscard]] Result<std::size_t> extattr_set_file(Proc& p, std::string_view path,
+                                                     int attrnamespace, std::string_view name,
+                                                     std::string_view data, bool follow = true);
+  [[nodiscard]] Result<std::string> extattr_get_file(Proc& p, std::string_view path,
+                                                     int attrnamespace, std::string_view name,
+                                                     bool follow = true);
+  [[nodiscard]] Status extattr_delete_file(Proc& p, std::string_view path, int attrnamespace,
+                                           std::string_view name, bool follow = true);
+  [[nodiscard]] Result<std::vector<std::string>> extattr_list_file(Proc& p,
+                                                                   std::string_view path,
+                                                                   int attrnamespace,
+                                                                   bool follow = true);
+
+  // --- checks -----------------------------------------------------------
+  // At teardown: every vnode's use count must equal the references the
+  // kernel can name (open files, cwd and root of live processes, covered
+  // mount points); one line per vnode that has more.
+  [[nodiscard]] std::vector<std::string> unexplained_references() const;
+  // Invariants of the VFS's own tables; "" when they hold.
+  [[nodiscard]] std::string check_invariants() const;
+
+  // --- for the syscall files --------------------------------------------
+  // namei (namei.h) from `dirfd` (AT_FDCWD: the cwd) for relative paths.
+  [[nodiscard]] Status namei(Proc& p, int dirfd, std::string_view path, int flags,
+                             Nameidata* nd);
+  // The referenced directory a relative path starts from; EBADF, ENOTDIR.
+  [[nodiscard]] Result<vn::Vnode*> start_dir(Proc& p, int dirfd, std::string_view path);
+  [[nodiscard]] Result<OpenFile*> getfile(Proc& p, int fd);
+  void putfile(OpenFile& f);
+  void vrele(vn::Vnode& vp) { vcache_.vrele(vp); }
+  void vref(vn::Vnode& vp) { vcache_.vref(vp); }
+  [[nodiscard]] Result<vn::Vattr> getattr_locked(vn::Vnode& vp);
+  [[nodiscard]] Result<vn::Vattr> getattr(vn::Vnode& vp);
+  // Walks ".." from `dvp` to the root of its mount: the keys of every
+  // directory on the way, `dvp` included (for rename's ancestry checks).
+  [[nodiscard]] Result<std::vector<std::uint64_t>> ancestors(vn::Vnode& dvp);
+
+ private:
+  [[nodiscard]] Result<vn::Vnode*> cross_into_mounts(vn::Vnode* vp);
+  [[nodiscard]] Status lookup_component(Proc& p, vn::Vnode*& cur, const std::string& comp,
+                                        vn::Vnode** child);
+  void file_release(OpenFile& f);
+  [[nodiscard]] Status unmount_mount(vn::Mount& mp, bool force);
+  [[nodiscard]] Result<int> fd_alloc(Proc& p, OpenFile& f);
+
+  sim::Machine& machine_;
+  const vn::Cred kernel_cred_{};  // root: for the kernel's own lookups
+  KernelOptions options_;
+  const PersonalityRules* rules_;
+  vn::Vcache vcache_;
+  std::map<std::string, FsFactory, std::less<>> fs_types_;
+  std::map<std::uint32_t, std::unique_ptr<vn::Mount>> mounts_;  // by id
+  std::vector<std::unique_ptr<vn::Mount>> dead_mounts_;  // force-unmounted, vnodes still referenced
+  vn::Mount* root_mount_ = nullptr;
+  std::uint32_t next_mount_id_ = 1;
+  sim::WaitChannel mount_change_;  // woken when an unmount finishes or fails
+  std::map<int, std::unique_ptr<Proc>> procs_;  // by pid
+  int next_pid_ = 1;
+  std::map<std::uint64_t, std::unique_ptr<OpenFile>> files_;  // by id
+  std::uint64_t next_file_id_ = 1;
+
+};
+
+}  // namespace vfsim::vfs

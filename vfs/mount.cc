@@ -1,0 +1,131 @@
+// The mount table and the mount-by-type table: mount(2), unmount(2), the
+// root file system and shutdown. mountedhere / covered change only with the
+// covered vnode locked exclusively; namei reads them between scheduling
+// points and waits (mount_change_) while a mount is being unmounted.
+#include <fcntl.h>
+
+#include "vfs/kernel.h"
+#include "vfs/namei.h"
+#include "vnode/vnode_if.h"
+
+namespace vfsim::vfs {
+
+void Kernel::register_fs_type(std::string name, FsFactory factory) {
+  fs_types_[std::move(name)] = std::move(factory);
+}
+
+Status Kernel::mount_root(std::string_view fstype, const MountArgs& args) {
+  VFSIM_KASSERT(machine_, root_mount_ == nullptr, "mount_root twice");
+  auto type = fs_types_.find(fstype);
+  if (type == fs_types_.end()) return Status(ENODEV);
+  auto fs = type->second(machine_, args);
+  if (!fs.ok()) return fs.status();
+  const std::uint32_t id = next_mount_id_++;
+  auto mp = std::make_unique<vn::Mount>(machine_, id, std::move(*fs));
+  mp->path = "/";
+  mp->fs().bind(*mp, vcache_);
+  root_mount_ = mp.get();
+  mounts_.emplace(id, std::move(mp));
+  return vn::kOk;
+}
+
+Status Kernel::mount(Proc& p, std::string_view fstype, std::string_view path,
+                     const MountArgs& args) {
+  if (!p.cred.is_root()) return Status(EPERM);
+  Nameidata nd;
+  VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
+  vn::Vnode* vp = nd.vp;
+  Status s = vn::kOk;
+  if (vp->type != vn::VType::VDIR) {
+    s = Status(ENOTDIR);
+  } else if (vp->is_root() || vp->mountedhere != nullptr) {
+    s = Status(EBUSY);  // the root of a mount, or already covered
+  }
+  auto type = fs_types_.find(fstype);
+  if (s.ok() && type == fs_types_.end()) s = Status(ENODEV);
+  if (!s.ok()) {
+    nd.release(*this);
+    return s;
+  }
+  auto fs = type->second(machine_, args);
+  if (!fs.ok()) {
+    nd.release(*this);
+    return fs.status();
+  }
+  const std::uint32_t id = next_mount_id_++;
+  auto mp = std::make_unique<vn::Mount>(machine_, id, std::move(*fs));
+  mp->path = std::string(path);
+  mp->fs().bind(*mp, vcache_);
+  vn::vn_lock(*vp, true);
+  if (vp->mountedhere != nullptr) {  // someone mounted here while we slept
+    vn::vn_unlock(*vp);
+    nd.release(*this);
+    return Status(EBUSY);
+  }
+  mp->covered = vp;  // the namei reference moves to the mount
+  vp->mountedhere = mp.get();
+  mounts_.emplace(id, std::move(mp));
+  vn::vn_unlock(*vp);
+  return vn::kOk;
+}
+
+Status Kernel::unmount(Proc& p, std::string_view path, bool force) {
+  if (!p.cred.is_root()) return Status(EPERM);
+  Nameidata nd;
+  VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
+  vn::Mount& mp = nd.vp->mount();
+  const bool is_root = nd.vp->is_root();
+  nd.release(*this);
+  if (!is_root) return Status(EINVAL);
+  return unmount_mount(mp, force);
+}
+
+Status Kernel::unmount_mount(vn::Mount& mp, bool force) {
+  if (&mp == root_mount_ || mp.unmounting) return Status(EBUSY);
+  for (const auto& [id, other] : mounts_) {
+    if (other->covered != nullptr && &other->covered->mount() == &mp) return Status(EBUSY);
+  }
+  vn::Vnode* covered = mp.covered;
+  vn::vn_lock(*covered, true);
+  mp.unmounting = true;
+  Status s = vcache_.flush(mp, force);
+  if (s.ok()) s = mp.fs().unmount(force);
+  if (!s.ok()) {
+    mp.unmounting = false;
+    vn::vn_unlock(*covered);
+    mount_change_.wakeup();
+    return s;
+  }
+  covered->mountedhere = nullptr;
+  mp.covered = nullptr;
+  auto it = mounts_.find(mp.id());
+  if (mp.nvnodes != 0) dead_mounts_.push_back(std::move(it->second));  // dead vnodes remain
+  mounts_.erase(it);
+  vn::vn_unlock(*covered);
+  mount_change_.wakeup();
+  vrele(*covered);
+  return vn::kOk;
+}
+
+Status Kernel::shutdown() {
+  for (auto& [pid, p] : procs_) proc_exit(*p);
+  // Innermost first: a mount covering a directory of another goes before it.
+  while (mounts_.size() > 1) {
+    vn::Mount* leaf = nullptr;
+    for (auto& [id, mp] : mounts_) {
+      bool covers_something = false;
+      for (auto& [oid, other] : mounts_) {
+        covers_something |= other->covered != nullptr && &other->covered->mount() == mp.get();
+      }
+      if (mp.get() != root_mount_ && !covers_something) leaf = mp.get();
+    }
+    VFSIM_KASSERT(machine_, leaf != nullptr, "mount table has no leaf");
+    VN_TRY(unmount_mount(*leaf, false));
+  }
+  root_mount_->unmounting = true;
+  VN_TRY(vcache_.flush(*root_mount_, false));
+  VN_TRY(root_mount_->fs().unmount(false));
+  return vn::kOk;
+}
+
+}  // namespace vfsim::vfs

@@ -1,0 +1,189 @@
+// namei: the rules are listed in namei.h.
+#include "vfs/namei.h"
+
+#include <fcntl.h>
+
+#include "vnode/vnode_if.h"
+
+namespace vfsim::vfs {
+
+void Nameidata::release(Kernel& k) {
+  if (vp != nullptr) k.vrele(*vp);
+  if (dvp != nullptr) k.vrele(*dvp);
+  vp = dvp = nullptr;
+}
+
+Result<vn::Vnode*> Kernel::start_dir(Proc& p, int dirfd, std::string_view path) {
+  vn::Vnode* vp = nullptr;
+  if (!path.empty() && path[0] == '/') {
+    vp = p.root;
+  } else if (dirfd == AT_FDCWD) {
+    vp = p.cwd;
+  } else {
+    auto f = getfile(p, dirfd);
+    if (!f.ok()) return f.status();
+    vp = (*f)->vp;
+    vref(*vp);  // before putfile: a concurrent close may drop the file's reference
+    putfile(**f);
+    if (vp->type != vn::VType::VDIR) {
+      vrele(*vp);
+      return Status(ENOTDIR);
+    }
+    return vp;
+  }
+  vref(*vp);
+  return vp;
+}
+
+// Replaces a directory something is mounted on by the mounted root, as often
+// as mounts are stacked. Waits while such a mount is being unmounted.
+Result<vn::Vnode*> Kernel::cross_into_mounts(vn::Vnode* vp) {
+  while (vp->type == vn::VType::VDIR && vp->mountedhere != nullptr) {
+    vn::Mount* mp = vp->mountedhere;
+    if (mp->unmounting) {
+      mount_change_.sleep("unmount");
+      continue;
+    }
+    auto root = vcache_.get(*mp, mp->fs().root_key());
+    if (!root.ok()) {
+      vrele(*vp);
+      return root.status();
+    }
+    vrele(*vp);
+    vp = *root;
+  }
+  return vp;
+}
+
+// Looks `comp` up in `cur` (referenced, unlocked): search permission first,
+// ".." across the root of a mount and at the process root. On success
+// *child is referenced; `cur` may have been replaced (still referenced).
+Status Kernel::lookup_component(Proc& p, vn::Vnode*& cur, const std::string& comp,
+                                vn::Vnode** child) {
+  std::string_view name = comp;
+  if (comp == "..") {
+    if (cur == p.root) {
+      name = ".";
+    } else {
+      while (cur->is_root() && cur->mount().covered != nullptr) {
+        vn::Vnode* covered = cur->mount().covered;
+        vref(*covered);
+        vrele(*cur);
+        cur = covered;
+      }
+    }
+  }
+  if (cur->type != vn::VType::VDIR) return Status(ENOTDIR);
+  vn::vn_lock(*cur, false);
+  vn::ComponentName cn{name, p.cred};
+  Status s = vn::vop_access(*cur, vn::kAccExec, p.cred);
+  if (s.ok()) s = vn::vop_lookup(*cur, cn, child);
+  vn::vn_unlock(*cur);
+  if (!s.ok()) return s;
+  auto crossed = cross_into_mounts(*child);
+  if (!crossed.ok()) {
+    *child = nullptr;
+    return crossed.status();
+  }
+  *child = *crossed;
+  return vn::kOk;
+}
+
+namespace {
+
+// Reads a symlink's target for expansion.
+Status read_link(vn::Vnode& vp, std::string* target) {
+  vn::vn_lock(vp, false);
+  Status s = vn::vop_readlink(vp, target);
+  vn::vn_unlock(vp);
+  if (s.ok() && target->empty()) return Status(ENOENT);
+  return s;
+}
+
+}  // namespace
+
+Status Kernel::namei(Proc& p, int dirfd, std::string_view path, int flags, Nameidata* nd) {
+  *nd = Nameidata{};
+  if (path.empty()) return Status(ENOENT);
+  if (path.size() >= vn::kPathMax) return Status(ENAMETOOLONG);
+  auto start = start_dir(p, dirfd, path);
+  if (!start.ok()) return start.status();
+  vn::Vnode* cur = *start;  // referenced
+  std::string buf(path);
+  std::size_t pos = 0;
+  int links = 0;
+  for (;;) {
+    while (pos < buf.size() && buf[pos] == '/') ++pos;
+    if (pos == buf.size()) {  // "/" (or a symlink to it): the directory itself
+      nd->vp = cur;
+      nd->dot_last = true;
+      return vn::kOk;
+    }
+    std::size_t end = buf.find('/', pos);
+    if (end == std::string::npos) end = buf.size();
+    std::string comp = buf.substr(pos, end - pos);
+    std::size_t after = end;
+    while (after < buf.size() && buf[after] == '/') ++after;
+    const bool is_last = after == buf.size();
+    const bool trailing = is_last && end != buf.size();
+    pos = after;
+    if (comp.size() > vn::kNameMax) {
+      vrele(*cur);
+      return Status(ENAMETOOLONG);
+    }
+    const bool dot = comp == "." || comp == "..";
+    vn::Vnode* child = nullptr;
+    Status s = lookup_component(p, cur, comp, &child);
+    const bool want_parent = is_last && (flags & kWantParent) != 0 && !dot;
+    if (!s.ok() && !(want_parent && s.err() == ENOENT)) {
+      vrele(*cur);
+      return s;
+    }
+    if (child != nullptr && child->type == vn::VType::VLNK &&
+        (!is_last || (flags & kFollow) != 0 || trailing)) {
+      std::string target;
+      Status ls = ++links > kSymlinkMax ? Status(ELOOP) : read_link(*child, &target);
+      vrele(*child);
+      if (!ls.ok()) {
+        vrele(*cur);
+        return ls;
+      }
+      std::string rest = buf.substr(end);  // keeps a trailing slash
+      if (target.size() + rest.size() >= vn::kPathMax) {
+        vrele(*cur);
+        return Status(ENAMETOOLONG);
+      }
+      if (target[0] == '/') {
+        vrele(*cur);
+        cur = p.root;
+        vref(*cur);
+      }
+      buf = target + rest;
+      pos = 0;
+      continue;
+    }
+    if (child != nullptr && trailing && child->type != vn::VType::VDIR) {
+      vrele(*child);
+      vrele(*cur);
+      return Status(ENOTDIR);
+    }
+    if (want_parent) {
+      nd->dvp = cur;
+      nd->vp = child;
+      nd->last = std::move(comp);
+      nd->trailing_slash = trailing;
+      return vn::kOk;
+    }
+    vrele(*cur);
+    cur = child;
+    if (is_last) {
+      nd->vp = cur;
+      nd->last = std::move(comp);
+      nd->trailing_slash = trailing;
+      nd->dot_last = dot;
+      return vn::kOk;
+    }
+  }
+}
+
+}  // namespace vfsim::vfs

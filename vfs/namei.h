@@ -1,0 +1,47 @@
+// namei: path name to vnode. The rules, in the order they apply:
+//   - "" is ENOENT; a path of PATH_MAX (1024) bytes or more, or a component
+//     longer than NAME_MAX (255), is ENAMETOOLONG;
+//   - an absolute path starts at the process root, a relative one at the
+//     start directory (cwd or an *at descriptor);
+//   - every directory searched needs search (x) permission: EACCES;
+//   - a component that is not the last must be a directory: ENOTDIR, and
+//     must exist: ENOENT;
+//   - ".." at the process root stays there; ".." at the root of a mount
+//     goes to the directory it covers first; a directory a file system is
+//     mounted on is replaced by that file system's root;
+//   - symlinks are followed in the middle of a path always, at the end with
+//     kFollow or when a trailing slash follows; more than 32 expansions is
+//     ELOOP; an empty link is ENOENT;
+//   - a trailing slash requires the last component to be a directory
+//     (ENOTDIR) once it exists.
+// namei holds at most one vnode lock at a time (lock order, vnode.h).
+#pragma once
+
+#include <string>
+
+#include "vfs/kernel.h"
+
+namespace vfsim::vfs {
+
+inline constexpr int kFollow = 1;      // follow a symlink as the last component
+inline constexpr int kWantParent = 2;  // return the parent and the last name
+inline constexpr int kSymlinkMax = 32;
+
+struct Nameidata {
+  // With kWantParent: the directory holding `last`, referenced and unlocked;
+  // null when the path names no entry to create or remove ("/", or a last
+  // component of "." or "..": then vp is that directory and dot_last is set).
+  vn::Vnode* dvp = nullptr;
+  // The named vnode, referenced and unlocked; with kWantParent it may be
+  // null (the name does not exist) and is only a hint: the caller looks the
+  // name up again with dvp locked.
+  vn::Vnode* vp = nullptr;
+  std::string last;           // the last component
+  bool trailing_slash = false;
+  bool dot_last = false;
+
+  // Drops the references namei returned.
+  void release(Kernel& k);
+};
+
+}  // namespace vfsim::vfs

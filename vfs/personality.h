@@ -1,0 +1,40 @@
+// Personalities: where NetBSD and Linux answer the same call differently.
+// Every difference vfsim models is one row of the table in personality.cc,
+// so the whole list is visible in one place; code asks rules(), never the
+// personality's name.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vfsim::vfs {
+
+enum class Personality : std::uint8_t { NetBSD, Linux };
+
+struct PersonalityRules {
+  const char* name;
+  // link(2) on a symlink: link to its target (NetBSD) or to the symlink
+  // itself (Linux). linkat(2) follows only with AT_SYMLINK_FOLLOW in both.
+  bool link_follows_symlink;
+  // unlink(2) on a directory: POSIX's EPERM (NetBSD) or Linux's EISDIR.
+  int unlink_dir_errno;
+  // rmdir(2) of a path ending in "..": EINVAL (NetBSD) or ENOTEMPTY (Linux).
+  int rmdir_dotdot_errno;
+  // rename(2) with "." or ".." as the last component: EINVAL or EBUSY.
+  int rename_dot_errno;
+  // Group of a new file: the directory's (BSD) or the process's unless the
+  // directory is set-group-ID (Linux, System V).
+  bool new_file_gid_from_dir;
+  // Mode of a new symlink: 0777 & ~umask (NetBSD) or always 0777 (Linux).
+  bool symlink_mode_umask;
+  // Linux xattr API with an unknown name prefix: stored in the user
+  // namespace (NetBSD, PERFUSE mapping) or refused with EOPNOTSUPP (Linux).
+  bool xattr_unknown_prefix_is_user;
+};
+
+const PersonalityRules& rules(Personality p);
+std::optional<Personality> personality_from_name(std::string_view name);
+std::string_view personality_name(Personality p);
+
+}  // namespace vfsim::vfs

@@ -1,0 +1,77 @@
+// Processes: credentials, umask, cwd and root, and which lwp runs in which
+// process (Lwp::layer_slot[kSlotProcess]).
+#include <fcntl.h>
+
+#include "vfs/kernel.h"
+#include "vfs/namei.h"
+#include "vnode/vnode_if.h"
+
+namespace vfsim::vfs {
+
+Proc& Kernel::proc_create(std::string name, vn::Cred cred, std::uint32_t umask) {
+  VFSIM_KASSERT(machine_, root_mount_ != nullptr, "proc_create before mount_root");
+  auto p = std::make_unique<Proc>();
+  p->pid = next_pid_++;
+  p->name = std::move(name);
+  p->cred = std::move(cred);
+  p->umask = umask & 0777;
+  auto root = vcache_.get(*root_mount_, root_mount_->fs().root_key());
+  VFSIM_KASSERT(machine_, root.ok(), "root vnode of the root file system");
+  p->root = *root;
+  vref(*p->root);
+  p->cwd = *root;
+  Proc& ref = *p;
+  procs_.emplace(ref.pid, std::move(p));
+  return ref;
+}
+
+void Kernel::proc_exit(Proc& p) {
+  if (p.exited) return;
+  for (std::size_t fd = 0; fd < p.fds.size(); ++fd) {
+    if (p.fds[fd] != nullptr) (void)close(p, static_cast<int>(fd));
+  }
+  p.exited = true;
+  vn::Vnode* cwd = p.cwd;
+  vn::Vnode* root = p.root;
+  p.cwd = p.root = nullptr;
+  vrele(*cwd);
+  vrele(*root);
+}
+
+Proc* Kernel::current_proc() const {
+  if (!machine_.in_lwp()) return nullptr;
+  return static_cast<Proc*>(machine_.current().layer_slot[sim::kSlotProcess]);
+}
+
+void Kernel::attach_current_lwp(Proc& p) {
+  machine_.current().layer_slot[sim::kSlotProcess] = &p;
+}
+
+Proc* Kernel::proc_by_name(std::string_view name) {
+  for (auto& [pid, p] : procs_) {
+    if (p->name == name) return p.get();
+  }
+  return nullptr;
+}
+
+Status Kernel::chdir(Proc& p, std::string_view path) {
+  Nameidata nd;
+  VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
+  if (nd.vp->type != vn::VType::VDIR) {
+    nd.release(*this);
+    return Status(ENOTDIR);
+  }
+  vn::vn_lock(*nd.vp, false);
+  Status s = vn::vop_access(*nd.vp, vn::kAccExec, p.cred);
+  vn::vn_unlock(*nd.vp);
+  if (!s.ok()) {
+    nd.release(*this);
+    return s;
+  }
+  vn::Vnode* old = p.cwd;
+  p.cwd = nd.vp;  // the reference moves to the process
+  vrele(*old);
+  return vn::kOk;
+}
+
+}  // namespace vfsim::vfs

@@ -1,0 +1,289 @@
+// open(2) and the calls on open files: read, write, pread, pwrite, lseek,
+// fsync, truncate, ftruncate, getdents. I/O on fifos and device nodes is
+// not modelled (EOPNOTSUPP): they can be created, opened and stat'ed.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "vfs/namei.h"
+#include "vfs/vfs_subr.h"
+#include "vnode/vnode_if.h"
+
+namespace vfsim::vfs {
+
+namespace {
+
+// What open(O_CREAT) found or made: a referenced, unlocked vnode.
+struct Opened {
+  vn::Vnode* vp = nullptr;
+  bool created = false;
+};
+
+}  // namespace
+
+// open(O_CREAT): look the name up under the directory's lock and create it
+// when absent. O_EXCL and O_NOFOLLOW do not follow a final symlink.
+static Result<Opened> open_create(Kernel& k, Proc& p, int dirfd, std::string_view path,
+                                  int flags, std::uint32_t mode) {
+  Nameidata nd;
+  const bool follow = (flags & (O_EXCL | O_NOFOLLOW)) == 0;
+  VN_TRY(k.namei(p, dirfd, path, kWantParent | (follow ? kFollow : 0), &nd));
+  if (nd.dvp == nullptr) {  // "/", "." or "..": an existing directory
+    if ((flags & O_EXCL) != 0) {
+      nd.release(k);
+      return Status(EEXIST);
+    }
+    return Opened{nd.vp, false};
+  }
+  vn::Vnode& dvp = *nd.dvp;
+  if (nd.vp != nullptr) k.vrele(*nd.vp);  // only a hint; looked up again below
+  vn::vn_lock(dvp, true);
+  Opened out;
+  Status s = relookup(p, dvp, nd.last, &out.vp);
+  if (s.ok() && out.vp == nullptr) {
+    s = nd.trailing_slash ? Status(EISDIR) : dir_writable(p, dvp);
+    if (s.ok()) {
+      auto va = creation_attr(k, p, dvp, vn::VType::VREG, mode & ~p.umask);
+      s = va.ok() ? vn::vop_create(dvp, {nd.last, p.cred}, *va, &out.vp) : va.status();
+      out.created = s.ok();
+    }
+  } else if (s.ok() && (flags & O_EXCL) != 0) {
+    s = Status(EEXIST);
+  }
+  vn::vn_unlock(dvp);
+  k.vrele(dvp);
+  if (!s.ok()) {
+    if (out.vp != nullptr) k.vrele(*out.vp);
+    return s;
+  }
+  if (out.vp->type == vn::VType::VDIR && out.vp->mountedhere != nullptr) {
+    // A mount point found under the lock: open the mounted root instead.
+    Nameidata again;
+    k.vrele(*out.vp);
+    VN_TRY(k.namei(p, dirfd, path, kFollow, &again));
+    out.vp = again.vp;
+  }
+  return out;
+}
+
+// The checks and VOP_OPEN / O_TRUNC of open(2) on a referenced vnode.
+static Status open_vnode(Kernel& k, Proc& p, vn::Vnode& vp, int flags, bool created) {
+  const int acc = flags & O_ACCMODE;
+  if (vp.type == vn::VType::VLNK) return Status(ELOOP);  // O_NOFOLLOW on a symlink
+  if ((flags & O_DIRECTORY) != 0 && vp.type != vn::VType::VDIR) return Status(ENOTDIR);
+  if (vp.type == vn::VType::VDIR && (acc != O_RDONLY || (flags & O_TRUNC) != 0)) {
+    return Status(EISDIR);
+  }
+  const bool trunc = (flags & O_TRUNC) != 0 && vp.type == vn::VType::VREG && !created;
+  vn::vn_lock(vp, trunc);
+  Status s = vn::kOk;
+  if (!created) {
+    int want = 0;
+    if (acc == O_RDONLY || acc == O_RDWR) want |= vn::kAccRead;
+    if (acc == O_WRONLY || acc == O_RDWR || trunc) want |= vn::kAccWrite;
+    if (want != 0) s = vn::vop_access(vp, want, p.cred);
+  }
+  const int fflags = (acc != O_WRONLY ? vn::kFRead : 0) | (acc != O_RDONLY ? vn::kFWrite : 0);
+  if (s.ok()) s = vn::vop_open(vp, fflags, p.cred);
+  if (s.ok() && trunc) {
+    vn::SetAttr sa;
+    sa.size = 0;
+    s = vn::vop_setattr(vp, sa, p.cred);
+  }
+  vn::vn_unlock(vp);
+  return s;
+}
+
+Result<int> Kernel::open(Proc& p, std::string_view path, int flags, std::uint32_t mode) {
+  return openat(p, AT_FDCWD, path, flags, mode);
+}
+
+Result<int> Kernel::openat(Proc& p, int dirfd, std::string_view path, int flags,
+                           std::uint32_t mode) {
+  if ((flags & O_ACCMODE) == O_ACCMODE) return Status(EINVAL);
+  Opened o;
+  if ((flags & O_CREAT) != 0) {
+    auto r = open_create(*this, p, dirfd, path, flags, mode);
+    if (!r.ok()) return r.status();
+    o = *r;
+  } else {
+    Nameidata nd;
+    VN_TRY(namei(p, dirfd, path, (flags & O_NOFOLLOW) != 0 ? 0 : kFollow, &nd));
+    o.vp = nd.vp;
+  }
+  Status s = open_vnode(*this, p, *o.vp, flags, o.created);
+  if (!s.ok()) {
+    vrele(*o.vp);
+    return s;
+  }
+  auto owned = std::make_unique<OpenFile>();
+  OpenFile& f = *owned;
+  f.id = next_file_id_++;
+  f.vp = o.vp;  // the reference moves to the file
+  f.flags = flags & (O_ACCMODE | O_APPEND);
+  f.refs = 1;   // ours until the descriptor is in place
+  files_.emplace(f.id, std::move(owned));
+  auto fd = fd_alloc(p, f);
+  putfile(f);
+  return fd;
+}
+
+namespace {
+
+// Only regular files carry data here; directories answer EISDIR.
+Status io_type_check(const vn::Vnode& vp) {
+  if (vp.type == vn::VType::VDIR) return Status(EISDIR);
+  if (vp.type != vn::VType::VREG) return Status(EOPNOTSUPP);
+  return vn::kOk;
+}
+
+}  // namespace
+
+// read / pread: `offset` null means "at the file's offset, and advance it".
+static Result<std::string> do_read(Kernel& k, Proc& p, int fd, std::size_t len,
+                                   const std::int64_t* offset) {
+  auto fr = k.getfile(p, fd);
+  if (!fr.ok()) return fr.status();
+  OpenFile& f = **fr;
+  Status s = !f.readable()                                           ? Status(EBADF)
+             : offset != nullptr && f.vp->type == vn::VType::VFIFO ? Status(ESPIPE)
+                                                                   : io_type_check(*f.vp);
+  std::string out;
+  if (s.ok()) {
+    vn::vn_lock(*f.vp, false);
+    const std::uint64_t at = offset != nullptr ? static_cast<std::uint64_t>(*offset) : f.offset;
+    s = vn::vop_read(*f.vp, at, len, &out, 0);
+    if (s.ok() && offset == nullptr) f.offset = at + out.size();
+    vn::vn_unlock(*f.vp);
+  }
+  k.putfile(f);
+  if (!s.ok()) return s;
+  return out;
+}
+
+static Result<std::size_t> do_write(Kernel& k, Proc& p, int fd, std::string_view data,
+                                    const std::int64_t* offset) {
+  auto fr = k.getfile(p, fd);
+  if (!fr.ok()) return fr.status();
+  OpenFile& f = **fr;
+  Status s = !f.writable()                                           ? Status(EBADF)
+             : offset != nullptr && f.vp->type == vn::VType::VFIFO ? Status(ESPIPE)
+                                                                   : io_type_check(*f.vp);
+  if (s.ok()) {
+    vn::vn_lock(*f.vp, true);
+    std::uint64_t at = offset != nullptr ? static_cast<std::uint64_t>(*offset) : f.offset;
+    const int ioflag = (f.flags & O_APPEND) != 0 ? vn::kIoAppend : 0;
+    s = vn::vop_write(*f.vp, &at, data, ioflag);
+    if (s.ok() && offset == nullptr) f.offset = at;
+    vn::vn_unlock(*f.vp);
+  }
+  k.putfile(f);
+  if (!s.ok()) return s;
+  return data.size();
+}
+
+Result<std::string> Kernel::read(Proc& p, int fd, std::size_t len) {
+  return do_read(*this, p, fd, len, nullptr);
+}
+
+Result<std::size_t> Kernel::write(Proc& p, int fd, std::string_view data) {
+  return do_write(*this, p, fd, data, nullptr);
+}
+
+Result<std::string> Kernel::pread(Proc& p, int fd, std::size_t len, std::int64_t offset) {
+  if (offset < 0) return Status(EINVAL);
+  return do_read(*this, p, fd, len, &offset);
+}
+
+Result<std::size_t> Kernel::pwrite(Proc& p, int fd, std::string_view data, std::int64_t offset) {
+  if (offset < 0) return Status(EINVAL);
+  return do_write(*this, p, fd, data, &offset);
+}
+
+Result<std::int64_t> Kernel::lseek(Proc& p, int fd, std::int64_t offset, int whence) {
+  auto fr = getfile(p, fd);
+  if (!fr.ok()) return fr.status();
+  OpenFile& f = **fr;
+  std::int64_t base = 0;
+  Status s = vn::kOk;
+  if (f.vp->type == vn::VType::VFIFO || f.vp->type == vn::VType::VSOCK) {
+    s = Status(ESPIPE);
+  } else if (whence == SEEK_CUR) {
+    base = static_cast<std::int64_t>(f.offset);
+  } else if (whence == SEEK_END) {
+    auto va = getattr(*f.vp);
+    s = va.status();
+    if (s.ok()) base = static_cast<std::int64_t>(va->size);
+  } else if (whence != SEEK_SET) {
+    s = Status(EINVAL);
+  }
+  if (s.ok() && (offset < 0 ? base < -offset : false)) s = Status(EINVAL);
+  if (s.ok()) f.offset = static_cast<std::uint64_t>(base + offset);
+  const std::uint64_t result = f.offset;
+  putfile(f);
+  if (!s.ok()) return s;
+  return static_cast<std::int64_t>(result);
+}
+
+Status Kernel::fsync(Proc& p, int fd) {
+  auto fr = getfile(p, fd);
+  if (!fr.ok()) return fr.status();
+  vn::vn_lock(*(*fr)->vp, true);
+  Status s = vn::vop_fsync(*(*fr)->vp);
+  vn::vn_unlock(*(*fr)->vp);
+  putfile(**fr);
+  return s;
+}
+
+// truncate / ftruncate on a referenced vnode; `check_access` for the path form.
+static Status truncate_vnode(Proc& p, vn::Vnode& vp, std::int64_t length, bool check_access) {
+  if (vp.type == vn::VType::VDIR) return Status(EISDIR);
+  if (vp.type != vn::VType::VREG) return Status(EINVAL);
+  vn::vn_lock(vp, true);
+  Status s = check_access ? vn::vop_access(vp, vn::kAccWrite, p.cred) : vn::kOk;
+  if (s.ok()) {
+    vn::SetAttr sa;
+    sa.size = static_cast<std::uint64_t>(length);
+    s = vn::vop_setattr(vp, sa, p.cred);
+  }
+  vn::vn_unlock(vp);
+  return s;
+}
+
+Status Kernel::truncate(Proc& p, std::string_view path, std::int64_t length) {
+  if (length < 0) return Status(EINVAL);
+  Nameidata nd;
+  VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
+  Status s = truncate_vnode(p, *nd.vp, length, true);
+  nd.release(*this);
+  return s;
+}
+
+Status Kernel::ftruncate(Proc& p, int fd, std::int64_t length) {
+  if (length < 0) return Status(EINVAL);
+  auto fr = getfile(p, fd);
+  if (!fr.ok()) return fr.status();
+  Status s = (*fr)->writable() ? truncate_vnode(p, *(*fr)->vp, length, false) : Status(EINVAL);
+  putfile(**fr);
+  return s;
+}
+
+Result<std::vector<vn::Dirent>> Kernel::getdents(Proc& p, int fd, std::size_t max) {
+  auto fr = getfile(p, fd);
+  if (!fr.ok()) return fr.status();
+  OpenFile& f = **fr;
+  std::vector<vn::Dirent> out;
+  Status s = f.vp->type != vn::VType::VDIR ? Status(ENOTDIR) : vn::kOk;
+  if (s.ok() && max == 0) s = Status(EINVAL);
+  if (s.ok()) {
+    vn::vn_lock(*f.vp, false);
+    bool eof = false;
+    s = vn::vop_readdir(*f.vp, f.offset, max, &out, &eof);
+    if (s.ok() && !out.empty()) f.offset = out.back().cookie;
+    vn::vn_unlock(*f.vp);
+  }
+  putfile(f);
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace vfsim::vfs

@@ -1,0 +1,229 @@
+// The calls that add or remove names: mkdir, rmdir, unlink, link, symlink,
+// readlink, mknod, mkfifo and their *at forms. rename lives in
+// syscalls_rename.cc. Each looks the last component up again with its
+// directory locked exclusively, so a name that changed since namei is seen.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "vfs/namei.h"
+#include "vfs/vfs_subr.h"
+#include "vnode/vnode_if.h"
+
+namespace vfsim::vfs {
+
+namespace {
+
+// Makes the new node in `dvp` (locked exclusively); returns it referenced.
+using MakeFn = std::function<Status(vn::Vnode& dvp, const vn::ComponentName& cn,
+                                    vn::Vnode** vpp)>;
+
+// The common shape of mkdir, symlink and mknod: EEXIST if the name exists
+// (also "/", "." and ".."), ENOENT for a trailing slash on anything but a
+// directory, EACCES without write and search permission on the directory.
+Status create_name(Kernel& k, Proc& p, int dirfd, std::string_view path, bool is_dir,
+                   const MakeFn& make) {
+  Nameidata nd;
+  VN_TRY(k.namei(p, dirfd, path, kWantParent, &nd));
+  if (nd.dvp == nullptr) {
+    nd.release(k);
+    return Status(EEXIST);
+  }
+  if (nd.vp != nullptr) k.vrele(*nd.vp);  // a hint; looked up again below
+  nd.vp = nullptr;
+  vn::Vnode& dvp = *nd.dvp;
+  vn::vn_lock(dvp, true);
+  vn::Vnode* vp = nullptr;
+  Status s = relookup(p, dvp, nd.last, &vp);
+  if (s.ok() && vp != nullptr) {
+    s = Status(EEXIST);
+  } else if (s.ok() && nd.trailing_slash && !is_dir) {
+    s = Status(ENOENT);
+  } else if (s.ok()) {
+    s = dir_writable(p, dvp);
+    if (s.ok()) s = make(dvp, {nd.last, p.cred}, &vp);
+  }
+  vn::vn_unlock(dvp);
+  if (vp != nullptr) k.vrele(*vp);
+  nd.release(k);
+  return s;
+}
+
+// rmdir(2) / unlink(2) of a path whose last component is "/", "." or "..".
+Status remove_dot_error(Kernel& k, const Nameidata& nd, bool dir_op) {
+  if (!dir_op) return Status(k.rules().unlink_dir_errno);  // it is a directory
+  if (nd.last.empty()) return Status(EBUSY);                // "/"
+  return Status(nd.last == "." ? EINVAL : k.rules().rmdir_dotdot_errno);
+}
+
+// The checks of rmdir / unlink once dvp and vp are locked exclusively.
+Status remove_checks(Kernel& k, Proc& p, vn::Vnode& dvp, vn::Vnode& vp, bool dir_op) {
+  auto dva = k.getattr_locked(dvp);
+  auto va = k.getattr_locked(vp);
+  if (!dva.ok()) return dva.status();
+  if (!va.ok()) return va.status();
+  if (sticky_denies(p.cred, *dva, *va)) return Status(EPERM);
+  if (dir_op) {
+    if (vp.type != vn::VType::VDIR) return Status(ENOTDIR);
+    if (vp.mountedhere != nullptr || &vp == p.root || vp.is_root()) return Status(EBUSY);
+  } else if (vp.type == vn::VType::VDIR) {
+    return Status(k.rules().unlink_dir_errno);
+  }
+  return vn::kOk;
+}
+
+Status remove_name(Kernel& k, Proc& p, int dirfd, std::string_view path, bool dir_op) {
+  Nameidata nd;
+  VN_TRY(k.namei(p, dirfd, path, kWantParent, &nd));
+  if (nd.dvp == nullptr) {
+    Status s = remove_dot_error(k, nd, dir_op);
+    nd.release(k);
+    return s;
+  }
+  if (nd.vp != nullptr) k.vrele(*nd.vp);
+  nd.vp = nullptr;
+  vn::Vnode& dvp = *nd.dvp;
+  vn::vn_lock(dvp, true);
+  vn::Vnode* vp = nullptr;
+  Status s = relookup(p, dvp, nd.last, &vp);
+  if (s.ok() && vp == nullptr) s = Status(ENOENT);
+  if (s.ok()) s = dir_writable(p, dvp);
+  if (s.ok()) {
+    vn::vn_lock(*vp, true);
+    s = remove_checks(k, p, dvp, *vp, dir_op);
+    vn::ComponentName cn{nd.last, p.cred};
+    if (s.ok()) s = dir_op ? vn::vop_rmdir(dvp, *vp, cn) : vn::vop_remove(dvp, *vp, cn);
+    vn::vn_unlock(*vp);
+  }
+  vn::vn_unlock(dvp);
+  if (vp != nullptr) k.vrele(*vp);
+  nd.release(k);
+  return s;
+}
+
+}  // namespace
+
+Status Kernel::mkdir(Proc& p, std::string_view path, std::uint32_t mode) {
+  return mkdirat(p, AT_FDCWD, path, mode);
+}
+
+Status Kernel::mkdirat(Proc& p, int dirfd, std::string_view path, std::uint32_t mode) {
+  return create_name(*this, p, dirfd, path, true,
+                     [&](vn::Vnode& dvp, const vn::ComponentName& cn, vn::Vnode** vpp) {
+                       auto va = creation_attr(*this, p, dvp, vn::VType::VDIR,
+                                               (mode & 01777) & ~p.umask);
+                       if (!va.ok()) return va.status();
+                       return vn::vop_mkdir(dvp, cn, *va, vpp);
+                     });
+}
+
+Status Kernel::rmdir(Proc& p, std::string_view path) {
+  return remove_name(*this, p, AT_FDCWD, path, true);
+}
+
+Status Kernel::unlink(Proc& p, std::string_view path) {
+  return remove_name(*this, p, AT_FDCWD, path, false);
+}
+
+Status Kernel::unlinkat(Proc& p, int dirfd, std::string_view path, int flags) {
+  if ((flags & ~AT_REMOVEDIR) != 0) return Status(EINVAL);
+  return remove_name(*this, p, dirfd, path, (flags & AT_REMOVEDIR) != 0);
+}
+
+Status Kernel::symlink(Proc& p, std::string_view target, std::string_view linkpath) {
+  return symlinkat(p, target, AT_FDCWD, linkpath);
+}
+
+Status Kernel::symlinkat(Proc& p, std::string_view target, int newdirfd,
+                         std::string_view linkpath) {
+  if (target.empty()) return Status(ENOENT);
+  if (target.size() >= vn::kPathMax) return Status(ENAMETOOLONG);
+  const std::uint32_t mode = rules().symlink_mode_umask ? 0777 & ~p.umask : 0777;
+  return create_name(*this, p, newdirfd, linkpath, false,
+                     [&](vn::Vnode& dvp, const vn::ComponentName& cn, vn::Vnode** vpp) {
+                       auto va = creation_attr(*this, p, dvp, vn::VType::VLNK, mode);
+                       if (!va.ok()) return va.status();
+                       return vn::vop_symlink(dvp, cn, *va, target, vpp);
+                     });
+}
+
+Result<std::string> Kernel::readlink(Proc& p, std::string_view path, std::size_t bufsiz) {
+  return readlinkat(p, AT_FDCWD, path, bufsiz);
+}
+
+Result<std::string> Kernel::readlinkat(Proc& p, int dirfd, std::string_view path,
+                                       std::size_t bufsiz) {
+  if (bufsiz == 0) return Status(EINVAL);
+  Nameidata nd;
+  VN_TRY(namei(p, dirfd, path, 0, &nd));
+  std::string target;
+  Status s = vn::kOk;
+  if (nd.vp->type != vn::VType::VLNK) {
+    s = Status(EINVAL);
+  } else {
+    vn::vn_lock(*nd.vp, false);
+    s = vn::vop_readlink(*nd.vp, &target);
+    vn::vn_unlock(*nd.vp);
+  }
+  nd.release(*this);
+  if (!s.ok()) return s;
+  if (target.size() > bufsiz) target.resize(bufsiz);  // readlink(2) truncates silently
+  return target;
+}
+
+Status Kernel::mknod(Proc& p, std::string_view path, std::uint32_t mode, std::uint64_t dev) {
+  vn::VType type;
+  switch (mode & S_IFMT) {
+    case 0:
+    case S_IFREG: type = vn::VType::VREG; break;
+    case S_IFIFO: type = vn::VType::VFIFO; break;
+    case S_IFCHR: type = vn::VType::VCHR; break;
+    case S_IFBLK: type = vn::VType::VBLK; break;
+    case S_IFSOCK: type = vn::VType::VSOCK; break;
+    default: return Status(EINVAL);
+  }
+  const bool device = type == vn::VType::VCHR || type == vn::VType::VBLK;
+  return create_name(*this, p, AT_FDCWD, path, false,
+                     [&](vn::Vnode& dvp, const vn::ComponentName& cn, vn::Vnode** vpp) {
+                       if (device && !p.cred.is_root()) return Status(EPERM);
+                       auto va = creation_attr(*this, p, dvp, type, (mode & 07777) & ~p.umask);
+                       if (!va.ok()) return va.status();
+                       va->rdev = device ? dev : 0;
+                       return type == vn::VType::VREG ? vn::vop_create(dvp, cn, *va, vpp)
+                                                      : vn::vop_mknod(dvp, cn, *va, vpp);
+                     });
+}
+
+Status Kernel::mkfifo(Proc& p, std::string_view path, std::uint32_t mode) {
+  return mknod(p, path, S_IFIFO | (mode & 07777), 0);
+}
+
+Status Kernel::link(Proc& p, std::string_view oldpath, std::string_view newpath) {
+  // link(2) on a symlink is the personality difference of the PERFUSE paper.
+  const int flags = rules().link_follows_symlink ? AT_SYMLINK_FOLLOW : 0;
+  return linkat(p, AT_FDCWD, oldpath, AT_FDCWD, newpath, flags);
+}
+
+Status Kernel::linkat(Proc& p, int olddirfd, std::string_view oldpath, int newdirfd,
+                      std::string_view newpath, int flags) {
+  if ((flags & ~AT_SYMLINK_FOLLOW) != 0) return Status(EINVAL);
+  Nameidata ond;
+  VN_TRY(namei(p, olddirfd, oldpath, (flags & AT_SYMLINK_FOLLOW) != 0 ? kFollow : 0, &ond));
+  vn::Vnode& vp = *ond.vp;
+  if (vp.type == vn::VType::VDIR) {
+    ond.release(*this);
+    return Status(EPERM);
+  }
+  Status s = create_name(*this, p, newdirfd, newpath, false,
+                         [&](vn::Vnode& dvp, const vn::ComponentName& cn, vn::Vnode** vpp) {
+                           if (&dvp.mount() != &vp.mount()) return Status(EXDEV);
+                           vn::vn_lock(vp, true);
+                           Status ls = vn::vop_link(dvp, vp, cn);
+                           vn::vn_unlock(vp);
+                           *vpp = nullptr;
+                           return ls;
+                         });
+  ond.release(*this);
+  return s;
+}
+
+}  // namespace vfsim::vfs

@@ -1,0 +1,266 @@
+// The reference model (posix_model.h). Paths are absolute, made of plain
+// names (no ".", "..", or trailing slashes): the generator only makes those.
+#include "vfs/tests/posix_model.h"
+
+#include <cerrno>
+#include <functional>
+
+namespace vfsim::model {
+
+namespace {
+
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < path.size()) {
+    while (pos < path.size() && path[pos] == '/') ++pos;
+    std::size_t end = path.find('/', pos);
+    if (end == std::string::npos) end = path.size();
+    if (end > pos) out.push_back(path.substr(pos, end - pos));
+    pos = end;
+  }
+  return out;
+}
+
+constexpr int kRoot = 1;
+
+}  // namespace
+
+Model::Resolved Model::fail(int err) {
+  Resolved r;
+  r.err = err;
+  return r;
+}
+
+namespace {
+
+}  // namespace
+
+Model::Model(bool netbsd) : netbsd_(netbsd) {
+  Node root;
+  root.kind = Kind::dir;
+  root.mode = 0755;
+  root.parent = kRoot;
+  nodes_[kRoot] = root;
+}
+
+bool Model::allowed(const Cred& c, const Node& n, int bits) const {
+  if (c.uid == 0) {
+    return (bits & 1) == 0 || n.kind == Kind::dir || (n.mode & 0111) != 0;
+  }
+  std::uint32_t granted = c.uid == n.uid ? (n.mode >> 6) & 7
+                          : c.gid == n.gid ? (n.mode >> 3) & 7
+                                           : n.mode & 7;
+  return (static_cast<std::uint32_t>(bits) & ~granted) == 0;
+}
+
+// Walks the path: every directory on the way must be one (ENOTDIR) and
+// searchable (EACCES); symlinks expand in the middle always and at the end
+// when `follow`; the 33rd expansion is ELOOP.
+Model::Resolved Model::resolve(const Cred& c, const std::string& path, bool follow) const {
+  std::vector<std::string> comps = split(path);
+  int links = 0;
+  int cur = kRoot;
+  for (std::size_t i = 0; i < comps.size(); ++i) {
+    const Node& dir = nodes_.at(cur);
+    if (dir.kind != Kind::dir) return fail(ENOTDIR);
+    if (!allowed(c, dir, 1)) return fail(EACCES);
+    const bool last = i + 1 == comps.size();
+    auto it = dir.kids.find(comps[i]);
+    if (it == dir.kids.end()) {
+      if (last) return {0, cur, comps[i], -1};
+      return fail(ENOENT);
+    }
+    const Node& child = nodes_.at(it->second);
+    if (child.kind == Kind::symlink && (!last || follow)) {
+      if (++links > 32) return fail(ELOOP);
+      std::vector<std::string> rest = split(child.target);
+      rest.insert(rest.end(), comps.begin() + static_cast<std::ptrdiff_t>(i) + 1, comps.end());
+      comps = rest;
+      i = static_cast<std::size_t>(-1);
+      cur = kRoot;  // the generator's targets are absolute
+      if (comps.empty()) return {0, 0, "", kRoot};
+      continue;
+    }
+    if (last) return {0, cur, comps[i], it->second};
+    cur = it->second;
+  }
+  return {0, 0, "", kRoot};
+}
+
+int Model::new_node(const Cred& c, int parent, Kind kind, std::uint32_t mode) {
+  Node n;
+  n.kind = kind;
+  n.mode = mode;
+  n.uid = c.uid;
+  n.gid = netbsd_ ? nodes_.at(parent).gid : c.gid;
+  n.parent = parent;
+  const int ino = next_++;
+  nodes_[ino] = n;
+  return ino;
+}
+
+void Model::drop_name(int parent, const std::string& name) {
+  Node& dir = nodes_.at(parent);
+  const int ino = dir.kids.at(name);
+  dir.kids.erase(name);
+  if (nlink(ino) == 0) nodes_.erase(ino);
+}
+
+std::uint32_t Model::nlink(int ino) const {
+  const Node& n = nodes_.at(ino);
+  if (n.kind == Kind::dir) {
+    std::uint32_t subdirs = 0;
+    for (const auto& [name, kid] : n.kids) subdirs += nodes_.at(kid).kind == Kind::dir;
+    return 2 + subdirs;
+  }
+  std::uint32_t names = 0;
+  for (const auto& [i, d] : nodes_) {
+    for (const auto& [name, kid] : d.kids) names += kid == ino;
+  }
+  return names;
+}
+
+bool Model::is_ancestor(int maybe_ancestor, int ino) const {
+  for (int cur = ino;; cur = nodes_.at(cur).parent) {
+    if (cur == maybe_ancestor) return true;
+    if (cur == kRoot) return false;
+  }
+}
+
+int Model::create(const Cred& c, const std::string& path, std::uint32_t mode) {
+  Resolved r = resolve(c, path, false);
+  if (r.err != 0) return r.err;
+  if (r.ino != -1) return EEXIST;
+  if (!allowed(c, nodes_.at(r.parent), 3)) return EACCES;
+  nodes_.at(r.parent).kids[r.name] = new_node(c, r.parent, Kind::file, mode & ~022u);
+  return 0;
+}
+
+int Model::mkdir(const Cred& c, const std::string& path, std::uint32_t mode) {
+  Resolved r = resolve(c, path, false);
+  if (r.err != 0) return r.err;
+  if (r.ino != -1) return EEXIST;
+  if (!allowed(c, nodes_.at(r.parent), 3)) return EACCES;
+  nodes_.at(r.parent).kids[r.name] = new_node(c, r.parent, Kind::dir, mode & 01755);
+  return 0;
+}
+
+int Model::symlink(const Cred& c, const std::string& target, const std::string& path) {
+  Resolved r = resolve(c, path, false);
+  if (r.err != 0) return r.err;
+  if (r.ino != -1) return EEXIST;
+  if (!allowed(c, nodes_.at(r.parent), 3)) return EACCES;
+  const int ino = new_node(c, r.parent, Kind::symlink, netbsd_ ? 0755 : 0777);
+  nodes_.at(ino).target = target;
+  nodes_.at(r.parent).kids[r.name] = ino;
+  return 0;
+}
+
+int Model::unlink(const Cred& c, const std::string& path) {
+  Resolved r = resolve(c, path, false);
+  if (r.err != 0) return r.err;
+  if (r.ino == -1) return ENOENT;
+  if (!allowed(c, nodes_.at(r.parent), 3)) return EACCES;
+  if (nodes_.at(r.ino).kind == Kind::dir) return netbsd_ ? EPERM : EISDIR;
+  drop_name(r.parent, r.name);
+  return 0;
+}
+
+int Model::rmdir(const Cred& c, const std::string& path) {
+  Resolved r = resolve(c, path, false);
+  if (r.err != 0) return r.err;
+  if (r.ino == -1) return ENOENT;
+  if (!allowed(c, nodes_.at(r.parent), 3)) return EACCES;
+  if (nodes_.at(r.ino).kind != Kind::dir) return ENOTDIR;
+  if (!nodes_.at(r.ino).kids.empty()) return ENOTEMPTY;
+  drop_name(r.parent, r.name);
+  return 0;
+}
+
+int Model::link(const Cred& c, const std::string& from, const std::string& to) {
+  Resolved f = resolve(c, from, netbsd_);  // the personality difference
+  if (f.err != 0) return f.err;
+  if (f.ino == -1) return ENOENT;
+  if (nodes_.at(f.ino).kind == Kind::dir) return EPERM;
+  Resolved t = resolve(c, to, false);
+  if (t.err != 0) return t.err;
+  if (t.ino != -1) return EEXIST;
+  if (!allowed(c, nodes_.at(t.parent), 3)) return EACCES;
+  nodes_.at(t.parent).kids[t.name] = f.ino;
+  return 0;
+}
+
+int Model::rename(const Cred& c, const std::string& from, const std::string& to) {
+  Resolved f = resolve(c, from, false);
+  if (f.err != 0) return f.err;
+  Resolved t = resolve(c, to, false);
+  if (t.err != 0) return t.err;
+  if (f.ino == -1) return ENOENT;
+  if (f.ino == t.ino) return 0;
+  if (!allowed(c, nodes_.at(f.parent), 3) || !allowed(c, nodes_.at(t.parent), 3)) return EACCES;
+  const bool fdir = nodes_.at(f.ino).kind == Kind::dir;
+  if (fdir && is_ancestor(f.ino, t.parent)) return EINVAL;
+  if (t.ino != -1) {
+    const bool tdir = nodes_.at(t.ino).kind == Kind::dir;
+    if (tdir && is_ancestor(t.ino, f.parent)) return ENOTEMPTY;
+    if (fdir && !tdir) return ENOTDIR;
+    if (!fdir && tdir) return EISDIR;
+  }
+  if (fdir && f.parent != t.parent && !allowed(c, nodes_.at(f.ino), 2)) return EACCES;
+  if (t.ino != -1 && nodes_.at(t.ino).kind == Kind::dir && !nodes_.at(t.ino).kids.empty()) {
+    return ENOTEMPTY;
+  }
+  if (t.ino != -1) drop_name(t.parent, t.name);
+  nodes_.at(f.parent).kids.erase(f.name);
+  nodes_.at(t.parent).kids[t.name] = f.ino;
+  if (fdir) nodes_.at(f.ino).parent = t.parent;
+  return 0;
+}
+
+int Model::chmod(const Cred& c, const std::string& path, std::uint32_t mode) {
+  Resolved r = resolve(c, path, true);
+  if (r.err != 0) return r.err;
+  if (r.ino == -1) return ENOENT;
+  Node& n = nodes_.at(r.ino);
+  if (c.uid != 0 && c.uid != n.uid) return EPERM;
+  n.mode = mode & 07777;
+  return 0;
+}
+
+int Model::write_file(const Cred& c, const std::string& path, const std::string& data) {
+  Resolved r = resolve(c, path, true);
+  if (r.err != 0) return r.err;
+  if (r.ino == -1) return ENOENT;
+  Node& n = nodes_.at(r.ino);
+  if (n.kind == Kind::dir) return EISDIR;
+  if (!allowed(c, n, 2)) return EACCES;
+  n.data = data;
+  return 0;
+}
+
+int Model::stat(const Cred& c, const std::string& path, bool follow, StatResult* out) const {
+  Resolved r = resolve(c, path, follow);
+  if (r.err != 0) return r.err;
+  if (r.ino == -1) return ENOENT;
+  const Node& n = nodes_.at(r.ino);
+  const std::uint64_t size = n.kind == Kind::file      ? n.data.size()
+                             : n.kind == Kind::symlink ? n.target.size()
+                                                       : 0;
+  *out = StatResult{n.kind, n.mode, nlink(r.ino), n.uid, n.gid, size};
+  return 0;
+}
+
+std::map<std::string, int> Model::all_paths() const {
+  std::map<std::string, int> out;
+  std::function<void(int, const std::string&)> walk = [&](int dir, const std::string& prefix) {
+    for (const auto& [name, kid] : nodes_.at(dir).kids) {
+      out[prefix + "/" + name] = kid;
+      if (nodes_.at(kid).kind == Kind::dir) walk(kid, prefix + "/" + name);
+    }
+  };
+  walk(kRoot, "");
+  return out;
+}
+
+}  // namespace vfsim::model

@@ -1,0 +1,251 @@
+// The vnode cache and life cycle; the state diagram is in vcache.h.
+#include "vnode/vcache.h"
+
+#include <string>
+
+namespace vfsim::vn {
+
+namespace {
+
+// The edges of the diagram in vcache.h.
+bool valid_transition(VState from, VState to) {
+  switch (from) {
+    case VState::loading:
+      return to == VState::active || to == VState::reclaimed;
+    case VState::active:
+      return to == VState::inactive || to == VState::reclaiming;
+    case VState::inactive:
+      return to == VState::cached || to == VState::reclaiming;
+    case VState::cached:
+      return to == VState::active || to == VState::reclaiming;
+    case VState::reclaiming:
+      return to == VState::reclaimed;
+    case VState::reclaimed:
+      return false;
+  }
+  return false;
+}
+
+// Yields to other lwps where a real kernel could be preempted or sleep.
+void maybe_sched(sim::Machine& m, std::string_view tag) {
+  if (m.in_lwp()) m.sched_point(tag);
+}
+
+}  // namespace
+
+Vcache::Vcache(sim::Machine& m, std::size_t desiredvnodes)
+    : machine_(m), desired_(desiredvnodes), statechange_(m, "vcache.statechange") {
+  machine_.add_invariant("vcache", [this] { return check_invariants(); });
+}
+
+Vcache::~Vcache() = default;
+
+void Vcache::state_change(Vnode& vp, VState from, VState to) {
+  VFSIM_KASSERT(machine_, vp.state == from,
+                vp.describe() + " expected " + vstate_name(from) + " -> " + vstate_name(to));
+  VFSIM_KASSERT(machine_, valid_transition(from, to),
+                std::string("no edge ") + vstate_name(from) + " -> " + vstate_name(to));
+  vp.state = to;
+  if (machine_.trace().keeping()) {
+    machine_.event("vnode", "m" + std::to_string(vp.mount().id()) + ":" +
+                                std::to_string(vp.key()) + " " + vstate_name(from) + "->" +
+                                vstate_name(to));
+  }
+}
+
+void Vcache::list_insert(Vnode& vp, VList l) {
+  VFSIM_KASSERT(machine_, vp.list == VList::none, vp.describe() + " already on a list");
+  if (l == VList::active) {
+    active_.emplace(vp.serial(), &vp);
+  } else if (l == VList::free) {
+    vp.lru_seq = next_lru_++;
+    free_.emplace(vp.lru_seq, &vp);
+  }
+  vp.list = l;
+}
+
+void Vcache::list_remove(Vnode& vp) {
+  if (vp.list == VList::active) {
+    VFSIM_KASSERT(machine_, active_.erase(vp.serial()) == 1, vp.describe());
+  } else if (vp.list == VList::free) {
+    VFSIM_KASSERT(machine_, free_.erase(vp.lru_seq) == 1, vp.describe());
+  }
+  vp.list = VList::none;
+}
+
+Result<Vnode*> Vcache::get(Mount& mp, std::uint64_t key) {
+  for (;;) {
+    auto it = hash_.find(Key{mp.id(), key});
+    if (it == hash_.end()) {
+      // Over the limit: recycle first. That may sleep, so look again after.
+      if (vnodes_.size() >= desired_ && recycle_one()) continue;
+      return load(mp, key);
+    }
+    Vnode& vp = *it->second;
+    switch (vp.state) {
+      case VState::active:
+        ++vp.usecount;
+        ++stats_.hits;
+        return &vp;
+      case VState::cached:
+        list_remove(vp);
+        state_change(vp, VState::cached, VState::active);
+        vp.usecount = 1;
+        list_insert(vp, VList::active);
+        ++stats_.hits;
+        return &vp;
+      case VState::loading:
+      case VState::inactive:
+      case VState::reclaiming:
+        wait_for_change(vp);
+        continue;  // look it up again: it may be gone now
+      case VState::reclaimed:
+        break;
+    }
+    machine_.panic("vcache: reclaimed vnode in the hash: " + vp.describe());
+  }
+}
+
+void Vcache::wait_for_change(Vnode& vp) {
+  ++stats_.waits;
+  const VState seen = vp.state;
+  ++vp.holdcount;  // keeps the memory while we sleep
+  while (vp.state == seen) statechange_.sleep("vnode");
+  --vp.holdcount;
+  maybe_free(vp);
+}
+
+Result<Vnode*> Vcache::load(Mount& mp, std::uint64_t key) {
+  const std::uint64_t serial = next_serial_++;
+  auto owned = std::make_unique<Vnode>(machine_, mp, key, serial);
+  Vnode& vp = *owned;
+  vnodes_.emplace(serial, std::move(owned));
+  hash_.emplace(Key{mp.id(), key}, &vp);
+  ++mp.nvnodes;
+  vp.usecount = 1;
+  list_insert(vp, VList::active);
+  ++stats_.loads;
+
+  // The vnode is LOADING: anyone else asking for it waits until we are done.
+  maybe_sched(machine_, "vcache.load");
+  Status s = mp.fs().loadvnode(vp, key);
+  if (!s.ok()) {
+    list_remove(vp);
+    hash_.erase(Key{mp.id(), key});
+    vp.usecount = 0;
+    vp.op = &dead_vnode_ops();
+    state_change(vp, VState::loading, VState::reclaimed);
+    statechange_.wakeup();
+    maybe_free(vp);
+    return s;
+  }
+  VFSIM_KASSERT(machine_, vp.type != VType::VNON && vp.op != nullptr,
+                "loadvnode left " + vp.describe() + " without type or ops");
+  state_change(vp, VState::loading, VState::active);
+  statechange_.wakeup();
+  return &vp;
+}
+
+void Vcache::vref(Vnode& vp) {
+  VFSIM_KASSERT(machine_, vp.usecount > 0, "vref of unreferenced " + vp.describe());
+  ++vp.usecount;
+}
+
+void Vcache::vrele(Vnode& vp) {
+  VFSIM_KASSERT(machine_, vp.usecount > 0, "vrele of unreferenced " + vp.describe());
+  if (vp.usecount > 1) {
+    --vp.usecount;
+    return;
+  }
+  if (vp.state == VState::reclaimed) {  // a dead vnode left by a forced flush
+    vp.usecount = 0;
+    maybe_free(vp);
+    return;
+  }
+  VFSIM_KASSERT(machine_, !machine_.in_lwp() || !vp.lock.held_by_me(),
+                "vrele of the last reference to a vnode the caller holds locked");
+  inactivate(vp);
+  trim();
+}
+
+void Vcache::vput(Vnode& vp) {
+  vn_unlock(vp);
+  vrele(vp);
+}
+
+// The last reference went away: run VOP_INACTIVE, then cache or reclaim.
+void Vcache::inactivate(Vnode& vp) {
+  vp.usecount = 0;
+  list_remove(vp);
+  state_change(vp, VState::active, VState::inactive);
+
+  vn_lock(vp, true);
+  bool recycle = false;
+  Status s = vp.op->inactive(vp, &recycle);
+  VFSIM_KASSERT(machine_, s.ok(), "VOP_INACTIVE failed on " + vp.describe());
+  vn_unlock(vp);
+
+  if (recycle || vp.mount().unmounting) {
+    state_change(vp, VState::inactive, VState::reclaiming);
+    reclaim(vp);
+  } else {
+    state_change(vp, VState::inactive, VState::cached);
+    list_insert(vp, VList::free);
+    statechange_.wakeup();
+  }
+}
+
+void Vcache::reclaim(Vnode& vp) {
+  VFSIM_KASSERT(machine_, vp.state == VState::reclaiming && vp.list == VList::none,
+                vp.describe());
+  vn_lock(vp, true);
+  maybe_sched(machine_, "vcache.reclaim");
+  Status s = vp.op->reclaim(vp);
+  VFSIM_KASSERT(machine_, s.ok(), "VOP_RECLAIM failed on " + vp.describe());
+  VFSIM_KASSERT(machine_, vp.data == nullptr, "VOP_RECLAIM kept data of " + vp.describe());
+  vp.op = &dead_vnode_ops();
+  vn_unlock(vp);
+
+  VFSIM_KASSERT(machine_, hash_.erase(Key{vp.mount().id(), vp.key()}) == 1, vp.describe());
+  ++stats_.reclaims;
+  state_change(vp, VState::reclaiming, VState::reclaimed);
+  statechange_.wakeup();
+  maybe_free(vp);
+}
+
+// Reclaims the least recently used cached vnode that nobody holds.
+bool Vcache::recycle_one() {
+  for (auto& [seq, vp] : free_) {
+    if (vp->holdcount != 0) continue;
+    Vnode& victim = *vp;
+    list_remove(victim);
+    state_change(victim, VState::cached, VState::reclaiming);
+    ++stats_.recycles;
+    reclaim(victim);
+    return true;
+  }
+  return false;
+}
+
+void Vcache::trim() {
+  while (vnodes_.size() > desired_ && recycle_one()) {
+  }
+}
+
+void Vcache::maybe_free(Vnode& vp) {
+  if (vp.state != VState::reclaimed || vp.usecount != 0 || vp.holdcount != 0) return;
+  VFSIM_KASSERT(machine_, vp.list == VList::none && !vp.lock.held(), vp.describe());
+  VFSIM_KASSERT(machine_, vp.mount().nvnodes > 0, vp.describe());
+  --vp.mount().nvnodes;
+  vnodes_.erase(vp.serial());  // destroys vp
+}
+
+void Vcache::vhold(Vnode& vp) { ++vp.holdcount; }
+
+void Vcache::holdrele(Vnode& vp) {
+  VFSIM_KASSERT(machine_, vp.holdcount > 0, "holdrele of unheld " + vp.describe());
+  --vp.holdcount;
+  maybe_free(vp);
+}
+
+}  // namespace vfsim::vn

@@ -1,0 +1,91 @@
+// Vnodes, mounts, vnode locks and the names of the vnode vocabulary.
+#include "vnode/vnode.h"
+
+#include <algorithm>
+
+namespace vfsim::vn {
+
+const char* vtype_name(VType t) {
+  switch (t) {
+    case VType::VNON: return "VNON";
+    case VType::VREG: return "VREG";
+    case VType::VDIR: return "VDIR";
+    case VType::VLNK: return "VLNK";
+    case VType::VFIFO: return "VFIFO";
+    case VType::VCHR: return "VCHR";
+    case VType::VBLK: return "VBLK";
+    case VType::VSOCK: return "VSOCK";
+  }
+  return "?";
+}
+
+const char* vstate_name(VState s) {
+  switch (s) {
+    case VState::loading: return "loading";
+    case VState::active: return "active";
+    case VState::inactive: return "inactive";
+    case VState::cached: return "cached";
+    case VState::reclaiming: return "reclaiming";
+    case VState::reclaimed: return "reclaimed";
+  }
+  return "?";
+}
+
+bool Cred::groupmember(Gid g) const {
+  return g == gid || std::find(groups.begin(), groups.end(), g) != groups.end();
+}
+
+Mount::Mount(sim::Machine& m, std::uint32_t id, std::unique_ptr<FileSystem> fs)
+    : rename_lock(m, "mount" + std::to_string(id) + ".rename"),
+      machine_(m), id_(id), fs_(std::move(fs)) {}
+
+Mount::~Mount() = default;
+
+Vnode::Vnode(sim::Machine& m, Mount& mp, std::uint64_t key, std::uint64_t serial)
+    : lock(m, "vnode m" + std::to_string(mp.id()) + ":" + std::to_string(key)),
+      mount_(&mp), key_(key), serial_(serial) {}
+
+bool Vnode::is_root() const { return mount_->fs().root_key() == key_; }
+
+std::string Vnode::describe() const {
+  return "m" + std::to_string(mount_->id()) + ":" + std::to_string(key_) + " (" +
+         vtype_name(type) + ", " + vstate_name(state) + ", use " + std::to_string(usecount) +
+         ", hold " + std::to_string(holdcount) + ")";
+}
+
+void vn_lock(Vnode& vp, bool exclusive) {
+  VFSIM_KASSERT(vp.machine(), vp.usecount > 0 || vp.state == VState::inactive ||
+                                  vp.state == VState::reclaiming,
+                "locking unreferenced " + vp.describe());
+  if (exclusive) {
+    vp.lock.lock_exclusive();
+  } else {
+    vp.lock.lock_shared();
+  }
+}
+
+void vn_unlock(Vnode& vp) {
+  VFSIM_KASSERT(vp.machine(), vp.lock.held_by_me(), "unlocking unheld " + vp.describe());
+  vp.lock.unlock();
+}
+
+bool vn_locked_exclusive(const Vnode& vp) { return vp.lock.held_exclusive_by_me(); }
+bool vn_locked(const Vnode& vp) { return vp.lock.held_by_me(); }
+
+Status vaccess(VType type, std::uint32_t mode, Uid uid, Gid gid, int acc, const Cred& cred) {
+  if (cred.is_root()) {
+    if ((acc & kAccExec) == 0 || type == VType::VDIR || (mode & 0111) != 0) return kOk;
+    return Status(EACCES);
+  }
+  std::uint32_t granted;
+  if (cred.uid == uid) {
+    granted = (mode >> 6) & 7;
+  } else if (cred.groupmember(gid)) {
+    granted = (mode >> 3) & 7;
+  } else {
+    granted = mode & 7;
+  }
+  return (static_cast<std::uint32_t>(acc) & ~granted) == 0 ? kOk : Status(EACCES);
+}
+
+}  // namespace vfsim::vn

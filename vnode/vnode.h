@@ -1,0 +1,268 @@
+// struct vnode, the VOP vector every file system implements, and the mount
+// a vnode belongs to.
+//
+// ---------------------------------------------------------------------------
+// Lock order of the kernel (the one place it is written down)
+// ---------------------------------------------------------------------------
+//   1. Mount::rename_lock      (taken by rename(2) only, before any vnode lock;
+//                               it serialises every rename on a mount, so the
+//                               shape of the directory tree cannot change
+//                               under a rename while it checks ancestry)
+//   2. directory vnode locks   ancestor before descendant; two directories
+//                               that are not related (rename's fdvp and tdvp)
+//                               only while holding (1), which makes their
+//                               order free: no one else holds two unrelated
+//                               directories at once
+//   3. non-directory vnode locks  after every directory lock the op needs
+//                               (files are leaves: no one holds a file and
+//                               then waits for a directory)
+//   -  the vcache interlock    innermost, never held across a scheduling
+//                               point (see vcache.h)
+// namei() holds at most one vnode lock at a time (the directory it looks a
+// name up in), so a path walk never waits for a lock while holding another.
+// An lwp only ever locks a vnode it holds a use reference on; so a vnode with
+// usecount 0 is unlocked, except by the vcache itself while it runs
+// VOP_INACTIVE or VOP_RECLAIM.
+//
+// ---------------------------------------------------------------------------
+// Which lock protects what
+// ---------------------------------------------------------------------------
+//   [i] immutable once the vnode left LOADING     [c] vcache interlock
+//   [v] Vnode::lock (shared to read, exclusive to change)
+//   [m] mount table (vfs/mount.cc), changed only with the covered vnode's
+//       lock held exclusively
+//
+// The life cycle (state, usecount, holdcount, the lists) is drawn in
+// vcache.h, next to the code that changes it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/sync.h"
+#include "vnode/result.h"
+#include "vnode/vattr.h"
+
+namespace vfsim::vn {
+
+class Mount;
+class Vnode;
+class Vcache;
+
+// The last component of a path, as a VOP sees it.
+struct ComponentName {
+  std::string_view name;
+  const Cred& cred;
+};
+
+// ioflag bits of VOP_READ / VOP_WRITE.
+inline constexpr int kIoAppend = 1;  // write at end of file (O_APPEND)
+inline constexpr int kIoSync = 2;    // O_SYNC: write through
+
+// fflags of VOP_OPEN / VOP_CLOSE.
+inline constexpr int kFRead = 1;
+inline constexpr int kFWrite = 2;
+
+// The VOP vector. A file system derives from it and overrides the ops it
+// supports; every other op answers default_error() — EOPNOTSUPP, like puffs'
+// dummy ops. Vnodes are identified to the file system by their key (an inode
+// number, a puffs cookie) and carry the file system's node in Vnode::data.
+//
+// Contract of every op (the VOP wrappers in vnode_if.h assert the locks):
+//   op            locks held on entry                    result vnodes
+//   lookup        dvp (shared ok)                        *vpp referenced, unlocked;
+//                                                        ENOENT if absent; "." and
+//                                                        ".." are the fs's to answer
+//   create/mknod/ dvp exclusive; the name is absent     *vpp referenced, unlocked
+//   mkdir/symlink (the VFS looked it up under the lock)
+//   remove/rmdir  dvp, vp exclusive
+//   link          dvp, vp exclusive; dvp and vp on one mount
+//   rename        fdvp, fvp, tdvp, tvp (if any) exclusive; one mount; the
+//                 VFS has checked every POSIX rule that needs no fs data
+//   open/close/access/getattr/read/readdir/readlink/getextattr/listextattr
+//                 vp (shared ok)
+//   setattr/write/fsync/setextattr/deleteextattr/getpages/putpages
+//                 vp exclusive
+//   inactive      vp exclusive, usecount 0 (called by the vcache)
+//   reclaim       vp exclusive, usecount 0 unless forced; must drop
+//                 Vnode::data (called by the vcache)
+class VnodeOps {
+ public:
+  virtual ~VnodeOps() = default;
+  // What an op the file system does not implement answers.
+  virtual int default_error() const { return EOPNOTSUPP; }
+
+  virtual Status lookup(Vnode& dvp, const ComponentName& cn, Vnode** vpp);
+  virtual Status create(Vnode& dvp, const ComponentName& cn, const Vattr& va, Vnode** vpp);
+  virtual Status mknod(Vnode& dvp, const ComponentName& cn, const Vattr& va, Vnode** vpp);
+  virtual Status mkdir(Vnode& dvp, const ComponentName& cn, const Vattr& va, Vnode** vpp);
+  virtual Status symlink(Vnode& dvp, const ComponentName& cn, const Vattr& va,
+                         std::string_view target, Vnode** vpp);
+  virtual Status open(Vnode& vp, int fflags, const Cred& cred);
+  virtual Status close(Vnode& vp, int fflags, const Cred& cred);
+  // acc: kAccRead | kAccWrite | kAccExec. EACCES when denied.
+  virtual Status access(Vnode& vp, int acc, const Cred& cred);
+  virtual Status getattr(Vnode& vp, Vattr* va);
+  virtual Status setattr(Vnode& vp, const SetAttr& sa, const Cred& cred);
+  // Appends up to `len` bytes from `offset` to *out; short at end of file.
+  virtual Status read(Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
+                      int ioflag);
+  // Writes `data` at *offset (at end of file with kIoAppend, which updates
+  // *offset first). ENOSPC when the file system is full; nothing is written.
+  virtual Status write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag);
+  virtual Status fsync(Vnode& vp);
+  virtual Status remove(Vnode& dvp, Vnode& vp, const ComponentName& cn);
+  virtual Status link(Vnode& dvp, Vnode& vp, const ComponentName& cn);
+  virtual Status rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp,
+                        Vnode* tvp, const ComponentName& tcn);
+  virtual Status rmdir(Vnode& dvp, Vnode& vp, const ComponentName& cn);
+  // Entries from `cookie` on ("." and ".." first), at most `max` of them.
+  virtual Status readdir(Vnode& vp, std::uint64_t cookie, std::size_t max,
+                         std::vector<Dirent>* out, bool* eof);
+  virtual Status readlink(Vnode& vp, std::string* target);
+  // The last reference went away. *recycle = true asks the vcache to
+  // reclaim the vnode now (e.g. the file has no names left). Default: keep.
+  virtual Status inactive(Vnode& vp, bool* recycle);
+  // Forget the vnode: release Vnode::data. Default: nothing to release.
+  virtual Status reclaim(Vnode& vp);
+  // Page I/O for the pager: `offset` page-aligned, whole pages; bytes past
+  // the end of file read as zero and are not written back past it.
+  virtual Status getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> dst);
+  virtual Status putpages(Vnode& vp, std::uint64_t offset, std::span<const std::byte> src);
+  // Extended attributes; `name` is the stored name (prefix kept, see
+  // vfs/xattr.cc). The VFS checked permission and name length.
+  virtual Status getextattr(Vnode& vp, XattrNs ns, std::string_view name, std::string* value);
+  virtual Status setextattr(Vnode& vp, XattrNs ns, std::string_view name,
+                            std::string_view value, int flags);
+  virtual Status listextattr(Vnode& vp, XattrNs ns, std::vector<std::string>* names);
+  virtual Status deleteextattr(Vnode& vp, XattrNs ns, std::string_view name);
+
+ protected:
+  Status unsupported() const { return Status(default_error()); }
+};
+
+// The ops of a vnode whose file system is gone (forced unmount): everything
+// answers ENXIO, inactive and reclaim succeed.
+VnodeOps& dead_vnode_ops();
+
+// The vfsops of one mounted file system instance. Made by the factory in
+// the VFS's mount-by-type table (vfs/mount.h).
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  // Called by the VFS once the Mount exists, before any other op: the file
+  // system reaches its vnodes through `vcache` (lookup calls vcache.get).
+  void bind(Mount& mp, Vcache& vcache) {
+    mount_ = &mp;
+    vcache_ = &vcache;
+  }
+  Mount& mount() const { return *mount_; }
+  Vcache& vcache() const { return *vcache_; }
+
+  virtual std::string_view type_name() const = 0;
+  // The key of the root directory.
+  virtual std::uint64_t root_key() const = 0;
+  // Fills a LOADING vnode for `key`: Vnode::type, ::op and ::data. May sleep.
+  // ENOENT if there is no such node.
+  virtual Status loadvnode(Vnode& vp, std::uint64_t key) = 0;
+  virtual Status statvfs(StatVfs* out) = 0;
+  virtual Status sync() { return kOk; }
+  // Called after the vcache reclaimed every vnode of the mount.
+  virtual Status unmount(bool force) { return kOk; }
+
+ private:
+  Mount* mount_ = nullptr;
+  Vcache* vcache_ = nullptr;
+};
+
+// A mounted file system. Owned by the VFS mount table; the vcache only reads
+// its id and calls its FileSystem.
+class Mount {
+ public:
+  Mount(sim::Machine& m, std::uint32_t id, std::unique_ptr<FileSystem> fs);
+  ~Mount();
+  Mount(const Mount&) = delete;
+  Mount& operator=(const Mount&) = delete;
+
+  std::uint32_t id() const { return id_; }                 // [i]
+  FileSystem& fs() const { return *fs_; }                  // [i]
+  sim::Machine& machine() const { return machine_; }
+
+  Vnode* covered = nullptr;      // [m] referenced while mounted; null for "/"
+  std::string path;              // [m] where it is mounted, for reports
+  bool unmounting = false;       // [m] vnodes released now are reclaimed
+  std::uint64_t nvnodes = 0;     // [c] vnodes of this mount in the vcache
+  sim::Mutex rename_lock;        // lock order (1)
+
+ private:
+  sim::Machine& machine_;
+  std::uint32_t id_;
+  std::unique_ptr<FileSystem> fs_;
+};
+
+// The vnode life-cycle states; the transitions are drawn in vcache.h.
+enum class VState : std::uint8_t {
+  loading,     // being filled by FileSystem::loadvnode; others wait
+  active,      // usecount > 0, on the active list
+  inactive,    // last reference gone, VOP_INACTIVE running; others wait
+  cached,      // usecount 0, on the free list (LRU), revivable by vcache get
+  reclaiming,  // VOP_RECLAIM running; others wait and then look up again
+  reclaimed,   // out of the hash; freed when its use and hold counts are 0
+};
+const char* vstate_name(VState s);
+
+// Which vcache list a vnode is on: at most one, by construction.
+enum class VList : std::uint8_t { none, active, free };
+
+class Vnode {
+ public:
+  Vnode(sim::Machine& m, Mount& mp, std::uint64_t key, std::uint64_t serial);
+  Vnode(const Vnode&) = delete;
+  Vnode& operator=(const Vnode&) = delete;
+
+  Mount& mount() const { return *mount_; }               // [i]
+  std::uint64_t key() const { return key_; }             // [i]
+  // Allocation order in the machine: used for stable lock orders and
+  // reports, never a pointer value.
+  std::uint64_t serial() const { return serial_; }       // [i]
+  sim::Machine& machine() const { return lock.machine(); }
+  bool is_root() const;                                  // [i]
+  bool is_dir() const { return type == VType::VDIR; }
+  std::string describe() const;  // "m1:17 (VREG, active, use 1)"
+
+  VType type = VType::VNON;  // [i] set by loadvnode
+  VnodeOps* op = nullptr;    // [i] set by loadvnode; dead ops once reclaimed
+  void* data = nullptr;      // [v] the file system's node; null once reclaimed
+
+  // Life cycle, all [c].
+  VState state = VState::loading;
+  std::uint32_t usecount = 0;   // references that may use and lock the vnode
+  std::uint32_t holdcount = 0;  // references that only keep the memory
+  VList list = VList::none;
+  std::uint64_t lru_seq = 0;    // position on the free list
+
+  Mount* mountedhere = nullptr;  // [m] a file system mounted on this directory
+  sim::RwLock lock;              // the vnode lock, order (2)/(3)
+
+ private:
+  Mount* mount_;
+  std::uint64_t key_;
+  std::uint64_t serial_;
+};
+
+// Locks a vnode; shared or exclusive. The vnode must be referenced.
+void vn_lock(Vnode& vp, bool exclusive);
+void vn_unlock(Vnode& vp);
+bool vn_locked_exclusive(const Vnode& vp);
+bool vn_locked(const Vnode& vp);
+
+// The permission check every file system shares (NetBSD genfs_can_access):
+// owner, group or other bits; root may read and write anything and execute
+// anything with at least one execute bit or that is a directory.
+Status vaccess(VType type, std::uint32_t mode, Uid uid, Gid gid, int acc, const Cred& cred);
+
+}  // namespace vfsim::vn
