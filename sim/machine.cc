@@ -709,6 +709,10 @@ void Machine::event(std::string_view kind, std::string_view detail) {
   trace_.add(steps_, now_, current_id(), kind, detail);
 }
 
+void Machine::note(std::string_view kind, std::string_view detail) {
+  trace_.note(steps_, now_, current_id(), kind, detail);
+}
+
 std::string_view resource_kind_name(ResourceKind k) {
   switch (k) {
     case ResourceKind::mutex: return "mutex";

@@ -191,6 +191,11 @@ class Machine {
 
   // Records an event in the trace (hash always, text when keeping).
   void event(std::string_view kind, std::string_view detail);
+  // Keeps an event's text when the full trace is kept, and never hashes it,
+  // so a run's hash is the same either way. For details too costly to build
+  // on every run (test with trace().keeping() first); the hash must already
+  // cover what they say (e.g. the decisions that led there).
+  void note(std::string_view kind, std::string_view detail);
 
   // --- for the sync primitives (sim/sync.h) -----------------------------
   // Blocks the current lwp on `r` until wake(); returns false if a timer

@@ -47,7 +47,7 @@ void Vcache::state_change(Vnode& vp, VState from, VState to) {
                 std::string("no edge ") + vstate_name(from) + " -> " + vstate_name(to));
   vp.state = to;
   if (machine_.trace().keeping()) {
-    machine_.event("vnode", "m" + std::to_string(vp.mount().id()) + ":" +
+    machine_.note("vnode", "m" + std::to_string(vp.mount().id()) + ":" +
                                 std::to_string(vp.key()) + " " + vstate_name(from) + "->" +
                                 vstate_name(to));
   }
