@@ -489,21 +489,15 @@ Lwp& Machine::current() {
   return *current_;
 }
 
-LwpId Machine::current_id() const { return current_ ? current_->id : kNoLwp; }
-
 Lwp* Machine::lwp(LwpId id) { return id < lwps_.size() ? lwps_[id].get() : nullptr; }
 
-void Machine::count_step(std::string_view tag) {
-  ++steps_;
-  trace_.add(steps_, now_, current_->id, "sched", tag);
-  if (steps_ > options_.step_budget) {
-    fail(Outcome::budget, "step budget of " + std::to_string(options_.step_budget) +
+void Machine::budget_exhausted(std::string_view tag) {
+  fail(Outcome::budget, "step budget of " + std::to_string(options_.step_budget) +
                               " exhausted (livelock?) at '" + std::string(tag) + "' in lwp '" +
                               current_->name + "'");
-  }
 }
 
-void Machine::sched_point(std::string_view tag) {
+void Machine::sched_point_slow(std::string_view tag) {
   if (killing_) {
     if (std::uncaught_exceptions() > 0) return;
     { prepare_unwind(); throw LwpKilled{}; }

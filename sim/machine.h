@@ -151,11 +151,19 @@ class Machine {
   void add_invariant(std::string name, std::function<std::string()> check);
 
   // --- inside an lwp ----------------------------------------------------
-  // A place where the strategy may switch to another lwp.
-  void sched_point(std::string_view tag);
+  // A place where the strategy may switch to another lwp. The common case
+  // (no other lwp ready, the run not ending) stays inline: it only counts
+  // the step into the trace.
+  void sched_point(std::string_view tag) {
+    if (!killing_ && ready_.empty()) [[likely]] {
+      count_step(tag);
+      return;
+    }
+    sched_point_slow(tag);
+  }
 
   Lwp& current();
-  LwpId current_id() const;
+  LwpId current_id() const { return current_ ? current_->id : kNoLwp; }
   bool in_lwp() const { return current_ != nullptr; }
   Lwp* lwp(LwpId id);
   const std::vector<std::unique_ptr<Lwp>>& lwps() const { return lwps_; }
@@ -213,7 +221,13 @@ class Machine {
 
  private:
   friend class SimAlgorithm;
-  void count_step(std::string_view tag);
+  void count_step(std::string_view tag) {
+    ++steps_;
+    trace_.add_sched(steps_, now_, current_->id, tag);
+    if (steps_ > options_.step_budget) [[unlikely]] budget_exhausted(tag);
+  }
+  [[noreturn]] void budget_exhausted(std::string_view tag);
+  void sched_point_slow(std::string_view tag);
   void start_fiber(Lwp* l);
   void wake_everyone();
   std::string waits_summary() const;

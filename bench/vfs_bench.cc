@@ -1,0 +1,123 @@
+// The VFS op mix of issue 3, through vfsim + memfs and through real
+// syscalls on the host's tmpfs (/dev/shm), in one run. One iteration is:
+// create (open O_CREAT), write 4 KiB, close, open, read 4 KiB, close, stat,
+// rename, unlink — 9 syscalls. Items are syscalls, so items_per_second
+// compares directly.
+//  - BM_HostTmpfs: real syscalls in a scratch directory under /dev/shm.
+//  - BM_Vfsim/1lwp: one lwp, no other lwp to switch to (no preemption).
+//  - BM_Vfsim/2lwp_random: two lwps each running the mix on their own
+//    files under the random strategy, which may preempt at every scheduling
+//    point; items count both lwps' syscalls.
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "sim/machine.h"
+#include "sim/strategy.h"
+#include "vfs/fstypes.h"
+#include "vfs/kernel.h"
+
+namespace {
+
+constexpr int kSyscallsPerIteration = 9;
+const std::string kPage(4096, 'v');
+
+void BM_HostTmpfs(benchmark::State& state) {
+  char dir[] = "/dev/shm/vfsim-bench-XXXXXX";
+  if (mkdtemp(dir) == nullptr) {
+    state.SkipWithError("cannot create a directory under /dev/shm");
+    return;
+  }
+  const std::string a = std::string(dir) + "/a", b = std::string(dir) + "/b";
+  char buf[4096];
+  struct stat st {};
+  for (auto _ : state) {
+    int fd = open(a.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    benchmark::DoNotOptimize(write(fd, kPage.data(), kPage.size()));
+    close(fd);
+    fd = open(a.c_str(), O_RDONLY);
+    benchmark::DoNotOptimize(read(fd, buf, sizeof buf));
+    close(fd);
+    benchmark::DoNotOptimize(stat(a.c_str(), &st));
+    benchmark::DoNotOptimize(rename(a.c_str(), b.c_str()));
+    benchmark::DoNotOptimize(unlink(b.c_str()));
+  }
+  rmdir(dir);
+  state.SetItemsProcessed(state.iterations() * kSyscallsPerIteration);
+}
+BENCHMARK(BM_HostTmpfs);
+
+using vfsim::vfs::Kernel;
+using vfsim::vfs::Proc;
+
+// One iteration of the mix in the simulation; aborts the run on any error.
+void vfs_mix(Kernel& k, Proc& p, const std::string& a, const std::string& b) {
+  auto& m = k.machine();
+  auto fd = k.open(p, a, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+  if (!fd.ok()) m.panic("bench: create failed");
+  if (!k.write(p, *fd, kPage).ok()) m.panic("bench: write failed");
+  (void)k.close(p, *fd);
+  fd = k.open(p, a, O_RDONLY);
+  if (!fd.ok()) m.panic("bench: open failed");
+  auto data = k.read(p, *fd, 4096);
+  if (!data.ok() || data->size() != 4096) m.panic("bench: read failed");
+  (void)k.close(p, *fd);
+  if (!k.stat(p, a).ok()) m.panic("bench: stat failed");
+  if (!k.rename(p, a, b).ok()) m.panic("bench: rename failed");
+  if (!k.unlink(p, b).ok()) m.panic("bench: unlink failed");
+}
+
+void BM_Vfsim(benchmark::State& state, int nlwps, const char* strategy_name) {
+  using namespace vfsim;
+  sim::StrategyParams params;
+  auto strategy = sim::make_strategy(strategy_name, params);
+  strategy->begin_run(0, 1);
+  sim::MachineOptions mo;
+  mo.step_budget = ~std::uint64_t{0};
+  sim::Machine m(mo, *strategy);
+  Kernel k(m, {});
+  vfs::register_builtin_fs_types(k);
+  std::uint64_t other_iterations = 0;
+  m.spawn("bench", [&] {
+    if (!k.mount_root("memfs", {}).ok()) m.panic("bench: mount failed");
+    Proc& p = k.proc_create("bench", vn::Cred{});
+    k.attach_current_lwp(p);
+    bool done = false;
+    std::vector<sim::LwpId> others;
+    for (int i = 1; i < nlwps; ++i) {
+      others.push_back(m.spawn("other" + std::to_string(i), [&, i] {
+        Proc& q = k.proc_create("other", vn::Cred{});
+        k.attach_current_lwp(q);
+        const std::string a = "/o" + std::to_string(i), b = a + "b";
+        while (!done) {
+          vfs_mix(k, q, a, b);
+          ++other_iterations;
+        }
+      }));
+    }
+    for (auto _ : state) vfs_mix(k, p, "/a", "/b");
+    done = true;
+    for (auto id : others) m.join(id);
+    (void)k.shutdown();
+  });
+  auto r = m.run();
+  if (r.failed()) state.SkipWithError(r.message.c_str());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() + other_iterations) *
+                          kSyscallsPerIteration);
+  state.counters["steps_per_syscall"] =
+      static_cast<double>(r.steps) /
+      static_cast<double>((state.iterations() + other_iterations) * kSyscallsPerIteration);
+  state.counters["preemptions_per_iteration"] =
+      static_cast<double>(r.preemptions) / static_cast<double>(state.iterations() ? state.iterations() : 1);
+}
+BENCHMARK_CAPTURE(BM_Vfsim, 1lwp, 1, "replay");
+BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_random, 2, "random");
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,3 @@
+add_executable(vfs_bench vfs_bench.cc)
+target_link_libraries(vfs_bench PRIVATE vfsim_vfs benchmark::benchmark)
+vfsim_warnings(vfs_bench)
