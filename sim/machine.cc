@@ -497,11 +497,12 @@ void Machine::budget_exhausted(std::string_view tag) {
                               current_->name + "'");
 }
 
-void Machine::sched_point_slow(std::string_view tag) {
+void Machine::sched_point_slow(std::string_view tag, bool may_throw) {
   if (killing_) {
-    if (std::uncaught_exceptions() > 0) return;
+    if (!may_throw || std::uncaught_exceptions() > 0) return;
     { prepare_unwind(); throw LwpKilled{}; }
   }
+  if (!may_throw && steps_ + 1 > options_.step_budget) return;  // reported by the next sched_point
   Lwp* me = current_;
   count_step(tag);
   if (ready_.empty()) return;
@@ -526,7 +527,10 @@ void Machine::sched_point_slow(std::string_view tag) {
   me->state = LwpState::ready;
   boost::this_fiber::yield();
   note_running_stack();
-  if (killing_ && std::uncaught_exceptions() == 0) { prepare_unwind(); throw LwpKilled{}; }
+  if (killing_ && may_throw && std::uncaught_exceptions() == 0) {
+    prepare_unwind();
+    throw LwpKilled{};
+  }
 }
 
 std::size_t Machine::decide(ChoiceKind kind, const std::vector<LwpId>& candidates, int current) {

@@ -159,7 +159,20 @@ class Machine {
       count_step(tag);
       return;
     }
-    sched_point_slow(tag);
+    sched_point_slow(tag, true);
+  }
+
+  // The scheduling point of a release (unlock, signal, wakeup): the same
+  // choice, but it never throws LwpKilled, because releases run in
+  // destructors (a MutexGuard). When the run is ending it does nothing; the
+  // lwp is unwound at its next acquire, sleep or sched_point.
+  void release_point(std::string_view tag) noexcept {
+    if (!killing_ && ready_.empty()) [[likely]] {
+      if (steps_ + 1 > options_.step_budget) return;  // the next sched_point reports it
+      count_step(tag);
+      return;
+    }
+    sched_point_slow(tag, false);
   }
 
   Lwp& current();
@@ -227,7 +240,7 @@ class Machine {
     if (steps_ > options_.step_budget) [[unlikely]] budget_exhausted(tag);
   }
   [[noreturn]] void budget_exhausted(std::string_view tag);
-  void sched_point_slow(std::string_view tag);
+  void sched_point_slow(std::string_view tag, bool may_throw);
   void start_fiber(Lwp* l);
   void wake_everyone();
   std::string waits_summary() const;

@@ -90,7 +90,7 @@ void Mutex::release() {
 
 void Mutex::unlock() {
   release();
-  machine_.sched_point("mutex_exit");
+  machine_.release_point("mutex_exit");
 }
 
 // ---------------------------------------------------------------------------
@@ -170,7 +170,7 @@ void RwLock::unlock() {
   }
   // Every waiter retries; the strategy orders them when they run.
   if (writer_ == kNoLwp && readers_.empty()) wake_all();
-  machine_.sched_point("rw_exit");
+  machine_.release_point("rw_exit");
 }
 
 // ---------------------------------------------------------------------------
@@ -196,12 +196,12 @@ bool CondVar::wait(Mutex& mutex, VTime timeout) {
 
 void CondVar::signal() {
   wake_one();
-  machine_.sched_point("cv_signal");
+  machine_.release_point("cv_signal");
 }
 
 void CondVar::broadcast() {
   wake_all();
-  machine_.sched_point("cv_broadcast");
+  machine_.release_point("cv_broadcast");
 }
 
 bool WaitChannel::sleep(std::string_view wmesg, VTime timeout) {
@@ -226,12 +226,12 @@ bool WaitChannel::sleep(Mutex& interlock, std::string_view wmesg, VTime timeout)
 
 void WaitChannel::wakeup() {
   wake_all();
-  machine_.sched_point("wakeup");
+  machine_.release_point("wakeup");
 }
 
 void WaitChannel::wakeup_one() {
   wake_one();
-  machine_.sched_point("wakeup_one");
+  machine_.release_point("wakeup_one");
 }
 
 }  // namespace vfsim::sim

@@ -170,3 +170,32 @@ TEST(Sync, UnlockNotHeldPanics) {
 
 }  // namespace
 }  // namespace vfsim::sim
+
+namespace vfsim::sim {
+namespace {
+
+// A MutexGuard whose unlock is a scheduling point where another lwp ends the
+// run: the lwp switched out inside the guard's destructor must be unwound
+// cleanly later, never terminate the process (releases do not throw).
+TEST(Sync, RunEndingDuringGuardReleaseIsClean) {
+  for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+    auto r = run_once([&](Machine& m) {
+      auto mu = std::make_shared<Mutex>(m, "m");
+      m.spawn("holder", [&m, mu] {
+        for (int i = 0; i < 3; ++i) {
+          MutexGuard g(*mu);
+          m.sched_point("inside");
+        }
+        m.sched_point("after");
+      });
+      m.spawn("failer", [&m] {
+        m.sched_point("a");
+        m.fail(Outcome::expectation, "ending the run");
+      });
+    }, "random", seed);
+    ASSERT_EQ(r.outcome, Outcome::expectation) << r.message;
+  }
+}
+
+}  // namespace
+}  // namespace vfsim::sim
