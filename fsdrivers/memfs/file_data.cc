@@ -5,8 +5,8 @@
 
 namespace vfsim::memfs {
 
-void PageStore::read(std::uint64_t offset, std::size_t len, std::string* out) const {
-  if (offset >= size_) return;
+vn::Status PageStore::read(std::uint64_t offset, std::size_t len, std::string* out) {
+  if (offset >= size_) return vn::kOk;
   std::uint64_t end = std::min<std::uint64_t>(size_, offset + len);
   while (offset < end) {
     const std::uint64_t page = offset / kPage;
@@ -20,9 +20,10 @@ void PageStore::read(std::uint64_t offset, std::size_t len, std::string* out) co
     }
     offset += n;
   }
+  return vn::kOk;
 }
 
-void PageStore::write(std::uint64_t offset, std::string_view data) {
+vn::Status PageStore::write(std::uint64_t offset, std::string_view data) {
   std::size_t done = 0;
   while (done < data.size()) {
     const std::uint64_t pos = offset + done;
@@ -35,9 +36,10 @@ void PageStore::write(std::uint64_t offset, std::string_view data) {
     done += n;
   }
   size_ = std::max<std::uint64_t>(size_, offset + data.size());
+  return vn::kOk;
 }
 
-void PageStore::truncate(std::uint64_t size) {
+vn::Status PageStore::truncate(std::uint64_t size) {
   if (size < size_) {
     const std::uint64_t first_gone = (size + kPage - 1) / kPage;
     pages_.erase(pages_.lower_bound(first_gone), pages_.end());
@@ -50,6 +52,7 @@ void PageStore::truncate(std::uint64_t size) {
     }
   }
   size_ = size;
+  return vn::kOk;
 }
 
 }  // namespace vfsim::memfs

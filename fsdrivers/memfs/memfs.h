@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "pager/pager.h"
 #include "sim/machine.h"
 #include "vnode/vnode.h"
 
@@ -22,6 +23,13 @@ struct MemfsOptions {
   std::uint32_t root_mode = 0755;
   vn::Uid root_uid = 0;
   vn::Gid root_gid = 0;
+  // The machine's pager: file data lives in its page cache (pager_data.h).
+  // Null: in a plain PageStore, outside any memory accounting.
+  pager::Pager* pager = nullptr;
+  // With a pager: 0 = anonymous pages with swap (tmpfs); N = a write-back
+  // cache over a store of N blocks that runs out of space at page-out (the
+  // msdosfs model).
+  std::uint64_t backing_blocks = 0;
 };
 
 inline constexpr std::uint64_t kPageBytes = 4096;

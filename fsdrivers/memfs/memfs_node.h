@@ -13,6 +13,7 @@
 
 #include "fsdrivers/memfs/file_data.h"
 #include "fsdrivers/memfs/memfs.h"
+#include "fsdrivers/memfs/pager_data.h"
 #include "vnode/vcache.h"
 
 namespace vfsim::memfs {
@@ -108,6 +109,7 @@ class MemfsMount final : public vn::FileSystem {
   // Changes a regular file's size, charging or refunding pages; ENOSPC.
   [[nodiscard]] vn::Status resize(MemNode& n, std::uint64_t new_size);
   [[nodiscard]] vn::Status charge_write(MemNode& n, std::uint64_t offset, std::size_t len);
+  const BackingBlocks* backing() const { return backing_.get(); }
   void dir_add(MemNode& dir, std::string_view name, MemNode& child);
   void dir_remove(MemNode& dir, std::string_view name);
   std::size_t node_count() const { return nodes_.size(); }
@@ -120,6 +122,7 @@ class MemfsMount final : public vn::FileSystem {
   sim::Machine& machine_;
   MemfsOptions options_;
   MemfsOps ops_;
+  std::unique_ptr<BackingBlocks> backing_;  // block-backed mounts only
   std::map<std::uint64_t, std::unique_ptr<MemNode>> nodes_;  // by ino
   std::uint64_t next_ino_ = kRootIno;
   std::uint64_t pages_used_ = 0;

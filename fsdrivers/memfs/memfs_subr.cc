@@ -37,7 +37,14 @@ vn::Result<MemNode*> MemfsMount::alloc_node(vn::VType type, const vn::Vattr& va)
   n->gid = va.gid;
   n->rdev = va.rdev;
   n->atime = n->mtime = n->ctime = n->birthtime = now();
-  if (type == vn::VType::VREG) n->data = std::make_unique<PageStore>();
+  if (type == vn::VType::VREG) {
+    if (options_.pager != nullptr) {
+      n->data = std::make_unique<PagerData>(*options_.pager, "memfs ino " + std::to_string(n->ino),
+                                            backing_.get());
+    } else {
+      n->data = std::make_unique<PageStore>();
+    }
+  }
   MemNode* raw = n.get();
   nodes_.emplace(raw->ino, std::move(n));
   return raw;
@@ -56,8 +63,8 @@ vn::Status MemfsMount::resize(MemNode& n, std::uint64_t new_size) {
       (pages_used_ + new_pages - old_pages) * kPageBytes > options_.size_max_bytes) {
     return vn::Status(ENOSPC);
   }
+  VN_TRY(n.data->truncate(new_size));
   pages_used_ = pages_used_ + new_pages - old_pages;
-  n.data->truncate(new_size);
   return vn::kOk;
 }
 

@@ -6,6 +6,9 @@ namespace vfsim::memfs {
 
 MemfsMount::MemfsMount(sim::Machine& m, const MemfsOptions& o)
     : machine_(m), options_(o), ops_(*this) {
+  if (o.pager != nullptr && o.backing_blocks != 0) {
+    backing_ = std::make_unique<BackingBlocks>(o.backing_blocks);
+  }
   vn::Vattr va;
   va.mode = o.root_mode;
   va.uid = o.root_uid;
@@ -48,7 +51,9 @@ vn::Status MemfsMount::statvfs(vn::StatVfs* out) {
 }
 
 vn::Status MemfsMount::unmount(bool force) {
-  // Every vnode is reclaimed now; the nodes go with this object.
+  // Every vnode is reclaimed now; the nodes go with this object, but their
+  // page-cache objects must go now, inside an lwp, while the pager runs.
+  for (auto& [ino, n] : nodes_) n->data.reset();
   return vn::kOk;
 }
 

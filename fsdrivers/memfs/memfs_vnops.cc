@@ -68,8 +68,16 @@ Status MemfsOps::symlink(Vnode& dvp, const ComponentName& cn, const vn::Vattr& v
 }
 
 Status MemfsOps::open(Vnode&, int, const vn::Cred&) { return kOk; }
-Status MemfsOps::close(Vnode&, int, const vn::Cred&) { return kOk; }
-Status MemfsOps::fsync(Vnode&) { return kOk; }
+// close and fsync return the write-back error the pager kept for the file.
+Status MemfsOps::close(Vnode& vp, int, const vn::Cred&) {
+  MemNode& n = fs_.node_of(vp);
+  return n.data ? n.data->take_error() : kOk;
+}
+
+Status MemfsOps::fsync(Vnode& vp) {
+  MemNode& n = fs_.node_of(vp);
+  return n.data ? n.data->sync() : kOk;
+}
 
 Status MemfsOps::access(Vnode& vp, int acc, const vn::Cred& cred) {
   const MemNode& n = fs_.node_of(vp);
@@ -121,7 +129,7 @@ Status MemfsOps::read(Vnode& vp, std::uint64_t offset, std::size_t len, std::str
   MemNode& n = fs_.node_of(vp);
   if (n.type == VType::VDIR) return Status(EISDIR);
   if (n.type != VType::VREG) return Status(EINVAL);
-  n.data->read(offset, len, out);
+  VN_TRY(n.data->read(offset, len, out));
   n.atime = fs_.now();
   return kOk;
 }
@@ -132,8 +140,14 @@ Status MemfsOps::write(Vnode& vp, std::uint64_t* offset, std::string_view data, 
   if (n.type != VType::VREG) return Status(EINVAL);
   if ((ioflag & vn::kIoAppend) != 0) *offset = n.size();
   if (data.empty()) return kOk;
+  const std::uint64_t old_size = n.size();
   VN_TRY(fs_.charge_write(n, *offset, data.size()));
-  n.data->write(*offset, data);
+  if (Status s = n.data->write(*offset, data); !s.ok()) {
+    // Out of memory (ENOMEM) or of memory + swap (ENOSPC): the size the
+    // write would have made is taken back.
+    if (n.size() != old_size) (void)fs_.resize(n, old_size);
+    return s;
+  }
   *offset += data.size();
   n.mtime = n.ctime = fs_.now();
   return kOk;

@@ -51,7 +51,7 @@ Status MemfsOps::getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> 
   MemNode& n = fs_.node_of(vp);
   if (n.type != vn::VType::VREG) return Status(EINVAL);
   std::string bytes;
-  n.data->read(offset, dst.size(), &bytes);
+  VN_TRY(n.data->read(offset, dst.size(), &bytes));
   std::memcpy(dst.data(), bytes.data(), bytes.size());
   std::fill(dst.begin() + static_cast<std::ptrdiff_t>(bytes.size()), dst.end(), std::byte{0});
   return kOk;
@@ -62,8 +62,7 @@ Status MemfsOps::putpages(Vnode& vp, std::uint64_t offset, std::span<const std::
   if (n.type != vn::VType::VREG) return Status(EINVAL);
   if (offset >= n.size()) return kOk;  // nothing past end of file is written back
   const std::size_t len = std::min<std::uint64_t>(src.size(), n.size() - offset);
-  n.data->write(offset, std::string_view(reinterpret_cast<const char*>(src.data()), len));
-  return kOk;
+  return n.data->write(offset, std::string_view(reinterpret_cast<const char*>(src.data()), len));
 }
 
 }  // namespace vfsim::memfs

@@ -120,17 +120,17 @@ TEST(Memfs, PageIo) {
 // Shows: PageStore keeps only touched pages and truncation drops them.
 TEST(Memfs, PageStoreIsSparse) {
   PageStore s;
-  s.write(10 * PageStore::kPage + 1, "ab");
+  EXPECT_TRUE(s.write(10 * PageStore::kPage + 1, "ab").ok());
   EXPECT_EQ(s.resident_pages(), 1u);
   EXPECT_EQ(s.size(), 10 * PageStore::kPage + 3);
   std::string out;
-  s.read(10 * PageStore::kPage, 4, &out);
+  EXPECT_TRUE(s.read(10 * PageStore::kPage, 4, &out).ok());
   EXPECT_EQ(out, std::string("\0ab", 3));
-  s.truncate(10 * PageStore::kPage + 2);
+  EXPECT_TRUE(s.truncate(10 * PageStore::kPage + 2).ok());
   out.clear();
-  s.read(10 * PageStore::kPage, 8, &out);
+  EXPECT_TRUE(s.read(10 * PageStore::kPage, 8, &out).ok());
   EXPECT_EQ(out, std::string("\0a", 2));
-  s.truncate(0);
+  EXPECT_TRUE(s.truncate(0).ok());
   EXPECT_EQ(s.resident_pages(), 0u);
 }
 

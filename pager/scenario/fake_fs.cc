@@ -1,0 +1,28 @@
+#include "pager/scenario/fake_fs.h"
+
+#include <algorithm>
+
+namespace vfsim::pager {
+
+Errno FakeMessageFs::getpages(PageObject& obj, std::uint64_t offset, std::span<std::byte> dst) {
+  auto it = store_.find({obj.id(), offset});
+  if (it == store_.end()) std::fill(dst.begin(), dst.end(), std::byte{0});
+  else std::copy(it->second.begin(), it->second.end(), dst.begin());
+  return 0;
+}
+
+Errno FakeMessageFs::putpages(PageObject& obj, std::uint64_t offset,
+                              std::span<const std::byte> src) {
+  KmemBlock msg;
+  if (message_bytes_ != 0) {
+    // The request message: KM_SLEEP as puffs_msgmem_alloc does; the pager
+    // makes it NOSLEEP in the pagedaemon's context (pagedaemon_nosleep).
+    msg = pager_.kmem_alloc(message_bytes_, KM_SLEEP);
+    if (!msg) return ENOMEM;
+  }
+  store_[{obj.id(), offset}].assign(src.begin(), src.end());
+  if (msg) pager_.kmem_free(msg);
+  return 0;
+}
+
+}  // namespace vfsim::pager
