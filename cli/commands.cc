@@ -20,6 +20,8 @@ std::span<const Command> commands() {
               shrink_options, shrink_command},
       Command{"ops", "[options]", "list the registered ops, their arguments and config knobs",
               ops_options, ops_command},
+      Command{"fs", "ls|cat|stat|put|get|mkdir|rm|ln|mv|write|syscall IMAGE ARGS...", "work on an ext2 image through the kernel (fs-utils, pjdfstest helper)", fs_options, fs_command},
+      Command{"makefs", "-t ext2 [-s SIZE] IMAGE DIR", "build an ext2 image from a host directory through the driver", makefs_options, makefs_command},
   };
   return kCommands;
 }

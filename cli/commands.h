@@ -33,11 +33,16 @@ int check_command(const ParsedArgs& args);    // cmd_explore.cc
 int replay_command(const ParsedArgs& args);   // cmd_replay.cc
 int shrink_command(const ParsedArgs& args);   // cmd_replay.cc
 int ops_command(const ParsedArgs& args);      // cmd_ops.cc
+int fs_command(const ParsedArgs& args);       // cmd_fs.cc
+int fs_syscall_command(const ParsedArgs& args);  // cmd_fs_syscall.cc (via fs_command)
+int makefs_command(const ParsedArgs& args);   // cmd_makefs.cc
 std::span<const OptionSpec> run_options();
 std::span<const OptionSpec> explore_options();
 std::span<const OptionSpec> check_options();
 std::span<const OptionSpec> replay_options();
 std::span<const OptionSpec> shrink_options();
 std::span<const OptionSpec> ops_options();
+std::span<const OptionSpec> fs_options();
+std::span<const OptionSpec> makefs_options();
 
 }  // namespace vfsim::cli

@@ -1,8 +1,14 @@
-// libFuzzer harness for the ext2 core: mounts the input bytes as an image
-// (in memory, a private copy), walks the tree, reads every file, link and
-// attribute, then runs a short write workload. Every errno is tolerated;
-// the only failures are crashes, sanitizer reports, hangs and leaks - and an
-// EXT2_ASSERT, which signals a bug in the library, not in the image.
+// libFuzzer harness for ext2. Each input is mounted twice:
+//  1. through the whole machine (EXT2_FUZZ_MACHINE, the default inside the
+//     vfsim tree): a fresh Machine, the VFS and the ext2 VOP driver on an
+//     in-memory disk, walked and written with system calls
+//     (ext2_machine_harness.h); a run that does not pass is a finding;
+//  2. through the core library alone, which is cheap and reaches the
+//     Volume API directly: mounts the bytes (a private copy), walks the tree,
+//     reads every file, link and attribute, then runs a short write workload.
+// Every errno is tolerated; the only failures are crashes, sanitizer
+// reports, hangs and leaks - and an EXT2_ASSERT or KASSERT, which signals a
+// bug in our code, not in the image. A finding aborts with its message.
 //
 // Built with -DEXT2_FUZZ_STRUCTURED the harness also defines
 // LLVMFuzzerCustomMutator, which edits metadata fields of a valid image
@@ -17,6 +23,13 @@
 #include <vector>
 
 #include "volume.h"
+
+#ifdef EXT2_FUZZ_MACHINE
+#include <cstdio>
+#include <cstdlib>
+
+#include "fuzz/ext2_machine_harness.h"
+#endif
 
 using namespace vfsim::ext2;
 
@@ -124,17 +137,32 @@ void write_workload(Volume& v) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    if (size > kMaxImageBytes) return 0;
+namespace {
+
+void fuzz_core(const uint8_t* data, size_t size) {
     std::vector<std::byte> image(size);
     if (size != 0) std::memcpy(image.data(), data, size);
     MemBlockIo io(std::move(image));
     MountOptions opts;
     opts.cache_blocks = 16;  // small, so eviction paths run too
     auto m = Volume::mount(io, opts);
-    if (!m.volume) return 0;
+    if (!m.volume) return;
     Walker(*m.volume).visit_dir(Volume::root(), 0);
     write_workload(*m.volume);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size > kMaxImageBytes) return 0;
+#ifdef EXT2_FUZZ_MACHINE
+    const auto r = vfsim::fuzz::fuzz_ext2_machine(data, size);
+    if (r.finding) {
+        std::fprintf(stderr, "ext2 machine fuzz finding: %s\n", r.message.c_str());
+        std::abort();
+    }
+#endif
+    fuzz_core(data, size);
     return 0;
 }
 

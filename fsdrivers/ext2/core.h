@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -125,6 +126,11 @@ public:
     bool read_only = false;
     bool gdt_dirty = false;
     bool defer_free_unlinked = false;
+    // Inodes this mount unlinked to a link count of zero and has not freed
+    // yet (defer_free_unlinked): still usable by number until inactive().
+    // Only these may be live with links_count 0; on an image as found, such
+    // an inode is corrupt.
+    std::set<uint32_t> orphans;
 };
 
 }  // namespace vfsim::ext2

@@ -61,7 +61,8 @@ bool Core::has_block_map(const Inode& n) const {
 // The checks every in-use inode must pass before any operation trusts it.
 Result<Inode> Core::read_live_inode(uint32_t ino) {
     EXT2_TRY_ASSIGN(Inode n, read_inode(ino));
-    if (!mode_type_valid(n.mode) || n.links_count == 0) return corrupt();
+    if (!mode_type_valid(n.mode)) return corrupt();
+    if (n.links_count == 0 && (n.dtime != 0 || !orphans.contains(ino))) return corrupt();
     if (n.flags & (kExtentsFl | kInlineDataFl)) return corrupt();
     if (n.blocks_hi != 0 || n.file_acl_high != 0) return corrupt();
     if (n.file_acl != 0 && !valid_data_block(n.file_acl)) return corrupt();
@@ -313,10 +314,14 @@ Status Core::release_inode(uint32_t ino, Inode& n, uint32_t now) {
     if (has_block_map(n)) EXT2_TRY(truncate_blocks(n, 0));
     EXT2_TRY(xattr_release(n));
     const bool was_dir = n.is_dir();
-    n.dtime = now;
+    // A zero dtime means "in use", and one below the inode count reads as a
+    // link of the orphan list (ext3's reuse of i_dtime): a clock that starts
+    // near 1970, as a simulation's does, must not produce either.
+    n.dtime = std::max(now, sb.inodes_count);
     n.size = 0;
     n.block.fill(0);
     EXT2_TRY(write_inode(ino, n));
+    orphans.erase(ino);
     return free_inode_bit(ino, was_dir);
 }
 

@@ -89,6 +89,7 @@ Status Volume::usable(bool for_write) const {
 Result<Inode> Volume::live_dir(uint32_t ino) {
     EXT2_TRY_ASSIGN(Inode n, core_->read_live_inode(ino));
     if (!n.is_dir()) return Status(ENOTDIR);
+    if (n.links_count == 0) return Status(ENOENT);  // removed, still open
     return n;
 }
 
@@ -176,12 +177,12 @@ Result<uint32_t> Volume::mkdir(uint32_t dir, std::string_view name, uint16_t per
 }
 
 Result<uint32_t> Volume::symlink(uint32_t dir, std::string_view name, std::string_view target,
-                                 uint32_t uid, uint32_t gid, int64_t now) {
+                                 uint32_t uid, uint32_t gid, int64_t now, uint16_t perm) {
     if (target.empty()) return Status(ENOENT);
     if (target.size() >= core_->block_size) return Status(ENAMETOOLONG);
     if (target.find('\0') != std::string_view::npos) return Status(EINVAL);
     Inode n;
-    n.mode = kSIFLNK | 0777;
+    n.mode = static_cast<uint16_t>(kSIFLNK | (perm & 07777));
     n.uid = uid;
     n.gid = gid;
     n.size = target.size();
@@ -285,6 +286,7 @@ Status Volume::drop_link(uint32_t ino, Inode& n, uint32_t now) {
     n.links_count = n.is_dir() ? 0 : n.links_count - 1;
     n.ctime = now;
     if (n.links_count == 0 && !core_->defer_free_unlinked) return core_->release_inode(ino, n, now);
+    if (n.links_count == 0) core_->orphans.insert(ino);
     return core_->write_inode(ino, n);
 }
 
@@ -523,6 +525,7 @@ Status Volume::inactive(uint32_t ino, int64_t now) {
     EXT2_TRY(usable(true));
     EXT2_TRY_ASSIGN(Inode n, core_->read_inode(ino));
     if (n.mode == 0 || n.links_count != 0 || n.dtime != 0) return kOk;
+    if (!core_->orphans.contains(ino)) return kOk;  // not one this mount unlinked
     if (ino < core_->sb.first_ino) return corrupt();
     return core_->release_inode(ino, n, disk_time(now));
 }

@@ -109,8 +109,9 @@ public:
                            uint32_t uid, uint32_t gid, int64_t now);
     Result<uint32_t> mkdir(uint32_t dir, std::string_view name, uint16_t perm,
                            uint32_t uid, uint32_t gid, int64_t now);
+    // perm: Linux always stores 0777; BSD applies the umask.
     Result<uint32_t> symlink(uint32_t dir, std::string_view name, std::string_view target,
-                             uint32_t uid, uint32_t gid, int64_t now);
+                             uint32_t uid, uint32_t gid, int64_t now, uint16_t perm = 0777);
     Result<Attr> getattr(uint32_t ino);
     Status setattr(uint32_t ino, const SetAttr& sa, int64_t now);
     Result<size_t> read(uint32_t ino, uint64_t off, std::span<std::byte> buf);

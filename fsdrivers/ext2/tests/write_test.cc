@@ -332,6 +332,33 @@ TEST_P(WriteTest, FillingTheDiskAnswersEnospcAndStaysConsistent) {
     expect_fsck_clean();
 }
 
+TEST_P(WriteTest, UnlinkedInodeLivesUntilInactive) {
+    // Shows that with defer_free_unlinked an inode unlinked to zero links
+    // stays readable and writable by number (an open file), a removed
+    // directory refuses new entries, inactive() frees both, a zero clock
+    // still gives the freed inode a non-zero dtime, and the image is clean.
+    vol_.reset();
+    MountOptions opts;
+    opts.defer_free_unlinked = true;
+    auto m = Volume::mount(*io_, opts);
+    ASSERT_TRUE(m.volume) << m.reason;
+    vol_ = std::move(m.volume);
+    const uint32_t ino = create(Volume::root(), "open");
+    ASSERT_TRUE(vol_->write(ino, 0, pattern(5000, 7), kNow).ok());
+    const uint32_t dir = *vol_->mkdir(Volume::root(), "gone", 0755, 0, 0, kNow);
+    ASSERT_TRUE(vol_->remove(Volume::root(), "open", kNow).ok());
+    ASSERT_TRUE(vol_->rmdir(Volume::root(), "gone", kNow).ok());
+    EXPECT_EQ(vol_->getattr(ino)->nlink, 0u);
+    EXPECT_EQ(read_all(ino), pattern(5000, 7));
+    EXPECT_TRUE(vol_->write(ino, 5000, bytes_of("more"), kNow).ok());
+    EXPECT_EQ(vol_->create(dir, "x", 0644, 0, 0, kNow).err(), ENOENT);
+    EXPECT_EQ(vol_->lookup(Volume::root(), "open").err(), ENOENT);
+    ASSERT_TRUE(vol_->inactive(ino, 0).ok());
+    ASSERT_TRUE(vol_->inactive(dir, kNow).ok());
+    EXPECT_EQ(vol_->getattr(ino).err(), EIO);  // freed: no longer a live inode
+    expect_fsck_clean();
+}
+
 INSTANTIATE_TEST_SUITE_P(BlockSizes, WriteTest, ::testing::Values(1024u, 2048u, 4096u));
 
 }  // namespace

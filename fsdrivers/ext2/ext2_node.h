@@ -1,0 +1,168 @@
+// ext2 driver internals: the BlockIo adapter over the machine's disk, the
+// per-vnode node, the mount (vfsops) and the vnode ops.
+//
+// Locking. The core library is not re-entrant, and every disk request is a
+// scheduling point, so one lwp's volume operation could otherwise interleave
+// with another's. Ext2Mount::vol_lock_ serialises every call into the Volume
+// [V]. It is a leaf lock: taken inside VOPs, after the vnode locks the VOP
+// contract gives (vnode.h lock order (2)/(3)), and never held while calling
+// the vcache (lookup and create drop it before vcache.get, whose loadvnode
+// takes it again), so it cannot take part in a cycle.
+//
+//   [i] immutable after mount / after loadvnode
+//   [V] Ext2Mount::vol_lock_
+//   [v] the vnode lock
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "fsdrivers/ext2/block_io.h"
+#include "fsdrivers/ext2/ext2.h"
+#include "fsdrivers/ext2/volume.h"
+#include "sim/sync.h"
+#include "vnode/vcache.h"
+
+namespace vfsim::ext2drv {
+
+// The core's storage interface over a sim BlockDevice: every request is a
+// scheduling point of the machine and may fail by fault injection.
+class DiskBlockIo final : public ext2::BlockIo {
+ public:
+  explicit DiskBlockIo(sim::BlockDevice& disk) : disk_(disk) {}
+  int read(std::uint64_t off, std::span<std::byte> buf) override { return disk_.read(off, buf); }
+  int write(std::uint64_t off, std::span<const std::byte> buf) override {
+    return disk_.write(off, buf);
+  }
+  std::uint64_t size_bytes() const override { return disk_.size_bytes(); }
+
+ private:
+  sim::BlockDevice& disk_;
+};
+
+// What a vnode of this file system carries in Vnode::data.
+struct Ext2Node {
+  std::uint32_t ino = 0;  // [i]
+};
+
+class Ext2Mount;
+
+class Ext2Ops final : public vn::VnodeOps {
+ public:
+  explicit Ext2Ops(Ext2Mount& fs) : fs_(fs) {}
+  vn::Status lookup(vn::Vnode& dvp, const vn::ComponentName& cn, vn::Vnode** vpp) override;
+  vn::Status create(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
+                    vn::Vnode** vpp) override;
+  vn::Status mknod(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
+                   vn::Vnode** vpp) override;
+  vn::Status mkdir(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
+                   vn::Vnode** vpp) override;
+  vn::Status symlink(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
+                     std::string_view target, vn::Vnode** vpp) override;
+  vn::Status open(vn::Vnode& vp, int fflags, const vn::Cred& cred) override;
+  vn::Status close(vn::Vnode& vp, int fflags, const vn::Cred& cred) override;
+  vn::Status access(vn::Vnode& vp, int acc, const vn::Cred& cred) override;
+  vn::Status getattr(vn::Vnode& vp, vn::Vattr* va) override;
+  vn::Status setattr(vn::Vnode& vp, const vn::SetAttr& sa, const vn::Cred& cred) override;
+  vn::Status read(vn::Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
+                  int ioflag) override;
+  vn::Status write(vn::Vnode& vp, std::uint64_t* offset, std::string_view data,
+                   int ioflag) override;
+  vn::Status fsync(vn::Vnode& vp) override;
+  vn::Status remove(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
+  vn::Status link(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
+  vn::Status rename(vn::Vnode& fdvp, vn::Vnode& fvp, const vn::ComponentName& fcn,
+                    vn::Vnode& tdvp, vn::Vnode* tvp, const vn::ComponentName& tcn) override;
+  vn::Status rmdir(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
+  vn::Status readdir(vn::Vnode& vp, std::uint64_t cookie, std::size_t max,
+                     std::vector<vn::Dirent>* out, bool* eof) override;
+  vn::Status readlink(vn::Vnode& vp, std::string* target) override;
+  vn::Status inactive(vn::Vnode& vp, bool* recycle) override;
+  vn::Status reclaim(vn::Vnode& vp) override;
+  vn::Status getpages(vn::Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) override;
+  vn::Status putpages(vn::Vnode& vp, std::uint64_t offset,
+                      std::span<const std::byte> src) override;
+  vn::Status getextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name,
+                        std::string* value) override;
+  vn::Status setextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name,
+                        std::string_view value, int flags) override;
+  vn::Status listextattr(vn::Vnode& vp, vn::XattrNs ns, std::vector<std::string>* names) override;
+  vn::Status deleteextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name) override;
+
+ private:
+  // Runs `make` (a Volume call that creates a node under `dvp`) and returns
+  // the new node's referenced vnode.
+  template <class Make>
+  vn::Status make_node(vn::Vnode& dvp, Make&& make, vn::Vnode** vpp);
+  // The referenced vnode of `ino`.
+  vn::Status get_vnode(std::uint32_t ino, vn::Vnode** vpp);
+  Ext2Mount& fs_;
+};
+
+class Ext2Mount final : public vn::FileSystem {
+ public:
+  Ext2Mount(sim::Machine& m, std::unique_ptr<sim::BlockDevice> disk,
+            std::unique_ptr<sim::FaultyDisk> faulty);
+  ~Ext2Mount() override;
+  // Mounts the volume on the disk; false with *reason when refused.
+  bool mount_volume(const Ext2Options& o, std::string* reason, int* err);
+
+  std::string_view type_name() const override { return "ext2"; }
+  std::uint64_t root_key() const override { return ext2::Volume::root(); }
+  vn::Status loadvnode(vn::Vnode& vp, std::uint64_t key) override;
+  vn::Status statvfs(vn::StatVfs* out) override;
+  vn::Status sync() override;
+  vn::Status unmount(bool force) override;
+
+  // --- for the ops (ext2_subr.cc) ----------------------------------------
+  sim::Machine& machine() const { return machine_; }
+  // The volume clock: the machine's virtual time in whole seconds.
+  std::int64_t now_seconds() const;
+  std::uint32_t ino_of(const vn::Vnode& vp) const;
+  // Runs fn(Volume&) under the volume lock [V]. An internal assertion of the
+  // core (a bug, not bad input) ends the run as a panic.
+  template <class Fn>
+  auto call(Fn&& fn) -> decltype(fn(std::declval<ext2::Volume&>()));
+  Ext2Stats stats() const;
+  std::uint32_t block_size() const { return block_size_; }
+
+ private:
+  [[noreturn]] void core_bug(const char* what);
+  // Flushes the disk (through the fault wrapper, if any).
+  [[nodiscard]] int io_flush();
+  sim::Machine& machine_;
+  std::unique_ptr<sim::BlockDevice> disk_;     // [i]
+  std::unique_ptr<sim::FaultyDisk> faulty_;    // [i] wraps disk_, or null
+  DiskBlockIo io_;                             // [i] over faulty_ or disk_
+  std::unique_ptr<ext2::Volume> volume_;       // [V]
+  sim::Mutex vol_lock_;
+  Ext2Ops ops_;
+  std::uint64_t volume_calls_ = 0;             // [V]
+  std::uint32_t block_size_ = 0;               // [i]
+};
+
+template <class Fn>
+auto Ext2Mount::call(Fn&& fn) -> decltype(fn(std::declval<ext2::Volume&>())) {
+  sim::MutexGuard guard(vol_lock_);
+  VFSIM_KASSERT(machine_, volume_ != nullptr, "ext2 call on an unmounted volume");
+  ++volume_calls_;
+  try {
+    return fn(*volume_);
+  } catch (const ext2::InvariantViolation& e) {
+    core_bug(e.what());
+  }
+}
+
+// --- conversions (ext2_subr.cc) --------------------------------------------
+inline vn::Status to_vn(ext2::Status s) { return vn::Status(s.err()); }
+vn::VType vtype_of(ext2::FileType t);
+// Vattr from the core's attributes; times from seconds to virtual ns.
+void fill_vattr(const ext2::Attr& a, std::uint32_t fsid, std::uint32_t block_size, vn::Vattr* va);
+// Device numbers: the VFS's dev_t (host makedev) and the Linux on-disk form.
+std::uint32_t rdev_to_disk(std::uint64_t dev);
+std::uint64_t rdev_from_disk(std::uint32_t disk);
+std::int64_t seconds_of(sim::VTime t);
+
+}  // namespace vfsim::ext2drv
