@@ -1,0 +1,263 @@
+#include "fsdrivers/puffs/p2k.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "vnode/vnode_if.h"
+
+namespace vfsim::puffs {
+
+using vn::Status;
+using vn::Vnode;
+
+namespace {
+
+struct P2kNode : PuffsNode {
+  Vnode* vp = nullptr;  // one use reference, dropped at RECLAIM
+};
+
+Vnode* vnode_of(PuffsNode* n) { return n == nullptr ? nullptr : static_cast<P2kNode*>(n)->vp; }
+Vnode& vnode_of(OpCtx& c) { return *static_cast<P2kNode&>(c.node).vp; }
+
+// Locks a vnode for the length of a scope.
+class Locked {
+ public:
+  Locked(Vnode& vp, bool exclusive) : vp_(vp) { vn::vn_lock(vp, exclusive); }
+  ~Locked() noexcept(false) { vn::vn_unlock(vp_); }
+  Locked(const Locked&) = delete;
+  Locked& operator=(const Locked&) = delete;
+
+ private:
+  Vnode& vp_;
+};
+
+int err(Status s) { return s.err(); }
+
+#define VN_TRY_INT(expr)                  \
+  do {                                    \
+    const Status try_s_ = (expr);         \
+    if (!try_s_.ok()) return try_s_.err(); \
+  } while (0)
+
+// The namespace of an xattr request comes off the wire: check it.
+bool ns_ok(std::int32_t ns) {
+  return ns == static_cast<int>(vn::XattrNs::user) || ns == static_cast<int>(vn::XattrNs::system);
+}
+
+}  // namespace
+
+P2k::P2k(sim::Machine& m, std::unique_ptr<vn::FileSystem> fs, std::uint32_t mount_id)
+    : machine_(m), vcache_(m, 1024) {
+  mount_ = std::make_unique<vn::Mount>(m, mount_id, std::move(fs));
+  mount_->fs().bind(*mount_, vcache_);
+  mount_->path = "p2k:" + std::string(mount_->fs().type_name());
+}
+
+P2k::~P2k() = default;
+
+Status P2k::attach(Server& server) {
+  auto root = vcache_.get(*mount_, mount_->fs().root_key());
+  if (!root.ok()) return root.status();
+  auto n = std::make_unique<P2kNode>();
+  n->key = (*root)->key();
+  n->vp = *root;
+  server.set_root(std::move(n));
+  return vn::kOk;
+}
+
+void P2k::detach(Server& server) {
+  if (detached_) return;
+  detached_ = true;
+  for (std::uint64_t c : server.nodes().cookies()) {
+    if (Vnode* vp = vnode_of(server.nodes().find(c))) vcache_.vrele(*vp);
+    server.nodes().remove(c);
+  }
+  (void)vcache_.flush(*mount_, /*force=*/false);
+  (void)mount_->fs().unmount(false);
+}
+
+// Turns a VOP's result vnode into a cookie: the node a file already has, or
+// a new one holding the reference the VOP returned.
+int P2k::answer_node(OpCtx& c, Status s, Vnode* vp, Reply* rp) {
+  if (!s.ok()) return s.err();
+  NodeMap& nodes = c.server.nodes();
+  std::optional<std::uint64_t> cookie = nodes.cookie_of_key(vp->key());
+  if (cookie) {
+    vcache_.vrele(*vp);  // the node holds its own reference already
+    vp = vnode_of(nodes.find(*cookie));
+  } else {
+    auto n = std::make_unique<P2kNode>();
+    n->key = vp->key();
+    n->vp = vp;
+    cookie = nodes.add(std::move(n));
+  }
+  Locked l(*vp, false);
+  VN_TRY_INT(vn::vop_getattr(*vp, &rp->va));
+  rp->new_cookie = *cookie;
+  rp->new_type = vp->type;
+  return 0;
+}
+
+int P2k::statvfs(OpCtx&, Reply* rp) { return err(mount_->fs().statvfs(&rp->st)); }
+int P2k::sync(OpCtx&, Reply*) { return err(mount_->fs().sync()); }
+// Every kernel vnode is reclaimed by the time UNMOUNT comes: let go of the
+// backend, as a rump file server unmounts its kernel file system and exits.
+int P2k::unmount(OpCtx& c, Reply*) {
+  detach(c.server);
+  return 0;
+}
+
+int P2k::lookup(OpCtx& c, Reply* rp) {
+  Vnode& dvp = vnode_of(c);
+  Vnode* vp = nullptr;
+  Status s;
+  {
+    Locked l(dvp, false);
+    s = vn::vop_lookup(dvp, vn::ComponentName{c.rq.name, c.rq.h.cred}, &vp);
+  }
+  return answer_node(c, s, vp, rp);
+}
+
+#define VFSIM_P2K_MAKE(op, call)                                                  \
+  int P2k::op(OpCtx& c, Reply* rp) {                                              \
+    Vnode& dvp = vnode_of(c);                                                     \
+    Vnode* vp = nullptr;                                                          \
+    Status s;                                                                     \
+    {                                                                             \
+      Locked l(dvp, true);                                                        \
+      const vn::ComponentName cn{c.rq.name, c.rq.h.cred};                         \
+      s = call;                                                                   \
+    }                                                                             \
+    return answer_node(c, s, vp, rp);                                             \
+  }
+VFSIM_P2K_MAKE(create, vn::vop_create(dvp, cn, c.rq.va, &vp))
+VFSIM_P2K_MAKE(mknod, vn::vop_mknod(dvp, cn, c.rq.va, &vp))
+VFSIM_P2K_MAKE(mkdir, vn::vop_mkdir(dvp, cn, c.rq.va, &vp))
+VFSIM_P2K_MAKE(symlink, vn::vop_symlink(dvp, cn, c.rq.va, c.rq.name2, &vp))
+#undef VFSIM_P2K_MAKE
+
+int P2k::open(OpCtx& c, Reply*) {
+  Locked l(vnode_of(c), false);
+  return err(vn::vop_open(vnode_of(c), c.rq.flags, c.rq.h.cred));
+}
+int P2k::close(OpCtx& c, Reply*) {
+  Locked l(vnode_of(c), false);
+  return err(vn::vop_close(vnode_of(c), c.rq.flags, c.rq.h.cred));
+}
+int P2k::access(OpCtx& c, Reply*) {
+  Locked l(vnode_of(c), false);
+  return err(vn::vop_access(vnode_of(c), c.rq.flags, c.rq.h.cred));
+}
+int P2k::getattr(OpCtx& c, Reply* rp) {
+  Locked l(vnode_of(c), false);
+  return err(vn::vop_getattr(vnode_of(c), &rp->va));
+}
+int P2k::setattr(OpCtx& c, Reply* rp) {
+  Locked l(vnode_of(c), true);
+  VN_TRY_INT(vn::vop_setattr(vnode_of(c), c.rq.sa, c.rq.h.cred));
+  return err(vn::vop_getattr(vnode_of(c), &rp->va));
+}
+int P2k::read(OpCtx& c, Reply* rp) {
+  Locked l(vnode_of(c), false);
+  return err(vn::vop_read(vnode_of(c), c.rq.offset, c.rq.len, &rp->data, c.rq.flags));
+}
+int P2k::write(OpCtx& c, Reply* rp) {
+  Locked l(vnode_of(c), true);
+  std::uint64_t off = c.rq.offset;
+  VN_TRY_INT(vn::vop_write(vnode_of(c), &off, c.rq.data, c.rq.flags));
+  rp->offset = off;
+  return 0;
+}
+// Page-out: the kernel trimmed the pages to its size of the file (which may
+// be ahead of the server's), so the bytes are written as they come.
+int P2k::putpages(OpCtx& c, Reply*) {
+  Vnode& vp = vnode_of(c);
+  Locked l(vp, true);
+  std::uint64_t off = c.rq.offset;
+  return err(vn::vop_write(vp, &off, c.rq.data, 0));
+}
+int P2k::fsync(OpCtx& c, Reply*) {
+  Locked l(vnode_of(c), true);
+  return err(vn::vop_fsync(vnode_of(c)));
+}
+
+#define VFSIM_P2K_NAMEOP(op, vop)                                 \
+  int P2k::op(OpCtx& c, Reply*) {                                 \
+    Vnode* vp = vnode_of(c.other(c.rq.cookie2));                  \
+    if (vp == nullptr) return EIO;                                \
+    Vnode& dvp = vnode_of(c);                                     \
+    Locked ld(dvp, true);                                         \
+    Locked lv(*vp, true);                                         \
+    return err(vop(dvp, *vp, vn::ComponentName{c.rq.name, c.rq.h.cred})); \
+  }
+VFSIM_P2K_NAMEOP(remove, vn::vop_remove)
+VFSIM_P2K_NAMEOP(rmdir, vn::vop_rmdir)
+VFSIM_P2K_NAMEOP(link, vn::vop_link)
+#undef VFSIM_P2K_NAMEOP
+
+// The kernel holds its rename lock and all four vnodes locked while this
+// runs, so the backend sees the same shape; the backend's own rename lock
+// serialises p2k renames among its workers (lock order (1) before (2)).
+int P2k::rename(OpCtx& c, Reply*) {
+  Vnode* fvp = vnode_of(c.other(c.rq.cookie2));
+  Vnode* tdvp = vnode_of(c.other(c.rq.cookie3));
+  Vnode* tvp = c.rq.cookie4 != 0 ? vnode_of(c.other(c.rq.cookie4)) : nullptr;
+  if (fvp == nullptr || tdvp == nullptr || (c.rq.cookie4 != 0 && tvp == nullptr)) return EIO;
+  Vnode& fdvp = vnode_of(c);
+  sim::MutexGuard rl(mount_->rename_lock);
+  std::vector<Vnode*> order = {&fdvp};
+  if (tdvp != &fdvp) order.push_back(tdvp);
+  for (Vnode* v : {fvp, tvp}) {
+    if (v != nullptr && std::find(order.begin(), order.end(), v) == order.end()) order.push_back(v);
+  }
+  for (Vnode* v : order) vn::vn_lock(*v, true);
+  Status s = vn::vop_rename(fdvp, *fvp, vn::ComponentName{c.rq.name, c.rq.h.cred}, *tdvp, tvp,
+                            vn::ComponentName{c.rq.name2, c.rq.h.cred});
+  for (auto it = order.rbegin(); it != order.rend(); ++it) vn::vn_unlock(**it);
+  return err(s);
+}
+int P2k::readdir(OpCtx& c, Reply* rp) {
+  Locked l(vnode_of(c), false);
+  return err(vn::vop_readdir(vnode_of(c), c.rq.offset, c.rq.len, &rp->dirents, &rp->flag));
+}
+int P2k::readlink(OpCtx& c, Reply* rp) {
+  Locked l(vnode_of(c), false);
+  return err(vn::vop_readlink(vnode_of(c), &rp->data));
+}
+// The kernel's last reference went: recycle if the file has no names left.
+int P2k::inactive(OpCtx& c, Reply* rp) {
+  Locked l(vnode_of(c), false);
+  vn::Vattr va;
+  VN_TRY_INT(vn::vop_getattr(vnode_of(c), &va));
+  rp->flag = va.nlink == 0;
+  return 0;
+}
+int P2k::reclaim(OpCtx& c, Reply*) {
+  vcache_.vrele(vnode_of(c));
+  static_cast<P2kNode&>(c.node).vp = nullptr;
+  return 0;
+}
+int P2k::getextattr(OpCtx& c, Reply* rp) {
+  if (!ns_ok(c.rq.flags)) return EINVAL;
+  Locked l(vnode_of(c), false);
+  return err(vn::vop_getextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name,
+                                &rp->data));
+}
+int P2k::setextattr(OpCtx& c, Reply*) {
+  if (!ns_ok(c.rq.flags)) return EINVAL;
+  Locked l(vnode_of(c), true);
+  return err(vn::vop_setextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name,
+                                c.rq.data, static_cast<int>(c.rq.len)));
+}
+int P2k::listextattr(OpCtx& c, Reply* rp) {
+  if (!ns_ok(c.rq.flags)) return EINVAL;
+  Locked l(vnode_of(c), false);
+  return err(vn::vop_listextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), &rp->names));
+}
+int P2k::deleteextattr(OpCtx& c, Reply*) {
+  if (!ns_ok(c.rq.flags)) return EINVAL;
+  Locked l(vnode_of(c), true);
+  return err(vn::vop_deleteextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name));
+}
+
+}  // namespace vfsim::puffs

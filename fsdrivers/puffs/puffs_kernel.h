@@ -1,0 +1,152 @@
+// The puffs kernel stub: a file system whose VOPs are messages to a
+// userspace server (puffs_vnops.cc), and the request machinery under it
+// (puffs_req.cc): request ids, the wait for the reply, an optional timeout
+// with retry, the reply reader, and the forced unmount when the server dies.
+//
+// A puffs request's life (every change goes through PuffsMount::state_change,
+// which asserts the edge):
+//
+//      created ──send ok──► sent ──reply matched──► answered ──► done
+//         │                  │ ▲                                  ▲
+//         │                  │ └─timeout, retries left: resend    │
+//         │                  └──server gone / timeout / EPROTO──► failed
+//         └──no memory / server gone─────────────────────────────►┘
+//
+//   created   id assigned, message memory allocated, not on the wire yet
+//   sent      on the socket and in the pending map; the caller sleeps on the
+//             request's channel, named "puffs reply to req <id> <OP> cookie
+//             <c>" so a hang report lists the lost request ids
+//   answered  the reader matched a reply to it and woke the caller
+//   failed    no reply will come: error says why (ENXIO, EIO, EPROTO)
+//   done      out of the pending map, memory freed
+//
+// Locks: the pending map and the request states change only between two
+// scheduling points (the machine runs one lwp at a time), so they need no
+// sim lock. PuffsVnode::size_lock is the fix of the PERFUSE GETATTR/WRITE
+// race (knob puffs.size_lock): held across every size change and across
+// sending GETATTR and applying its reply. It is taken after the vnode lock
+// and never held while waiting for a vnode lock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "fsdrivers/puffs/puffs_msg.h"
+#include "pager/pager.h"
+#include "sim/socket.h"
+#include "sim/sync.h"
+#include "vnode/vnode.h"
+
+namespace vfsim::puffs {
+
+// Message memory: the stand-in for kmem_alloc(size, caller's flag). Returns 0
+// or ENOMEM. The scenario module plugs the pager's kmem in here.
+using MsgAlloc = std::function<int(std::size_t bytes)>;
+
+struct PuffsMountOptions {
+  std::string name = "puffs";
+  std::uint64_t root_cookie = 1;     // from the server, as puffs_mount(2) passes it
+  bool size_lock = true;             // knob puffs.size_lock
+  sim::VTime timeout = 0;            // knob puffs.timeout_ms; 0 = wait forever
+  int retries = 0;                   // knob puffs.retry: resends after a timeout; -1 forever
+  MsgAlloc msg_alloc;                // empty: memory always available
+  // The machine's pager: regular files get a page cache (write-back; dirty
+  // pages go to the server as PUTPAGES from fsync, the syncer or the
+  // pagedaemon). Null: every write goes to the server at once.
+  pager::Pager* pager = nullptr;
+};
+
+enum class ReqState : std::uint8_t { created, sent, answered, failed, done };
+std::string_view req_state_name(ReqState s);
+
+struct PuffsRequest {
+  PuffsRequest(sim::Machine& m, Request r);
+  Request rq;
+  std::string bytes;  // the encoded request, sent (again) as is
+  ReqState state = ReqState::created;
+  int error = 0;  // when failed
+  Reply rep;      // when answered
+  int sends = 0;
+  sim::WaitChannel done;
+};
+
+// The per-vnode state of the stub (Vnode::data).
+struct PuffsVnode {
+  PuffsVnode(sim::Machine& m, std::uint64_t cookie);
+  std::uint64_t cookie;
+  vn::Vattr attr;           // [size_lock when puffs.size_lock] the kernel's cache
+  bool attr_valid = false;
+  sim::Mutex size_lock;
+  pager::PageObject* obj = nullptr;  // [i] page cache of a regular file, with a pager
+};
+
+class PuffsMount : public vn::FileSystem, public pager::PagerOps {
+ public:
+  PuffsMount(sim::Machine& m, sim::Socket& sock, PuffsMountOptions options);
+  ~PuffsMount() override;
+
+  // Spawns the reply reader (a daemon lwp).
+  void start();
+
+  // Sends `rq` (id, pid and cred filled in here) and waits for its reply.
+  // Returns the errno of the reply, or ENXIO / EIO / EPROTO / ENOMEM.
+  [[nodiscard]] vn::Status call(Request& rq, Reply* rp);
+
+  // --- vfsops --------------------------------------------------------------
+  std::string_view type_name() const override { return "puffs"; }
+  std::uint64_t root_key() const override { return options_.root_cookie; }
+  vn::Status loadvnode(vn::Vnode& vp, std::uint64_t key) override;
+  vn::Status statvfs(vn::StatVfs* out) override;
+  vn::Status sync() override;
+  vn::Status unmount(bool force) override;
+
+  // --- the page cache's backing store (PagerOps) ---------------------------
+  [[nodiscard]] pager::Errno getpages(pager::PageObject& obj, std::uint64_t offset,
+                                      std::span<std::byte> dst) override;
+  [[nodiscard]] pager::Errno putpages(pager::PageObject& obj, std::uint64_t offset,
+                                      std::span<const std::byte> src) override;
+
+  // What a LOOKUP/CREATE reply said about a node, for loadvnode.
+  void note_newinfo(std::uint64_t cookie, vn::VType type, const vn::Vattr& va);
+  PuffsVnode& node_of(vn::Vnode& vp);
+  // Forgets a vnode's node (VOP_RECLAIM).
+  void drop_node(vn::Vnode& vp);
+  sim::Machine& machine() const { return machine_; }
+  const PuffsMountOptions& options() const { return options_; }
+  bool dead() const { return dead_; }
+  std::size_t pending() const { return pending_.size(); }
+  std::uint64_t bad_replies() const { return bad_replies_; }
+  std::size_t live_nodes() const { return vnodes_.size(); }
+
+ private:
+  friend class PuffsVnodeOps;
+  void state_change(PuffsRequest& r, ReqState from, ReqState to);
+  [[nodiscard]] int send(PuffsRequest& r);
+  [[nodiscard]] int wait(PuffsRequest& r);
+  void finish(PuffsRequest& r);
+  void reader_loop();
+  bool read_reply(std::string* msg);
+  void deliver(std::string_view bytes);
+  void reject_reply(std::string_view bytes, const DecodeError& e);
+  void server_gone(std::string_view why);
+
+  sim::Machine& machine_;
+  sim::Socket& sock_;
+  PuffsMountOptions options_;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, PuffsRequest*> pending_;  // by id
+  std::map<std::uint64_t, std::pair<vn::VType, vn::Vattr>> newinfo_;  // by cookie
+  std::string stream_buf_;  // stream framing: bytes of an incomplete reply
+  std::uint64_t bad_replies_ = 0;
+  std::map<std::uint64_t, std::unique_ptr<PuffsVnode>> vnodes_;  // by cookie
+  bool dead_ = false;       // the server is gone: every op answers ENXIO
+  bool unmounting_ = false;
+  sim::LwpId reader_ = sim::kNoLwp;
+};
+
+vn::VnodeOps& puffs_vnode_ops();
+
+}  // namespace vfsim::puffs

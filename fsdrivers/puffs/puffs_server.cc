@@ -1,0 +1,202 @@
+#include "fsdrivers/puffs/puffs_server.h"
+
+#include <cerrno>
+
+#include "fsdrivers/puffs/wire.h"
+
+namespace vfsim::puffs {
+
+// ---------------------------------------------------------------------------
+// NodeMap
+
+std::uint64_t NodeMap::add(std::unique_ptr<PuffsNode> n) {
+  const std::uint64_t cookie = next_++;
+  by_key_[n->key] = cookie;
+  nodes_.emplace(cookie, std::move(n));
+  return cookie;
+}
+
+PuffsNode* NodeMap::find(std::uint64_t cookie) const {
+  auto it = nodes_.find(cookie);
+  return it == nodes_.end() ? nullptr : it->second.get();
+}
+
+std::optional<std::uint64_t> NodeMap::cookie_of_key(std::uint64_t key) const {
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return std::nullopt;
+  return it->second;
+}
+
+void NodeMap::remove(std::uint64_t cookie) {
+  auto it = nodes_.find(cookie);
+  if (it == nodes_.end()) return;
+  auto k = by_key_.find(it->second->key);
+  if (k != by_key_.end() && k->second == cookie) by_key_.erase(k);
+  nodes_.erase(it);
+}
+
+std::vector<std::uint64_t> NodeMap::cookies() const {
+  std::vector<std::uint64_t> out;
+  for (const auto& [c, n] : nodes_) out.push_back(c);
+  return out;
+}
+
+PuffsNode* OpCtx::other(std::uint64_t cookie) const { return server.nodes().find(cookie); }
+
+// ---------------------------------------------------------------------------
+// Server
+
+Server::Server(sim::Machine& m, sim::Socket& sock, PuffsOps& ops, ServerOptions options)
+    : machine_(m),
+      sock_(sock),
+      ops_(ops),
+      options_(std::move(options)),
+      stream_lock_(m, "puffs server '" + options_.name + "' stream") {}
+
+std::uint64_t Server::set_root(std::unique_ptr<PuffsNode> root) {
+  root_ = nodes_.add(std::move(root));
+  return root_;
+}
+
+void Server::start() {
+  for (int i = 0; i < options_.workers; ++i) {
+    workers_.push_back(machine_.spawn(options_.name + " worker " + std::to_string(i),
+                                      [this] { worker_loop(); }, /*daemon=*/true));
+  }
+}
+
+void Server::crash() {
+  if (dead_) return;
+  dead_ = true;
+  machine_.event("puffs_server_crash", options_.name);
+  sock_.close();
+}
+
+void Server::worker_loop() {
+  std::string msg;
+  while (!dead_ && receive(&msg)) handle(msg);
+}
+
+// One message, by the server's framing; false when the socket is gone.
+bool Server::receive(std::string* msg) {
+  if (options_.framing == Framing::reassemble && sock_.type() == sim::SockType::stream) {
+    return receive_reassembled(msg);
+  }
+  for (;;) {
+    sim::IoResult r = sock_.recv(msg, options_.max_read);
+    if (!r.ok() || r.eof) return false;
+    if (r.truncated) {
+      machine_.event("puffs_bad_request", options_.name + ": message longer than " +
+                                              std::to_string(options_.max_read) + " bytes");
+      continue;
+    }
+    return true;
+  }
+}
+
+// Gathers bytes until the length field's worth is there. A length field that
+// cannot be right (shorter than a header, longer than any message) leaves no
+// way to find the next message in a stream: the server gives up on it.
+bool Server::receive_reassembled(std::string* msg) {
+  sim::MutexGuard g(stream_lock_);
+  std::string chunk;
+  for (;;) {
+    if (stream_buf_.size() >= 4) {
+      const std::size_t len = static_cast<std::size_t>(le_at(stream_buf_, 0, 4));
+      if (len < kHeaderBytes || len > kMaxMessageBytes) {
+        bad_request(stream_buf_, DecodeError{"stream length field " + std::to_string(len) +
+                                                 " out of range", std::nullopt, std::nullopt,
+                                             EPROTO});
+        return false;
+      }
+      if (stream_buf_.size() >= len) {
+        msg->assign(stream_buf_, 0, len);
+        stream_buf_.erase(0, len);
+        return true;
+      }
+    }
+    sim::IoResult r = sock_.recv(&chunk, options_.max_read);
+    if (!r.ok() || r.eof) return false;
+    stream_buf_ += chunk;
+  }
+}
+
+void Server::bad_request(std::string_view bytes, const DecodeError& e) {
+  ++bad_;
+  std::string what = e.id ? "message claiming to be req " + std::to_string(*e.id) : "message";
+  if (e.op && op_known(*e.op)) what += " " + std::string(op_name(static_cast<PuffsOp>(*e.op)));
+  if (!e.id && bytes.size() >= 6) {  // a fragment: say what its first bytes claim
+    const std::uint64_t len = le_at(bytes, 0, 4);
+    const auto op = static_cast<std::uint16_t>(le_at(bytes, 4, 2));
+    what += " whose first bytes claim length " + std::to_string(len) + " and opcode " +
+            (op_known(op) ? std::string(op_name(static_cast<PuffsOp>(op))) : std::to_string(op));
+  }
+  const std::string text = "puffs server '" + options_.name + "' cannot parse a " +
+                           std::to_string(bytes.size()) + "-byte " + what + ": " + e.why;
+  machine_.event("puffs_bad_request", text);
+  if (options_.fatal_protocol_errors) machine_.fail(sim::Outcome::protocol, text);
+  if (!e.id || !e.op || !op_known(*e.op)) return;  // nothing to answer
+  Request rq;
+  rq.h.id = *e.id;
+  rq.h.op = static_cast<PuffsOp>(*e.op);
+  Reply rp;
+  rp.h.error = EPROTO;
+  send_reply(rq, rp);
+}
+
+void Server::handle(std::string_view bytes) {
+  DecodedRequest d = decode_request(bytes);
+  if (!d.req) {
+    bad_request(bytes, d.error);
+    return;
+  }
+  const Request& rq = *d.req;
+  if (++received_ == options_.crash_at_request) {
+    machine_.event("puffs_server_crash", options_.name + " on " + describe(rq.h));
+    crash();
+    return;
+  }
+  if (options_.dedup_requests && !answered_ids_.insert(rq.h.id).second) {
+    machine_.event("puffs_duplicate_request", options_.name + ": " + describe(rq.h) +
+                                                  " already answered; dropped");
+    return;
+  }
+  Reply rp;
+  PuffsNode* node = nodes_.find(rq.h.cookie);
+  const bool vfs_op = static_cast<std::uint16_t>(rq.h.op) < kFirstVnOp;
+  if (node == nullptr && !vfs_op) {
+    machine_.event("puffs_unknown_cookie", options_.name + ": " + describe(rq.h));
+    rp.h.error = EIO;
+  } else {
+    if (options_.op_latency > 0) machine_.sleep_for(options_.op_latency);
+    PuffsNode dummy;
+    OpCtx c{*this, rq, node != nullptr ? *node : dummy};
+    rp.h.error = dispatch(c, &rp);
+    if (rp.h.error == 0 && rq.h.op == PuffsOp::reclaim) nodes_.remove(rq.h.cookie);
+  }
+  ++served_;
+  send_reply(rq, rp);
+}
+
+int Server::dispatch(OpCtx& c, Reply* rp) {
+  switch (c.rq.h.op) {
+#define VFSIM_PUFFS_CASE(name) \
+  case PuffsOp::name: return ops_.name(c, rp);
+    VFSIM_PUFFS_OPS(VFSIM_PUFFS_CASE)
+#undef VFSIM_PUFFS_CASE
+  }
+  return EOPNOTSUPP;
+}
+
+void Server::send_reply(const Request& rq, Reply& rp) {
+  rp.h.id = rq.h.id;
+  rp.h.cookie = rq.h.cookie;
+  const std::string bytes = encode_reply(rp, rq.h.op);
+  const bool keep = machine_.trace().keeping();
+  sim::IoResult r = sock_.send(
+      bytes, keep ? "reply " + std::to_string(rq.h.id) + " " + std::string(op_name(rq.h.op))
+                  : std::string());
+  if (!r.ok()) machine_.event("puffs_reply_lost", options_.name + ": " + describe(rp.h));
+}
+
+}  // namespace vfsim::puffs

@@ -1,0 +1,156 @@
+// The userspace side of puffs, libpuffs style: a file server fills an op
+// vector (PuffsOps; every op it leaves alone answers EOPNOTSUPP, like
+// puffs_dummyops()), keeps its nodes in a cookie-to-node map, and N worker
+// lwps receive requests from the socket, dispatch them and send the replies.
+//
+// Framing is the transport's. With Framing::naive a worker assumes one recv
+// is one message — right on seqpacket and dgram, and exactly the mistake the
+// PERFUSE paper's first attempt made on SOCK_STREAM, kept here as the
+// behaviour under test. Framing::reassemble reads the length field and
+// gathers whole messages from a byte stream.
+//
+// Requests are untrusted bytes. A request that does not parse is logged in
+// the trace ("puffs_bad_request") and answered EPROTO when its id could be
+// read; with ServerOptions::fatal_protocol_errors it also ends the run as
+// Outcome::protocol naming the message (a naive server that misreads its
+// input is the finding). A request naming a cookie the server never gave
+// out is logged ("puffs_unknown_cookie") and answered EIO. Nothing from the
+// wire is asserted.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fsdrivers/puffs/puffs_msg.h"
+#include "sim/machine.h"
+#include "sim/socket.h"
+#include "sim/sync.h"
+
+namespace vfsim::puffs {
+
+// A server's node. `key` is the file system's own identity for it (an inode
+// number), so a second lookup of one file answers the same cookie.
+struct PuffsNode {
+  virtual ~PuffsNode() = default;
+  std::uint64_t key = 0;
+};
+
+// Cookies are handed out in order from 1, never reused within a run: they
+// are deterministic and never pointer values.
+class NodeMap {
+ public:
+  std::uint64_t add(std::unique_ptr<PuffsNode> n);
+  PuffsNode* find(std::uint64_t cookie) const;
+  std::optional<std::uint64_t> cookie_of_key(std::uint64_t key) const;
+  void remove(std::uint64_t cookie);
+  std::size_t size() const { return nodes_.size(); }
+  // Cookies in increasing order (for teardown and leak reports).
+  std::vector<std::uint64_t> cookies() const;
+
+ private:
+  std::map<std::uint64_t, std::unique_ptr<PuffsNode>> nodes_;
+  std::map<std::uint64_t, std::uint64_t> by_key_;
+  std::uint64_t next_ = 1;
+};
+
+class Server;
+
+// What an op sees: the request, its node, and the server (for new nodes).
+struct OpCtx {
+  Server& server;
+  const Request& rq;
+  PuffsNode& node;
+  // A node named by cookie2..4; nullptr (and the op answers EIO) if unknown.
+  PuffsNode* other(std::uint64_t cookie) const;
+};
+
+#define VFSIM_PUFFS_OPS(X)                                                              \
+  X(statvfs) X(sync) X(unmount) X(lookup) X(create) X(mknod) X(mkdir) X(symlink)        \
+  X(open) X(close) X(access) X(getattr) X(setattr) X(read) X(write) X(putpages)         \
+  X(fsync) X(remove) X(link) X(rename) X(rmdir) X(readdir) X(readlink) X(inactive)      \
+  X(reclaim) X(getextattr) X(setextattr) X(listextattr) X(deleteextattr)
+
+// The op vector. Each op returns 0 and fills the reply, or an errno. The
+// framework fills the reply header. RECLAIM that succeeds drops the node
+// from the map after the op returns.
+class PuffsOps {
+ public:
+  virtual ~PuffsOps() = default;
+#define VFSIM_PUFFS_DECLARE(name) \
+  virtual int name(OpCtx& c, Reply* rp) { (void)c; (void)rp; return EOPNOTSUPP; }
+  VFSIM_PUFFS_OPS(VFSIM_PUFFS_DECLARE)
+#undef VFSIM_PUFFS_DECLARE
+};
+
+enum class Framing : std::uint8_t { naive, reassemble };
+
+struct ServerOptions {
+  std::string name = "puffs";
+  int workers = 1;
+  Framing framing = Framing::naive;
+  bool fatal_protocol_errors = true;
+  sim::VTime op_latency = 0;       // virtual time each op takes (a slow server)
+  std::size_t max_read = 1 << 16;  // bytes one recv asks for
+  // Fault: the server process dies on receiving this request (1-based
+  // count of requests received; 0 = never), before answering it.
+  std::uint64_t crash_at_request = 0;
+  // At-most-once: a request id the server already answered is not run again
+  // (as a FUSE file system assumes /dev/fuse never repeats a request); the
+  // repeat is logged and dropped. A kernel that retries after a lost reply
+  // therefore still waits forever, as the PERFUSE paper explains.
+  bool dedup_requests = true;
+};
+
+class Server {
+ public:
+  Server(sim::Machine& m, sim::Socket& sock, PuffsOps& ops, ServerOptions options);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Registers the root node; its cookie goes into the mount arguments.
+  std::uint64_t set_root(std::unique_ptr<PuffsNode> root);
+  std::uint64_t root_cookie() const { return root_; }
+  // Spawns the worker lwps (daemons). They exit when the socket closes.
+  void start();
+  // The server process dies: its socket end closes, its workers exit.
+  void crash();
+
+  NodeMap& nodes() { return nodes_; }
+  sim::Machine& machine() const { return machine_; }
+  const ServerOptions& options() const { return options_; }
+  const std::vector<sim::LwpId>& workers() const { return workers_; }
+  std::uint64_t served() const { return served_; }
+  std::uint64_t bad_requests() const { return bad_; }
+  bool dead() const { return dead_; }
+
+ private:
+  void worker_loop();
+  bool receive(std::string* msg);
+  bool receive_reassembled(std::string* msg);
+  void handle(std::string_view bytes);
+  void bad_request(std::string_view bytes, const DecodeError& e);
+  int dispatch(OpCtx& c, Reply* rp);
+  void send_reply(const Request& rq, Reply& rp);
+
+  sim::Machine& machine_;
+  sim::Socket& sock_;
+  PuffsOps& ops_;
+  ServerOptions options_;
+  NodeMap nodes_;
+  std::uint64_t root_ = 0;
+  std::vector<sim::LwpId> workers_;
+  std::uint64_t served_ = 0;
+  std::uint64_t received_ = 0;
+  std::set<std::uint64_t> answered_ids_;  // for dedup_requests
+  std::uint64_t bad_ = 0;
+  bool dead_ = false;
+  sim::Mutex stream_lock_;  // Framing::reassemble: one worker reads at a time
+  std::string stream_buf_;  // [stream_lock_] bytes of a message still incomplete
+};
+
+}  // namespace vfsim::puffs

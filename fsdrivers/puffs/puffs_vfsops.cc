@@ -1,0 +1,145 @@
+// vfsops of the puffs kernel stub: loading a vnode for a cookie, statvfs,
+// sync and unmount.
+#include <algorithm>
+#include <cerrno>
+
+#include "fsdrivers/puffs/puffs_kernel.h"
+
+namespace vfsim::puffs {
+
+void PuffsMount::note_newinfo(std::uint64_t cookie, vn::VType type, const vn::Vattr& va) {
+  newinfo_[cookie] = {type, va};
+}
+
+PuffsVnode& PuffsMount::node_of(vn::Vnode& vp) {
+  VFSIM_KASSERT(machine_, vp.data != nullptr, "puffs vnode without node: " + vp.describe());
+  return *static_cast<PuffsVnode*>(vp.data);
+}
+
+void PuffsMount::drop_node(vn::Vnode& vp) {
+  if (vp.data == nullptr) return;
+  if (PuffsVnode& n = node_of(vp); n.obj != nullptr) {
+    options_.pager->destroy_object(*n.obj);
+    n.obj = nullptr;
+  }
+  vnodes_.erase(static_cast<PuffsVnode*>(vp.data)->cookie);
+  vp.data = nullptr;
+}
+
+// The type of a cookie comes from the LOOKUP/CREATE reply that named it; the
+// root's (and any other unknown one's) from a GETATTR.
+vn::Status PuffsMount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
+  if (dead_) return vn::Status(ENXIO);
+  vn::Vattr va;
+  auto it = newinfo_.find(key);
+  if (it != newinfo_.end()) {
+    va = it->second.second;
+    va.type = it->second.first;
+    newinfo_.erase(it);
+  } else {
+    Request rq;
+    rq.h.op = PuffsOp::getattr;
+    rq.h.cookie = key;
+    Reply rp;
+    VN_TRY(call(rq, &rp));
+    va = rp.va;
+  }
+  if (va.type == vn::VType::VNON) {
+    machine_.event("puffs_bad_reply", options_.name + ": cookie " + std::to_string(key) +
+                                          " has no type");
+    return vn::Status(EPROTO);
+  }
+  auto n = std::make_unique<PuffsVnode>(machine_, key);
+  n->attr = va;
+  n->attr_valid = true;
+  if (options_.pager != nullptr && va.type == vn::VType::VREG) {
+    n->obj = &options_.pager->create_object("puffs cookie " + std::to_string(key), *this, n.get());
+  }
+  vp.type = va.type;
+  vp.op = &puffs_vnode_ops();
+  vp.data = n.get();
+  vnodes_[key] = std::move(n);
+  return vn::kOk;
+}
+
+// Page-in: a READ of whole pages; the tail past the end of file reads zeros.
+pager::Errno PuffsMount::getpages(pager::PageObject& obj, std::uint64_t offset,
+                                  std::span<std::byte> dst) {
+  auto& n = *static_cast<PuffsVnode*>(obj.cookie());
+  Request rq;
+  rq.h.op = PuffsOp::read;
+  rq.h.cookie = n.cookie;
+  rq.offset = offset;
+  rq.len = dst.size();
+  Reply rp;
+  const int e = call(rq, &rp).err();
+  if (e != 0) return e;
+  if (rp.data.size() > dst.size()) return EPROTO;
+  std::fill(dst.begin(), dst.end(), std::byte{0});
+  std::copy_n(reinterpret_cast<const std::byte*>(rp.data.data()), rp.data.size(), dst.begin());
+  return 0;
+}
+
+// Page-out (fsync, the syncer, or the pagedaemon): a PUTPAGES message, whose
+// memory comes from kmem with KM_SLEEP — in the pagedaemon's context that is
+// PERFUSE's deadlock unless pager.pagedaemon_nosleep turns it into a failure
+// (ENOMEM: the pager keeps the page dirty and retries later). Nothing past
+// the kernel's size of the file is sent.
+pager::Errno PuffsMount::putpages(pager::PageObject& obj, std::uint64_t offset,
+                                  std::span<const std::byte> src) {
+  auto& n = *static_cast<PuffsVnode*>(obj.cookie());
+  if (offset >= n.attr.size) return 0;
+  const auto len =
+      static_cast<std::size_t>(std::min<std::uint64_t>(src.size(), n.attr.size - offset));
+  Request rq;
+  rq.h.op = PuffsOp::putpages;
+  rq.h.cookie = n.cookie;
+  rq.offset = offset;
+  rq.data.assign(reinterpret_cast<const char*>(src.data()), len);
+  Reply rp;
+  return call(rq, &rp).err();
+}
+
+vn::Status PuffsMount::statvfs(vn::StatVfs* out) {
+  Request rq;
+  rq.h.op = PuffsOp::statvfs;
+  rq.h.cookie = options_.root_cookie;
+  Reply rp;
+  VN_TRY(call(rq, &rp));
+  *out = rp.st;
+  out->fstypename = "puffs";
+  return vn::kOk;
+}
+
+vn::Status PuffsMount::sync() {
+  if (dead_) return vn::kOk;
+  Request rq;
+  rq.h.op = PuffsOp::sync;
+  rq.h.cookie = options_.root_cookie;
+  Reply rp;
+  vn::Status s = call(rq, &rp);
+  return s.err() == EOPNOTSUPP ? vn::kOk : s;
+}
+
+// Every vnode is reclaimed by now. Tell the server, then close the socket:
+// its workers see end-of-file and exit; the reader sees EBADF and exits.
+vn::Status PuffsMount::unmount(bool force) {
+  if (!dead_) {
+    Request rq;
+    rq.h.op = PuffsOp::unmount;
+    rq.h.cookie = options_.root_cookie;
+    Reply rp;
+    (void)call(rq, &rp);  // the server's answer changes nothing now
+  }
+  unmounting_ = true;
+  sock_.close();
+  // The reader uses this object: wait until it saw the closed socket and
+  // exited, since the VFS frees the file system right after this returns.
+  if (reader_ != sim::kNoLwp && machine_.in_lwp() && machine_.current_id() != reader_) {
+    machine_.join(reader_);
+  }
+  machine_.event("puffs_unmount", options_.name + (force ? " (forced)" : ""));
+  return vn::kOk;
+}
+
+}  // namespace vfsim::puffs

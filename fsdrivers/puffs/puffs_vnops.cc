@@ -1,0 +1,399 @@
+// vnode ops of the puffs kernel stub: each VOP becomes a request to the
+// server carrying the vnode's cookie, the caller's credentials and pid; the
+// calling lwp waits for the reply. The stub keeps what the kernel keeps: an
+// attribute cache per vnode, whose size GETATTR replies overwrite and writes
+// extend — the two places the PERFUSE GETATTR/WRITE race meets.
+#include <algorithm>
+#include <cerrno>
+
+#include "fsdrivers/puffs/puffs_kernel.h"
+#include "vnode/vcache.h"
+
+namespace vfsim::puffs {
+
+using vn::ComponentName;
+using vn::Status;
+using vn::Vnode;
+
+namespace {
+
+PuffsMount& pmp(Vnode& vp) { return static_cast<PuffsMount&>(vp.mount().fs()); }
+
+Request make_req(PuffsOp op, Vnode& vp, const vn::Cred* cred = nullptr) {
+  Request rq;
+  rq.h.op = op;
+  rq.h.cookie = pmp(vp).node_of(vp).cookie;
+  if (cred != nullptr) rq.h.cred = *cred;
+  return rq;
+}
+
+// Holds a node's size lock when puffs.size_lock is on.
+class SizeGuard {
+ public:
+  SizeGuard(PuffsMount& mp, PuffsVnode& n) : m_(mp.options().size_lock ? &n.size_lock : nullptr) {
+    if (m_ != nullptr) m_->lock();
+  }
+  ~SizeGuard() noexcept(false) {
+    if (m_ != nullptr) m_->unlock();
+  }
+  SizeGuard(const SizeGuard&) = delete;
+  SizeGuard& operator=(const SizeGuard&) = delete;
+
+ private:
+  sim::Mutex* m_;
+};
+
+// Puts attributes from a reply into the cache. With dirty pages the kernel's
+// size is newer than the server's (puffs' metacache) and is kept, unless the
+// reply is to a size change the kernel asked for.
+void apply_attr(PuffsVnode& n, Vnode& vp, const vn::Vattr& va, bool size_from_server) {
+  const bool keep_size = !size_from_server && n.obj != nullptr && n.obj->dirty_pages() > 0;
+  const std::uint64_t kernel_size = n.attr.size;
+  n.attr = va;
+  if (keep_size) n.attr.size = std::max(kernel_size, va.size);
+  n.attr.type = vp.type;
+  n.attr_valid = true;
+}
+
+// Asks the server for the attributes and applies the reply to the cache:
+// a smaller size in the reply shrinks the kernel's size (what the historic
+// kernel did, truncating the file under a writer that had just extended it).
+Status fetch_attr(PuffsMount& mp, Vnode& vp, vn::Vattr* out) {
+  Request rq = make_req(PuffsOp::getattr, vp);
+  Reply rp;
+  VN_TRY(mp.call(rq, &rp));
+  if (vp.data == nullptr) return Status(ENXIO);  // reclaimed meanwhile (forced unmount)
+  PuffsVnode& n = mp.node_of(vp);
+  if (n.attr_valid && rp.va.size < n.attr.size) {
+    mp.machine().event("puffs_size_shrink", "cookie " + std::to_string(n.cookie) + ": " +
+                                                std::to_string(n.attr.size) + " -> " +
+                                                std::to_string(rp.va.size));
+  }
+  apply_attr(n, vp, rp.va, /*size_from_server=*/false);
+  *out = n.attr;
+  return vn::kOk;
+}
+
+// A reply naming a new node: check it, remember its type, get its vnode.
+Status new_vnode(PuffsMount& mp, const Reply& rp, Vnode** vpp) {
+  if (rp.new_cookie == 0 || rp.new_type == vn::VType::VNON) {
+    mp.machine().event("puffs_bad_reply", mp.options().name + ": " + describe(rp.h) +
+                                              " names no node");
+    return Status(EPROTO);
+  }
+  mp.note_newinfo(rp.new_cookie, rp.new_type, rp.va);
+  auto vp = mp.vcache().get(mp.mount(), rp.new_cookie);
+  if (!vp.ok()) return vp.status();
+  *vpp = *vp;
+  return vn::kOk;
+}
+
+Status make_node(Vnode& dvp, PuffsOp op, const ComponentName& cn, const vn::Vattr& va,
+                 std::string_view target, Vnode** vpp) {
+  Request rq = make_req(op, dvp, &cn.cred);
+  rq.name = std::string(cn.name);
+  rq.va = va;
+  rq.name2 = std::string(target);
+  Reply rp;
+  VN_TRY(pmp(dvp).call(rq, &rp));
+  return new_vnode(pmp(dvp), rp, vpp);
+}
+
+Status simple(Vnode& vp, PuffsOp op, const vn::Cred* cred, int flags) {
+  Request rq = make_req(op, vp, cred);
+  rq.flags = flags;
+  Reply rp;
+  return pmp(vp).call(rq, &rp);
+}
+
+Status name_op(Vnode& dvp, PuffsOp op, Vnode& vp, const ComponentName& cn) {
+  Request rq = make_req(op, dvp, &cn.cred);
+  rq.cookie2 = pmp(vp).node_of(vp).cookie;
+  rq.name = std::string(cn.name);
+  Reply rp;
+  return pmp(dvp).call(rq, &rp);
+}
+
+}  // namespace
+
+class PuffsVnodeOps final : public vn::VnodeOps {
+ public:
+  Status lookup(Vnode& dvp, const ComponentName& cn, Vnode** vpp) override {
+    PuffsMount& mp = pmp(dvp);
+    if (cn.name == ".") {
+      auto vp = mp.vcache().get(mp.mount(), dvp.key());
+      if (!vp.ok()) return vp.status();
+      *vpp = *vp;
+      return vn::kOk;
+    }
+    Request rq = make_req(PuffsOp::lookup, dvp, &cn.cred);
+    rq.name = std::string(cn.name);
+    Reply rp;
+    VN_TRY(mp.call(rq, &rp));
+    return new_vnode(mp, rp, vpp);
+  }
+  Status create(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va, Vnode** vpp) override {
+    return make_node(dvp, PuffsOp::create, cn, va, {}, vpp);
+  }
+  Status mknod(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va, Vnode** vpp) override {
+    return make_node(dvp, PuffsOp::mknod, cn, va, {}, vpp);
+  }
+  Status mkdir(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va, Vnode** vpp) override {
+    return make_node(dvp, PuffsOp::mkdir, cn, va, {}, vpp);
+  }
+  Status symlink(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va,
+                 std::string_view target, Vnode** vpp) override {
+    return make_node(dvp, PuffsOp::symlink, cn, va, target, vpp);
+  }
+  Status open(Vnode& vp, int fflags, const vn::Cred& cred) override {
+    return simple(vp, PuffsOp::open, &cred, fflags);
+  }
+  // puffs' close is FUSE's RELEASE: the server learns the file was closed.
+  Status close(Vnode& vp, int fflags, const vn::Cred& cred) override {
+    return simple(vp, PuffsOp::close, &cred, fflags);
+  }
+  Status access(Vnode& vp, int acc, const vn::Cred& cred) override {
+    return simple(vp, PuffsOp::access, &cred, acc);
+  }
+  Status getattr(Vnode& vp, vn::Vattr* va) override;
+  Status setattr(Vnode& vp, const vn::SetAttr& sa, const vn::Cred& cred) override;
+  Status read(Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
+              int ioflag) override;
+  Status write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag) override;
+  Status fsync(Vnode& vp) override {
+    PuffsVnode& n = pmp(vp).node_of(vp);
+    if (n.obj != nullptr) VN_TRY(Status(pmp(vp).options().pager->fsync(*n.obj)));
+    return simple(vp, PuffsOp::fsync, nullptr, 0);
+  }
+  Status remove(Vnode& dvp, Vnode& vp, const ComponentName& cn) override {
+    return name_op(dvp, PuffsOp::remove, vp, cn);
+  }
+  Status link(Vnode& dvp, Vnode& vp, const ComponentName& cn) override {
+    return name_op(dvp, PuffsOp::link, vp, cn);
+  }
+  Status rmdir(Vnode& dvp, Vnode& vp, const ComponentName& cn) override {
+    return name_op(dvp, PuffsOp::rmdir, vp, cn);
+  }
+  Status rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp, Vnode* tvp,
+                const ComponentName& tcn) override {
+    Request rq = make_req(PuffsOp::rename, fdvp, &fcn.cred);
+    PuffsMount& mp = pmp(fdvp);
+    rq.cookie2 = mp.node_of(fvp).cookie;
+    rq.name = std::string(fcn.name);
+    rq.cookie3 = mp.node_of(tdvp).cookie;
+    rq.cookie4 = tvp != nullptr ? mp.node_of(*tvp).cookie : 0;
+    rq.name2 = std::string(tcn.name);
+    Reply rp;
+    return mp.call(rq, &rp);
+  }
+  Status readdir(Vnode& vp, std::uint64_t cookie, std::size_t max, std::vector<vn::Dirent>* out,
+                 bool* eof) override;
+  Status readlink(Vnode& vp, std::string* target) override {
+    Request rq = make_req(PuffsOp::readlink, vp);
+    Reply rp;
+    VN_TRY(pmp(vp).call(rq, &rp));
+    *target = std::move(rp.data);
+    return vn::kOk;
+  }
+  Status inactive(Vnode& vp, bool* recycle) override;
+  Status reclaim(Vnode& vp) override;
+  Status getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) override;
+  Status putpages(Vnode& vp, std::uint64_t offset, std::span<const std::byte> src) override;
+  Status getextattr(Vnode& vp, vn::XattrNs ns, std::string_view name,
+                    std::string* value) override {
+    Request rq = make_req(PuffsOp::getextattr, vp);
+    rq.flags = static_cast<int>(ns);
+    rq.name = std::string(name);
+    Reply rp;
+    VN_TRY(pmp(vp).call(rq, &rp));
+    *value = std::move(rp.data);
+    return vn::kOk;
+  }
+  Status setextattr(Vnode& vp, vn::XattrNs ns, std::string_view name, std::string_view value,
+                    int flags) override {
+    Request rq = make_req(PuffsOp::setextattr, vp);
+    rq.flags = static_cast<int>(ns);
+    rq.len = static_cast<std::uint64_t>(flags);
+    rq.name = std::string(name);
+    rq.data = std::string(value);
+    Reply rp;
+    return pmp(vp).call(rq, &rp);
+  }
+  Status listextattr(Vnode& vp, vn::XattrNs ns, std::vector<std::string>* names) override {
+    Request rq = make_req(PuffsOp::listextattr, vp);
+    rq.flags = static_cast<int>(ns);
+    Reply rp;
+    VN_TRY(pmp(vp).call(rq, &rp));
+    *names = std::move(rp.names);
+    return vn::kOk;
+  }
+  Status deleteextattr(Vnode& vp, vn::XattrNs ns, std::string_view name) override {
+    Request rq = make_req(PuffsOp::deleteextattr, vp);
+    rq.flags = static_cast<int>(ns);
+    rq.name = std::string(name);
+    Reply rp;
+    return pmp(vp).call(rq, &rp);
+  }
+};
+
+// VOP_GETATTR ran on an unlocked vnode in the kernel PERFUSE met; vfsim's VFS
+// calls it with a shared vnode lock, so the stub gives a shared lock up while
+// the request is out, as that kernel effectively did, and takes it back
+// before returning. The size lock (when on) is taken after the vnode lock is
+// given up and dropped before it is taken again, so it never waits for a
+// vnode lock while held: no lock-order cycle with write().
+Status PuffsVnodeOps::getattr(Vnode& vp, vn::Vattr* va) {
+  PuffsMount& mp = pmp(vp);
+  const bool drop_vnode_lock = !vn::vn_locked_exclusive(vp);
+  if (drop_vnode_lock) vn::vn_unlock(vp);
+  Status s;
+  {
+    SizeGuard g(mp, mp.node_of(vp));
+    s = fetch_attr(mp, vp, va);
+  }
+  if (drop_vnode_lock) vn::vn_lock(vp, false);
+  return s;
+}
+
+Status PuffsVnodeOps::setattr(Vnode& vp, const vn::SetAttr& sa, const vn::Cred& cred) {
+  PuffsMount& mp = pmp(vp);
+  PuffsVnode& n = mp.node_of(vp);
+  SizeGuard g(mp, n);
+  Request rq = make_req(PuffsOp::setattr, vp, &cred);
+  rq.sa = sa;
+  Reply rp;
+  VN_TRY(mp.call(rq, &rp));
+  apply_attr(n, vp, rp.va, /*size_from_server=*/sa.size.has_value());
+  if (n.obj != nullptr && sa.size) VN_TRY(Status(mp.options().pager->truncate(*n.obj, *sa.size)));
+  return vn::kOk;
+}
+
+Status PuffsVnodeOps::read(Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
+                           int ioflag) {
+  PuffsVnode& n = pmp(vp).node_of(vp);
+  if (n.obj != nullptr) {
+    if (offset >= n.attr.size) return vn::kOk;
+    const auto want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(len, n.attr.size - offset));
+    std::string buf(want, '\0');
+    const int e = pmp(vp).options().pager->read(
+        *n.obj, offset, std::as_writable_bytes(std::span(buf.data(), buf.size())));
+    if (e != 0) return Status(e);
+    out->append(buf);
+    return vn::kOk;
+  }
+  Request rq = make_req(PuffsOp::read, vp);
+  rq.offset = offset;
+  rq.len = len;
+  rq.flags = ioflag;
+  Reply rp;
+  VN_TRY(pmp(vp).call(rq, &rp));
+  if (rp.data.size() > len) {
+    pmp(vp).machine().event("puffs_bad_reply", describe(rp.h) + ": more bytes than asked");
+    return Status(EPROTO);
+  }
+  out->append(rp.data);
+  return vn::kOk;
+}
+
+// An append writes at the size the kernel has cached: when a stale GETATTR
+// reply shrank it, the write lands on top of bytes already written.
+Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag) {
+  PuffsMount& mp = pmp(vp);
+  PuffsVnode& n = mp.node_of(vp);
+  SizeGuard g(mp, n);
+  if (ioflag & vn::kIoAppend) {
+    if (!n.attr_valid) {
+      vn::Vattr va;
+      VN_TRY(fetch_attr(mp, vp, &va));
+    }
+    *offset = n.attr.size;
+  }
+  if (n.obj != nullptr) {
+    // Write-back: into the page cache; PUTPAGES carries it to the server.
+    std::size_t done = 0;
+    const auto bytes = std::as_bytes(std::span(data.data(), data.size()));
+    const int e = mp.options().pager->write(*n.obj, *offset, bytes, pager::KM_SLEEP, &done);
+    n.attr.size = std::max(n.attr.size, *offset + done);
+    *offset += done;
+    return Status(e);
+  }
+  Request rq = make_req(PuffsOp::write, vp);
+  rq.offset = *offset;
+  rq.flags = ioflag & ~vn::kIoAppend;
+  rq.data = std::string(data);
+  Reply rp;
+  VN_TRY(mp.call(rq, &rp));
+  if (vp.data == nullptr) return Status(ENXIO);
+  *offset += data.size();
+  n.attr.size = std::max(n.attr.size, *offset);
+  return vn::kOk;
+}
+
+Status PuffsVnodeOps::readdir(Vnode& vp, std::uint64_t cookie, std::size_t max,
+                              std::vector<vn::Dirent>* out, bool* eof) {
+  Request rq = make_req(PuffsOp::readdir, vp);
+  rq.offset = cookie;
+  rq.len = max;
+  Reply rp;
+  VN_TRY(pmp(vp).call(rq, &rp));
+  if (rp.dirents.size() > max) {
+    pmp(vp).machine().event("puffs_bad_reply", describe(rp.h) + ": more entries than asked");
+    return Status(EPROTO);
+  }
+  for (auto& d : rp.dirents) out->push_back(std::move(d));
+  *eof = rp.flag;
+  return vn::kOk;
+}
+
+Status PuffsVnodeOps::inactive(Vnode& vp, bool* recycle) {
+  PuffsMount& mp = pmp(vp);
+  *recycle = mp.dead();
+  if (mp.dead()) return vn::kOk;
+  Request rq = make_req(PuffsOp::inactive, vp);
+  Reply rp;
+  Status s = mp.call(rq, &rp);
+  if (s.ok()) *recycle = rp.flag;
+  return s.err() == EOPNOTSUPP ? vn::kOk : s;
+}
+
+// RECLAIM tells the server it may forget the cookie; whatever it answers,
+// the kernel forgets the node (a reclaim cannot fail).
+Status PuffsVnodeOps::reclaim(Vnode& vp) {
+  PuffsMount& mp = pmp(vp);
+  if (PuffsVnode& n = mp.node_of(vp); n.obj != nullptr && !mp.dead()) {
+    (void)mp.options().pager->fsync(*n.obj);  // a write-back error has no one left to tell
+  }
+  if (!mp.dead()) {
+    Request rq = make_req(PuffsOp::reclaim, vp);
+    Reply rp;
+    (void)mp.call(rq, &rp);
+  }
+  mp.drop_node(vp);
+  return vn::kOk;
+}
+
+Status PuffsVnodeOps::getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) {
+  std::string got;
+  VN_TRY(read(vp, offset, dst.size(), &got, 0));
+  std::fill(dst.begin(), dst.end(), std::byte{0});
+  std::copy_n(reinterpret_cast<const std::byte*>(got.data()), got.size(), dst.begin());
+  return vn::kOk;
+}
+
+// The pagedaemon's page-out: the message needs memory (MsgAlloc, the
+// caller's kmem flag), which is where PERFUSE's deadlock lived.
+Status PuffsVnodeOps::putpages(Vnode& vp, std::uint64_t offset, std::span<const std::byte> src) {
+  Request rq = make_req(PuffsOp::putpages, vp);
+  rq.offset = offset;
+  rq.data.assign(reinterpret_cast<const char*>(src.data()), src.size());
+  Reply rp;
+  return pmp(vp).call(rq, &rp);
+}
+
+vn::VnodeOps& puffs_vnode_ops() {
+  static PuffsVnodeOps ops;  // stateless: every op reaches its mount through the vnode
+  return ops;
+}
+
+}  // namespace vfsim::puffs
