@@ -2,6 +2,8 @@
 // module here (one line) and link its library to vfsim_scenarios.
 #include "scenarios/modules.h"
 
+#include "fsdrivers/puffs/scenario/puffs_module.h"
+#include "pager/scenario/pager_module.h"
 #include "scenarios/sched_module.h"
 #include "vfs/scenario/vfs_module.h"
 
@@ -10,7 +12,9 @@ namespace vfsim::scenarios {
 ModuleList all_modules() {
   return {
       make_sched_module(),
+      pager::make_pager_module(),
       vfs::make_vfs_module(),
+      puffs::make_puffs_module(),
   };
 }
 

@@ -29,18 +29,20 @@ Result<OpenFile*> Kernel::getfile(Proc& p, int fd) {
 
 void Kernel::putfile(OpenFile& f) {
   VFSIM_KASSERT(machine_, f.refs > 0, "putfile of an unreferenced file");
-  if (--f.refs == 0) file_release(f);
+  // A read or write that outlived close(2) drops the last reference: the
+  // close(2) that returned earlier could not report VOP_CLOSE's error.
+  if (--f.refs == 0) (void)file_release(f);
 }
 
-void Kernel::file_release(OpenFile& f) {
+Status Kernel::file_release(OpenFile& f) {
   vn::Vnode* vp = f.vp;
   const int fflags = (f.readable() ? vn::kFRead : 0) | (f.writable() ? vn::kFWrite : 0);
   files_.erase(f.id);  // f is gone
   vn::vn_lock(*vp, false);
   Status s = vn::vop_close(*vp, fflags, vn::Cred{});
   vn::vn_unlock(*vp);
-  (void)s;  // close(2) has already succeeded for the caller; nothing to report to
   vrele(*vp);
+  return s;
 }
 
 Result<int> Kernel::fd_alloc(Proc& p, OpenFile& f) {
@@ -58,7 +60,13 @@ Status Kernel::close(Proc& p, int fd) {
   if (!f.ok()) return f.status();
   p.fds[fd] = nullptr;
   --(*f)->refs;  // the descriptor's reference
-  putfile(**f);  // ours; the last one closes the file
+  if ((*f)->refs == 1) {
+    // Ours is the last: close the file now and report what VOP_CLOSE says
+    // (the write-back error the pager kept, like NFS's close-to-open).
+    (*f)->refs = 0;
+    return file_release(**f);
+  }
+  putfile(**f);  // someone else's call still runs; it will close the file
   return vn::kOk;
 }
 

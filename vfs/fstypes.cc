@@ -3,7 +3,9 @@
 
 #include <cstdlib>
 
+#include "fsdrivers/ext2/ext2.h"
 #include "fsdrivers/memfs/memfs.h"
+#include "fsdrivers/puffs/puffs_fstype.h"
 
 namespace vfsim::vfs {
 
@@ -19,11 +21,12 @@ Result<std::uint64_t> mount_arg_number(const MountArgs& args, std::string_view k
   return static_cast<std::uint64_t>(v);
 }
 
-static Result<std::unique_ptr<vn::FileSystem>> make_memfs_from_args(sim::Machine& m,
+static Result<std::unique_ptr<vn::FileSystem>> make_memfs_from_args(pager::Pager* pager,
+                                                                   sim::Machine& m,
                                                                    const MountArgs& args) {
   for (const auto& [key, value] : args) {
     if (key != "size_max" && key != "inodes_max" && key != "mode" && key != "uid" &&
-        key != "gid") {
+        key != "gid" && key != "backing_blocks") {
       return Status(EINVAL);
     }
   }
@@ -32,7 +35,8 @@ static Result<std::unique_ptr<vn::FileSystem>> make_memfs_from_args(sim::Machine
   auto mode = mount_arg_number(args, "mode", 0755);
   auto uid = mount_arg_number(args, "uid", 0);
   auto gid = mount_arg_number(args, "gid", 0);
-  for (const auto* r : {&size, &inodes, &mode, &uid, &gid}) {
+  auto blocks = mount_arg_number(args, "backing_blocks", 0);
+  for (const auto* r : {&size, &inodes, &mode, &uid, &gid, &blocks}) {
     if (!r->ok()) return r->status();
   }
   memfs::MemfsOptions o;
@@ -41,9 +45,21 @@ static Result<std::unique_ptr<vn::FileSystem>> make_memfs_from_args(sim::Machine
   o.root_mode = static_cast<std::uint32_t>(*mode) & vn::kModeMask;
   o.root_uid = static_cast<vn::Uid>(*uid);
   o.root_gid = static_cast<vn::Gid>(*gid);
+  o.pager = pager;
+  o.backing_blocks = *blocks;
   return memfs::make_memfs(m, o);
 }
 
-void register_builtin_fs_types(Kernel& k) { k.register_fs_type("memfs", make_memfs_from_args); }
+void register_builtin_fs_types(Kernel& k) {
+  pager::Pager* pager = k.pager();
+  k.register_fs_type("memfs", [pager](sim::Machine& m, const MountArgs& args) {
+    return make_memfs_from_args(pager, m, args);
+  });
+  k.register_fs_type("ext2", ext2drv::make_ext2_from_args);
+  // memfs served through puffs (p2k); options in puffs_fstype.h.
+  k.register_fs_type("puffs", [pager](sim::Machine& m, const MountArgs& args) {
+    return puffs::make_puffs(m, args, pager);
+  });
+}
 
 }  // namespace vfsim::vfs

@@ -7,7 +7,9 @@
 
 namespace vfsim::vfs {
 
-// Registers "memfs" (options: size_max bytes, inodes_max, mode octal, uid, gid).
+// Registers "memfs" (options: size_max bytes, inodes_max, mode octal, uid, gid)
+// and "ext2" (options: image=PATH, ro, cache_blocks, faults; fsdrivers/ext2/ext2.h)
+// and "puffs" (memfs served through puffs; fsdrivers/puffs/puffs_fstype.h).
 void register_builtin_fs_types(Kernel& k);
 
 // Reads an unsigned number option ("0x10", "0644" octal, "42"); EINVAL if

@@ -8,10 +8,12 @@ namespace vfsim::vfs {
 Kernel::Kernel(sim::Machine& m, KernelOptions options)
     : machine_(m),
       options_(options),
+      pager_(options.pager ? std::make_unique<pager::Pager>(m, *options.pager) : nullptr),
       rules_(&vfs::rules(options.personality)),
       vcache_(m, options.desiredvnodes),
       mount_change_(m, "vfs.mount_change") {
   machine_.add_invariant("vfs", [this] { return check_invariants(); });
+  if (pager_) pager_->start();
 }
 
 Kernel::~Kernel() = default;

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pager/pager.h"
 #include "sim/sync.h"
 #include "vfs/personality.h"
 #include "vnode/vcache.h"
@@ -77,6 +78,10 @@ struct Timespec {
 struct KernelOptions {
   Personality personality = Personality::NetBSD;
   std::size_t desiredvnodes = 1024;
+  // The machine's memory (pager/): when set, the kernel creates and starts
+  // a Pager (pagedaemon, syncer) and memfs keeps file data in its page
+  // cache. Unset: no memory model, memfs uses plain page maps.
+  std::optional<pager::PagerConfig> pager = std::nullopt;
 };
 
 struct Nameidata;
@@ -91,6 +96,8 @@ class Kernel {
   sim::Machine& machine() const { return machine_; }
   vn::Vcache& vcache() { return vcache_; }
   const PersonalityRules& rules() const { return *rules_; }
+  // The machine's pager, or null (KernelOptions::pager).
+  pager::Pager* pager() const { return pager_.get(); }
   Personality personality() const { return options_.personality; }
 
   // --- file-system types and mounts (mount.cc) ---------------------------
@@ -234,13 +241,17 @@ class Kernel {
   [[nodiscard]] Result<vn::Vnode*> cross_into_mounts(vn::Vnode* vp);
   [[nodiscard]] Status lookup_component(Proc& p, vn::Vnode*& cur, const std::string& comp,
                                         vn::Vnode** child);
-  void file_release(OpenFile& f);
+  // The last reference went: VOP_CLOSE; returns its error (a kept
+  // write-back error), which close(2) reports when it dropped that reference.
+  [[nodiscard]] Status file_release(OpenFile& f);
   [[nodiscard]] Status unmount_mount(vn::Mount& mp, bool force);
   [[nodiscard]] Result<int> fd_alloc(Proc& p, OpenFile& f);
 
   sim::Machine& machine_;
   const vn::Cred kernel_cred_{};  // root: for the kernel's own lookups
   KernelOptions options_;
+  // Before everything that may hold pages: destroyed last.
+  std::unique_ptr<pager::Pager> pager_;
   const PersonalityRules* rules_;
   vn::Vcache vcache_;
   std::map<std::string, FsFactory, std::less<>> fs_types_;

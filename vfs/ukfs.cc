@@ -101,7 +101,7 @@ sim::RunResult run(const Options& options, const std::function<void(Ukfs&)>& bod
   sim::MachineOptions mo;
   mo.seed = options.seed;
   sim::Machine m(mo, *strategy);
-  vfs::Kernel k(m, {options.personality, options.desiredvnodes});
+  vfs::Kernel k(m, {options.personality, options.desiredvnodes, options.pager});
   vfs::register_builtin_fs_types(k);
   m.add_leak_check("vnodes", [&] {
     std::vector<std::string> leaks = k.vcache().referenced();

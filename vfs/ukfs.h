@@ -35,6 +35,8 @@ struct Options {
   std::uint32_t umask = 022;
   std::uint64_t seed = 1;
   std::string strategy = "random";  // for bodies that spawn lwps
+  // The machine's memory (KernelOptions::pager); unset: none.
+  std::optional<pager::PagerConfig> pager = std::nullopt;
 };
 
 class Ukfs {

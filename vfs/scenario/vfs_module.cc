@@ -14,10 +14,14 @@ VfsState::VfsState(sim::Machine& m, const sc::Config& config) {
   KernelOptions ko;
   ko.personality = *personality_from_name(config.get_string(kKnobPersonality));
   ko.desiredvnodes = static_cast<std::size_t>(config.get_int(kKnobDesiredVnodes));
+  ko.pager = pager::pager_config_from(config);  // the pager module's knobs
   kernel_ = std::make_unique<Kernel>(m, ko);
   register_builtin_fs_types(*kernel_);
   MountArgs args{{"size_max", std::to_string(config.get_int(kKnobMemfsSize))},
                  {"inodes_max", std::to_string(config.get_int(kKnobMemfsInodes))}};
+  if (config.get_int(kKnobMemfsBacking) != 0) {
+    args.emplace("backing_blocks", std::to_string(config.get_int(kKnobMemfsBacking)));
+  }
   if (!kernel_->mount_root("memfs", args).ok()) m.panic("vfs: mounting memfs at / failed");
   controller_ = &kernel_->proc_create("controller", vn::Cred{});
   for (const sc::ProcessSpec& ps : config.processes()) {
@@ -78,13 +82,17 @@ class VfsModule final : public sc::Module {
                               "vnodes the vcache keeps before recycling cached ones"),
         sc::KnobSpec::integer(kKnobMemfsSize, 0, "memfs size limit in bytes (0: none)"),
         sc::KnobSpec::integer(kKnobMemfsInodes, 0, "memfs inode limit (0: none)"),
+        sc::KnobSpec::integer(kKnobMemfsBacking, 0,
+                              "with pager.pages: 0 = file data in anonymous pages with swap "
+                              "(tmpfs); N = a write-back cache over N blocks that runs out of "
+                              "space at page-out (the msdosfs model)"),
     };
   }
   std::optional<sc::ConfigIssue> validate(const sc::Config& config) const override {
     if (config.get_int(kKnobDesiredVnodes) < 1) {
       return sc::ConfigIssue{kKnobDesiredVnodes, "must be at least 1"};
     }
-    for (const char* key : {kKnobMemfsSize, kKnobMemfsInodes}) {
+    for (const char* key : {kKnobMemfsSize, kKnobMemfsInodes, kKnobMemfsBacking}) {
       if (config.get_int(key) < 0) return sc::ConfigIssue{key, "must not be negative"};
     }
     return std::nullopt;

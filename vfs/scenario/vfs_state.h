@@ -6,18 +6,20 @@
 #include <memory>
 #include <string>
 
+#include "pager/scenario/pager_module.h"
 #include "scenarios/registry.h"
 #include "vfs/kernel.h"
 
 namespace vfsim::vfs {
 
-class VfsState final : public scenarios::ModuleState {
+class VfsState final : public scenarios::ModuleState, public pager::PagerHost {
  public:
   VfsState(sim::Machine& m, const scenarios::Config& config);
   void lwp_start(sim::Machine& m, const scenarios::LwpInfo& lwp) override;
   void stop(sim::Machine& m) override;
 
   Kernel& kernel() { return *kernel_; }
+  pager::Pager* machine_pager() override { return kernel_->pager(); }
   // The process of the calling lwp.
   Proc& proc(sim::Machine& m);
 
@@ -35,5 +37,6 @@ inline constexpr const char* kKnobPersonality = "personality";
 inline constexpr const char* kKnobDesiredVnodes = "vfs.desiredvnodes";
 inline constexpr const char* kKnobMemfsSize = "memfs.size_max";
 inline constexpr const char* kKnobMemfsInodes = "memfs.inodes_max";
+inline constexpr const char* kKnobMemfsBacking = "memfs.backing_blocks";
 
 }  // namespace vfsim::vfs

@@ -9,15 +9,22 @@
 // (ukfs::run turns any of those into a failed run). Failures shrink to the
 // shortest sequence.
 //
-// The file system is a parameter: a MountCase says how to mount it. memfs
-// is the only one today; memfs-through-puffs and ext2 join by adding a case.
+// The file system is a parameter: a MountCase says how to mount it: memfs,
+// and ext2 on a fresh `mke2fs -t ext2` image that e2fsck -fn must find clean
+// after every sequence; memfs served through puffs (p2k) is two more cases.
 // 1,000 sequences per personality per case run in the normal test run
 // (RC_PARAMS overrides, e.g. RC_PARAMS="max_success=10000").
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <functional>
+#include <stdexcept>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -35,7 +42,63 @@ struct MountCase {
   std::string name;
   std::string fstype;
   MountArgs args;
+  // Makes a fresh file system for one sequence and returns its mount
+  // options (ext2: a new image file); unset: `args` as they are.
+  std::function<MountArgs()> prepare;
+  // Checks the file system after the sequence unmounted it; "" when sound
+  // (ext2: e2fsck -fn on the image).
+  std::function<std::string()> check_after;
+  // The machine's memory; set: memfs keeps file data in the page cache.
+  std::optional<pager::PagerConfig> pager = std::nullopt;
 };
+
+// memfs through the page cache with a memory so small that files are paged
+// out to swap and back during the sequences.
+pager::PagerConfig small_memory() {
+  pager::PagerConfig c;
+  c.pages = 24;
+  c.swap_slots = 256;
+  return c;
+}
+
+// ext2: every sequence starts from a copy of one image made by
+// `mke2fs -t ext2`, and e2fsck -fn must find it clean afterwards.
+std::string shell(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
+  if (f == nullptr) {
+    *status = -1;
+    return out;
+  }
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+  const int st = pclose(f);
+  *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+const std::string kExt2Dir = VFS_TEST_TMPDIR;
+const std::string kExt2Template = kExt2Dir + "/ext2-template.img";
+// Per process: ctest runs the personalities in parallel.
+const std::string kExt2Image = kExt2Dir + "/ext2-" + std::to_string(getpid()) + ".img";
+
+MountArgs ext2_prepare() {
+  int st = 0;
+  static const std::string made = shell(
+      "mkdir -p '" + kExt2Dir + "' && PATH=$PATH:/sbin:/usr/sbin E2FSPROGS_FAKE_TIME=1 mke2fs -q -F "
+      "-t ext2 -b 1024 -N 64 '" + kExt2Template + "' 1024k", &st);
+  std::string out = shell("cp '" + kExt2Template + "' '" + kExt2Image + "'", &st);
+  if (st != 0) throw std::runtime_error("ext2 image: " + made + out);
+  return {{"image", kExt2Image}};
+}
+
+std::string ext2_check() {
+  int st = 0;
+  std::string out = shell("PATH=$PATH:/sbin:/usr/sbin e2fsck -fn '" + kExt2Image + "'", &st);
+  if (st != 0) return "e2fsck -fn: " + out;
+  std::remove(kExt2Image.c_str());
+  return "";
+}
 
 void PrintTo(const MountCase& mc, std::ostream* os) { *os << mc.name; }
 
@@ -213,9 +276,10 @@ TEST_P(Conformance, SyscallSequencesMatchTheModel) {
                                                    Rename, Chmod, WriteFile, StatOp>());
     ukfs::Options o;
     o.fstype = mc.fstype;
-    o.args = mc.args;
+    o.args = mc.prepare ? mc.prepare() : mc.args;
     o.personality = personality;
     o.desiredvnodes = 8;  // small, so recycling happens inside the sequences
+    o.pager = mc.pager;
     std::exception_ptr failure;
     auto r = ukfs::run(o, [&](ukfs::Ukfs& fs) {
       Sut sut{fs.kernel(), {&fs.proc()}};
@@ -236,13 +300,23 @@ TEST_P(Conformance, SyscallSequencesMatchTheModel) {
     });
     if (failure) std::rethrow_exception(failure);
     RC_ASSERT(r.outcome == sim::Outcome::pass);
+    if (mc.check_after) {
+      const std::string problem = mc.check_after();
+      if (!problem.empty()) RC_FAIL(problem);
+    }
   });
   EXPECT_TRUE(ok);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Filesystems, Conformance,
-    ::testing::Combine(::testing::Values(MountCase{"memfs", "memfs", {}}),
+    ::testing::Combine(::testing::Values(MountCase{"memfs", "memfs", {}, {}, {}},
+                                         MountCase{"memfs_paged", "memfs", {}, {}, {},
+                                                   small_memory()},
+                                         MountCase{"ext2", "ext2", {}, ext2_prepare, ext2_check},
+                                         MountCase{"memfs_through_puffs", "puffs", {}, {}, {}},
+                                         MountCase{"memfs_through_puffs_paged", "puffs", {}, {},
+                                                   {}, small_memory()}),
                        ::testing::Values(Personality::NetBSD, Personality::Linux)),
     [](const auto& info) {
       return std::get<0>(info.param).name + "_" +
