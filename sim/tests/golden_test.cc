@@ -1,13 +1,13 @@
 // The same seed gives the same trace hash in every build type (dev, release,
 // asan): the hashes below were recorded once and every build must reproduce
 // them bit for bit. If a change to the machine alters traces on purpose,
-// re-record them (print with --gtest_also_run_disabled_tests
-// --gtest_filter=*PrintGolden*) and say so in the commit.
+// re-record them with the print_golden_hashes program (built beside
+// sim_tests: `print_golden_hashes > sim/tests/golden_hashes.inc`) and say so
+// in the commit.
 #include <gtest/gtest.h>
 
-#include <cinttypes>
 
-#include "workloads.h"
+#include "golden_workloads.h"
 
 namespace vfsim::sim {
 namespace {
@@ -21,13 +21,6 @@ struct Golden {
   std::uint64_t hash;
 };
 
-RunResult run_named(const std::string& w, const std::string& strategy, std::uint64_t seed) {
-  Setup setup = w == "lost_update" ? Setup(lost_update)
-              : w == "locked_counter" ? Setup(locked_counter)
-                                      : Setup(lock_order);
-  return run_once(setup, strategy, seed);
-}
-
 const Golden kGolden[] = {
 #include "golden_hashes.inc"
 };
@@ -37,17 +30,6 @@ TEST(Golden, TraceHashesMatchEveryBuild) {
   for (const Golden& g : kGolden) {
     const auto r = run_named(g.workload, g.strategy, g.seed);
     EXPECT_EQ(r.trace_hash, g.hash) << g.workload << " " << g.strategy << " seed " << g.seed;
-  }
-}
-
-TEST(Golden, DISABLED_PrintGolden) {
-  for (const char* w : {"lost_update", "locked_counter", "lock_order"}) {
-    for (const char* s : {"random", "pct"}) {
-      for (std::uint64_t seed : {1, 2, 3}) {
-        std::printf("{\"%s\", \"%s\", %" PRIu64 ", 0x%016" PRIx64 "ULL},\n", w, s, seed,
-                    run_named(w, s, seed).trace_hash);
-      }
-    }
   }
 }
 
