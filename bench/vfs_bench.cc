@@ -5,9 +5,10 @@
 // compares directly.
 //  - BM_HostTmpfs: real syscalls in a scratch directory under /dev/shm.
 //  - BM_Vfsim/1lwp: one lwp, no other lwp to switch to (no preemption).
-//  - BM_Vfsim/2lwp_random: two lwps each running the mix on their own
-//    files under the random strategy, which may preempt at every scheduling
-//    point; items count both lwps' syscalls.
+//  - BM_Vfsim/2lwp_random, 2lwp_pct: two lwps each running the mix on
+//    their own files, the strategy deciding at every scheduling point where
+//    both are ready; random switches lwp at about half of them, pct only at
+//    its change points. Items count both lwps' syscalls.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -117,6 +118,7 @@ void BM_Vfsim(benchmark::State& state, int nlwps, const char* strategy_name) {
 }
 BENCHMARK_CAPTURE(BM_Vfsim, 1lwp, 1, "replay");
 BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_random, 2, "random");
+BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_pct, 2, "pct");
 
 }  // namespace
 

@@ -56,7 +56,7 @@ void Vcache::state_change(Vnode& vp, VState from, VState to) {
 void Vcache::list_insert(Vnode& vp, VList l) {
   VFSIM_KASSERT(machine_, vp.list == VList::none, vp.describe() + " already on a list");
   if (l == VList::active) {
-    active_.emplace(vp.serial(), &vp);
+    ++active_count_;
   } else if (l == VList::free) {
     vp.lru_seq = next_lru_++;
     free_.emplace(vp.lru_seq, &vp);
@@ -66,7 +66,8 @@ void Vcache::list_insert(Vnode& vp, VList l) {
 
 void Vcache::list_remove(Vnode& vp) {
   if (vp.list == VList::active) {
-    VFSIM_KASSERT(machine_, active_.erase(vp.serial()) == 1, vp.describe());
+    VFSIM_KASSERT(machine_, active_count_ > 0, vp.describe());
+    --active_count_;
   } else if (vp.list == VList::free) {
     VFSIM_KASSERT(machine_, free_.erase(vp.lru_seq) == 1, vp.describe());
   }

@@ -131,7 +131,10 @@ class Vcache {
   std::uint64_t next_lru_ = 1;
   std::map<std::uint64_t, std::unique_ptr<Vnode>> vnodes_;  // by serial: owns them
   std::map<Key, Vnode*> hash_;
-  std::map<std::uint64_t, Vnode*> active_;  // by serial
+  // The active list needs no order (nothing walks it but the checker, which
+  // walks vnodes_), so it is only a count: no map insert/erase each time a
+  // vnode goes inactive and back.
+  std::size_t active_count_ = 0;
   std::map<std::uint64_t, Vnode*> free_;    // by lru_seq: least recent first
   sim::WaitChannel statechange_;            // woken on every transient → stable change
   VcacheStats stats_;
