@@ -154,7 +154,8 @@ Machine::Machine(MachineOptions options, Strategy& strategy)
     : options_(options),
       strategy_(strategy),
       rng_(derive_seed(options.seed, 0x44415441 /* "DATA" */)),
-      trace_(options.keep_trace) {
+      trace_(options.keep_trace),
+      now_(options.start_time) {
   if (options_.stacks == nullptr) {
     own_stacks_ = std::make_unique<StackPool>(default_stack_bytes());
     stacks_ = own_stacks_.get();

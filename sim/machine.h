@@ -72,6 +72,7 @@ std::size_t default_stack_bytes();
 
 struct MachineOptions {
   std::uint64_t seed = 1;              // the run seed: data RNG and trace
+  VTime start_time = 0;                // the virtual clock's first reading
   std::uint64_t step_budget = 2'000'000;  // Outcome::budget beyond this
   VTime op_budget = 60 * kSecond;      // default hang budget of an operation
   bool keep_trace = false;             // keep every event, not only the hash

@@ -100,6 +100,7 @@ sim::RunResult run(const Options& options, const std::function<void(Ukfs&)>& bod
   strategy->begin_run(0, options.seed);
   sim::MachineOptions mo;
   mo.seed = options.seed;
+  mo.start_time = options.start_time;
   sim::Machine m(mo, *strategy);
   vfs::Kernel k(m, {options.personality, options.desiredvnodes, options.pager});
   vfs::register_builtin_fs_types(k);
