@@ -47,7 +47,7 @@ bool ns_ok(std::int32_t ns) {
 }  // namespace
 
 P2k::P2k(sim::Machine& m, std::unique_ptr<vn::FileSystem> fs, std::uint32_t mount_id)
-    : machine_(m), vcache_(m, 1024) {
+    : vcache_(m, 1024) {
   mount_ = std::make_unique<vn::Mount>(m, mount_id, std::move(fs));
   mount_->fs().bind(*mount_, vcache_);
   mount_->path = "p2k:" + std::string(mount_->fs().type_name());

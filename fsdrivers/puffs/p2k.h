@@ -39,7 +39,6 @@ class P2k : public PuffsOps {
  private:
   int answer_node(OpCtx& c, vn::Status s, vn::Vnode* vp, Reply* rp);
 
-  sim::Machine& machine_;
   vn::Vcache vcache_;
   std::unique_ptr<vn::Mount> mount_;
   bool detached_ = false;
