@@ -78,8 +78,11 @@ std::string shell(const std::string& cmd, int* status) {
 }
 
 const std::string kExt2Dir = VFS_TEST_TMPDIR;
-const std::string kExt2Template = kExt2Dir + "/ext2-template.img";
-// Per process: ctest runs the personalities in parallel.
+// Both per process: ctest runs the personalities in parallel, and a shared
+// template could be rewritten by one process's mke2fs while the other
+// copies it (which made the ext2 case fail now and then).
+const std::string kExt2Template =
+    kExt2Dir + "/ext2-template-" + std::to_string(getpid()) + ".img";
 const std::string kExt2Image = kExt2Dir + "/ext2-" + std::to_string(getpid()) + ".img";
 
 MountArgs ext2_prepare() {
