@@ -55,7 +55,7 @@ struct Shared {
   std::vector<std::string> determinism_errors;
 };
 
-void note_determinism(const RunFn& run, const ExploreOptions& o, const MachineOptions& m,
+void note_determinism(const RunFn& run, const MachineOptions& m,
                       const RunResult& r, std::uint64_t index, Shared& sh) {
   const std::string err = check_determinism(run, m, r.schedule);
   bool diverged = false;
@@ -69,7 +69,6 @@ void note_determinism(const RunFn& run, const ExploreOptions& o, const MachineOp
   std::lock_guard<std::mutex> lk(sh.mu);
   sh.determinism_errors.push_back("vfsim bug: schedule " + std::to_string(index) + " (seed " +
                                   std::to_string(m.seed) + ") is not deterministic: " + msg);
-  (void)o;
 }
 
 void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_steps,
@@ -95,7 +94,7 @@ void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_st
     sh.done.fetch_add(1);
     const bool sample = o.check_determinism &&
                         (r.failed() || (o.determinism_sample > 0 && i % o.determinism_sample == 0));
-    if (sample) note_determinism(run, o, m, r, i, sh);
+    if (sample) note_determinism(run, m, r, i, sh);
     if (r.failed()) {
       sh.failures.fetch_add(1);
       std::lock_guard<std::mutex> lk(sh.mu);

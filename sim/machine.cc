@@ -108,7 +108,11 @@ void Machine::note_running_stack() {
 #endif
 }
 
-void Machine::prepare_unwind() { note_running_stack(); }
+// Unwinds the current lwp because the run is ending.
+void Machine::throw_killed() {
+  note_running_stack();
+  throw LwpKilled{};
+}
 
 void Machine::find_main_stack() {
 #ifdef VFSIM_ASAN
@@ -218,7 +222,7 @@ void Machine::lwp_entry(Lwp* l) {
     }
   }
   // Outside any catch block: from here on we may switch fibers again.
-  prepare_unwind();
+  note_running_stack();
   l->body = nullptr;
   l->state = LwpState::finished;
   trace_.add(steps_, now_, l->id, "exit", l->name);
@@ -475,7 +479,7 @@ void Machine::fail(Outcome outcome, std::string message) {
                  message_.c_str());
     std::abort();
   }
-  prepare_unwind();
+  note_running_stack();
   throw RunFailed{};
 }
 
@@ -501,7 +505,7 @@ void Machine::budget_exhausted(std::string_view tag) {
 void Machine::sched_point_slow(std::string_view tag, bool may_throw) {
   if (killing_) {
     if (!may_throw || std::uncaught_exceptions() > 0) return;
-    { prepare_unwind(); throw LwpKilled{}; }
+    throw_killed();
   }
   if (!may_throw && steps_ + 1 > options_.step_budget) return;  // reported by the next sched_point
   Lwp* me = current_;
@@ -529,8 +533,7 @@ void Machine::sched_point_slow(std::string_view tag, bool may_throw) {
   boost::this_fiber::yield();
   note_running_stack();
   if (killing_ && may_throw && std::uncaught_exceptions() == 0) {
-    prepare_unwind();
-    throw LwpKilled{};
+    throw_killed();
   }
 }
 
@@ -614,8 +617,6 @@ fibers::context* Machine::pick_next() {
   return next->ctx;
 }
 
-// Called by main before it looks at the machine: nobody is running.
-void Machine::clear_current() { current_ = nullptr; }
 
 // ---------------------------------------------------------------------------
 // Blocking and waking
@@ -623,7 +624,7 @@ void Machine::clear_current() { current_ = nullptr; }
 bool Machine::block(Resource& r, std::string_view reason, VTime timeout) {
   if (killing_) {
     if (std::uncaught_exceptions() > 0) return false;
-    { prepare_unwind(); throw LwpKilled{}; }
+    throw_killed();
   }
   Lwp* me = current_;
   count_step(reason);
@@ -647,7 +648,7 @@ bool Machine::block(Resource& r, std::string_view reason, VTime timeout) {
   if (timer != 0 && !me->timed_out) cancel_timer(timer);
   if (killing_) {
     if (std::uncaught_exceptions() > 0) return false;
-    { prepare_unwind(); throw LwpKilled{}; }
+    throw_killed();
   }
   return !me->timed_out;
 }

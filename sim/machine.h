@@ -248,8 +248,7 @@ class Machine {
   std::vector<LwpId> find_cycle() const;
   void run_leak_checks();
   std::string reason_text(const Resource& r, std::string_view reason) const;
-  void clear_current();
-  void prepare_unwind();
+  [[noreturn]] void throw_killed();
   void note_running_stack();
   void find_main_stack();
   std::size_t decide(ChoiceKind kind, const std::vector<LwpId>& candidates, int current);
