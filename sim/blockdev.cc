@@ -19,7 +19,7 @@ bool DiskBase::in_range(std::uint64_t offset, std::size_t len) const {
 }
 
 // A request is a scheduling point, and takes its latency of virtual time.
-void DiskBase::request(std::string_view tag, VTime latency) {
+void DiskBase::request(const SchedTag& tag, VTime latency) {
   VFSIM_KASSERT(machine_, machine_.in_lwp(), "block I/O outside an lwp");
   if (latency > 0) {
     machine_.sleep_for(latency);

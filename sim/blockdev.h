@@ -99,7 +99,7 @@ class DiskBase : public BlockDevice {
 
  private:
   bool in_range(std::uint64_t offset, std::size_t len) const;
-  void request(std::string_view tag, VTime latency);
+  void request(const SchedTag& tag, VTime latency);
 
   Machine& machine_;
   BlockDevOptions options_;

@@ -496,13 +496,13 @@ Lwp& Machine::current() {
 
 Lwp* Machine::lwp(LwpId id) { return id < lwps_.size() ? lwps_[id].get() : nullptr; }
 
-void Machine::budget_exhausted(std::string_view tag) {
+void Machine::budget_exhausted(const SchedTag& tag) {
   fail(Outcome::budget, "step budget of " + std::to_string(options_.step_budget) +
-                              " exhausted (livelock?) at '" + std::string(tag) + "' in lwp '" +
+                              " exhausted (livelock?) at '" + std::string(tag.text()) + "' in lwp '" +
                               current_->name + "'");
 }
 
-void Machine::sched_point_slow(std::string_view tag, bool may_throw) {
+void Machine::sched_point_slow(const SchedTag& tag, bool may_throw) {
   if (killing_) {
     if (!may_throw || std::uncaught_exceptions() > 0) return;
     throw_killed();
@@ -627,7 +627,7 @@ bool Machine::block(Resource& r, std::string_view reason, VTime timeout) {
     throw_killed();
   }
   Lwp* me = current_;
-  count_step(reason);
+  count_step(SchedTag::runtime(reason));
   me->state = LwpState::blocked;
   me->waiting_on = &r;
   me->wait_reason = std::string(reason);

@@ -155,7 +155,7 @@ class Machine {
   // A place where the strategy may switch to another lwp. The common case
   // (no other lwp ready, the run not ending) stays inline: it only counts
   // the step into the trace.
-  void sched_point(std::string_view tag) {
+  [[gnu::always_inline]] void sched_point(const SchedTag& tag) {
     if (!killing_ && ready_.empty()) [[likely]] {
       count_step(tag);
       return;
@@ -167,7 +167,7 @@ class Machine {
   // choice, but it never throws LwpKilled, because releases run in
   // destructors (a MutexGuard). When the run is ending it does nothing; the
   // lwp is unwound at its next acquire, sleep or sched_point.
-  void release_point(std::string_view tag) noexcept {
+  [[gnu::always_inline]] void release_point(const SchedTag& tag) noexcept {
     if (!killing_ && ready_.empty()) [[likely]] {
       if (steps_ + 1 > options_.step_budget) return;  // the next sched_point reports it
       count_step(tag);
@@ -235,13 +235,13 @@ class Machine {
 
  private:
   friend class SimAlgorithm;
-  void count_step(std::string_view tag) {
+  [[gnu::always_inline]] void count_step(const SchedTag& tag) {
     ++steps_;
     trace_.add_sched(steps_, now_, current_->id, tag);
     if (steps_ > options_.step_budget) [[unlikely]] budget_exhausted(tag);
   }
-  [[noreturn]] void budget_exhausted(std::string_view tag);
-  void sched_point_slow(std::string_view tag, bool may_throw);
+  [[noreturn]] void budget_exhausted(const SchedTag& tag);
+  void sched_point_slow(const SchedTag& tag, bool may_throw);
   void start_fiber(Lwp* l);
   void wake_everyone();
   std::string waits_summary() const;

@@ -12,6 +12,51 @@
 
 namespace vfsim::sim {
 
+namespace trace_detail {
+inline constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+// Eight bytes as a little-endian word, byte by byte, so the value is the
+// same on any host.
+constexpr std::uint64_t load_le64(const char* p) {
+  std::uint64_t v = 0;
+  for (int k = 0; k < 8; ++k) {
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[k])) << (8 * k);
+  }
+  return v;
+}
+}  // namespace trace_detail
+
+// The tag of a scheduling point ("mutex_enter", "vcache.load"): a string
+// literal whose hash words are worked out at compile time, because a
+// scheduling point is the hottest path of every run. The words sum a tag up
+// by its length and its first and last eight bytes (tags are short literals
+// that differ there). A tag built at run time must say so: SchedTag::runtime.
+class SchedTag {
+ public:
+  template <std::size_t N>
+  consteval SchedTag(const char (&s)[N])  // NOLINT: implicit on purpose
+      : SchedTag(std::string_view(s, N - 1), 0) {}
+  static constexpr SchedTag runtime(std::string_view s) { return SchedTag(s, 0); }
+
+  constexpr std::string_view text() const { return text_; }
+  constexpr std::uint64_t head() const { return head_; }
+  constexpr bool has_tail() const { return text_.size() > 8; }
+  constexpr std::uint64_t tail() const { return tail_; }
+
+ private:
+  constexpr SchedTag(std::string_view s, int) : text_(s) {
+    std::uint64_t v = static_cast<std::uint64_t>(s.size()) << 56;
+    const std::size_t n = s.size() < 8 ? s.size() : 8;
+    for (std::size_t j = 0; j < n; ++j) {
+      v ^= static_cast<std::uint64_t>(static_cast<unsigned char>(s[j])) << (8 * j);
+    }
+    head_ = v * trace_detail::kMul;
+    tail_ = s.size() > 8 ? trace_detail::load_le64(s.data() + s.size() - 8) : 0;
+  }
+  std::string_view text_;
+  std::uint64_t head_ = 0;
+  std::uint64_t tail_ = 0;
+};
+
 struct TraceEvent {
   std::uint64_t step = 0;  // machine step when it happened
   VTime time = 0;          // virtual time
@@ -46,13 +91,13 @@ class Trace {
     mix(tail);
   }
 
-  // A scheduling point: the hot path. The kind is a number and the tag is
-  // summed up by its length and its first and last eight bytes (tags are
-  // short literals that differ there), two multiplies in all.
-  void add_sched(std::uint64_t step, VTime time, LwpId lwp, std::string_view tag) {
-    mix(step ^ (static_cast<std::uint64_t>(lwp) << 40) ^ kSchedCode ^ tag_words(tag));
-    if (tag.size() > 8) mix(load_le64(tag.data() + tag.size() - 8));
-    if (keep_) events_.push_back(TraceEvent{step, time, lwp, "sched", std::string(tag)});
+  // A scheduling point: the hot path. The kind is a number and the tag's
+  // words were worked out at compile time (SchedTag): two multiplies in all.
+  [[gnu::always_inline]] void add_sched(std::uint64_t step, VTime time, LwpId lwp,
+                                        const SchedTag& tag) {
+    mix(step ^ (static_cast<std::uint64_t>(lwp) << 40) ^ kSchedCode ^ tag.head());
+    if (tag.has_tail()) mix(tag.tail());
+    if (keep_) [[unlikely]] keep_sched(step, time, lwp, tag.text());
   }
 
   // Keeps an event's text without hashing it: for details whose substance is
@@ -79,24 +124,13 @@ class Trace {
   }
 
  private:
-  // The first (up to) eight bytes of a tag with its length on top.
-  static std::uint64_t tag_words(std::string_view tag) {
-    std::uint64_t v = static_cast<std::uint64_t>(tag.size()) << 56;
-    const std::size_t n = tag.size() < 8 ? tag.size() : 8;
-    for (std::size_t j = 0; j < n; ++j) {
-      v ^= static_cast<std::uint64_t>(static_cast<unsigned char>(tag[j])) << (8 * j);
-    }
-    return v * kMul;
+  [[gnu::noinline]] void keep_sched(std::uint64_t step, VTime time, LwpId lwp,
+                                    std::string_view tag) {
+    events_.push_back(TraceEvent{step, time, lwp, "sched", std::string(tag)});
   }
-  static std::uint64_t load_le64(const char* p) {
-    std::uint64_t v = 0;
-    for (int k = 0; k < 8; ++k) {
-      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[k])) << (8 * k);
-    }
-    return v;
-  }
+  static std::uint64_t load_le64(const char* p) { return trace_detail::load_le64(p); }
   static constexpr std::uint64_t kOffset = 0xcbf29ce484222325ULL;
-  static constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+  static constexpr std::uint64_t kMul = trace_detail::kMul;
   static constexpr std::uint64_t kSchedCode = 0x5c4edULL << 44;
   bool keep_;
   std::uint64_t hash_ = kOffset;
