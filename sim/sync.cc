@@ -36,7 +36,7 @@ bool Resource::wake_one() {
   return true;
 }
 
-void Resource::wake_all() {
+void Resource::wake_all_waiters() {
   std::vector<LwpId> all;
   all.swap(waiters_);
   for (LwpId id : all) machine_.wake(*machine_.lwp(id));
@@ -94,22 +94,37 @@ void Mutex::unlock() {
 }
 
 // ---------------------------------------------------------------------------
+// LwpIdList
+
+bool LwpIdList::erase(LwpId id) {
+  std::size_t i = 0;
+  while (i < size_ && (*this)[i] != id) ++i;
+  if (i == size_) return false;
+  for (; i + 1 < size_; ++i) {
+    const LwpId next = (*this)[i + 1];
+    if (i < kInline) inline_[i] = next;
+    else more_[i - kInline] = next;
+  }
+  --size_;
+  if (size_ >= kInline) more_.pop_back();
+  return true;
+}
+
+std::vector<LwpId> LwpIdList::to_vector() const {
+  std::vector<LwpId> out;
+  out.reserve(size_);
+  for (std::size_t i = 0; i < size_; ++i) out.push_back((*this)[i]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
 // RwLock
 
 RwLock::~RwLock() = default;
 
 std::vector<LwpId> RwLock::holders() const {
   if (writer_ != kNoLwp) return {writer_};
-  return readers_;
-}
-
-bool RwLock::held_exclusive_by_me() const {
-  return writer_ != kNoLwp && writer_ == machine_.current_id();
-}
-
-bool RwLock::held_by_me() const {
-  const LwpId me = machine_.current_id();
-  return writer_ == me || std::find(readers_.begin(), readers_.end(), me) != readers_.end();
+  return readers_.to_vector();
 }
 
 void RwLock::lock_shared() {
@@ -161,12 +176,11 @@ void RwLock::unlock() {
   if (writer_ == me) {
     writer_ = kNoLwp;
   } else {
-    auto it = std::find(readers_.begin(), readers_.end(), me);
+    const bool held = readers_.erase(me);
     if (!machine_.killing()) {
-      VFSIM_KASSERT(machine_, it != readers_.end(),
+      VFSIM_KASSERT(machine_, held,
                     "rwlock '" + name_ + "' released by an lwp that does not hold it");
     }
-    if (it != readers_.end()) readers_.erase(it);
   }
   // Every waiter retries; the strategy orders them when they run.
   if (writer_ == kNoLwp && readers_.empty()) wake_all();

@@ -49,8 +49,11 @@ class Resource {
   // Wakes one waiter chosen by the strategy; false if none.
   bool wake_one();
   // Wakes every waiter.
-  void wake_all();
+  void wake_all() {
+    if (!waiters_.empty()) wake_all_waiters();
+  }
   void forget_waiter(LwpId id);
+  void wake_all_waiters();
 
   Machine& machine_;
   std::string name_;
@@ -90,6 +93,35 @@ class MutexGuard {
   Mutex& m_;
 };
 
+// Lwp ids in arrival order, the first few stored inline: the readers of a
+// lock are almost always none or one, and taking a lock must not allocate.
+class LwpIdList {
+ public:
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  LwpId operator[](std::size_t i) const { return i < kInline ? inline_[i] : more_[i - kInline]; }
+  bool contains(LwpId id) const {
+    for (std::size_t i = 0; i < size_; ++i) {
+      if ((*this)[i] == id) return true;
+    }
+    return false;
+  }
+  void push_back(LwpId id) {
+    if (size_ < kInline) inline_[size_] = id;
+    else more_.push_back(id);
+    ++size_;
+  }
+  // Removes the first `id`, keeping the order of the rest; false if absent.
+  bool erase(LwpId id);
+  std::vector<LwpId> to_vector() const;
+
+ private:
+  static constexpr std::size_t kInline = 4;
+  LwpId inline_[kInline] = {};
+  std::size_t size_ = 0;
+  std::vector<LwpId> more_;
+};
+
 // Shared/exclusive lock (rw_enter / rw_exit style).
 class RwLock : public Resource {
  public:
@@ -100,14 +132,19 @@ class RwLock : public Resource {
   bool try_lock_shared();
   bool try_lock_exclusive();
   void unlock();  // releases whichever hold the current lwp has
-  bool held_exclusive_by_me() const;
-  bool held_by_me() const;
+  bool held_exclusive_by_me() const {
+    return writer_ != kNoLwp && writer_ == machine_.current_id();
+  }
+  bool held_by_me() const {
+    const LwpId me = machine_.current_id();
+    return writer_ == me || (!readers_.empty() && readers_.contains(me));
+  }
   bool held() const { return writer_ != kNoLwp || !readers_.empty(); }
   std::vector<LwpId> holders() const override;
 
  private:
   LwpId writer_ = kNoLwp;
-  std::vector<LwpId> readers_;
+  LwpIdList readers_;
 };
 
 // Condition variable over a sim Mutex (cv_wait / cv_signal / cv_broadcast).
