@@ -72,19 +72,21 @@ class PctStrategy final : public Strategy {
     }
   }
 
+  // An lwp's priority, drawn the first time it is asked for. Indexed by lwp
+  // id (ids are small and dense); kUnset marks an lwp not yet drawn.
   std::uint64_t priority_of(LwpId id) {
-    auto it = priority_.find(id);
-    if (it != priority_.end()) return it->second;
+    if (id >= priority_.size()) priority_.resize(id + 1, kUnset);
+    std::uint64_t& p = priority_[id];
     // Initial priorities lie above every change-point priority (< depth).
-    const std::uint64_t p = static_cast<std::uint64_t>(depth_) + rng_.below(1ULL << 40);
-    priority_.emplace(id, p);
+    if (p == kUnset) p = static_cast<std::uint64_t>(depth_) + rng_.below(1ULL << 40);
     return p;
   }
+  static constexpr std::uint64_t kUnset = ~std::uint64_t{0};
 
   int depth_;
   std::uint64_t expected_steps_;
   Rng rng_;
-  std::map<LwpId, std::uint64_t> priority_;
+  std::vector<std::uint64_t> priority_;
   std::vector<std::uint64_t> change_points_;
   std::size_t next_change_ = 0;
   LwpId last_running_ = kNoLwp;
