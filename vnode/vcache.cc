@@ -27,7 +27,7 @@ bool valid_transition(VState from, VState to) {
 }
 
 // Yields to other lwps where a real kernel could be preempted or sleep.
-void maybe_sched(sim::Machine& m, std::string_view tag) {
+void maybe_sched(sim::Machine& m, const sim::SchedTag& tag) {
   if (m.in_lwp()) m.sched_point(tag);
 }
 
@@ -38,19 +38,100 @@ Vcache::Vcache(sim::Machine& m, std::size_t desiredvnodes)
   machine_.add_invariant("vcache", [this] { return check_invariants(); });
 }
 
-Vcache::~Vcache() = default;
+Vcache::~Vcache() {
+  for (Vnode* vp = all_.head; vp != nullptr;) {
+    Vnode* next = vp->all_links.next;
+    delete vp;
+    vp = next;
+  }
+}
+
+void Vcache::list_append(VnodeList& l, Vnode::Links Vnode::*links, Vnode& vp) {
+  (vp.*links).prev = l.tail;
+  (vp.*links).next = nullptr;
+  if (l.tail != nullptr) (l.tail->*links).next = &vp;
+  else l.head = &vp;
+  l.tail = &vp;
+  ++l.size;
+}
+
+void Vcache::list_unlink(VnodeList& l, Vnode::Links Vnode::*links, Vnode& vp) {
+  Vnode::Links& me = vp.*links;
+  if (me.prev != nullptr) (me.prev->*links).next = me.next;
+  else l.head = me.next;
+  if (me.next != nullptr) (me.next->*links).prev = me.prev;
+  else l.tail = me.prev;
+  me.prev = me.next = nullptr;
+  --l.size;
+}
+
+std::size_t Vcache::bucket_of(std::uint32_t mount_id, std::uint64_t key) const {
+  const std::uint64_t h = (key ^ (static_cast<std::uint64_t>(mount_id) << 48)) *
+                          0x9e3779b97f4a7c15ULL;
+  return static_cast<std::size_t>(h >> (64 - bucket_bits_));
+}
+
+Vnode* Vcache::hash_find(std::uint32_t mount_id, std::uint64_t key) const {
+  if (buckets_.empty()) return nullptr;
+  for (Vnode* vp = buckets_[bucket_of(mount_id, key)]; vp != nullptr; vp = vp->hash_next) {
+    if (vp->key() == key && vp->mount().id() == mount_id) return vp;
+  }
+  return nullptr;
+}
+
+void Vcache::hash_insert(Vnode& vp) {
+  if (hashed_ + 1 > buckets_.size()) {  // keep chains short: grow at load 1
+    std::vector<Vnode*> old;
+    old.swap(buckets_);
+    bucket_bits_ = bucket_bits_ == 0 ? 6 : bucket_bits_ + 1;
+    buckets_.assign(std::size_t{1} << bucket_bits_, nullptr);
+    for (Vnode* head : old) {
+      while (head != nullptr) {
+        Vnode* next = head->hash_next;
+        Vnode*& slot = buckets_[bucket_of(head->mount().id(), head->key())];
+        head->hash_next = slot;
+        slot = head;
+        head = next;
+      }
+    }
+  }
+  Vnode*& slot = buckets_[bucket_of(vp.mount().id(), vp.key())];
+  vp.hash_next = slot;
+  slot = &vp;
+  ++hashed_;
+}
+
+bool Vcache::hash_remove(Vnode& vp) {
+  if (buckets_.empty()) return false;
+  for (Vnode** link = &buckets_[bucket_of(vp.mount().id(), vp.key())]; *link != nullptr;
+       link = &(*link)->hash_next) {
+    if (*link == &vp) {
+      *link = vp.hash_next;
+      vp.hash_next = nullptr;
+      --hashed_;
+      return true;
+    }
+  }
+  return false;
+}
 
 void Vcache::state_change(Vnode& vp, VState from, VState to) {
-  VFSIM_KASSERT(machine_, vp.state == from,
-                vp.describe() + " expected " + vstate_name(from) + " -> " + vstate_name(to));
-  VFSIM_KASSERT(machine_, valid_transition(from, to),
-                std::string("no edge ") + vstate_name(from) + " -> " + vstate_name(to));
+  if (vp.state != from || !valid_transition(from, to)) [[unlikely]] {
+    bad_state_change(vp, from, to);
+  }
   vp.state = to;
-  if (machine_.trace().keeping()) {
+  if (machine_.trace().keeping()) [[unlikely]] {
     machine_.note("vnode", "m" + std::to_string(vp.mount().id()) + ":" +
                                 std::to_string(vp.key()) + " " + vstate_name(from) + "->" +
                                 vstate_name(to));
   }
+}
+
+void Vcache::bad_state_change(const Vnode& vp, VState from, VState to) {
+  VFSIM_KASSERT(machine_, vp.state == from,
+                vp.describe() + " expected " + vstate_name(from) + " -> " + vstate_name(to));
+  VFSIM_KASSERT(machine_, valid_transition(from, to),
+                std::string("no edge ") + vstate_name(from) + " -> " + vstate_name(to));
 }
 
 void Vcache::list_insert(Vnode& vp, VList l) {
@@ -59,7 +140,7 @@ void Vcache::list_insert(Vnode& vp, VList l) {
     ++active_count_;
   } else if (l == VList::free) {
     vp.lru_seq = next_lru_++;
-    free_.emplace(vp.lru_seq, &vp);
+    list_append(free_, &Vnode::free_links, vp);
   }
   vp.list = l;
 }
@@ -69,20 +150,21 @@ void Vcache::list_remove(Vnode& vp) {
     VFSIM_KASSERT(machine_, active_count_ > 0, vp.describe());
     --active_count_;
   } else if (vp.list == VList::free) {
-    VFSIM_KASSERT(machine_, free_.erase(vp.lru_seq) == 1, vp.describe());
+    VFSIM_KASSERT(machine_, free_.size > 0, vp.describe());
+    list_unlink(free_, &Vnode::free_links, vp);
   }
   vp.list = VList::none;
 }
 
 Result<Vnode*> Vcache::get(Mount& mp, std::uint64_t key) {
   for (;;) {
-    auto it = hash_.find(Key{mp.id(), key});
-    if (it == hash_.end()) {
+    Vnode* found = hash_find(mp.id(), key);
+    if (found == nullptr) {
       // Over the limit: recycle first. That may sleep, so look again after.
-      if (vnodes_.size() >= desired_ && recycle_one()) continue;
+      if (all_.size >= desired_ && recycle_one()) continue;
       return load(mp, key);
     }
-    Vnode& vp = *it->second;
+    Vnode& vp = *found;
     switch (vp.state) {
       case VState::active:
         ++vp.usecount;
@@ -118,10 +200,9 @@ void Vcache::wait_for_change(Vnode& vp) {
 
 Result<Vnode*> Vcache::load(Mount& mp, std::uint64_t key) {
   const std::uint64_t serial = next_serial_++;
-  auto owned = std::make_unique<Vnode>(machine_, mp, key, serial);
-  Vnode& vp = *owned;
-  vnodes_.emplace(serial, std::move(owned));
-  hash_.emplace(Key{mp.id(), key}, &vp);
+  Vnode& vp = *new Vnode(machine_, mp, key, serial);
+  list_append(all_, &Vnode::all_links, vp);  // serials grow: the list stays in order
+  hash_insert(vp);
   ++mp.nvnodes;
   vp.usecount = 1;
   list_insert(vp, VList::active);
@@ -132,7 +213,7 @@ Result<Vnode*> Vcache::load(Mount& mp, std::uint64_t key) {
   Status s = mp.fs().loadvnode(vp, key);
   if (!s.ok()) {
     list_remove(vp);
-    hash_.erase(Key{mp.id(), key});
+    hash_remove(vp);
     vp.usecount = 0;
     vp.op = &dead_vnode_ops();
     state_change(vp, VState::loading, VState::reclaimed);
@@ -207,7 +288,7 @@ void Vcache::reclaim(Vnode& vp) {
   vp.op = &dead_vnode_ops();
   vn_unlock(vp);
 
-  VFSIM_KASSERT(machine_, hash_.erase(Key{vp.mount().id(), vp.key()}) == 1, vp.describe());
+  VFSIM_KASSERT(machine_, hash_remove(vp), vp.describe());
   ++stats_.reclaims;
   state_change(vp, VState::reclaiming, VState::reclaimed);
   statechange_.wakeup();
@@ -216,7 +297,7 @@ void Vcache::reclaim(Vnode& vp) {
 
 // Reclaims the least recently used cached vnode that nobody holds.
 bool Vcache::recycle_one() {
-  for (auto& [seq, vp] : free_) {
+  for (Vnode* vp = free_.head; vp != nullptr; vp = vp->free_links.next) {
     if (vp->holdcount != 0) continue;
     Vnode& victim = *vp;
     list_remove(victim);
@@ -229,7 +310,7 @@ bool Vcache::recycle_one() {
 }
 
 void Vcache::trim() {
-  while (vnodes_.size() > desired_ && recycle_one()) {
+  while (all_.size > desired_ && recycle_one()) {
   }
 }
 
@@ -238,7 +319,8 @@ void Vcache::maybe_free(Vnode& vp) {
   VFSIM_KASSERT(machine_, vp.list == VList::none && !vp.lock.held(), vp.describe());
   VFSIM_KASSERT(machine_, vp.mount().nvnodes > 0, vp.describe());
   --vp.mount().nvnodes;
-  vnodes_.erase(vp.serial());  // destroys vp
+  list_unlink(all_, &Vnode::all_links, vp);
+  delete &vp;
 }
 
 void Vcache::vhold(Vnode& vp) { ++vp.holdcount; }

@@ -50,7 +50,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -103,16 +102,24 @@ class Vcache {
   // Visits every vnode in serial order.
   void for_each(const std::function<void(const Vnode&)>& fn) const;
 
-  std::size_t numvnodes() const { return vnodes_.size(); }
+  std::size_t numvnodes() const { return all_.size; }
   std::size_t desiredvnodes() const { return desired_; }
   void set_desiredvnodes(std::size_t n) { desired_ = n; }
   const VcacheStats& stats() const { return stats_; }
   sim::Machine& machine() const { return machine_; }
 
  private:
-  using Key = std::pair<std::uint32_t, std::uint64_t>;  // (mount id, fs key)
+  // An intrusive list through one of Vnode's Links members.
+  struct VnodeList {
+    Vnode* head = nullptr;
+    Vnode* tail = nullptr;
+    std::size_t size = 0;
+  };
+  static void list_append(VnodeList& l, Vnode::Links Vnode::*links, Vnode& vp);
+  static void list_unlink(VnodeList& l, Vnode::Links Vnode::*links, Vnode& vp);
 
   void state_change(Vnode& vp, VState from, VState to);
+  [[gnu::cold]] void bad_state_change(const Vnode& vp, VState from, VState to);
   void list_insert(Vnode& vp, VList l);
   void list_remove(Vnode& vp);
   [[nodiscard]] Result<Vnode*> load(Mount& mp, std::uint64_t key);
@@ -125,18 +132,27 @@ class Vcache {
   std::string check_vnode(const Vnode& vp) const;
   bool in_hash(const Vnode& vp) const;
 
+  // The hash of (mount id, key): chains through Vnode::hash_next in a
+  // power-of-two array of buckets that doubles as it fills. Nothing walks
+  // it in bucket order, so its layout never reaches a decision.
+  Vnode* hash_find(std::uint32_t mount_id, std::uint64_t key) const;
+  void hash_insert(Vnode& vp);
+  bool hash_remove(Vnode& vp);
+  std::size_t bucket_of(std::uint32_t mount_id, std::uint64_t key) const;
+
   sim::Machine& machine_;
   std::size_t desired_;
   std::uint64_t next_serial_ = 1;
   std::uint64_t next_lru_ = 1;
-  std::map<std::uint64_t, std::unique_ptr<Vnode>> vnodes_;  // by serial: owns them
-  std::map<Key, Vnode*> hash_;
+  VnodeList all_;  // every vnode, by serial (new ones go last); owns them
+  std::vector<Vnode*> buckets_;
+  unsigned bucket_bits_ = 0;
+  std::size_t hashed_ = 0;
   // The active list needs no order (nothing walks it but the checker, which
-  // walks vnodes_), so it is only a count: no map insert/erase each time a
-  // vnode goes inactive and back.
+  // walks all_), so it is only a count.
   std::size_t active_count_ = 0;
-  std::map<std::uint64_t, Vnode*> free_;    // by lru_seq: least recent first
-  sim::WaitChannel statechange_;            // woken on every transient → stable change
+  VnodeList free_;               // least recently used first
+  sim::WaitChannel statechange_;  // woken on every transient → stable change
   VcacheStats stats_;
 };
 

@@ -20,14 +20,14 @@ Status Vcache::flush(Mount& mp, bool force) {
     Vnode* waiting = nullptr;
     Vnode* next = nullptr;
     bool busy = false;
-    for (auto& [serial, vp] : vnodes_) {
+    for (Vnode* vp = all_.head; vp != nullptr; vp = vp->all_links.next) {
       if (&vp->mount() != &mp || vp->state == VState::reclaimed) continue;
       if (transient(vp->state)) {
-        waiting = vp.get();
+        waiting = vp;
         break;
       }
       if (vp->state == VState::active) busy = true;
-      if (next == nullptr) next = vp.get();
+      if (next == nullptr) next = vp;
     }
     if (waiting != nullptr) {
       wait_for_change(*waiting);  // let the transition finish, then rescan
@@ -40,7 +40,7 @@ Status Vcache::flush(Mount& mp, bool force) {
     state_change(*next, from, VState::reclaiming);
     reclaim(*next);
   }
-  for (const auto& [serial, vp] : vnodes_) {
+  for (const Vnode* vp = all_.head; vp != nullptr; vp = vp->all_links.next) {
     VFSIM_KASSERT(machine_, &vp->mount() != &mp || vp->state == VState::reclaimed,
                   "flush left " + vp->describe());
   }
@@ -48,8 +48,7 @@ Status Vcache::flush(Mount& mp, bool force) {
 }
 
 bool Vcache::in_hash(const Vnode& vp) const {
-  auto it = hash_.find(Key{vp.mount().id(), vp.key()});
-  return it != hash_.end() && it->second == &vp;
+  return hash_find(vp.mount().id(), vp.key()) == &vp;
 }
 
 std::string Vcache::check_vnode(const Vnode& vp) const {
@@ -85,8 +84,12 @@ std::string Vcache::check_vnode(const Vnode& vp) const {
 std::string Vcache::check_invariants() const {
   std::size_t on_active = 0, on_free = 0, unreclaimed = 0;
   std::map<std::uint32_t, std::pair<const Mount*, std::uint64_t>> per_mount;  // by id
-  for (const auto& [serial, vp] : vnodes_) {
-    if (serial != vp->serial()) return "vnode stored under a wrong serial";
+  std::uint64_t last_serial = 0;
+  std::size_t listed = 0;
+  for (const Vnode* vp = all_.head; vp != nullptr; vp = vp->all_links.next) {
+    if (vp->serial() <= last_serial) return "vnode list out of serial order";
+    last_serial = vp->serial();
+    ++listed;
     std::string err = check_vnode(*vp);
     if (!err.empty()) return err;
     on_active += vp->list == VList::active;
@@ -97,11 +100,17 @@ std::string Vcache::check_invariants() const {
     ++slot.second;
   }
   if (on_active != active_count_) return "active list size differs from vnodes on it";
-  if (on_free != free_.size()) return "free list size differs from vnodes on it";
-  if (unreclaimed != hash_.size()) return "hash size differs from unreclaimed vnodes";
-  for (const auto& [seq, vp] : free_) {
-    if (vp->list != VList::free || vp->lru_seq != seq) return "free list entry mismatch";
+  if (listed != all_.size) return "vnode list size differs from its count";
+  if (on_free != free_.size) return "free list size differs from vnodes on it";
+  if (unreclaimed != hashed_) return "hash size differs from unreclaimed vnodes";
+  std::uint64_t last_lru = 0;
+  std::size_t free_listed = 0;
+  for (const Vnode* vp = free_.head; vp != nullptr; vp = vp->free_links.next) {
+    if (vp->list != VList::free || vp->lru_seq <= last_lru) return "free list entry mismatch";
+    last_lru = vp->lru_seq;
+    ++free_listed;
   }
+  if (free_listed != free_.size) return "free list length differs from its count";
   for (const auto& [id, entry] : per_mount) {
     const auto& [mp, n] = entry;
     if (mp->nvnodes != n) return "mount vnode count mismatch on " + mp->path;
@@ -111,14 +120,14 @@ std::string Vcache::check_invariants() const {
 
 std::vector<std::string> Vcache::referenced() const {
   std::vector<std::string> out;
-  for (const auto& [serial, vp] : vnodes_) {
+  for (const Vnode* vp = all_.head; vp != nullptr; vp = vp->all_links.next) {
     if (vp->usecount != 0 || vp->holdcount != 0) out.push_back(vp->describe());
   }
   return out;
 }
 
 void Vcache::for_each(const std::function<void(const Vnode&)>& fn) const {
-  for (const auto& [serial, vp] : vnodes_) fn(*vp);
+  for (const Vnode* vp = all_.head; vp != nullptr; vp = vp->all_links.next) fn(*vp);
 }
 
 }  // namespace vfsim::vn

@@ -69,8 +69,6 @@ void vn_unlock(Vnode& vp) {
   vp.lock.unlock();
 }
 
-bool vn_locked_exclusive(const Vnode& vp) { return vp.lock.held_exclusive_by_me(); }
-bool vn_locked(const Vnode& vp) { return vp.lock.held_by_me(); }
 
 Status vaccess(VType type, std::uint32_t mode, Uid uid, Gid gid, int acc, const Cred& cred) {
   if (cred.is_root()) {

@@ -245,6 +245,16 @@ class Vnode {
   VList list = VList::none;
   std::uint64_t lru_seq = 0;    // position on the free list
 
+  // The vcache's own links, [c]; nothing else touches them. Intrusive, so a
+  // vnode going inactive and back allocates nothing.
+  struct Links {
+    Vnode* prev = nullptr;
+    Vnode* next = nullptr;
+  };
+  Links all_links;            // every vnode, in serial order
+  Links free_links;           // the free list, least recently used first
+  Vnode* hash_next = nullptr;  // the hash chain
+
   Mount* mountedhere = nullptr;  // [m] a file system mounted on this directory
   sim::RwLock lock;              // the vnode lock, order (2)/(3)
 
@@ -257,8 +267,8 @@ class Vnode {
 // Locks a vnode; shared or exclusive. The vnode must be referenced.
 void vn_lock(Vnode& vp, bool exclusive);
 void vn_unlock(Vnode& vp);
-bool vn_locked_exclusive(const Vnode& vp);
-bool vn_locked(const Vnode& vp);
+inline bool vn_locked_exclusive(const Vnode& vp) { return vp.lock.held_exclusive_by_me(); }
+inline bool vn_locked(const Vnode& vp) { return vp.lock.held_by_me(); }
 
 // The permission check every file system shares (NetBSD genfs_can_access):
 // owner, group or other bits; root may read and write anything and execute
