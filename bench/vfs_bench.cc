@@ -117,6 +117,9 @@ void BM_Vfsim(benchmark::State& state, int nlwps, const char* strategy_name) {
       static_cast<double>(r.preemptions) / static_cast<double>(state.iterations() ? state.iterations() : 1);
 }
 BENCHMARK_CAPTURE(BM_Vfsim, 1lwp, 1, "replay");
+// A fixed number of iterations, so `perf stat -e instructions:u` over this
+// one benchmark counts instructions per iteration on a noisy machine.
+BENCHMARK_CAPTURE(BM_Vfsim, 1lwp_fixed, 1, "replay")->Iterations(20000);
 BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_random, 2, "random");
 BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_pct, 2, "pct");
 
