@@ -239,7 +239,7 @@ class Kernel {
 
  private:
   [[nodiscard]] Result<vn::Vnode*> cross_into_mounts(vn::Vnode* vp);
-  [[nodiscard]] Status lookup_component(Proc& p, vn::Vnode*& cur, const std::string& comp,
+  [[nodiscard]] Status lookup_component(Proc& p, vn::Vnode*& cur, std::string_view comp,
                                         vn::Vnode** child);
   // The last reference went: VOP_CLOSE; returns its error (a kept
   // write-back error), which close(2) reports when it dropped that reference.
