@@ -246,6 +246,10 @@ class Kernel {
   [[nodiscard]] Status file_release(OpenFile& f);
   [[nodiscard]] Status unmount_mount(vn::Mount& mp, bool force);
   [[nodiscard]] Result<int> fd_alloc(Proc& p, OpenFile& f);
+  // A new open file with the next id, holding one reference (the caller's).
+  OpenFile& file_alloc(vn::Vnode& vp, int flags);
+  // The open file with this id, or null.
+  const OpenFile* find_file(std::uint64_t id) const;
 
   sim::Machine& machine_;
   const vn::Cred kernel_cred_{};  // root: for the kernel's own lookups
@@ -262,7 +266,11 @@ class Kernel {
   sim::WaitChannel mount_change_;  // woken when an unmount finishes or fails
   std::map<int, std::unique_ptr<Proc>> procs_;  // by pid
   int next_pid_ = 1;
-  std::map<std::uint64_t, std::unique_ptr<OpenFile>> files_;  // by id
+  // The open files in id order: ids only grow, so a new file goes last.
+  std::vector<std::unique_ptr<OpenFile>> files_;
+  // Released OpenFile objects (id 0), reused by the next open(2) so that an
+  // open allocates nothing once the kernel has seen as many files at once.
+  std::vector<std::unique_ptr<OpenFile>> spare_files_;
   std::uint64_t next_file_id_ = 1;
 
 };
