@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "pager/pager.h"
 #include "sim/sync.h"
 #include "vfs/personality.h"
@@ -85,6 +87,10 @@ struct KernelOptions {
 };
 
 struct Nameidata;
+
+// Vnode keys from a directory up to its mount's root. Inline room for
+// ordinary depths: rename(2) builds two of these every call.
+using AncestorKeys = boost::container::small_vector<std::uint64_t, 16>;
 
 class Kernel {
  public:
@@ -233,9 +239,10 @@ class Kernel {
   void vref(vn::Vnode& vp) { vcache_.vref(vp); }
   [[nodiscard]] Result<vn::Vattr> getattr_locked(vn::Vnode& vp);
   [[nodiscard]] Result<vn::Vattr> getattr(vn::Vnode& vp);
-  // Walks ".." from `dvp` to the root of its mount: the keys of every
-  // directory on the way, `dvp` included (for rename's ancestry checks).
-  [[nodiscard]] Result<std::vector<std::uint64_t>> ancestors(vn::Vnode& dvp);
+  // Walks ".." from `dvp` to the root of its mount: *keys becomes the keys
+  // of every directory on the way, `dvp` included (for rename's ancestry
+  // checks).
+  [[nodiscard]] Status ancestors(vn::Vnode& dvp, AncestorKeys* keys);
 
  private:
   [[nodiscard]] Result<vn::Vnode*> cross_into_mounts(vn::Vnode* vp);

@@ -24,7 +24,7 @@ namespace vfsim::vfs {
 
 namespace {
 
-bool contains(const std::vector<std::uint64_t>& keys, std::uint64_t key) {
+bool contains(const AncestorKeys& keys, std::uint64_t key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
@@ -34,7 +34,8 @@ struct RenameArgs {
   vn::Vnode& tdvp;
   std::string_view tname;
   bool trailing_slash;
-  std::vector<std::uint64_t> fanc, tanc;  // ancestors of fdvp / tdvp, themselves included
+  const AncestorKeys& fanc;  // ancestors of fdvp, itself included
+  const AncestorKeys& tanc;  // ancestors of tdvp, itself included
 };
 
 // Rules that need only the (immutable) types and the ancestry.
@@ -119,12 +120,12 @@ Status rename_dot_error(Kernel& k, const Nameidata& nd) {
 
 }  // namespace
 
-Result<std::vector<std::uint64_t>> Kernel::ancestors(vn::Vnode& dvp) {
-  std::vector<std::uint64_t> keys;
+Status Kernel::ancestors(vn::Vnode& dvp, AncestorKeys* keys) {
+  keys->clear();
   vn::Vnode* cur = &dvp;
   vref(*cur);
   while (!cur->is_root()) {
-    keys.push_back(cur->key());
+    keys->push_back(cur->key());
     vn::Vnode* parent = nullptr;
     vn::vn_lock(*cur, false);
     Status s = vn::vop_lookup(*cur, {"..", kernel_cred_}, &parent);
@@ -132,11 +133,11 @@ Result<std::vector<std::uint64_t>> Kernel::ancestors(vn::Vnode& dvp) {
     vrele(*cur);
     if (!s.ok()) return s;  // a removed directory has no ".."
     cur = parent;
-    VFSIM_KASSERT(machine_, keys.size() <= 1'000'000, "'..' chain does not reach the root");
+    VFSIM_KASSERT(machine_, keys->size() <= 1'000'000, "'..' chain does not reach the root");
   }
-  keys.push_back(cur->key());
+  keys->push_back(cur->key());
   vrele(*cur);
-  return keys;
+  return vn::kOk;
 }
 
 Status Kernel::rename(Proc& p, std::string_view from, std::string_view to) {
@@ -158,12 +159,12 @@ Status Kernel::renameat(Proc& p, int fromdirfd, std::string_view from, int todir
     }
     vn::Mount& mp = fnd.dvp->mount();
     mp.rename_lock.lock();
-    auto fanc = ancestors(*fnd.dvp);
-    auto tanc = fanc.ok() ? ancestors(*tnd.dvp) : fanc;
-    s = !fanc.ok() ? fanc.status() : tanc.status();
+    AncestorKeys fanc, tanc;
+    s = ancestors(*fnd.dvp, &fanc);
+    if (s.ok()) s = ancestors(*tnd.dvp, &tanc);
     if (s.ok()) {
       RenameArgs a{*fnd.dvp, fnd.last, *tnd.dvp, tnd.last,
-                   fnd.trailing_slash || tnd.trailing_slash, std::move(*fanc), std::move(*tanc)};
+                   fnd.trailing_slash || tnd.trailing_slash, fanc, tanc};
       machine_.sched_point("rename.window");  // kern/40948: the source may go here
       lock_parents(a);
       s = rename_locked(*this, p, a);
