@@ -57,11 +57,12 @@ Status remove_dot_error(Kernel& k, const Nameidata& nd, bool dir_op) {
 
 // The checks of rmdir / unlink once dvp and vp are locked exclusively.
 Status remove_checks(Kernel& k, Proc& p, vn::Vnode& dvp, vn::Vnode& vp, bool dir_op) {
-  auto dva = k.getattr_locked(dvp);
-  auto va = k.getattr_locked(vp);
-  if (!dva.ok()) return dva.status();
-  if (!va.ok()) return va.status();
-  if (sticky_denies(p.cred, *dva, *va)) return Status(EPERM);
+  vn::Vattr dva, va;  // VOP_GETATTR straight into locals: no Result<Vattr> copies
+  const Status ds = vn::vop_getattr(dvp, &dva);
+  const Status s = vn::vop_getattr(vp, &va);
+  VN_TRY(ds);
+  VN_TRY(s);
+  if (sticky_denies(p.cred, dva, va)) return Status(EPERM);
   if (dir_op) {
     if (vp.type != vn::VType::VDIR) return Status(ENOTDIR);
     if (vp.mountedhere != nullptr || &vp == p.root || vp.is_root()) return Status(EBUSY);

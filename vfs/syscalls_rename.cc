@@ -57,15 +57,17 @@ Status rename_shape_checks(const RenameArgs& a, vn::Vnode& fvp, vn::Vnode* tvp) 
 // Rules that need attributes; fvp and tvp are locked.
 Status rename_attr_checks(Kernel& k, Proc& p, const RenameArgs& a, vn::Vnode& fvp,
                           vn::Vnode* tvp) {
-  auto fda = k.getattr_locked(a.fdvp);
-  auto tda = k.getattr_locked(a.tdvp);
-  auto fa = k.getattr_locked(fvp);
-  if (!fda.ok() || !tda.ok() || !fa.ok()) return Status(EIO);
-  if (sticky_denies(p.cred, *fda, *fa)) return Status(EPERM);
+  // VOP_GETATTR straight into locals: no Result<Vattr> copies on this path.
+  vn::Vattr fda, tda, fa;
+  const Status fds = vn::vop_getattr(a.fdvp, &fda);
+  const Status tds = vn::vop_getattr(a.tdvp, &tda);
+  const Status fs = vn::vop_getattr(fvp, &fa);
+  if (!fds.ok() || !tds.ok() || !fs.ok()) return Status(EIO);
+  if (sticky_denies(p.cred, fda, fa)) return Status(EPERM);
   if (tvp != nullptr) {
-    auto ta = k.getattr_locked(*tvp);
-    if (!ta.ok()) return ta.status();
-    if (sticky_denies(p.cred, *tda, *ta)) return Status(EPERM);
+    vn::Vattr ta;
+    VN_TRY(vn::vop_getattr(*tvp, &ta));
+    if (sticky_denies(p.cred, tda, ta)) return Status(EPERM);
   }
   if (fvp.type == vn::VType::VDIR && &a.fdvp != &a.tdvp) {
     return vn::vop_access(fvp, vn::kAccWrite, p.cred);  // its ".." changes
