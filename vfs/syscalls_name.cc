@@ -13,13 +13,14 @@ namespace vfsim::vfs {
 
 namespace {
 
-// Makes the new node in `dvp` (locked exclusively); returns it referenced.
-using MakeFn = std::function<Status(vn::Vnode& dvp, const vn::ComponentName& cn,
-                                    vn::Vnode** vpp)>;
-
 // The common shape of mkdir, symlink and mknod: EEXIST if the name exists
 // (also "/", "." and ".."), ENOENT for a trailing slash on anything but a
 // directory, EACCES without write and search permission on the directory.
+// `make(dvp, cn, vpp)` makes the new node in `dvp` (locked exclusively) and
+// returns it referenced. A template rather than a std::function: the
+// callers' lambdas capture more than std::function stores without a heap
+// allocation.
+template <class MakeFn>
 Status create_name(Kernel& k, Proc& p, int dirfd, std::string_view path, bool is_dir,
                    const MakeFn& make) {
   Nameidata nd;
