@@ -80,6 +80,7 @@ Status Kernel::lookup_component(Proc& p, vn::Vnode*& cur, std::string_view comp,
   if (s.ok()) s = vn::vop_lookup(*cur, cn, child);
   vn::vn_unlock(*cur);
   if (!s.ok()) return s;
+  if ((*child)->mountedhere == nullptr) return vn::kOk;  // the common case: no mount to cross
   auto crossed = cross_into_mounts(*child);
   if (!crossed.ok()) {
     *child = nullptr;
