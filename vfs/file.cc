@@ -3,6 +3,8 @@
 // file only when the read is done.
 #include <fcntl.h>
 
+#include <algorithm>
+
 #include "vfs/kernel.h"
 #include "vnode/vnode_if.h"
 
@@ -34,10 +36,44 @@ void Kernel::putfile(OpenFile& f) {
   if (--f.refs == 0) (void)file_release(f);
 }
 
+OpenFile& Kernel::file_alloc(vn::Vnode& vp, int flags) {
+  std::unique_ptr<OpenFile> owned;
+  if (spare_files_.empty()) {
+    owned = std::make_unique<OpenFile>();
+  } else {
+    owned = std::move(spare_files_.back());
+    spare_files_.pop_back();
+  }
+  OpenFile& f = *owned;
+  f.id = next_file_id_++;
+  f.vp = &vp;  // the reference moves to the file
+  f.flags = flags;
+  f.offset = 0;
+  f.refs = 1;  // the caller's until the descriptor is in place
+  files_.push_back(std::move(owned));
+  return f;
+}
+
+namespace {
+
+bool id_less(const std::unique_ptr<OpenFile>& f, std::uint64_t id) { return f->id < id; }
+
+}  // namespace
+
+const OpenFile* Kernel::find_file(std::uint64_t id) const {
+  auto it = std::lower_bound(files_.begin(), files_.end(), id, id_less);
+  return it != files_.end() && (*it)->id == id ? it->get() : nullptr;
+}
+
 Status Kernel::file_release(OpenFile& f) {
   vn::Vnode* vp = f.vp;
   const int fflags = (f.readable() ? vn::kFRead : 0) | (f.writable() ? vn::kFWrite : 0);
-  files_.erase(f.id);  // f is gone
+  auto it = std::lower_bound(files_.begin(), files_.end(), f.id, id_less);
+  VFSIM_KASSERT(machine_, it != files_.end() && it->get() == &f, "release of an unknown file");
+  f.id = 0;  // no longer found by find_file
+  f.vp = nullptr;
+  spare_files_.push_back(std::move(*it));
+  files_.erase(it);  // f is free for the next open
   vn::vn_lock(*vp, false);
   Status s = vn::vop_close(*vp, fflags, vn::Cred{});
   vn::vn_unlock(*vp);

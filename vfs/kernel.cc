@@ -27,12 +27,12 @@ std::string Kernel::check_invariants() const {
     }
     for (const OpenFile* f : p->fds) {
       if (f == nullptr) continue;
-      if (!files_.contains(f->id)) return "fd refers to a freed file in " + p->name;
+      if (find_file(f->id) != f) return "fd refers to a freed file in " + p->name;
       ++fd_refs[f->id];
     }
   }
-  for (const auto& [id, f] : files_) {
-    if (f->refs < fd_refs[id]) return "open file with fewer refs than descriptors";
+  for (const auto& f : files_) {
+    if (f->refs < fd_refs[f->id]) return "open file with fewer refs than descriptors";
     if (f->refs == 0) return "unreferenced open file not freed";
   }
   return "";
@@ -40,7 +40,7 @@ std::string Kernel::check_invariants() const {
 
 std::vector<std::string> Kernel::unexplained_references() const {
   std::map<std::uint64_t, std::uint32_t> expected;  // vnode serial -> refs
-  for (const auto& [id, f] : files_) ++expected[f->vp->serial()];
+  for (const auto& f : files_) ++expected[f->vp->serial()];
   for (const auto& [pid, p] : procs_) {
     if (p->cwd != nullptr) ++expected[p->cwd->serial()];
     if (p->root != nullptr) ++expected[p->root->serial()];

@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "pager/pager.h"
 #include "sim/sync.h"
 #include "vfs/personality.h"
@@ -85,6 +87,10 @@ struct KernelOptions {
 };
 
 struct Nameidata;
+
+// Vnode keys from a directory up to its mount's root. Inline room for
+// ordinary depths: rename(2) builds two of these every call.
+using AncestorKeys = boost::container::small_vector<std::uint64_t, 16>;
 
 class Kernel {
  public:
@@ -233,19 +239,24 @@ class Kernel {
   void vref(vn::Vnode& vp) { vcache_.vref(vp); }
   [[nodiscard]] Result<vn::Vattr> getattr_locked(vn::Vnode& vp);
   [[nodiscard]] Result<vn::Vattr> getattr(vn::Vnode& vp);
-  // Walks ".." from `dvp` to the root of its mount: the keys of every
-  // directory on the way, `dvp` included (for rename's ancestry checks).
-  [[nodiscard]] Result<std::vector<std::uint64_t>> ancestors(vn::Vnode& dvp);
+  // Walks ".." from `dvp` to the root of its mount: *keys becomes the keys
+  // of every directory on the way, `dvp` included (for rename's ancestry
+  // checks).
+  [[nodiscard]] Status ancestors(vn::Vnode& dvp, AncestorKeys* keys);
 
  private:
   [[nodiscard]] Result<vn::Vnode*> cross_into_mounts(vn::Vnode* vp);
-  [[nodiscard]] Status lookup_component(Proc& p, vn::Vnode*& cur, const std::string& comp,
+  [[nodiscard]] Status lookup_component(Proc& p, vn::Vnode*& cur, std::string_view comp,
                                         vn::Vnode** child);
   // The last reference went: VOP_CLOSE; returns its error (a kept
   // write-back error), which close(2) reports when it dropped that reference.
   [[nodiscard]] Status file_release(OpenFile& f);
   [[nodiscard]] Status unmount_mount(vn::Mount& mp, bool force);
   [[nodiscard]] Result<int> fd_alloc(Proc& p, OpenFile& f);
+  // A new open file with the next id, holding one reference (the caller's).
+  OpenFile& file_alloc(vn::Vnode& vp, int flags);
+  // The open file with this id, or null.
+  const OpenFile* find_file(std::uint64_t id) const;
 
   sim::Machine& machine_;
   const vn::Cred kernel_cred_{};  // root: for the kernel's own lookups
@@ -262,7 +273,11 @@ class Kernel {
   sim::WaitChannel mount_change_;  // woken when an unmount finishes or fails
   std::map<int, std::unique_ptr<Proc>> procs_;  // by pid
   int next_pid_ = 1;
-  std::map<std::uint64_t, std::unique_ptr<OpenFile>> files_;  // by id
+  // The open files in id order: ids only grow, so a new file goes last.
+  std::vector<std::unique_ptr<OpenFile>> files_;
+  // Released OpenFile objects (id 0), reused by the next open(2) so that an
+  // open allocates nothing once the kernel has seen as many files at once.
+  std::vector<std::unique_ptr<OpenFile>> spare_files_;
   std::uint64_t next_file_id_ = 1;
 
 };

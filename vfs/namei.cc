@@ -58,7 +58,7 @@ Result<vn::Vnode*> Kernel::cross_into_mounts(vn::Vnode* vp) {
 // Looks `comp` up in `cur` (referenced, unlocked): search permission first,
 // ".." across the root of a mount and at the process root. On success
 // *child is referenced; `cur` may have been replaced (still referenced).
-Status Kernel::lookup_component(Proc& p, vn::Vnode*& cur, const std::string& comp,
+Status Kernel::lookup_component(Proc& p, vn::Vnode*& cur, std::string_view comp,
                                 vn::Vnode** child) {
   std::string_view name = comp;
   if (comp == "..") {
@@ -80,6 +80,7 @@ Status Kernel::lookup_component(Proc& p, vn::Vnode*& cur, const std::string& com
   if (s.ok()) s = vn::vop_lookup(*cur, cn, child);
   vn::vn_unlock(*cur);
   if (!s.ok()) return s;
+  if ((*child)->mountedhere == nullptr) return vn::kOk;  // the common case: no mount to cross
   auto crossed = cross_into_mounts(*child);
   if (!crossed.ok()) {
     *child = nullptr;
@@ -100,33 +101,43 @@ Status read_link(vn::Vnode& vp, std::string* target) {
   return s;
 }
 
+// The number of '/' at the start of `s`.
+std::size_t leading_slashes(std::string_view s) {
+  std::size_t n = 0;
+  while (n < s.size() && s[n] == '/') ++n;
+  return n;
+}
+
 }  // namespace
 
+// The walk keeps `rest`, the part of the path still to look up, as a view:
+// into `path` until a symlink is expanded, then into nd->expanded. Only an
+// expansion builds a string; components are views into `rest`.
 Status Kernel::namei(Proc& p, int dirfd, std::string_view path, int flags, Nameidata* nd) {
-  *nd = Nameidata{};
+  nd->dvp = nd->vp = nullptr;
+  nd->last = {};
+  nd->trailing_slash = nd->dot_last = false;
   if (path.empty()) return Status(ENOENT);
   if (path.size() >= vn::kPathMax) return Status(ENAMETOOLONG);
   auto start = start_dir(p, dirfd, path);
   if (!start.ok()) return start.status();
   vn::Vnode* cur = *start;  // referenced
-  std::string buf(path);
-  std::size_t pos = 0;
+  std::string_view rest = path;
   int links = 0;
   for (;;) {
-    while (pos < buf.size() && buf[pos] == '/') ++pos;
-    if (pos == buf.size()) {  // "/" (or a symlink to it): the directory itself
+    rest.remove_prefix(leading_slashes(rest));
+    if (rest.empty()) {  // "/" (or a symlink to it): the directory itself
       nd->vp = cur;
       nd->dot_last = true;
       return vn::kOk;
     }
-    std::size_t end = buf.find('/', pos);
-    if (end == std::string::npos) end = buf.size();
-    std::string comp = buf.substr(pos, end - pos);
-    std::size_t after = end;
-    while (after < buf.size() && buf[after] == '/') ++after;
-    const bool is_last = after == buf.size();
-    const bool trailing = is_last && end != buf.size();
-    pos = after;
+    std::size_t end = 0;
+    while (end < rest.size() && rest[end] != '/') ++end;
+    const std::string_view comp = rest.substr(0, end);
+    const std::string_view tail = rest.substr(end);  // from the slash after comp on
+    const std::size_t slashes = leading_slashes(tail);
+    const bool is_last = slashes == tail.size();
+    const bool trailing = is_last && !tail.empty();
     if (comp.size() > vn::kNameMax) {
       vrele(*cur);
       return Status(ENAMETOOLONG);
@@ -148,8 +159,7 @@ Status Kernel::namei(Proc& p, int dirfd, std::string_view path, int flags, Namei
         vrele(*cur);
         return ls;
       }
-      std::string rest = buf.substr(end);  // keeps a trailing slash
-      if (target.size() + rest.size() >= vn::kPathMax) {
+      if (target.size() + tail.size() >= vn::kPathMax) {  // tail keeps a trailing slash
         vrele(*cur);
         return Status(ENAMETOOLONG);
       }
@@ -158,8 +168,10 @@ Status Kernel::namei(Proc& p, int dirfd, std::string_view path, int flags, Namei
         cur = p.root;
         vref(*cur);
       }
-      buf = target + rest;
-      pos = 0;
+      // `tail` may point into nd->expanded: append before replacing it.
+      target.append(tail);
+      nd->expanded.swap(target);
+      rest = nd->expanded;
       continue;
     }
     if (child != nullptr && trailing && child->type != vn::VType::VDIR) {
@@ -170,7 +182,7 @@ Status Kernel::namei(Proc& p, int dirfd, std::string_view path, int flags, Namei
     if (want_parent) {
       nd->dvp = cur;
       nd->vp = child;
-      nd->last = std::move(comp);
+      nd->last = comp;
       nd->trailing_slash = trailing;
       return vn::kOk;
     }
@@ -178,11 +190,12 @@ Status Kernel::namei(Proc& p, int dirfd, std::string_view path, int flags, Namei
     cur = child;
     if (is_last) {
       nd->vp = cur;
-      nd->last = std::move(comp);
+      nd->last = comp;
       nd->trailing_slash = trailing;
       nd->dot_last = dot;
       return vn::kOk;
     }
+    rest = tail.substr(slashes);
   }
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "vfs/kernel.h"
 
@@ -28,6 +29,11 @@ inline constexpr int kWantParent = 2;  // return the parent and the last name
 inline constexpr int kSymlinkMax = 32;
 
 struct Nameidata {
+  Nameidata() = default;
+  // `last` may point into `expanded`: a copy would point into the original.
+  Nameidata(const Nameidata&) = delete;
+  Nameidata& operator=(const Nameidata&) = delete;
+
   // With kWantParent: the directory holding `last`, referenced and unlocked;
   // null when the path names no entry to create or remove ("/", or a last
   // component of "." or "..": then vp is that directory and dot_last is set).
@@ -36,9 +42,14 @@ struct Nameidata {
   // null (the name does not exist) and is only a hint: the caller looks the
   // name up again with dvp locked.
   vn::Vnode* vp = nullptr;
-  std::string last;           // the last component
+  // The last component: a view into the path given to namei (which the
+  // caller keeps for the whole call) or, after a symlink, into `expanded`.
+  std::string_view last;
   bool trailing_slash = false;
   bool dot_last = false;
+  // The path as rewritten by the latest symlink expansion; namei builds it
+  // only when it follows a link, so most lookups copy no string at all.
+  std::string expanded;
 
   // Drops the references namei returned.
   void release(Kernel& k);

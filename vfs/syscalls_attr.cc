@@ -32,6 +32,17 @@ Result<T> on_fd(Kernel& k, Proc& p, int fd, Fn fn) {
   return r;
 }
 
+// stat(2) of a referenced, unlocked vnode: VOP_GETATTR into a local and
+// straight into the Stat, without a Result<Vattr> in between.
+Result<Stat> stat_vnode(vn::Vnode& vp) {
+  vn::Vattr va;
+  vn::vn_lock(vp, false);
+  const Status s = vn::vop_getattr(vp, &va);
+  vn::vn_unlock(vp);
+  if (!s.ok()) return s;
+  return to_stat(va);
+}
+
 // Status has no value to carry: a Result<bool> that is true on success.
 Result<bool> as_result(Status s) {
   if (!s.ok()) return s;
@@ -50,20 +61,11 @@ Result<Stat> Kernel::lstat(Proc& p, std::string_view path) {
 
 Result<Stat> Kernel::fstatat(Proc& p, int dirfd, std::string_view path, int flags) {
   if ((flags & ~AT_SYMLINK_NOFOLLOW) != 0) return Status(EINVAL);
-  return on_path<Stat>(*this, p, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0,
-                       [&](vn::Vnode& vp) -> Result<Stat> {
-                         auto va = getattr(vp);
-                         if (!va.ok()) return va.status();
-                         return to_stat(*va);
-                       });
+  return on_path<Stat>(*this, p, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0, stat_vnode);
 }
 
 Result<Stat> Kernel::fstat(Proc& p, int fd) {
-  return on_fd<Stat>(*this, p, fd, [&](vn::Vnode& vp) -> Result<Stat> {
-    auto va = getattr(vp);
-    if (!va.ok()) return va.status();
-    return to_stat(*va);
-  });
+  return on_fd<Stat>(*this, p, fd, stat_vnode);
 }
 
 // chmod: the owner or root; a non-member's set-group-ID bit is dropped.

@@ -115,13 +115,7 @@ Result<int> Kernel::openat(Proc& p, int dirfd, std::string_view path, int flags,
     vrele(*o.vp);
     return s;
   }
-  auto owned = std::make_unique<OpenFile>();
-  OpenFile& f = *owned;
-  f.id = next_file_id_++;
-  f.vp = o.vp;  // the reference moves to the file
-  f.flags = flags & (O_ACCMODE | O_APPEND);
-  f.refs = 1;   // ours until the descriptor is in place
-  files_.emplace(f.id, std::move(owned));
+  OpenFile& f = file_alloc(*o.vp, flags & (O_ACCMODE | O_APPEND));  // takes o.vp's reference
   auto fd = fd_alloc(p, f);
   putfile(f);
   return fd;

@@ -13,13 +13,14 @@ namespace vfsim::vfs {
 
 namespace {
 
-// Makes the new node in `dvp` (locked exclusively); returns it referenced.
-using MakeFn = std::function<Status(vn::Vnode& dvp, const vn::ComponentName& cn,
-                                    vn::Vnode** vpp)>;
-
 // The common shape of mkdir, symlink and mknod: EEXIST if the name exists
 // (also "/", "." and ".."), ENOENT for a trailing slash on anything but a
 // directory, EACCES without write and search permission on the directory.
+// `make(dvp, cn, vpp)` makes the new node in `dvp` (locked exclusively) and
+// returns it referenced. A template rather than a std::function: the
+// callers' lambdas capture more than std::function stores without a heap
+// allocation.
+template <class MakeFn>
 Status create_name(Kernel& k, Proc& p, int dirfd, std::string_view path, bool is_dir,
                    const MakeFn& make) {
   Nameidata nd;
@@ -57,11 +58,12 @@ Status remove_dot_error(Kernel& k, const Nameidata& nd, bool dir_op) {
 
 // The checks of rmdir / unlink once dvp and vp are locked exclusively.
 Status remove_checks(Kernel& k, Proc& p, vn::Vnode& dvp, vn::Vnode& vp, bool dir_op) {
-  auto dva = k.getattr_locked(dvp);
-  auto va = k.getattr_locked(vp);
-  if (!dva.ok()) return dva.status();
-  if (!va.ok()) return va.status();
-  if (sticky_denies(p.cred, *dva, *va)) return Status(EPERM);
+  vn::Vattr dva, va;  // VOP_GETATTR straight into locals: no Result<Vattr> copies
+  const Status ds = vn::vop_getattr(dvp, &dva);
+  const Status s = vn::vop_getattr(vp, &va);
+  VN_TRY(ds);
+  VN_TRY(s);
+  if (sticky_denies(p.cred, dva, va)) return Status(EPERM);
   if (dir_op) {
     if (vp.type != vn::VType::VDIR) return Status(ENOTDIR);
     if (vp.mountedhere != nullptr || &vp == p.root || vp.is_root()) return Status(EBUSY);

@@ -24,7 +24,7 @@ namespace vfsim::vfs {
 
 namespace {
 
-bool contains(const std::vector<std::uint64_t>& keys, std::uint64_t key) {
+bool contains(const AncestorKeys& keys, std::uint64_t key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
@@ -34,7 +34,8 @@ struct RenameArgs {
   vn::Vnode& tdvp;
   std::string_view tname;
   bool trailing_slash;
-  std::vector<std::uint64_t> fanc, tanc;  // ancestors of fdvp / tdvp, themselves included
+  const AncestorKeys& fanc;  // ancestors of fdvp, itself included
+  const AncestorKeys& tanc;  // ancestors of tdvp, itself included
 };
 
 // Rules that need only the (immutable) types and the ancestry.
@@ -56,15 +57,17 @@ Status rename_shape_checks(const RenameArgs& a, vn::Vnode& fvp, vn::Vnode* tvp) 
 // Rules that need attributes; fvp and tvp are locked.
 Status rename_attr_checks(Kernel& k, Proc& p, const RenameArgs& a, vn::Vnode& fvp,
                           vn::Vnode* tvp) {
-  auto fda = k.getattr_locked(a.fdvp);
-  auto tda = k.getattr_locked(a.tdvp);
-  auto fa = k.getattr_locked(fvp);
-  if (!fda.ok() || !tda.ok() || !fa.ok()) return Status(EIO);
-  if (sticky_denies(p.cred, *fda, *fa)) return Status(EPERM);
+  // VOP_GETATTR straight into locals: no Result<Vattr> copies on this path.
+  vn::Vattr fda, tda, fa;
+  const Status fds = vn::vop_getattr(a.fdvp, &fda);
+  const Status tds = vn::vop_getattr(a.tdvp, &tda);
+  const Status fs = vn::vop_getattr(fvp, &fa);
+  if (!fds.ok() || !tds.ok() || !fs.ok()) return Status(EIO);
+  if (sticky_denies(p.cred, fda, fa)) return Status(EPERM);
   if (tvp != nullptr) {
-    auto ta = k.getattr_locked(*tvp);
-    if (!ta.ok()) return ta.status();
-    if (sticky_denies(p.cred, *tda, *ta)) return Status(EPERM);
+    vn::Vattr ta;
+    VN_TRY(vn::vop_getattr(*tvp, &ta));
+    if (sticky_denies(p.cred, tda, ta)) return Status(EPERM);
   }
   if (fvp.type == vn::VType::VDIR && &a.fdvp != &a.tdvp) {
     return vn::vop_access(fvp, vn::kAccWrite, p.cred);  // its ".." changes
@@ -119,12 +122,12 @@ Status rename_dot_error(Kernel& k, const Nameidata& nd) {
 
 }  // namespace
 
-Result<std::vector<std::uint64_t>> Kernel::ancestors(vn::Vnode& dvp) {
-  std::vector<std::uint64_t> keys;
+Status Kernel::ancestors(vn::Vnode& dvp, AncestorKeys* keys) {
+  keys->clear();
   vn::Vnode* cur = &dvp;
   vref(*cur);
   while (!cur->is_root()) {
-    keys.push_back(cur->key());
+    keys->push_back(cur->key());
     vn::Vnode* parent = nullptr;
     vn::vn_lock(*cur, false);
     Status s = vn::vop_lookup(*cur, {"..", kernel_cred_}, &parent);
@@ -132,11 +135,11 @@ Result<std::vector<std::uint64_t>> Kernel::ancestors(vn::Vnode& dvp) {
     vrele(*cur);
     if (!s.ok()) return s;  // a removed directory has no ".."
     cur = parent;
-    VFSIM_KASSERT(machine_, keys.size() <= 1'000'000, "'..' chain does not reach the root");
+    VFSIM_KASSERT(machine_, keys->size() <= 1'000'000, "'..' chain does not reach the root");
   }
-  keys.push_back(cur->key());
+  keys->push_back(cur->key());
   vrele(*cur);
-  return keys;
+  return vn::kOk;
 }
 
 Status Kernel::rename(Proc& p, std::string_view from, std::string_view to) {
@@ -158,12 +161,12 @@ Status Kernel::renameat(Proc& p, int fromdirfd, std::string_view from, int todir
     }
     vn::Mount& mp = fnd.dvp->mount();
     mp.rename_lock.lock();
-    auto fanc = ancestors(*fnd.dvp);
-    auto tanc = fanc.ok() ? ancestors(*tnd.dvp) : fanc;
-    s = !fanc.ok() ? fanc.status() : tanc.status();
+    AncestorKeys fanc, tanc;
+    s = ancestors(*fnd.dvp, &fanc);
+    if (s.ok()) s = ancestors(*tnd.dvp, &tanc);
     if (s.ok()) {
       RenameArgs a{*fnd.dvp, fnd.last, *tnd.dvp, tnd.last,
-                   fnd.trailing_slash || tnd.trailing_slash, std::move(*fanc), std::move(*tanc)};
+                   fnd.trailing_slash || tnd.trailing_slash, fanc, tanc};
       machine_.sched_point("rename.window");  // kern/40948: the source may go here
       lock_parents(a);
       s = rename_locked(*this, p, a);

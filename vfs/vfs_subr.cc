@@ -22,14 +22,14 @@ Result<vn::Vattr> Kernel::getattr(vn::Vnode& vp) {
 
 Result<vn::Vattr> creation_attr(Kernel& k, Proc& p, vn::Vnode& dvp, vn::VType type,
                                 std::uint32_t mode) {
-  auto dir = k.getattr_locked(dvp);
-  if (!dir.ok()) return dir.status();
+  vn::Vattr dir;
+  VN_TRY(vn::vop_getattr(dvp, &dir));
   vn::Vattr va;
   va.type = type;
   va.mode = mode & vn::kModeMask;
   va.uid = p.cred.uid;
-  const bool setgid_dir = (dir->mode & vn::kSetGid) != 0;
-  va.gid = k.rules().new_file_gid_from_dir || setgid_dir ? dir->gid : p.cred.gid;
+  const bool setgid_dir = (dir.mode & vn::kSetGid) != 0;
+  va.gid = k.rules().new_file_gid_from_dir || setgid_dir ? dir.gid : p.cred.gid;
   if (type == vn::VType::VDIR && setgid_dir && !k.rules().new_file_gid_from_dir) {
     va.mode |= vn::kSetGid;  // System V: subdirectories inherit set-group-ID
   }

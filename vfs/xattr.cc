@@ -65,9 +65,10 @@ Status xattr_permission(Proc& p, vn::Vnode& vp, vn::XattrNs ns, bool write) {
   return vn::vop_access(vp, write ? vn::kAccWrite : vn::kAccRead, p.cred);
 }
 
-using VnodeFn = std::function<Status(vn::Vnode& vp)>;
-
 // Runs `fn` with the vnode named by path (or fd when path is null) locked.
+// A template rather than a std::function, which would allocate for the
+// callers' lambdas.
+template <class VnodeFn>
 Status with_vnode(Kernel& k, Proc& p, const std::string_view* path, int fd, bool follow,
                   bool exclusive, const VnodeFn& fn) {
   Nameidata nd;
