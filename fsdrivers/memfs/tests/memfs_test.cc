@@ -134,6 +134,26 @@ TEST(Memfs, PageStoreIsSparse) {
   EXPECT_EQ(s.resident_pages(), 0u);
 }
 
+// Shows: a page recycled through the pool (dropped by one store, reused by
+// another) reads as zeros wherever the new write does not reach, so no
+// bytes of a removed file show through.
+TEST(Memfs, RecycledPagesReadAsZeros) {
+  PageStore::PagePool pool(4);
+  {
+    PageStore old(&pool);
+    EXPECT_TRUE(old.write(0, std::string(PageStore::kPage, 'x')).ok());
+  }  // its page goes to the pool
+  PageStore s(&pool);
+  EXPECT_TRUE(s.write(5, "ab").ok());
+  EXPECT_TRUE(s.truncate(PageStore::kPage).ok());
+  std::string out;
+  EXPECT_TRUE(s.read(0, PageStore::kPage, &out).ok());
+  std::string want(PageStore::kPage, '\0');
+  want.replace(5, 2, "ab");
+  EXPECT_EQ(out, want);
+  EXPECT_EQ(s.resident_pages(), 1u);
+}
+
 // Shows: a removed file's node (and its inode count) goes away with its
 // vnode, so the inode limit frees up again.
 TEST(Memfs, NodesFreedWithLastNameAndVnode) {
