@@ -105,7 +105,12 @@ class MemfsMount final : public vn::FileSystem {
   // --- node bookkeeping (memfs_subr.cc) ---------------------------------
   sim::Machine& machine() const { return machine_; }
   sim::VTime now() const { return machine_.now(); }
-  MemNode& node_of(const vn::Vnode& vp) const;
+  // Inline, with the assertion's panic out of line: every op starts here,
+  // dozens of times per syscall.
+  MemNode& node_of(const vn::Vnode& vp) const {
+    if (vp.data == nullptr) [[unlikely]] panic_no_node(vp);
+    return *static_cast<MemNode*>(vp.data);
+  }
   MemNode* find(std::uint64_t ino);
   // A new node with nlink 0, or ENOSPC at the inode limit.
   [[nodiscard]] vn::Result<MemNode*> alloc_node(vn::VType type, const vn::Vattr& va);
@@ -126,6 +131,7 @@ class MemfsMount final : public vn::FileSystem {
   std::uint64_t pages_used() const { return pages_used_; }
 
  private:
+  void panic_no_node(const vn::Vnode& vp) const;  // node_of's KASSERT
   using NodeTable = std::map<std::uint64_t, MemNode>;
   // How many spare map nodes each pool keeps: enough for a create/remove
   // churn to allocate nothing, little enough (about 300 KiB, mostly pages)

@@ -19,9 +19,8 @@ MemNode* MemfsMount::find(std::uint64_t ino) {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
-MemNode& MemfsMount::node_of(const vn::Vnode& vp) const {
+void MemfsMount::panic_no_node(const vn::Vnode& vp) const {
   VFSIM_KASSERT(machine_, vp.data != nullptr, "memfs vnode without node: " + vp.describe());
-  return *static_cast<MemNode*>(vp.data);
 }
 
 vn::Result<MemNode*> MemfsMount::alloc_node(vn::VType type, const vn::Vattr& va) {
