@@ -146,7 +146,10 @@ class MemfsMount final : public vn::FileSystem {
   MemfsOps ops_;
   std::unique_ptr<BackingBlocks> backing_;  // block-backed mounts only
   // Spare map nodes (node_pool.h). Declared before nodes_, whose page
-  // stores give their pages back to page_pool_ when they go.
+  // stores give their pages back to page_pool_ when they go. Ops on files
+  // under different vnode locks share these pools; that needs no lock of
+  // its own because lwps switch only at scheduling points and no take or
+  // give (nor the map update around it) contains one.
   PageStore::PagePool page_pool_{kSpareNodesMax};
   NodePool<DirEntries> entry_pool_{kSpareNodesMax};
   NodePool<NodeTable> node_pool_{kSpareNodesMax};
