@@ -28,7 +28,8 @@ vn::Result<MemNode*> MemfsMount::alloc_node(vn::VType type, const vn::Vattr& va)
     return vn::Status(ENOSPC);
   }
   // Inos only grow, so the new node goes at the end of the table; its map
-  // node is a spare one if free_node kept any (already a blank MemNode).
+  // node is a spare one if free_node kept any (a blank MemNode, perhaps
+  // with an empty PageStore).
   const std::uint64_t ino = next_ino_++;
   NodeTable::iterator it;
   if (NodeTable::node_type spare = node_pool_.take(); !spare.empty()) {
@@ -51,9 +52,11 @@ vn::Result<MemNode*> MemfsMount::alloc_node(vn::VType type, const vn::Vattr& va)
     if (options_.pager != nullptr) {
       n->data = std::make_unique<PagerData>(*options_.pager, "memfs ino " + std::to_string(n->ino),
                                             backing_.get());
-    } else {
+    } else if (n->data == nullptr) {
       n->data = std::make_unique<PageStore>(&page_pool_);
     }
+  } else {
+    n->data.reset();  // the spare's PageStore, if any
   }
   return n;
 }
@@ -62,10 +65,18 @@ void MemfsMount::free_node(MemNode& n) {
   VFSIM_KASSERT(machine_, n.nlink == 0 && !n.has_vnode, "freeing a live memfs node");
   if (n.type == vn::VType::VREG) pages_used_ -= pages_for(n.size());
   NodeTable::node_type gone = nodes_.extract(n.ino);
-  // Out of the table first and then blanked, as erase would: the file data
-  // goes now (a PagerData gives its page-cache object back, a PageStore its
-  // pages to the pool), and a reused node starts as a fresh MemNode.
-  gone.mapped() = MemNode();
+  MemNode& spare = gone.mapped();
+  // Out of the table first and then blanked, as erase would. A PagerData
+  // goes now (it gives its page-cache object back); a PageStore, which has
+  // no state outside itself, is emptied (its pages go to the pool) and
+  // stays with the spare node for its next life as a file.
+  std::unique_ptr<FileData> store;
+  if (options_.pager == nullptr && spare.data != nullptr) {
+    (void)spare.data->truncate(0);  // a PageStore's truncate cannot fail
+    store = std::move(spare.data);
+  }
+  spare = MemNode();
+  spare.data = std::move(store);
   node_pool_.give(std::move(gone));
 }
 

@@ -154,6 +154,26 @@ TEST(Memfs, RecycledPagesReadAsZeros) {
   EXPECT_EQ(s.resident_pages(), 1u);
 }
 
+// Shows: nodes are reused after a removal (their memory, never their ino)
+// and start blank: neither a directory nor a file made next sees anything
+// of the removed file's data.
+TEST(Memfs, ReusedNodesStartBlank) {
+  run([](ukfs::Ukfs& fs) {
+    ASSERT_TRUE(fs.write_file("/f", std::string(3 * PageStore::kPage, 'x')).ok());
+    const auto f_ino = fs.stat("/f")->ino;
+    ASSERT_TRUE(fs.remove("/f").ok());
+    ASSERT_TRUE(fs.mkdir("/d", 0755).ok());
+    const auto d = *fs.stat("/d");
+    EXPECT_GT(d.ino, f_ino);
+    EXPECT_EQ(d.size, 64u);
+    EXPECT_EQ(d.blocks, 0u);
+    ASSERT_TRUE(fs.rmdir("/d").ok());
+    ASSERT_TRUE(fs.write("/g", 1, "y").ok());
+    EXPECT_EQ(*fs.read_file("/g"), std::string("\0y", 2));
+    EXPECT_EQ(fs.stat("/g")->blocks, PageStore::kPage / 512);
+  });
+}
+
 // Shows: a removed file's node (and its inode count) goes away with its
 // vnode, so the inode limit frees up again.
 TEST(Memfs, NodesFreedWithLastNameAndVnode) {
