@@ -10,11 +10,13 @@
 // close.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
 
+#include "fsdrivers/memfs/node_pool.h"
 #include "vnode/result.h"
 
 namespace vfsim::memfs {
@@ -45,6 +47,24 @@ class FileData {
 class PageStore final : public FileData {
  public:
   static constexpr std::uint64_t kPage = 4096;
+  // A page's bytes. Deliberately left uninitialised on construction: a page
+  // is only ever added by a write, which zeros what it does not overwrite.
+  struct Page {
+    Page() {}  // NOLINT: no value-initialisation, see above
+    std::array<char, kPage> bytes;
+  };
+  // Page index -> page, held in the map node itself: one allocation a page,
+  // and none when the pool has a spare.
+  using PageMap = std::map<std::uint64_t, Page>;
+  using PagePool = NodePool<PageMap>;
+
+  // Pages dropped by truncate go to `pool` (if any) and new pages come from
+  // it; the pool must outlive this store.
+  explicit PageStore(PagePool* pool = nullptr) : pool_(pool) {}
+  ~PageStore() override;
+  PageStore(const PageStore&) = delete;
+  PageStore& operator=(const PageStore&) = delete;
+
   std::uint64_t size() const override { return size_; }
   vn::Status read(std::uint64_t offset, std::size_t len, std::string* out) override;
   vn::Status write(std::uint64_t offset, std::string_view data) override;
@@ -52,7 +72,15 @@ class PageStore final : public FileData {
   std::uint64_t resident_pages() const override { return pages_.size(); }
 
  private:
-  std::map<std::uint64_t, std::string> pages_;  // page index -> kPage bytes
+  // Adds the absent page `index` just before `next`, all zeros except for
+  // [from, to), which the caller is about to overwrite.
+  PageMap::iterator add_page(PageMap::iterator next, std::uint64_t index, std::size_t from,
+                             std::size_t to);
+  // Drops the pages from `first_index` on, into the pool while it has room.
+  void drop_pages_from(std::uint64_t first_index);
+
+  PagePool* pool_;
+  PageMap pages_;
   std::uint64_t size_ = 0;
 };
 

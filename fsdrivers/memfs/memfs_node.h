@@ -13,10 +13,14 @@
 
 #include "fsdrivers/memfs/file_data.h"
 #include "fsdrivers/memfs/memfs.h"
+#include "fsdrivers/memfs/node_pool.h"
 #include "fsdrivers/memfs/pager_data.h"
 #include "vnode/vcache.h"
 
 namespace vfsim::memfs {
+
+// A directory's entries, name -> ino, in name order (readdir's order).
+using DirEntries = std::map<std::string, std::uint64_t, std::less<>>;
 
 struct MemNode {
   std::uint64_t ino = 0;
@@ -30,10 +34,10 @@ struct MemNode {
   std::uint64_t gen = 0;
   bool has_vnode = false;  // a vnode is attached (freed on reclaim when nlink 0)
 
-  std::map<std::string, std::uint64_t, std::less<>> entries;  // VDIR: name -> ino
-  std::uint64_t parent = 0;                                   // VDIR: ino of ".."
-  std::string target;                                         // VLNK
-  std::unique_ptr<FileData> data;                             // VREG
+  DirEntries entries;              // VDIR: name -> ino
+  std::uint64_t parent = 0;        // VDIR: ino of ".."
+  std::string target;              // VLNK
+  std::unique_ptr<FileData> data;  // VREG
   std::map<std::pair<vn::XattrNs, std::string>, std::string, std::less<>> xattrs;
 
   std::uint64_t size() const;
@@ -101,8 +105,13 @@ class MemfsMount final : public vn::FileSystem {
   // --- node bookkeeping (memfs_subr.cc) ---------------------------------
   sim::Machine& machine() const { return machine_; }
   sim::VTime now() const { return machine_.now(); }
-  MemNode& node_of(const vn::Vnode& vp) const;
-  MemNode* find(std::uint64_t ino) const;
+  // Inline, with the assertion's panic out of line: every op starts here,
+  // dozens of times per syscall.
+  MemNode& node_of(const vn::Vnode& vp) const {
+    if (vp.data == nullptr) [[unlikely]] panic_no_node(vp);
+    return *static_cast<MemNode*>(vp.data);
+  }
+  MemNode* find(std::uint64_t ino);
   // A new node with nlink 0, or ENOSPC at the inode limit.
   [[nodiscard]] vn::Result<MemNode*> alloc_node(vn::VType type, const vn::Vattr& va);
   void free_node(MemNode& n);
@@ -112,10 +121,23 @@ class MemfsMount final : public vn::FileSystem {
   const BackingBlocks* backing() const { return backing_.get(); }
   void dir_add(MemNode& dir, std::string_view name, MemNode& child);
   void dir_remove(MemNode& dir, std::string_view name);
+  // Raw entry changes, without nlink or times (rename does those itself).
+  // Map nodes are recycled through entry_pool_, so a rename or a create
+  // after a remove allocates nothing. insert_entry leaves an existing name
+  // alone and answers false.
+  bool insert_entry(MemNode& dir, std::string_view name, std::uint64_t ino);
+  void erase_entry(MemNode& dir, DirEntries::iterator it);
   std::size_t node_count() const { return nodes_.size(); }
   std::uint64_t pages_used() const { return pages_used_; }
 
  private:
+  void panic_no_node(const vn::Vnode& vp) const;  // node_of's KASSERT
+  using NodeTable = std::map<std::uint64_t, MemNode>;
+  // How many spare map nodes each pool keeps: enough for a create/remove
+  // churn to allocate nothing, little enough (about 300 KiB, mostly pages)
+  // that a mass removal leaves almost nothing behind.
+  static constexpr std::size_t kSpareNodesMax = 64;
+
   static std::uint64_t pages_for(std::uint64_t bytes) {
     return (bytes + kPageBytes - 1) / kPageBytes;
   }
@@ -123,7 +145,15 @@ class MemfsMount final : public vn::FileSystem {
   MemfsOptions options_;
   MemfsOps ops_;
   std::unique_ptr<BackingBlocks> backing_;  // block-backed mounts only
-  std::map<std::uint64_t, std::unique_ptr<MemNode>> nodes_;  // by ino
+  // Spare map nodes (node_pool.h). Declared before nodes_, whose page
+  // stores give their pages back to page_pool_ when they go. Ops on files
+  // under different vnode locks share these pools; that needs no lock of
+  // its own because lwps switch only at scheduling points and no take or
+  // give (nor the map update around it) contains one.
+  PageStore::PagePool page_pool_{kSpareNodesMax};
+  NodePool<DirEntries> entry_pool_{kSpareNodesMax};
+  NodePool<NodeTable> node_pool_{kSpareNodesMax};
+  NodeTable nodes_;  // by ino; a MemNode never moves while in the table
   std::uint64_t next_ino_ = kRootIno;
   std::uint64_t pages_used_ = 0;
 };

@@ -22,7 +22,7 @@ MemfsMount::MemfsMount(sim::Machine& m, const MemfsOptions& o)
 vn::Status MemfsMount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
   auto it = nodes_.find(key);
   if (it == nodes_.end()) return vn::Status(ENOENT);
-  MemNode& n = *it->second;
+  MemNode& n = it->second;
   VFSIM_KASSERT(machine_, !n.has_vnode, "memfs node already has a vnode");
   n.has_vnode = true;
   vp.type = n.type;
@@ -53,7 +53,7 @@ vn::Status MemfsMount::statvfs(vn::StatVfs* out) {
 vn::Status MemfsMount::unmount(bool force) {
   // Every vnode is reclaimed now; the nodes go with this object, but their
   // page-cache objects must go now, inside an lwp, while the pager runs.
-  for (auto& [ino, n] : nodes_) n->data.reset();
+  for (auto& [ino, n] : nodes_) n.data.reset();
   return vn::kOk;
 }
 

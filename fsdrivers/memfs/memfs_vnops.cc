@@ -199,8 +199,10 @@ Status MemfsOps::rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode
     if (t.type == VType::VDIR && !t.entries.empty()) return Status(ENOTEMPTY);
     fs_.dir_remove(td, tcn.name);
   }
-  fd.entries.erase(std::string(fcn.name));
-  td.entries.emplace(std::string(tcn.name), f.ino);
+  // The entry's map node goes straight from the source directory to the
+  // target one through the pool: no allocation.
+  if (auto it = fd.entries.find(fcn.name); it != fd.entries.end()) fs_.erase_entry(fd, it);
+  (void)fs_.insert_entry(td, tcn.name, f.ino);
   if (moves_dir) {
     --fd.nlink;
     ++td.nlink;

@@ -134,6 +134,46 @@ TEST(Memfs, PageStoreIsSparse) {
   EXPECT_EQ(s.resident_pages(), 0u);
 }
 
+// Shows: a page recycled through the pool (dropped by one store, reused by
+// another) reads as zeros wherever the new write does not reach, so no
+// bytes of a removed file show through.
+TEST(Memfs, RecycledPagesReadAsZeros) {
+  PageStore::PagePool pool(4);
+  {
+    PageStore old(&pool);
+    EXPECT_TRUE(old.write(0, std::string(PageStore::kPage, 'x')).ok());
+  }  // its page goes to the pool
+  PageStore s(&pool);
+  EXPECT_TRUE(s.write(5, "ab").ok());
+  EXPECT_TRUE(s.truncate(PageStore::kPage).ok());
+  std::string out;
+  EXPECT_TRUE(s.read(0, PageStore::kPage, &out).ok());
+  std::string want(PageStore::kPage, '\0');
+  want.replace(5, 2, "ab");
+  EXPECT_EQ(out, want);
+  EXPECT_EQ(s.resident_pages(), 1u);
+}
+
+// Shows: nodes are reused after a removal (their memory, never their ino)
+// and start blank: neither a directory nor a file made next sees anything
+// of the removed file's data.
+TEST(Memfs, ReusedNodesStartBlank) {
+  run([](ukfs::Ukfs& fs) {
+    ASSERT_TRUE(fs.write_file("/f", std::string(3 * PageStore::kPage, 'x')).ok());
+    const auto f_ino = fs.stat("/f")->ino;
+    ASSERT_TRUE(fs.remove("/f").ok());
+    ASSERT_TRUE(fs.mkdir("/d", 0755).ok());
+    const auto d = *fs.stat("/d");
+    EXPECT_GT(d.ino, f_ino);
+    EXPECT_EQ(d.size, 64u);
+    EXPECT_EQ(d.blocks, 0u);
+    ASSERT_TRUE(fs.rmdir("/d").ok());
+    ASSERT_TRUE(fs.write("/g", 1, "y").ok());
+    EXPECT_EQ(*fs.read_file("/g"), std::string("\0y", 2));
+    EXPECT_EQ(fs.stat("/g")->blocks, PageStore::kPage / 512);
+  });
+}
+
 // Shows: a removed file's node (and its inode count) goes away with its
 // vnode, so the inode limit frees up again.
 TEST(Memfs, NodesFreedWithLastNameAndVnode) {
