@@ -511,6 +511,13 @@ void Machine::sched_point_slow(const SchedTag& tag, bool may_throw) {
   Lwp* me = current_;
   count_step(tag);
   if (ready_.empty()) return;
+  if (me->id == lease_lwp_ && steps_ <= lease_until_ && ready_version_ == lease_version_ &&
+      !trace_.keeping()) {
+    // The strategy promised to keep this lwp running here: the same record
+    // as decide() makes for that default choice, without asking.
+    record_decision(me->id, true);
+    return;
+  }
   scratch_.clear();
   int cur = -1;
   bool placed = false;
@@ -527,7 +534,12 @@ void Machine::sched_point_slow(const SchedTag& tag, bool may_throw) {
     scratch_.push_back(me->id);
   }
   const std::size_t idx = decide(ChoiceKind::schedule, scratch_, cur);
-  if (static_cast<int>(idx) == cur) return;
+  if (static_cast<int>(idx) == cur) {
+    lease_lwp_ = me->id;
+    lease_until_ = strategy_.keeps_running_until();
+    lease_version_ = ready_version_;
+    return;
+  }
   pending_ = lwps_[scratch_[idx]].get();
   me->state = LwpState::ready;
   boost::this_fiber::yield();
@@ -547,14 +559,10 @@ std::size_t Machine::decide(ChoiceKind kind, const std::vector<LwpId>& candidate
     std::abort();
   }
   const LwpId chosen = candidates[idx];
-  const bool is_default = idx == default_choice(cp);
-  schedule_.push_back(chosen);
-  defaults_.push_back(is_default);
+  record_decision(chosen, idx == default_choice(cp));
   if (kind == ChoiceKind::schedule && current >= 0 && static_cast<int>(idx) != current) {
     ++preemptions_;
   }
-  trace_.mix(0xdec1de);
-  trace_.mix(static_cast<std::uint64_t>(chosen));
   if (trace_.keeping()) {
     std::string detail = kind == ChoiceKind::schedule ? "run " : "wake ";
     detail += lwps_[chosen]->name + " of";
@@ -562,6 +570,13 @@ std::size_t Machine::decide(ChoiceKind kind, const std::vector<LwpId>& candidate
     trace_.note(steps_, now_, current_ ? current_->id : kNoLwp, "decide", detail);
   }
   return idx;
+}
+
+void Machine::record_decision(LwpId chosen, bool is_default) {
+  schedule_.push_back(chosen);
+  defaults_.push_back(is_default);
+  trace_.mix(0xdec1de);
+  trace_.mix(static_cast<std::uint64_t>(chosen));
 }
 
 std::size_t Machine::choose_waiter(const std::vector<LwpId>& waiters) {
@@ -574,12 +589,14 @@ void Machine::ready_insert(Lwp* l) {
                              [](const Lwp* a, const Lwp* b) { return a->id < b->id; });
   ready_.insert(it, l);
   l->in_ready = true;
+  ++ready_version_;
 }
 
 void Machine::ready_remove(Lwp* l) {
   auto it = std::find(ready_.begin(), ready_.end(), l);
   if (it != ready_.end()) ready_.erase(it);
   l->in_ready = false;
+  ++ready_version_;
 }
 
 void Machine::on_awakened(fibers::context* ctx) {

@@ -252,6 +252,7 @@ class Machine {
   void note_running_stack();
   void find_main_stack();
   std::size_t decide(ChoiceKind kind, const std::vector<LwpId>& candidates, int current);
+  void record_decision(LwpId chosen, bool is_default);
   void ready_insert(Lwp* l);
   void ready_remove(Lwp* l);
   void lwp_entry(Lwp* l);
@@ -276,6 +277,14 @@ class Machine {
   Lwp* pending_ = nullptr;  // chosen to run next by sched_point
   Lwp* spawning_ = nullptr;
   std::vector<LwpId> scratch_;
+  // Bumped whenever the ready set changes.
+  std::uint64_t ready_version_ = 0;
+  // The strategy's promise (Strategy::keeps_running_until): lwp lease_lwp_
+  // keeps running at every scheduling point up to step lease_until_ while
+  // the ready set is still version lease_version_.
+  LwpId lease_lwp_ = kNoLwp;
+  std::uint64_t lease_until_ = 0;
+  std::uint64_t lease_version_ = 0;
 
   VTime now_ = 0;
   std::map<std::pair<VTime, TimerId>, std::function<void()>> timers_;
@@ -309,14 +318,25 @@ class Machine {
   std::size_t main_stack_size_ = 0;
 };
 
+// The failure half of VFSIM_KASSERT, out of line and cold: the message is
+// built only here, so the code that checks keeps a small frame.
+template <typename Msg>
+[[noreturn, gnu::cold, gnu::noinline]] void kassert_failed(Machine& m, const char* cond,
+                                                           const Msg& msg, const char* file,
+                                                           int line) {
+  m.panic(std::string("KASSERT failed: ") + cond + " (" + msg() + ") at " + file + ":" +
+          std::to_string(line));
+}
+
 // Kernel assertion: stays on in every build; ends the run as a panic naming
 // the place. Use it for invariants of our own code, never for outside data.
-#define VFSIM_KASSERT(machine, cond, msg)                                  \
-  do {                                                                     \
-    if (!(cond)) [[unlikely]]                                              \
-      (machine).panic(std::string("KASSERT failed: ") + #cond + " (" +     \
-                      (msg) + ") at " + __FILE__ + ":" +                   \
-                      std::to_string(__LINE__));                           \
+#define VFSIM_KASSERT(machine, cond, msg)                                              \
+  do {                                                                                 \
+    if (!(cond)) [[unlikely]] {                                                        \
+      ::vfsim::sim::kassert_failed((machine), #cond,                                   \
+                                   [&]() -> std::string { return std::string(msg); }, \
+                                   __FILE__, __LINE__);                                \
+    }                                                                                  \
   } while (0)
 
 }  // namespace vfsim::sim

@@ -57,6 +57,14 @@ class PctStrategy final : public Strategy {
     return best;
   }
 
+  // The highest-priority lwp keeps running until the next change point:
+  // priorities change only there, or when a new lwp (drawing its priority)
+  // becomes ready, which the machine watches for.
+  std::uint64_t keeps_running_until() const override {
+    if (next_change_ < change_points_.size()) return change_points_[next_change_] - 1;
+    return ~std::uint64_t{0};
+  }
+
  private:
   // Change points are counted in machine steps; one that passed while no
   // choice was asked applies to the lwp that was running then.

@@ -60,6 +60,13 @@ class Strategy {
   // Returns an index into cp.candidates.
   virtual std::size_t choose(const ChoicePoint& cp) = 0;
 
+  // Asked right after a schedule choice that kept the running lwp: the last
+  // machine step up to which this strategy would keep choosing it, as long
+  // as the set of ready lwps stays the same (0: no promise, ask every time).
+  // The machine then records those choices itself, exactly as if choose()
+  // had made them, so a promise changes speed, never a schedule or a hash.
+  virtual std::uint64_t keeps_running_until() const { return 0; }
+
   // Told after each run how many steps it took (pct adapts its estimate).
   virtual void end_run(std::uint64_t steps) { (void)steps; }
 
