@@ -122,6 +122,7 @@ BENCHMARK_CAPTURE(BM_Vfsim, 1lwp, 1, "replay");
 BENCHMARK_CAPTURE(BM_Vfsim, 1lwp_fixed, 1, "replay")->Iterations(20000);
 BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_random, 2, "random");
 BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_pct, 2, "pct");
+BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_pct_fixed, 2, "pct")->Iterations(20000);
 
 }  // namespace
 

@@ -7,23 +7,21 @@ namespace vfsim::vn {
 
 namespace {
 
-// The edges of the diagram in vcache.h.
+// The edges of the diagram in vcache.h, as a bit mask of target states per
+// source state (state_change checks one on every transition).
+constexpr std::uint8_t bit(VState s) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(s)); }
+constexpr std::uint8_t kEdges[] = {
+    /* loading    */ static_cast<std::uint8_t>(bit(VState::active) | bit(VState::reclaimed)),
+    /* active     */ static_cast<std::uint8_t>(bit(VState::inactive) | bit(VState::reclaiming)),
+    /* inactive   */ static_cast<std::uint8_t>(bit(VState::cached) | bit(VState::reclaiming)),
+    /* cached     */ static_cast<std::uint8_t>(bit(VState::active) | bit(VState::reclaiming)),
+    /* reclaiming */ bit(VState::reclaimed),
+    /* reclaimed  */ 0,
+};
+static_assert(static_cast<int>(VState::reclaimed) == 5, "kEdges follows the order of VState");
+
 bool valid_transition(VState from, VState to) {
-  switch (from) {
-    case VState::loading:
-      return to == VState::active || to == VState::reclaimed;
-    case VState::active:
-      return to == VState::inactive || to == VState::reclaiming;
-    case VState::inactive:
-      return to == VState::cached || to == VState::reclaiming;
-    case VState::cached:
-      return to == VState::active || to == VState::reclaiming;
-    case VState::reclaiming:
-      return to == VState::reclaimed;
-    case VState::reclaimed:
-      return false;
-  }
-  return false;
+  return (kEdges[static_cast<unsigned>(from)] & bit(to)) != 0;
 }
 
 // Yields to other lwps where a real kernel could be preempted or sleep.

@@ -2,6 +2,7 @@
 #include "vnode/vnode.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace vfsim::vn {
 
@@ -41,9 +42,23 @@ Mount::Mount(sim::Machine& m, std::uint32_t id, std::unique_ptr<FileSystem> fs)
 
 Mount::~Mount() = default;
 
+namespace {
+
+// "vnode m<mount>:<key>", the lock's name in wait-for reports; made with
+// to_chars because a vnode is made on every create.
+std::string lock_name(std::uint32_t mount_id, std::uint64_t key) {
+  char buf[48] = "vnode m";
+  char* p = buf + 7;
+  p = std::to_chars(p, buf + sizeof buf, mount_id).ptr;
+  *p++ = ':';
+  p = std::to_chars(p, buf + sizeof buf, key).ptr;
+  return std::string(buf, p);
+}
+
+}  // namespace
+
 Vnode::Vnode(sim::Machine& m, Mount& mp, std::uint64_t key, std::uint64_t serial)
-    : lock(m, "vnode m" + std::to_string(mp.id()) + ":" + std::to_string(key)),
-      mount_(&mp), key_(key), serial_(serial) {}
+    : lock(m, lock_name(mp.id(), key)), mount_(&mp), key_(key), serial_(serial) {}
 
 bool Vnode::is_root() const { return mount_->fs().root_key() == key_; }
 
