@@ -134,6 +134,12 @@ void RwLock::lock_shared() {
     return;
   }
   machine_.sched_point("rw_enter_shared");
+  if (writer_ == kNoLwp) [[likely]] {  // uncontended: only our own share to rule out
+    VFSIM_KASSERT(machine_, !readers_.contains(me),
+                  "rwlock '" + name_ + "' entered twice by one lwp");
+    readers_.push_back(me);
+    return;
+  }
   VFSIM_KASSERT(machine_, !held_by_me(), "rwlock '" + name_ + "' entered twice by one lwp");
   while (writer_ != kNoLwp) {
     wait_here("rw_shared");
@@ -149,6 +155,10 @@ void RwLock::lock_exclusive() {
     return;
   }
   machine_.sched_point("rw_enter_exclusive");
+  if (writer_ == kNoLwp && readers_.empty()) [[likely]] {  // free, so not ours either
+    writer_ = me;
+    return;
+  }
   VFSIM_KASSERT(machine_, !held_by_me(), "rwlock '" + name_ + "' entered twice by one lwp");
   while (writer_ != kNoLwp || !readers_.empty()) {
     wait_here("rw_exclusive");
