@@ -97,8 +97,7 @@ void Mutex::unlock() {
 // LwpIdList
 
 bool LwpIdList::erase(LwpId id) {
-  std::size_t i = 0;
-  while (i < size_ && (*this)[i] != id) ++i;
+  std::size_t i = index_of(id);
   if (i == size_) return false;
   for (; i + 1 < size_; ++i) {
     const LwpId next = (*this)[i + 1];
@@ -134,12 +133,6 @@ void RwLock::lock_shared() {
     return;
   }
   machine_.sched_point("rw_enter_shared");
-  if (writer_ == kNoLwp) [[likely]] {  // uncontended: only our own share to rule out
-    VFSIM_KASSERT(machine_, !readers_.contains(me),
-                  "rwlock '" + name_ + "' entered twice by one lwp");
-    readers_.push_back(me);
-    return;
-  }
   VFSIM_KASSERT(machine_, !held_by_me(), "rwlock '" + name_ + "' entered twice by one lwp");
   while (writer_ != kNoLwp) {
     wait_here("rw_shared");

@@ -100,12 +100,13 @@ class LwpIdList {
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
   LwpId operator[](std::size_t i) const { return i < kInline ? inline_[i] : more_[i - kInline]; }
-  bool contains(LwpId id) const {
-    for (std::size_t i = 0; i < size_; ++i) {
-      if ((*this)[i] == id) return true;
-    }
-    return false;
+  // The position of the first `id`, or size() when absent.
+  std::size_t index_of(LwpId id) const {
+    std::size_t i = 0;
+    while (i < size_ && (*this)[i] != id) ++i;
+    return i;
   }
+  bool contains(LwpId id) const { return index_of(id) != size_; }
   void push_back(LwpId id) {
     if (size_ < kInline) inline_[size_] = id;
     else more_.push_back(id);
@@ -137,7 +138,7 @@ class RwLock : public Resource {
   }
   bool held_by_me() const {
     const LwpId me = machine_.current_id();
-    return writer_ == me || (!readers_.empty() && readers_.contains(me));
+    return writer_ == me || readers_.contains(me);
   }
   bool held() const { return writer_ != kNoLwp || !readers_.empty(); }
   std::vector<LwpId> holders() const override;

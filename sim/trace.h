@@ -83,7 +83,7 @@ class Trace {
   void mix(std::string_view s) {
     const std::size_t n = s.size();
     std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) mix(load_le64(s.data() + i));
+    for (; i + 8 <= n; i += 8) mix(trace_detail::load_le64(s.data() + i));
     std::uint64_t tail = static_cast<std::uint64_t>(n) << 56;
     for (std::size_t j = 0; i + j < n; ++j) {
       tail ^= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i + j])) << (8 * j);
@@ -128,7 +128,6 @@ class Trace {
                                     std::string_view tag) {
     events_.push_back(TraceEvent{step, time, lwp, "sched", std::string(tag)});
   }
-  static std::uint64_t load_le64(const char* p) { return trace_detail::load_le64(p); }
   static constexpr std::uint64_t kOffset = 0xcbf29ce484222325ULL;
   static constexpr std::uint64_t kMul = trace_detail::kMul;
   static constexpr std::uint64_t kSchedCode = 0x5c4edULL << 44;
