@@ -239,6 +239,8 @@ class Kernel {
   void vref(vn::Vnode& vp) { vcache_.vref(vp); }
   [[nodiscard]] Result<vn::Vattr> getattr_locked(vn::Vnode& vp);
   [[nodiscard]] Result<vn::Vattr> getattr(vn::Vnode& vp);
+  // The same into *va, for hot paths (stat) that need no Result copy.
+  [[nodiscard]] Status getattr(vn::Vnode& vp, vn::Vattr* va);
   // Walks ".." from `dvp` to the root of its mount: *keys becomes the keys
   // of every directory on the way, `dvp` included (for rename's ancestry
   // checks).

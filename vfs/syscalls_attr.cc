@@ -32,14 +32,11 @@ Result<T> on_fd(Kernel& k, Proc& p, int fd, Fn fn) {
   return r;
 }
 
-// stat(2) of a referenced, unlocked vnode: VOP_GETATTR into a local and
-// straight into the Stat, without a Result<Vattr> in between.
-Result<Stat> stat_vnode(vn::Vnode& vp) {
+// stat(2) of a referenced, unlocked vnode, straight from the attributes
+// into the Stat, without a Result<Vattr> in between.
+Result<Stat> stat_vnode(Kernel& k, vn::Vnode& vp) {
   vn::Vattr va;
-  vn::vn_lock(vp, false);
-  const Status s = vn::vop_getattr(vp, &va);
-  vn::vn_unlock(vp);
-  if (!s.ok()) return s;
+  VN_TRY(k.getattr(vp, &va));
   return to_stat(va);
 }
 
@@ -61,11 +58,12 @@ Result<Stat> Kernel::lstat(Proc& p, std::string_view path) {
 
 Result<Stat> Kernel::fstatat(Proc& p, int dirfd, std::string_view path, int flags) {
   if ((flags & ~AT_SYMLINK_NOFOLLOW) != 0) return Status(EINVAL);
-  return on_path<Stat>(*this, p, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0, stat_vnode);
+  return on_path<Stat>(*this, p, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0,
+                       [this](vn::Vnode& vp) { return stat_vnode(*this, vp); });
 }
 
 Result<Stat> Kernel::fstat(Proc& p, int fd) {
-  return on_fd<Stat>(*this, p, fd, stat_vnode);
+  return on_fd<Stat>(*this, p, fd, [this](vn::Vnode& vp) { return stat_vnode(*this, vp); });
 }
 
 // chmod: the owner or root; a non-member's set-group-ID bit is dropped.

@@ -55,8 +55,7 @@ Status rename_shape_checks(const RenameArgs& a, vn::Vnode& fvp, vn::Vnode* tvp) 
 }
 
 // Rules that need attributes; fvp and tvp are locked.
-Status rename_attr_checks(Kernel& k, Proc& p, const RenameArgs& a, vn::Vnode& fvp,
-                          vn::Vnode* tvp) {
+Status rename_attr_checks(Proc& p, const RenameArgs& a, vn::Vnode& fvp, vn::Vnode* tvp) {
   // VOP_GETATTR straight into locals: no Result<Vattr> copies on this path.
   vn::Vattr fda, tda, fa;
   const Status fds = vn::vop_getattr(a.fdvp, &fda);
@@ -89,7 +88,7 @@ Status rename_locked(Kernel& k, Proc& p, const RenameArgs& a) {
   if (s.ok() && !same_file) {
     vn::vn_lock(*fvp, true);
     if (tvp != nullptr) vn::vn_lock(*tvp, true);
-    s = rename_attr_checks(k, p, a, *fvp, tvp);
+    s = rename_attr_checks(p, a, *fvp, tvp);
     if (s.ok()) {
       s = vn::vop_rename(a.fdvp, *fvp, {a.fname, p.cred}, a.tdvp, tvp, {a.tname, p.cred});
     }

@@ -13,10 +13,16 @@ Result<vn::Vattr> Kernel::getattr_locked(vn::Vnode& vp) {
   return va;
 }
 
-Result<vn::Vattr> Kernel::getattr(vn::Vnode& vp) {
+Status Kernel::getattr(vn::Vnode& vp, vn::Vattr* va) {
   vn::vn_lock(vp, false);
-  auto va = getattr_locked(vp);
+  const Status s = vn::vop_getattr(vp, va);
   vn::vn_unlock(vp);
+  return s;
+}
+
+Result<vn::Vattr> Kernel::getattr(vn::Vnode& vp) {
+  vn::Vattr va;
+  VN_TRY(getattr(vp, &va));
   return va;
 }
 
