@@ -84,6 +84,12 @@ struct KernelOptions {
   // a Pager (pagedaemon, syncer) and memfs keeps file data in its page
   // cache. Unset: no memory model, memfs uses plain page maps.
   std::optional<pager::PagerConfig> pager = std::nullopt;
+  // Knob vfs.rename_lost_source_unlock, the fix of PR kern/40948 (the FFS
+  // rename race of the rump paper): when rename's source vanished during the
+  // window before the parents are locked, the error branch releases exactly
+  // what it locked. Off: the historic branch, which releases the source
+  // directory twice (syscalls_rename.cc).
+  bool rename_lost_source_unlock = true;
 };
 
 struct Nameidata;
@@ -105,6 +111,7 @@ class Kernel {
   // The machine's pager, or null (KernelOptions::pager).
   pager::Pager* pager() const { return pager_.get(); }
   Personality personality() const { return options_.personality; }
+  const KernelOptions& options() const { return options_; }
 
   // --- file-system types and mounts (mount.cc) ---------------------------
   void register_fs_type(std::string name, FsFactory factory);

@@ -9,8 +9,9 @@
 //   4. lock the parents, ancestor first (unrelated: any order, safe under
 //      the rename lock: see the lock order in vnode.h);
 //   5. look both names up again under the locks: the source may be gone
-//      (ENOENT) — this is where kern/40948 bit — and the target may have
-//      appeared or vanished;
+//      (ENOENT) — this is where kern/40948 bit: a locking mistake in this
+//      error branch, which the knob vfs.rename_lost_source_unlock=false puts
+//      back — and the target may have appeared or vanished;
 //   6. check every POSIX rule, lock the source and target, VOP_RENAME.
 #include <fcntl.h>
 
@@ -80,6 +81,13 @@ Status rename_locked(Kernel& k, Proc& p, const RenameArgs& a) {
   vn::Vnode* tvp = nullptr;
   Status s = relookup(p, a.fdvp, a.fname, &fvp);
   if (s.ok() && fvp == nullptr) s = Status(ENOENT);
+  if (s.err() == ENOENT && !k.options().rename_lost_source_unlock) {
+    // kern/40948 as the kernel had it (vfs.rename_lost_source_unlock=false):
+    // the error branch for a source removed during the window releases the
+    // source directory itself, then takes the common exit below, which
+    // releases it a second time: a panic on a lock this lwp no longer holds.
+    vn::vn_unlock(a.fdvp);
+  }
   if (s.ok()) s = relookup(p, a.tdvp, a.tname, &tvp);
   const bool same_file = s.ok() && fvp == tvp;  // two names of one file: nothing to do
   if (s.ok() && !same_file) s = dir_writable(p, a.fdvp);

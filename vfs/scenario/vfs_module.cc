@@ -14,6 +14,7 @@ VfsState::VfsState(sim::Machine& m, const sc::Config& config) {
   KernelOptions ko;
   ko.personality = *personality_from_name(config.get_string(kKnobPersonality));
   ko.desiredvnodes = static_cast<std::size_t>(config.get_int(kKnobDesiredVnodes));
+  ko.rename_lost_source_unlock = config.get_bool(kKnobRenameLostSourceUnlock);
   ko.pager = pager::pager_config_from(config);  // the pager module's knobs
   kernel_ = std::make_unique<Kernel>(m, ko);
   register_builtin_fs_types(*kernel_);
@@ -80,6 +81,11 @@ class VfsModule final : public sc::Module {
                                   "link(2) follows a symlink, linux's links the symlink"),
         sc::KnobSpec::integer(kKnobDesiredVnodes, 1024,
                               "vnodes the vcache keeps before recycling cached ones"),
+        sc::KnobSpec::boolean(kKnobRenameLostSourceUnlock, true,
+                              "the fix of PR kern/40948: rename's error branch for a source "
+                              "removed half way releases exactly what it locked; false puts "
+                              "back the historic branch, which releases the source directory "
+                              "twice (a panic)"),
         sc::KnobSpec::integer(kKnobMemfsSize, 0, "memfs size limit in bytes (0: none)"),
         sc::KnobSpec::integer(kKnobMemfsInodes, 0, "memfs inode limit (0: none)"),
         sc::KnobSpec::integer(kKnobMemfsBacking, 0,

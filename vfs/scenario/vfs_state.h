@@ -35,6 +35,7 @@ void register_vfs_ops(scenarios::OpRegistry& r);
 // The knob names.
 inline constexpr const char* kKnobPersonality = "personality";
 inline constexpr const char* kKnobDesiredVnodes = "vfs.desiredvnodes";
+inline constexpr const char* kKnobRenameLostSourceUnlock = "vfs.rename_lost_source_unlock";
 inline constexpr const char* kKnobMemfsSize = "memfs.size_max";
 inline constexpr const char* kKnobMemfsInodes = "memfs.inodes_max";
 inline constexpr const char* kKnobMemfsBacking = "memfs.backing_blocks";

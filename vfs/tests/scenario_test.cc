@@ -77,6 +77,39 @@ TEST(VfsScenarios, RenameRaceExplores10000Schedules) {
   std::printf("rename_race_kern40948: %.0f schedules/s\n", summary.schedules_per_second);
 }
 
+// Shows: with vfs.rename_lost_source_unlock=false (the historic error branch
+// of PR kern/40948) exploring rename_race_kern40948.json ends in a panic on
+// the source directory's lock, under random and pct alike, and replaying the
+// failing schedule reproduces the same panic and trace hash.
+TEST(VfsScenarios, RenameRaceHistoricBranchPanicsAndReplays) {
+  for (const char* strategy : {"random", "pct"}) {
+    auto s = std::make_shared<const sc::Scenario>(sc::load_scenario(
+        scenario_path("rename_race_kern40948.json"), catalog(),
+        {{"vfs.rename_lost_source_unlock", "false", "--set"}}));
+    EXPECT_EQ(s->expected_outcome, sim::Outcome::panic);
+    sim::ExploreOptions eo;
+    eo.strategy = strategy;
+    eo.schedules = 1000;
+    eo.seed = s->explore.seed;
+    eo.machine = sc::machine_options(*s, false);
+    auto summary = sim::explore(sc::make_run_fn(s), eo);
+    ASSERT_EQ(summary.outcome, sim::Outcome::panic) << strategy;
+    ASSERT_TRUE(summary.first_failure.has_value());
+    const auto& failure = *summary.first_failure;
+    EXPECT_NE(failure.message.find("unlocking unheld"), std::string::npos) << failure.message;
+
+    sim::StrategyParams params;
+    params.schedule = failure.schedule;
+    auto replay = sim::make_strategy("replay", params);
+    replay->begin_run(0, failure.seed);
+    sim::MachineOptions mo = sc::machine_options(*s, false);
+    mo.seed = failure.seed;
+    auto again = sc::run_scenario(*s, mo, *replay);
+    EXPECT_EQ(again.outcome, sim::Outcome::panic) << strategy;
+    EXPECT_EQ(again.trace_hash, failure.trace_hash) << strategy;
+  }
+}
+
 // Shows: an unknown flag name and a wrong argument type are load errors
 // naming the op's place.
 TEST(VfsScenarios, BadArgumentsFailToLoad) {

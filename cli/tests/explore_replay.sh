@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shows, for one historic (knob-off) configuration of a PERFUSE scenario,
+# Shows, for one historic (knob-off) configuration of a regression scenario,
 # what a user does with it: `vfsim explore` finds the failure (exit 1),
 # prints it and writes a report; `vfsim replay` on that report reproduces
 # the same outcome and trace hash (exit 1, "reproduced").
