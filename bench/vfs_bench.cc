@@ -121,6 +121,7 @@ BENCHMARK_CAPTURE(BM_Vfsim, 1lwp, 1, "replay");
 // one benchmark counts instructions per iteration on a noisy machine.
 BENCHMARK_CAPTURE(BM_Vfsim, 1lwp_fixed, 1, "replay")->Iterations(20000);
 BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_random, 2, "random");
+BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_random_fixed, 2, "random")->Iterations(5000);
 BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_pct, 2, "pct");
 BENCHMARK_CAPTURE(BM_Vfsim, 2lwp_pct_fixed, 2, "pct")->Iterations(20000);
 
