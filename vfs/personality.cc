@@ -11,9 +11,11 @@ namespace {
 
 //                                     link   unlink  rmdir ".."  rename "." gid     symlink xattr
 //                                     follows dir                           from dir umask   unknown->user
-constexpr PersonalityRules kNetbsd = {"netbsd", true, EPERM, EINVAL, EINVAL, true, true, true};
+//                                     then: open(2) of a socket
+constexpr PersonalityRules kNetbsd = {"netbsd", true, EPERM, EINVAL, EINVAL, true, true, true,
+                                      EOPNOTSUPP};
 constexpr PersonalityRules kLinux = {"linux", false, EISDIR, ENOTEMPTY, EBUSY, false, false,
-                                     false};
+                                     false, ENXIO};
 
 }  // namespace
 

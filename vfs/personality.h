@@ -31,6 +31,9 @@ struct PersonalityRules {
   // Linux xattr API with an unknown name prefix: stored in the user
   // namespace (NetBSD, PERFUSE mapping) or refused with EOPNOTSUPP (Linux).
   bool xattr_unknown_prefix_is_user;
+  // open(2) of a socket node: EOPNOTSUPP (NetBSD's vn_open refuses VSOCK)
+  // or ENXIO (Linux's may_open).
+  int socket_open_errno;
 };
 
 const PersonalityRules& rules(Personality p);

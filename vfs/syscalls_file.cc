@@ -1,6 +1,9 @@
 // open(2) and the calls on open files: read, write, pread, pwrite, lseek,
-// fsync, truncate, ftruncate, getdents. I/O on fifos and device nodes is
-// not modelled (EOPNOTSUPP): they can be created, opened and stat'ed.
+// fsync, truncate, ftruncate, getdents. I/O on fifos is not modelled
+// (EOPNOTSUPP): they can be created, opened and stat'ed. No device driver is
+// configured, so opening a character or block device is ENXIO, as NetBSD
+// answers for a major without a driver; opening a socket node is the
+// personality's errno.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -73,6 +76,10 @@ static Status open_vnode(Kernel& k, Proc& p, vn::Vnode& vp, int flags, bool crea
   if (vp.type == vn::VType::VDIR && (acc != O_RDONLY || (flags & O_TRUNC) != 0)) {
     return Status(EISDIR);
   }
+  // Before the permission check under both: NetBSD's vn_open refuses VSOCK
+  // outright, Linux's may_open does it ahead of inode_permission.
+  if (vp.type == vn::VType::VSOCK) return Status(k.rules().socket_open_errno);
+  const bool device = vp.type == vn::VType::VCHR || vp.type == vn::VType::VBLK;
   const bool trunc = (flags & O_TRUNC) != 0 && vp.type == vn::VType::VREG && !created;
   vn::vn_lock(vp, trunc);
   Status s = vn::kOk;
@@ -83,6 +90,9 @@ static Status open_vnode(Kernel& k, Proc& p, vn::Vnode& vp, int flags, bool crea
     if (want != 0) s = vn::vop_access(vp, want, p.cred);
   }
   const int fflags = (acc != O_WRONLY ? vn::kFRead : 0) | (acc != O_RDONLY ? vn::kFWrite : 0);
+  // The device's own open (spec_open) comes after the permission check; no
+  // major has a driver.
+  if (s.ok() && device) s = Status(ENXIO);
   if (s.ok()) s = vn::vop_open(vp, fflags, p.cred);
   if (s.ok() && trunc) {
     vn::SetAttr sa;

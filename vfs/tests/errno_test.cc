@@ -355,6 +355,23 @@ TEST(Nodes, MknodAndFifo) {
   });
 }
 
+// Shows: character and block device nodes cannot be opened (ENXIO: no
+// driver is configured for any major), but only after the permission check
+// (EACCES first).
+TEST(Nodes, DevicesAreEnxio) {
+  run_ukfs([](Ukfs& fs) {
+    auto& k = fs.kernel();
+    auto& p = fs.proc();
+    ASSERT_TRUE(k.mknod(p, "/c", S_IFCHR | 0600, 0x0102).ok());
+    ASSERT_TRUE(k.mknod(p, "/b", S_IFBLK | 0600, 0x0304).ok());
+    EXPECT_EQ(k.open(p, "/c", O_RDONLY).err(), ENXIO);
+    EXPECT_EQ(k.open(p, "/b", O_RDWR).err(), ENXIO);
+    EXPECT_EQ(k.open(p, "/c", O_WRONLY | O_NONBLOCK).err(), ENXIO);
+    auto& u = fs.new_process("u", user(1000));
+    EXPECT_EQ(k.open(u, "/c", O_RDONLY).err(), EACCES);
+  });
+}
+
 // Shows: the *at calls resolve relative paths from the descriptor, EBADF
 // for a bad one and ENOTDIR for a file descriptor; absolute paths ignore it.
 TEST(AtCalls, DirectoryDescriptors) {

@@ -107,6 +107,24 @@ TEST_P(PersonalityTest, NewFileGroupAndSymlinkMode) {
       GetParam());
 }
 
+// Shows: open(2) of a socket node is EOPNOTSUPP on NetBSD and ENXIO on
+// Linux, for any access mode and before the permission check.
+TEST_P(PersonalityTest, SocketOpenErrno) {
+  const bool nb = GetParam() == Personality::NetBSD;
+  run_ukfs(
+      [nb](Ukfs& fs) {
+        auto& k = fs.kernel();
+        auto& p = fs.proc();
+        ASSERT_TRUE(k.mknod(p, "/s", S_IFSOCK | 0600, 0).ok());
+        const int want = nb ? EOPNOTSUPP : ENXIO;
+        EXPECT_EQ(k.open(p, "/s", O_RDONLY).err(), want);
+        EXPECT_EQ(k.open(p, "/s", O_RDWR | O_NONBLOCK).err(), want);
+        auto& u = fs.new_process("u", vn::Cred{1000, 100, {}});
+        EXPECT_EQ(k.open(u, "/s", O_WRONLY).err(), want);  // no permission, same errno
+      },
+      GetParam());
+}
+
 INSTANTIATE_TEST_SUITE_P(Both, PersonalityTest,
                          ::testing::Values(Personality::NetBSD, Personality::Linux),
                          [](const auto& info) {
