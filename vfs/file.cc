@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "vfs/fifo.h"
 #include "vfs/kernel.h"
 #include "vnode/vnode_if.h"
 
@@ -74,6 +75,9 @@ Status Kernel::file_release(OpenFile& f) {
   f.vp = nullptr;
   spare_files_.push_back(std::move(*it));
   files_.erase(it);  // f is free for the next open
+  // A fifo's reader/writer counts go first, with no vnode lock held: this
+  // wakes the other side (end of file, EPIPE) and may free the fifo.
+  if (vp->type == vn::VType::VFIFO) fifos_->close(*vp, fflags);
   vn::vn_lock(*vp, false);
   Status s = vn::vop_close(*vp, fflags, vn::Cred{});
   vn::vn_unlock(*vp);

@@ -3,6 +3,8 @@
 
 #include <map>
 
+#include "vfs/fifo.h"
+
 namespace vfsim::vfs {
 
 Kernel::Kernel(sim::Machine& m, KernelOptions options)
@@ -11,8 +13,10 @@ Kernel::Kernel(sim::Machine& m, KernelOptions options)
       pager_(options.pager ? std::make_unique<pager::Pager>(m, *options.pager) : nullptr),
       rules_(&vfs::rules(options.personality)),
       vcache_(m, options.desiredvnodes),
-      mount_change_(m, "vfs.mount_change") {
+      mount_change_(m, "vfs.mount_change"),
+      fifos_(std::make_unique<FifoTable>(m)) {
   machine_.add_invariant("vfs", [this] { return check_invariants(); });
+  machine_.add_leak_check("vfs.fifos", [this] { return fifos_->leaked(); });
   if (pager_) pager_->start();
 }
 
@@ -34,8 +38,11 @@ std::string Kernel::check_invariants() const {
   for (const auto& f : files_) {
     if (f->refs < fd_refs[f->id]) return "open file with fewer refs than descriptors";
     if (f->refs == 0) return "unreferenced open file not freed";
+    if (f->vp->type == vn::VType::VFIFO && !fifos_->contains(*f->vp)) {
+      return "open fifo " + f->vp->describe() + " has no buffer";
+    }
   }
-  return "";
+  return fifos_->check_invariants();
 }
 
 std::vector<std::string> Kernel::unexplained_references() const {

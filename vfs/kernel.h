@@ -93,6 +93,7 @@ struct KernelOptions {
 };
 
 struct Nameidata;
+class FifoTable;
 
 // Vnode keys from a directory up to its mount's root. Inline room for
 // ordinary depths: rename(2) builds two of these every call.
@@ -252,6 +253,8 @@ class Kernel {
   // of every directory on the way, `dvp` included (for rename's ancestry
   // checks).
   [[nodiscard]] Status ancestors(vn::Vnode& dvp, AncestorKeys* keys);
+  // The open fifos' buffers and reader/writer counts (vfs/fifo.h).
+  FifoTable& fifos() { return *fifos_; }
 
  private:
   [[nodiscard]] Result<vn::Vnode*> cross_into_mounts(vn::Vnode* vp);
@@ -288,6 +291,8 @@ class Kernel {
   // open allocates nothing once the kernel has seen as many files at once.
   std::vector<std::unique_ptr<OpenFile>> spare_files_;
   std::uint64_t next_file_id_ = 1;
+  // Open fifos by (mount id, file-system key); empty once every file is closed.
+  std::unique_ptr<FifoTable> fifos_;
 
 };
 

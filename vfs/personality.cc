@@ -1,6 +1,7 @@
 // The personality table: every NetBSD / Linux difference vfsim models.
 // Symlink expansion is limited to 32 in both (MAXSYMLINKS; Linux allows 40,
-// kept at 32 here so the ELOOP boundary is one number).
+// kept at 32 here so the ELOOP boundary is one number). A fifo buffers
+// kFifoCapacity bytes in both (vfs/fifo.h); only PIPE_BUF differs.
 #include "vfs/personality.h"
 
 #include <cerrno>
@@ -11,11 +12,11 @@ namespace {
 
 //                                     link   unlink  rmdir ".."  rename "." gid     symlink xattr
 //                                     follows dir                           from dir umask   unknown->user
-//                                     then: open(2) of a socket
+//                                     then: PIPE_BUF, open(2) of a socket
 constexpr PersonalityRules kNetbsd = {"netbsd", true, EPERM, EINVAL, EINVAL, true, true, true,
-                                      EOPNOTSUPP};
+                                      512, EOPNOTSUPP};
 constexpr PersonalityRules kLinux = {"linux", false, EISDIR, ENOTEMPTY, EBUSY, false, false,
-                                     false, ENXIO};
+                                     false, 4096, ENXIO};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 // personality's name.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -31,6 +32,9 @@ struct PersonalityRules {
   // Linux xattr API with an unknown name prefix: stored in the user
   // namespace (NetBSD, PERFUSE mapping) or refused with EOPNOTSUPP (Linux).
   bool xattr_unknown_prefix_is_user;
+  // PIPE_BUF: a write(2) to a fifo of at most this many bytes is atomic.
+  // NetBSD's <sys/syslimits.h> says 512, Linux's <linux/limits.h> 4096.
+  std::size_t pipe_buf;
   // open(2) of a socket node: EOPNOTSUPP (NetBSD's vn_open refuses VSOCK)
   // or ENXIO (Linux's may_open).
   int socket_open_errno;

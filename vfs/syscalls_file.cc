@@ -1,12 +1,13 @@
 // open(2) and the calls on open files: read, write, pread, pwrite, lseek,
-// fsync, truncate, ftruncate, getdents. I/O on fifos is not modelled
-// (EOPNOTSUPP): they can be created, opened and stat'ed. No device driver is
-// configured, so opening a character or block device is ENXIO, as NetBSD
-// answers for a major without a driver; opening a socket node is the
-// personality's errno.
+// fsync, truncate, ftruncate, getdents. Fifos are served by the kernel's
+// fifo table (vfs/fifo.h: open may wait, read and write block, pread, pwrite
+// and lseek are ESPIPE). No device driver is configured, so opening a
+// character or block device is ENXIO, as NetBSD answers for a major without
+// a driver; opening a socket node is the personality's errno.
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "vfs/fifo.h"
 #include "vfs/namei.h"
 #include "vfs/vfs_subr.h"
 #include "vnode/vnode_if.h"
@@ -68,6 +69,12 @@ static Result<Opened> open_create(Kernel& k, Proc& p, int dirfd, std::string_vie
   return out;
 }
 
+// open(2)'s fflags for VOP_OPEN / VOP_CLOSE and the fifo table.
+static int open_fflags(int flags) {
+  const int acc = flags & O_ACCMODE;
+  return (acc != O_WRONLY ? vn::kFRead : 0) | (acc != O_RDONLY ? vn::kFWrite : 0);
+}
+
 // The checks and VOP_OPEN / O_TRUNC of open(2) on a referenced vnode.
 static Status open_vnode(Kernel& k, Proc& p, vn::Vnode& vp, int flags, bool created) {
   const int acc = flags & O_ACCMODE;
@@ -89,11 +96,10 @@ static Status open_vnode(Kernel& k, Proc& p, vn::Vnode& vp, int flags, bool crea
     if (acc == O_WRONLY || acc == O_RDWR || trunc) want |= vn::kAccWrite;
     if (want != 0) s = vn::vop_access(vp, want, p.cred);
   }
-  const int fflags = (acc != O_WRONLY ? vn::kFRead : 0) | (acc != O_RDONLY ? vn::kFWrite : 0);
   // The device's own open (spec_open) comes after the permission check; no
   // major has a driver.
   if (s.ok() && device) s = Status(ENXIO);
-  if (s.ok()) s = vn::vop_open(vp, fflags, p.cred);
+  if (s.ok()) s = vn::vop_open(vp, open_fflags(flags), p.cred);
   if (s.ok() && trunc) {
     vn::SetAttr sa;
     sa.size = 0;
@@ -121,11 +127,21 @@ Result<int> Kernel::openat(Proc& p, int dirfd, std::string_view path, int flags,
     o.vp = nd.vp;
   }
   Status s = open_vnode(*this, p, *o.vp, flags, o.created);
+  if (s.ok() && o.vp->type == vn::VType::VFIFO) {
+    // fifofs' part: may wait for the other side, with no vnode lock held.
+    s = fifos_->open(*o.vp, path, open_fflags(flags), (flags & O_NONBLOCK) != 0);
+    if (!s.ok()) {
+      vn::vn_lock(*o.vp, false);
+      (void)vn::vop_close(*o.vp, open_fflags(flags), p.cred);  // undoes VOP_OPEN only
+      vn::vn_unlock(*o.vp);
+    }
+  }
   if (!s.ok()) {
     vrele(*o.vp);
     return s;
   }
-  OpenFile& f = file_alloc(*o.vp, flags & (O_ACCMODE | O_APPEND));  // takes o.vp's reference
+  // The open file takes o.vp's reference.
+  OpenFile& f = file_alloc(*o.vp, flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
   auto fd = fd_alloc(p, f);
   putfile(f);
   return fd;
@@ -133,12 +149,16 @@ Result<int> Kernel::openat(Proc& p, int dirfd, std::string_view path, int flags,
 
 namespace {
 
-// Only regular files carry data here; directories answer EISDIR.
+// Regular files carry data through their file system, fifos through the
+// kernel's fifo table; directories answer EISDIR. Devices and sockets
+// cannot be opened, so no open file reaches the last line.
 Status io_type_check(const vn::Vnode& vp) {
   if (vp.type == vn::VType::VDIR) return Status(EISDIR);
-  if (vp.type != vn::VType::VREG) return Status(EOPNOTSUPP);
+  if (vp.type != vn::VType::VREG && vp.type != vn::VType::VFIFO) return Status(EOPNOTSUPP);
   return vn::kOk;
 }
+
+bool nonblocking(const OpenFile& f) { return (f.flags & O_NONBLOCK) != 0; }
 
 }  // namespace
 
@@ -152,6 +172,11 @@ static Result<std::string> do_read(Kernel& k, Proc& p, int fd, std::size_t len,
              : offset != nullptr && f.vp->type == vn::VType::VFIFO ? Status(ESPIPE)
                                                                    : io_type_check(*f.vp);
   std::string out;
+  if (s.ok() && f.vp->type == vn::VType::VFIFO) {
+    auto r = k.fifos().read(*f.vp, len, nonblocking(f));
+    k.putfile(f);
+    return r;
+  }
   if (s.ok()) {
     vn::vn_lock(*f.vp, false);
     const std::uint64_t at = offset != nullptr ? static_cast<std::uint64_t>(*offset) : f.offset;
@@ -172,6 +197,11 @@ static Result<std::size_t> do_write(Kernel& k, Proc& p, int fd, std::string_view
   Status s = !f.writable()                                           ? Status(EBADF)
              : offset != nullptr && f.vp->type == vn::VType::VFIFO ? Status(ESPIPE)
                                                                    : io_type_check(*f.vp);
+  if (s.ok() && f.vp->type == vn::VType::VFIFO) {
+    auto r = k.fifos().write(*f.vp, data, nonblocking(f), k.rules().pipe_buf);
+    k.putfile(f);
+    return r;
+  }
   if (s.ok()) {
     vn::vn_lock(*f.vp, true);
     std::uint64_t at = offset != nullptr ? static_cast<std::uint64_t>(*offset) : f.offset;

@@ -18,6 +18,10 @@
 //                               then waits for a directory)
 //   -  the vcache interlock    innermost, never held across a scheduling
 //                               point (see vcache.h)
+//   -  a fifo's mutex          (vfs/fifo.h) a leaf of its own: taken with
+//                               no vnode lock held (fifo I/O and the wait in
+//                               open(2) run unlocked) and never held while
+//                               taking another lock
 // namei() holds at most one vnode lock at a time (the directory it looks a
 // name up in), so a path walk never waits for a lock while holding another.
 // An lwp only ever locks a vnode it holds a use reference on; so a vnode with

@@ -125,6 +125,41 @@ TEST_P(PersonalityTest, SocketOpenErrno) {
       GetParam());
 }
 
+// Shows: PIPE_BUF is 512 on NetBSD and 4096 on Linux: with 96 bytes free in
+// a fifo, a non-blocking write of 600 bytes is longer than NetBSD's PIPE_BUF
+// and writes the 96 that fit, while on Linux it is atomic and EAGAIN; a
+// write of exactly PIPE_BUF bytes is atomic under both.
+TEST_P(PersonalityTest, FifoPipeBuf) {
+  const Personality pers = GetParam();
+  const bool nb = pers == Personality::NetBSD;
+  run_ukfs(
+      [nb, pers](Ukfs& fs) {
+        auto& k = fs.kernel();
+        auto& p = fs.proc();
+        const std::size_t pipe_buf = nb ? 512 : 4096;
+        EXPECT_EQ(k.rules().pipe_buf, pipe_buf);
+        EXPECT_EQ(rules(pers).pipe_buf, pipe_buf);
+        ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
+        auto rw = k.open(p, "/p", O_RDWR | O_NONBLOCK);
+        ASSERT_TRUE(rw.ok());
+        ASSERT_EQ(*k.write(p, *rw, std::string(4000, 'a')), 4000u);
+        auto w = k.write(p, *rw, std::string(600, 'b'));
+        if (nb) {
+          ASSERT_TRUE(w.ok());
+          EXPECT_EQ(*w, 96u);
+        } else {
+          EXPECT_EQ(w.err(), EAGAIN);
+        }
+        ASSERT_TRUE(k.read(p, *rw, 10000).ok());  // empty again
+        ASSERT_EQ(*k.write(p, *rw, std::string(4096 - pipe_buf + 1, 'c')), 4096 - pipe_buf + 1);
+        EXPECT_EQ(k.write(p, *rw, std::string(pipe_buf, 'd')).err(), EAGAIN);  // one short
+        ASSERT_TRUE(k.read(p, *rw, 1).ok());
+        EXPECT_EQ(*k.write(p, *rw, std::string(pipe_buf, 'd')), pipe_buf);  // now it fits
+        EXPECT_TRUE(k.close(p, *rw).ok());
+      },
+      pers);
+}
+
 INSTANTIATE_TEST_SUITE_P(Both, PersonalityTest,
                          ::testing::Values(Personality::NetBSD, Personality::Linux),
                          [](const auto& info) {
