@@ -88,7 +88,8 @@ const sc::NameTable& octal_modes() {
 const sc::NameTable kOpenFlags = {
     {"O_RDONLY", O_RDONLY}, {"O_WRONLY", O_WRONLY},       {"O_RDWR", O_RDWR},
     {"O_CREAT", O_CREAT},   {"O_EXCL", O_EXCL},           {"O_TRUNC", O_TRUNC},
-    {"O_APPEND", O_APPEND}, {"O_DIRECTORY", O_DIRECTORY}, {"O_NOFOLLOW", O_NOFOLLOW}};
+    {"O_APPEND", O_APPEND}, {"O_DIRECTORY", O_DIRECTORY}, {"O_NOFOLLOW", O_NOFOLLOW},
+    {"O_NONBLOCK", O_NONBLOCK}};
 const sc::NameTable kAtFlags = {{"AT_SYMLINK_FOLLOW", AT_SYMLINK_FOLLOW},
                                 {"AT_SYMLINK_NOFOLLOW", AT_SYMLINK_NOFOLLOW},
                                 {"AT_REMOVEDIR", AT_REMOVEDIR},
