@@ -88,6 +88,12 @@ int ls(const ImageSession& s, ukfs::Ukfs& fs, const std::vector<std::string>& ar
 
 int cat(const ImageSession& s, ukfs::Ukfs& fs, const std::vector<std::string>& args) {
   for (const std::string& path : args) {
+    // A fifo, socket or device node has no data in the image, and reading a
+    // fifo no one writes would wait forever: refuse them as `get` does.
+    auto st = fs.stat(path);
+    if (!st.ok()) return report_errno(s, path, st.err());
+    const std::uint32_t type = st->mode & S_IFMT;
+    if (type != S_IFREG && type != S_IFDIR) return report_errno(s, path, EOPNOTSUPP);
     auto data = fs.read_file(path);
     if (!data.ok()) return report_errno(s, path, data.err());
     std::cout << *data;
