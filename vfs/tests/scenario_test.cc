@@ -99,13 +99,11 @@ TEST(VfsScenarios, RenameRaceHistoricBranchPanicsAndReplays) {
     const auto& failure = *summary.first_failure;
     EXPECT_NE(failure.message.find("unlocking unheld"), std::string::npos) << failure.message;
 
-    sim::StrategyParams params;
-    params.schedule = failure.schedule;
-    auto replay = sim::make_strategy("replay", params);
-    replay->begin_run(0, failure.seed);
     sim::MachineOptions mo = sc::machine_options(*s, false);
     mo.seed = failure.seed;
-    auto again = sc::run_scenario(*s, mo, *replay);
+    bool diverged = true;
+    auto again = sim::replay(sc::make_run_fn(s), mo, failure.schedule, &diverged);
+    EXPECT_FALSE(diverged) << strategy;
     EXPECT_EQ(again.outcome, sim::Outcome::panic) << strategy;
     EXPECT_EQ(again.trace_hash, failure.trace_hash) << strategy;
   }
