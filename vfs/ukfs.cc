@@ -101,7 +101,12 @@ sim::RunResult run(const Options& options, const std::function<void(Ukfs&)>& bod
   sim::MachineOptions mo;
   mo.seed = options.seed;
   mo.start_time = options.start_time;
-  sim::Machine m(mo, *strategy);
+  return run(options, mo, *strategy, body);
+}
+
+sim::RunResult run(const Options& options, const sim::MachineOptions& machine,
+                   sim::Strategy& strategy, const std::function<void(Ukfs&)>& body) {
+  sim::Machine m(machine, strategy);
   vfs::Kernel k(m, {options.personality, options.desiredvnodes, options.pager});
   vfs::register_builtin_fs_types(k);
   m.add_leak_check("vnodes", [&] {

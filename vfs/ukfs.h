@@ -81,4 +81,10 @@ class Ukfs {
 // Runs `body` in a fresh machine with `options.fstype` mounted at "/".
 sim::RunResult run(const Options& options, const std::function<void(Ukfs&)>& body);
 
+// The same on a machine the caller's strategy drives: the form sim::explore
+// calls (options.seed, start_time and strategy give way to `machine` and
+// `strategy`), so a concurrency test explores a ukfs body.
+sim::RunResult run(const Options& options, const sim::MachineOptions& machine,
+                   sim::Strategy& strategy, const std::function<void(Ukfs&)>& body);
+
 }  // namespace vfsim::ukfs

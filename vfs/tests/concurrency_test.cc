@@ -15,13 +15,10 @@ namespace {
 // directory between parents, an unlinker removing and recreating a/x, and a
 // linker/looker-up. Afterwards every file's nlink equals its names.
 sim::RunResult rename_race(const sim::MachineOptions& o, sim::Strategy& s) {
-  sim::Machine m(o, s);
-  Kernel k(m, {});
-  register_builtin_fs_types(k);
-  m.add_leak_check("vnodes", [&] { return k.vcache().referenced(); });
-  m.spawn("setup", [&] {
-    if (!k.mount_root("memfs", {}).ok()) m.panic("mount");
-    Proc& root = k.proc_create("root", vn::Cred{});
+  return ukfs::run({}, o, s, [](ukfs::Ukfs& fs) {
+    Kernel& k = fs.kernel();
+    sim::Machine& m = fs.machine();
+    Proc& root = fs.proc();
     (void)k.mkdir(root, "/a", 0755);
     (void)k.mkdir(root, "/b", 0755);
     (void)k.mkdir(root, "/a/sub", 0755);
@@ -55,11 +52,7 @@ sim::RunResult rename_race(const sim::MachineOptions& o, sim::Strategy& s) {
       }
       VFSIM_KASSERT(m, st->nlink == static_cast<std::uint32_t>(names), "nlink != names");
     }
-    auto unexplained = k.unexplained_references();
-    if (!unexplained.empty()) m.fail(sim::Outcome::leak, unexplained.front());
-    if (!k.shutdown().ok()) m.fail(sim::Outcome::leak, "unmount failed");
   });
-  return m.run();
 }
 
 // Shows: 3,000 random and 3,000 PCT schedules of the rename race pass.

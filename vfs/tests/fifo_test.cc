@@ -301,14 +301,10 @@ std::string pattern(std::size_t n, char seed) {
 // until end of file. Both opens wait for each other; the bytes must arrive
 // whole and in order, and the fifo and every vnode be gone at the end.
 sim::RunResult writer_reader(const sim::MachineOptions& o, sim::Strategy& s) {
-  sim::Machine m(o, s);
-  Kernel k(m, {});
-  register_builtin_fs_types(k);
-  m.add_leak_check("vnodes", [&] { return k.vcache().referenced(); });
-  m.spawn("setup", [&] {
-    if (!k.mount_root("memfs", {}).ok()) m.panic("mount");
-    Proc& root = k.proc_create("root", vn::Cred{});
-    if (!k.mkfifo(root, "/p", 0600).ok()) m.panic("mkfifo");
+  return ukfs::run({}, o, s, [](Ukfs& fs) {
+    Kernel& k = fs.kernel();
+    sim::Machine& m = fs.machine();
+    if (!k.mkfifo(fs.proc(), "/p", 0600).ok()) m.panic("mkfifo");
     std::string sent;
     std::string received;
     Proc& wp = k.proc_create("writer", vn::Cred{});
@@ -342,11 +338,7 @@ sim::RunResult writer_reader(const sim::MachineOptions& o, sim::Strategy& s) {
                   "received " + std::to_string(received.size()) + " bytes of " +
                       std::to_string(sent.size()) + ", or out of order");
     VFSIM_KASSERT(m, k.fifos().size() == 0, "fifo left after both closed");
-    auto unexplained = k.unexplained_references();
-    if (!unexplained.empty()) m.fail(sim::Outcome::leak, unexplained.front());
-    if (!k.shutdown().ok()) m.fail(sim::Outcome::leak, "unmount failed");
   });
-  return m.run();
 }
 
 // Shows: 1,000 random and 1,000 PCT schedules of a writer and a reader on
@@ -375,13 +367,12 @@ TEST(FifoConcurrency, WriterReaderEverySchedule) {
 // open for writing: /a's reader waits for /b's reader to get past its open,
 // and the other way round.
 sim::RunResult cross_open(const sim::MachineOptions& o, sim::Strategy& s) {
-  sim::Machine m(o, s);
-  Kernel k(m, {});
-  register_builtin_fs_types(k);
-  m.spawn("setup", [&] {
-    if (!k.mount_root("memfs", {}).ok()) m.panic("mount");
-    Proc& root = k.proc_create("root", vn::Cred{});
-    if (!k.mkfifo(root, "/a", 0600).ok() || !k.mkfifo(root, "/b", 0600).ok()) m.panic("mkfifo");
+  return ukfs::run({}, o, s, [](Ukfs& fs) {
+    Kernel& k = fs.kernel();
+    sim::Machine& m = fs.machine();
+    if (!k.mkfifo(fs.proc(), "/a", 0600).ok() || !k.mkfifo(fs.proc(), "/b", 0600).ok()) {
+      m.panic("mkfifo");
+    }
     Proc& p1 = k.proc_create("p1", vn::Cred{});
     Proc& p2 = k.proc_create("p2", vn::Cred{});
     auto l1 = m.spawn("one", [&] {
@@ -398,9 +389,7 @@ sim::RunResult cross_open(const sim::MachineOptions& o, sim::Strategy& s) {
     });
     m.join(l1);
     m.join(l2);
-    (void)k.shutdown();
   });
-  return m.run();
 }
 
 // Shows: the two-fifo cross open ends every explored schedule as a failure
