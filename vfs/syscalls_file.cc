@@ -198,7 +198,7 @@ static Result<std::size_t> do_write(Kernel& k, Proc& p, int fd, std::string_view
              : offset != nullptr && f.vp->type == vn::VType::VFIFO ? Status(ESPIPE)
                                                                    : io_type_check(*f.vp);
   if (s.ok() && f.vp->type == vn::VType::VFIFO) {
-    auto r = k.fifos().write(*f.vp, data, nonblocking(f), k.rules().pipe_buf);
+    auto r = k.fifos().write(*f.vp, data, nonblocking(f), k.rules());
     k.putfile(f);
     return r;
   }

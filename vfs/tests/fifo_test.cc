@@ -1,8 +1,9 @@
 // Fifo tests: every rule of vfs/fifo.h as an errno or a result (ENXIO,
 // EAGAIN, EPIPE, end of file, ESPIPE, PIPE_BUF atomicity, blocking opens,
-// close waking the other side), then the explorer: a writer and a reader
-// moving data through a fifo in every schedule, and two lwps each waiting
-// for the other's fifo ending as a failure rather than hanging the host.
+// close waking the other side, the personality's answer to a split write the
+// reader leaves), then the explorer: a writer and a reader moving data
+// through a fifo in every schedule, and two lwps each waiting for the other's
+// fifo ending as a failure rather than hanging the host.
 #include <cstdio>
 #include <string>
 
@@ -283,6 +284,62 @@ TEST(Fifo, CloseWakesBlockedReaderAndWriter) {
     EXPECT_EQ(err, EPIPE);
     EXPECT_TRUE(k.close(p, *w).ok());
   });
+}
+
+// Shows: when the last reader leaves while a long write (5000 bytes, more
+// than PIPE_BUF under both personalities) waits for room after putting 4096
+// bytes in, NetBSD answers EPIPE and Linux the 4096 bytes written, a short
+// write; a long write that waits on a full fifo before anything went in is
+// EPIPE under both.
+TEST(Fifo, SplitWriteTheReaderLeaves) {
+  for (const Personality pers : {Personality::NetBSD, Personality::Linux}) {
+    SCOPED_TRACE(std::string(personality_name(pers)));
+    run_ukfs(
+        [pers](Ukfs& fs) {
+          auto& k = fs.kernel();
+          auto& m = fs.machine();
+          auto& p = fs.proc();
+          ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
+          Proc& rp = fs.new_process("reader", vn::Cred{});
+          // Writes 5000 bytes from its own lwp; the reader leaves while it waits.
+          auto write_until_reader_leaves = [&](int rfd, int wfd) {
+            int err = -1;
+            std::size_t wrote = 0;
+            auto writer = m.spawn("writer", [&] {
+              auto r = k.write(p, wfd, std::string(5000, 'x'));
+              err = r.err();
+              if (r.ok()) wrote = *r;
+            });
+            m.sleep_for(kPause);
+            EXPECT_EQ(blocked_on(m, writer), "fifo /p write");
+            EXPECT_TRUE(k.close(rp, rfd).ok());
+            m.join(writer);
+            return std::make_pair(err, wrote);
+          };
+          // Bytes went in: the personality decides.
+          auto r = k.open(rp, "/p", O_RDONLY | O_NONBLOCK);
+          auto w = k.open(p, "/p", O_WRONLY);
+          ASSERT_TRUE(r.ok() && w.ok());
+          const auto [err, wrote] = write_until_reader_leaves(*r, *w);
+          if (pers == Personality::NetBSD) {
+            EXPECT_EQ(err, EPIPE);
+          } else {
+            EXPECT_EQ(err, 0);
+            EXPECT_EQ(wrote, kFifoCapacity);  // short: 4096 of 5000
+          }
+          EXPECT_TRUE(k.close(p, *w).ok());
+          // Nothing went in (the fifo was full): EPIPE under both.
+          r = k.open(rp, "/p", O_RDONLY | O_NONBLOCK);
+          w = k.open(p, "/p", O_WRONLY);
+          ASSERT_TRUE(r.ok() && w.ok());
+          ASSERT_EQ(*k.write(p, *w, std::string(kFifoCapacity, 'f')), kFifoCapacity);
+          const auto [err_full, wrote_full] = write_until_reader_leaves(*r, *w);
+          EXPECT_EQ(err_full, EPIPE);
+          EXPECT_EQ(wrote_full, 0u);
+          EXPECT_TRUE(k.close(p, *w).ok());
+        },
+        pers);
+  }
 }
 
 // --- under the explorer ---------------------------------------------------
