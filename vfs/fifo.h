@@ -18,6 +18,11 @@
 //   close  the last reader wakes writers (EPIPE), the last writer wakes
 //          readers (end of file); the last close of all frees the fifo and
 //          discards what it still buffers.
+//   times  a read(2) of more than zero bytes marks st_atime alone, a write(2)
+//          of more than zero bytes st_mtime and st_ctime (POSIX); zero bytes,
+//          EAGAIN or an error mark nothing. The times are the file system's:
+//          read(2) and write(2) set them with VOP_SETATTR after this table
+//          returned (vfs/syscalls_file.cc), so never under the fifo mutex.
 //
 // A reader's open waits for a writer's *open*, not for a writer to be open
 // when it looks again: a writer that opens and closes before the reader runs
