@@ -144,7 +144,8 @@ Result<std::string> FifoTable::read(const vn::Vnode& vp, std::size_t len, bool n
 }
 
 Result<std::size_t> FifoTable::write(const vn::Vnode& vp, std::string_view data, bool nonblock,
-                                     std::size_t pipe_buf) {
+                                     const PersonalityRules& rules) {
+  const std::size_t pipe_buf = rules.pipe_buf;
   VFSIM_KASSERT(machine_, pipe_buf > 0 && pipe_buf <= kFifoCapacity,
                 "PIPE_BUF larger than a fifo's buffer");
   Fifo& f = find(vp);
@@ -153,7 +154,14 @@ Result<std::size_t> FifoTable::write(const vn::Vnode& vp, std::string_view data,
   const bool atomic = data.size() <= pipe_buf;
   std::size_t done = 0;
   for (;;) {
-    if (f.readers == 0) return Status(EPIPE);
+    if (f.readers == 0) {
+      // Bytes already in mean a split write that waited for room: an atomic
+      // one goes in at once, and a non-blocking one returned after its part.
+      VFSIM_KASSERT(machine_, done == 0 || (!atomic && !nonblock),
+                    "fifo '" + f.lock.name() + "': bytes in from a write that was not split");
+      if (done > 0 && rules.fifo_split_write_short_on_epipe) return done;
+      return Status(EPIPE);
+    }
     const std::size_t left = data.size() - done;
     const std::size_t room = kFifoCapacity - f.buf.size();
     if (left == 0) return done;

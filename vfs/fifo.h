@@ -9,14 +9,20 @@
 //          reader is ENXIO. O_RDWR never waits and counts as both.
 //   read   what is buffered, up to len; empty with a writer: waits (EAGAIN
 //          with O_NONBLOCK); empty without one: 0 bytes, end of file.
-//   write  no reader: EPIPE (SIGPIPE is not modelled: there are no signals;
-//          after a partial long write NetBSD answers EPIPE too, where Linux
-//          would return the bytes written). At most PIPE_BUF bytes (the
-//          personality's) go in at once or not at all; a longer write may be
-//          split and wait part way. O_NONBLOCK: what fits, EAGAIN if nothing.
+//   write  no reader: EPIPE (SIGPIPE is not modelled: there are no signals).
+//          At most PIPE_BUF bytes (the personality's) go in at once or not
+//          at all; a longer write may be split and wait part way, and if the
+//          last reader leaves then, after some bytes went in, the answer is
+//          the personality's: EPIPE (NetBSD) or those bytes, a short write
+//          (Linux). O_NONBLOCK: what fits, EAGAIN if nothing.
 //   close  the last reader wakes writers (EPIPE), the last writer wakes
 //          readers (end of file); the last close of all frees the fifo and
 //          discards what it still buffers.
+//   times  a read(2) of more than zero bytes marks st_atime alone, a write(2)
+//          of more than zero bytes st_mtime and st_ctime (POSIX); zero bytes,
+//          EAGAIN or an error mark nothing. The times are the file system's:
+//          read(2) and write(2) set them with VOP_SETATTR after this table
+//          returned (vfs/syscalls_file.cc), so never under the fifo mutex.
 //
 // A reader's open waits for a writer's *open*, not for a writer to be open
 // when it looks again: a writer that opens and closes before the reader runs
@@ -47,6 +53,7 @@
 #include <vector>
 
 #include "sim/sync.h"
+#include "vfs/personality.h"
 #include "vnode/vnode.h"
 
 namespace vfsim::vfs {
@@ -76,11 +83,11 @@ class FifoTable {
                             bool nonblock);
   // The open file with these fflags went away.
   void close(const vn::Vnode& vp, int fflags);
-  // read(2) / write(2) through an open file on the fifo; `pipe_buf` is the
-  // personality's PIPE_BUF.
+  // read(2) / write(2) through an open file on the fifo; `rules` gives
+  // PIPE_BUF and the answer to a split write the last reader walks away from.
   [[nodiscard]] Result<std::string> read(const vn::Vnode& vp, std::size_t len, bool nonblock);
   [[nodiscard]] Result<std::size_t> write(const vn::Vnode& vp, std::string_view data,
-                                          bool nonblock, std::size_t pipe_buf);
+                                          bool nonblock, const PersonalityRules& rules);
 
   // Whether the vnode's fifo has an entry (an open file or an open in progress).
   bool contains(const vn::Vnode& vp) const;

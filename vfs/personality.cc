@@ -1,7 +1,8 @@
 // The personality table: every NetBSD / Linux difference vfsim models.
 // Symlink expansion is limited to 32 in both (MAXSYMLINKS; Linux allows 40,
 // kept at 32 here so the ELOOP boundary is one number). A fifo buffers
-// kFifoCapacity bytes in both (vfs/fifo.h); only PIPE_BUF differs.
+// kFifoCapacity bytes in both (vfs/fifo.h); PIPE_BUF and the answer to a
+// split write the last reader walks away from differ.
 #include "vfs/personality.h"
 
 #include <cerrno>
@@ -12,11 +13,12 @@ namespace {
 
 //                                     link   unlink  rmdir ".."  rename "." gid     symlink xattr
 //                                     follows dir                           from dir umask   unknown->user
-//                                     then: PIPE_BUF, open(2) of a socket
+//                                     then: PIPE_BUF, split fifo write short on
+//                                     EPIPE, open(2) of a socket
 constexpr PersonalityRules kNetbsd = {"netbsd", true, EPERM, EINVAL, EINVAL, true, true, true,
-                                      512, EOPNOTSUPP};
+                                      512, false, EOPNOTSUPP};
 constexpr PersonalityRules kLinux = {"linux", false, EISDIR, ENOTEMPTY, EBUSY, false, false,
-                                     false, 4096, ENXIO};
+                                     false, 4096, true, ENXIO};
 
 }  // namespace
 

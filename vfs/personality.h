@@ -35,6 +35,12 @@ struct PersonalityRules {
   // PIPE_BUF: a write(2) to a fifo of at most this many bytes is atomic.
   // NetBSD's <sys/syslimits.h> says 512, Linux's <linux/limits.h> 4096.
   std::size_t pipe_buf;
+  // A write(2) to a fifo longer than PIPE_BUF, split and waiting for room
+  // after putting some bytes in, when the last reader leaves: EPIPE
+  // (NetBSD: sosend's error reaches dofilewrite, which keeps it) or the
+  // bytes written so far, a short write (Linux's pipe_write). With nothing
+  // written yet both answer EPIPE.
+  bool fifo_split_write_short_on_epipe;
   // open(2) of a socket node: EOPNOTSUPP (NetBSD's vn_open refuses VSOCK)
   // or ENXIO (Linux's may_open).
   int socket_open_errno;

@@ -1,9 +1,10 @@
 // open(2) and the calls on open files: read, write, pread, pwrite, lseek,
 // fsync, truncate, ftruncate, getdents. Fifos are served by the kernel's
 // fifo table (vfs/fifo.h: open may wait, read and write block, pread, pwrite
-// and lseek are ESPIPE). No device driver is configured, so opening a
-// character or block device is ENXIO, as NetBSD answers for a major without
-// a driver; opening a socket node is the personality's errno.
+// and lseek are ESPIPE), and the times a fifo read or write marks are set
+// here. No device driver is configured, so opening a character or block
+// device is ENXIO, as NetBSD answers for a major without a driver; opening a
+// socket node is the personality's errno.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -160,6 +161,30 @@ Status io_type_check(const vn::Vnode& vp) {
 
 bool nonblocking(const OpenFile& f) { return (f.flags & O_NONBLOCK) != 0; }
 
+enum class FifoIo : std::uint8_t { read, write };
+
+// The times fifo I/O marks, POSIX's: a read of more than zero bytes st_atime
+// alone, a write of more than zero bytes st_mtime and st_ctime. The fifo
+// table moved the data under its leaf mutex with no vnode lock held; the
+// times are the file system's, so they go through VOP_SETATTR afterwards,
+// under the fifo vnode's exclusive lock with no other lock held (a
+// non-directory lock alone: the lock order in vnode.h), as NetBSD's
+// ufsfifo_read / ufsfifo_write mark the inode around fifofs. A file system
+// that cannot record them (mounted read-only, gone) leaves them be: the
+// data has moved, and the call's result stands.
+void mark_fifo_times(Kernel& k, vn::Vnode& vp, FifoIo io, const vn::Cred& cred) {
+  vn::vn_lock(vp, true);
+  vn::SetAttr sa;
+  if (io == FifoIo::read) {
+    sa.atime = k.machine().now();
+    sa.mark_ctime = false;
+  } else {
+    sa.mtime = k.machine().now();  // and ctime, as every change
+  }
+  (void)vn::vop_setattr(vp, sa, cred);
+  vn::vn_unlock(vp);
+}
+
 }  // namespace
 
 // read / pread: `offset` null means "at the file's offset, and advance it".
@@ -174,6 +199,7 @@ static Result<std::string> do_read(Kernel& k, Proc& p, int fd, std::size_t len,
   std::string out;
   if (s.ok() && f.vp->type == vn::VType::VFIFO) {
     auto r = k.fifos().read(*f.vp, len, nonblocking(f));
+    if (r.ok() && !r->empty()) mark_fifo_times(k, *f.vp, FifoIo::read, p.cred);
     k.putfile(f);
     return r;
   }
@@ -198,7 +224,8 @@ static Result<std::size_t> do_write(Kernel& k, Proc& p, int fd, std::string_view
              : offset != nullptr && f.vp->type == vn::VType::VFIFO ? Status(ESPIPE)
                                                                    : io_type_check(*f.vp);
   if (s.ok() && f.vp->type == vn::VType::VFIFO) {
-    auto r = k.fifos().write(*f.vp, data, nonblocking(f), k.rules().pipe_buf);
+    auto r = k.fifos().write(*f.vp, data, nonblocking(f), k.rules());
+    if (r.ok() && *r > 0) mark_fifo_times(k, *f.vp, FifoIo::write, p.cred);
     k.putfile(f);
     return r;
   }

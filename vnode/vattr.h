@@ -74,6 +74,11 @@ struct SetAttr {
   std::optional<std::uint64_t> size;
   std::optional<sim::VTime> atime;
   std::optional<sim::VTime> mtime;
+  // Whether the change also sets ctime to now, as chmod, chown, truncate and
+  // utimensat must. false only to mark an access alone: POSIX has a read(2)
+  // change st_atime and nothing else, and a fifo's read is the one read the
+  // file system does not serve itself (vfs/syscalls_file.cc).
+  bool mark_ctime = true;
 };
 
 // One directory entry from VOP_READDIR. `cookie` is the offset to pass to

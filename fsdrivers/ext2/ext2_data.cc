@@ -74,6 +74,7 @@ Status Ext2Ops::setattr(Vnode& vp, const vn::SetAttr& sa, const vn::Cred&) {
   e.size = sa.size;
   if (sa.atime) e.atime = seconds_of(*sa.atime);
   if (sa.mtime) e.mtime = seconds_of(*sa.mtime);
+  e.mark_ctime = sa.mark_ctime;
   return to_vn(fs_.call([&](Volume& v) { return v.setattr(ino, e, fs_.now_seconds()); }));
 }
 

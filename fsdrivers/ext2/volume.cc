@@ -252,7 +252,7 @@ Status Volume::setattr(uint32_t ino, const SetAttr& sa, int64_t now) {
     if (sa.gid) n.gid = *sa.gid;
     if (sa.atime) n.atime = disk_time(*sa.atime);
     if (sa.mtime) n.mtime = disk_time(*sa.mtime);
-    n.ctime = t;
+    if (sa.mark_ctime) n.ctime = t;
     return core_->write_inode(ino, n);
 }
 

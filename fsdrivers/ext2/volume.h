@@ -59,6 +59,7 @@ struct SetAttr {
     std::optional<uint32_t> uid, gid;
     std::optional<uint64_t> size;  // regular files only
     std::optional<int64_t> atime, mtime;
+    bool mark_ctime = true;  // false: an access alone (vn::SetAttr::mark_ctime)
 };
 
 struct DirEntry {

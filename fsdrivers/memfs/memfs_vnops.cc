@@ -121,7 +121,7 @@ Status MemfsOps::setattr(Vnode& vp, const vn::SetAttr& sa, const vn::Cred&) {
   if (sa.gid) n.gid = *sa.gid;
   if (sa.atime) n.atime = *sa.atime;
   if (sa.mtime) n.mtime = *sa.mtime;
-  n.ctime = now;
+  if (sa.mark_ctime) n.ctime = now;
   return kOk;
 }
 

@@ -101,6 +101,7 @@ void setattr_fields(IO& io, vn::SetAttr& sa) {
   optional_field(io, sa.size);
   optional_field(io, sa.atime);
   optional_field(io, sa.mtime);
+  io.boolean(sa.mark_ctime);
 }
 
 template <class IO>

@@ -1,9 +1,12 @@
 // Fifo tests: every rule of vfs/fifo.h as an errno or a result (ENXIO,
 // EAGAIN, EPIPE, end of file, ESPIPE, PIPE_BUF atomicity, blocking opens,
-// close waking the other side), then the explorer: a writer and a reader
-// moving data through a fifo in every schedule, and two lwps each waiting
-// for the other's fifo ending as a failure rather than hanging the host.
+// close waking the other side, the personality's answer to a split write the
+// reader leaves, the times read and write mark), then the explorer: a writer
+// and a reader moving data through a fifo in every schedule, and two lwps
+// each waiting for the other's fifo ending as a failure rather than hanging
+// the host.
 #include <cstdio>
+#include <ostream>
 #include <string>
 
 #include "sim/explore.h"
@@ -281,6 +284,165 @@ TEST(Fifo, CloseWakesBlockedReaderAndWriter) {
     EXPECT_TRUE(k.close(other, rfd).ok());
     m.join(writer);
     EXPECT_EQ(err, EPIPE);
+    EXPECT_TRUE(k.close(p, *w).ok());
+  });
+}
+
+// Shows: when the last reader leaves while a long write (5000 bytes, more
+// than PIPE_BUF under both personalities) waits for room after putting 4096
+// bytes in, NetBSD answers EPIPE and Linux the 4096 bytes written, a short
+// write; a long write that waits on a full fifo before anything went in is
+// EPIPE under both.
+TEST(Fifo, SplitWriteTheReaderLeaves) {
+  for (const Personality pers : {Personality::NetBSD, Personality::Linux}) {
+    SCOPED_TRACE(std::string(personality_name(pers)));
+    run_ukfs(
+        [pers](Ukfs& fs) {
+          auto& k = fs.kernel();
+          auto& m = fs.machine();
+          auto& p = fs.proc();
+          ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
+          Proc& rp = fs.new_process("reader", vn::Cred{});
+          // Writes 5000 bytes from its own lwp; the reader leaves while it waits.
+          auto write_until_reader_leaves = [&](int rfd, int wfd) {
+            int err = -1;
+            std::size_t wrote = 0;
+            auto writer = m.spawn("writer", [&] {
+              auto r = k.write(p, wfd, std::string(5000, 'x'));
+              err = r.err();
+              if (r.ok()) wrote = *r;
+            });
+            m.sleep_for(kPause);
+            EXPECT_EQ(blocked_on(m, writer), "fifo /p write");
+            EXPECT_TRUE(k.close(rp, rfd).ok());
+            m.join(writer);
+            return std::make_pair(err, wrote);
+          };
+          // Bytes went in: the personality decides.
+          auto r = k.open(rp, "/p", O_RDONLY | O_NONBLOCK);
+          auto w = k.open(p, "/p", O_WRONLY);
+          ASSERT_TRUE(r.ok() && w.ok());
+          const auto [err, wrote] = write_until_reader_leaves(*r, *w);
+          if (pers == Personality::NetBSD) {
+            EXPECT_EQ(err, EPIPE);
+          } else {
+            EXPECT_EQ(err, 0);
+            EXPECT_EQ(wrote, kFifoCapacity);  // short: 4096 of 5000
+          }
+          EXPECT_TRUE(k.close(p, *w).ok());
+          // Nothing went in (the fifo was full): EPIPE under both.
+          r = k.open(rp, "/p", O_RDONLY | O_NONBLOCK);
+          w = k.open(p, "/p", O_WRONLY);
+          ASSERT_TRUE(r.ok() && w.ok());
+          ASSERT_EQ(*k.write(p, *w, std::string(kFifoCapacity, 'f')), kFifoCapacity);
+          const auto [err_full, wrote_full] = write_until_reader_leaves(*r, *w);
+          EXPECT_EQ(err_full, EPIPE);
+          EXPECT_EQ(wrote_full, 0u);
+          EXPECT_TRUE(k.close(p, *w).ok());
+        },
+        pers);
+  }
+}
+
+// A fifo's times as stat(2) reports them.
+struct Times {
+  sim::VTime atime = 0, mtime = 0, ctime = 0;
+  bool operator==(const Times&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Times& t) {
+  return os << "{atime " << t.atime << ", mtime " << t.mtime << ", ctime " << t.ctime << "}";
+}
+
+Times times_of(Kernel& k, Proc& p, std::string_view path) {
+  auto st = k.stat(p, path);
+  EXPECT_TRUE(st.ok()) << path;
+  return st.ok() ? Times{st->atime, st->mtime, st->ctime} : Times{};
+}
+
+// Shows: a read of more than zero bytes from a fifo sets st_atime to the
+// virtual clock's time and leaves st_mtime and st_ctime (POSIX marks the
+// access alone), as stat and fstat both report; a read at end of file, an
+// EAGAIN read and a read of zero bytes mark nothing. The clock moves
+// (sleep_for) between steps, so a stale or extra mark shows.
+TEST(FifoTimes, ReadMarksAtime) {
+  run_ukfs([](Ukfs& fs) {
+    auto& k = fs.kernel();
+    auto& m = fs.machine();
+    auto& p = fs.proc();
+    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
+    auto r = k.open(p, "/p", O_RDONLY | O_NONBLOCK);
+    ASSERT_TRUE(r.ok());
+    m.sleep_for(kPause);
+    const Times made = times_of(k, p, "/p");
+    EXPECT_EQ(*k.read(p, *r, 10), "");  // no writer: end of file
+    auto w = k.open(p, "/p", O_WRONLY);
+    ASSERT_TRUE(w.ok());
+    m.sleep_for(kPause);
+    EXPECT_EQ(k.read(p, *r, 10).err(), EAGAIN);
+    EXPECT_EQ(*k.read(p, *r, 0), "");
+    EXPECT_EQ(times_of(k, p, "/p"), made);
+    ASSERT_EQ(*k.write(p, *w, "abc"), 3u);
+    const Times written = times_of(k, p, "/p");
+    m.sleep_for(kPause);
+    EXPECT_EQ(*k.read(p, *r, 2), "ab");
+    const sim::VTime read_at = m.now();
+    const Times after = times_of(k, p, "/p");
+    EXPECT_GT(read_at, written.mtime);
+    EXPECT_EQ(after, (Times{read_at, written.mtime, written.ctime}));
+    auto st = k.fstat(p, *r);
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ((Times{st->atime, st->mtime, st->ctime}), after);
+    EXPECT_TRUE(k.close(p, *w).ok());
+    m.sleep_for(kPause);
+    EXPECT_EQ(*k.read(p, *r, 10), "c");  // what the writer left still marks
+    const sim::VTime last_read_at = m.now();
+    EXPECT_EQ(times_of(k, p, "/p").atime, last_read_at);
+    m.sleep_for(kPause);
+    EXPECT_EQ(*k.read(p, *r, 10), "");  // end of file after the writer left
+    EXPECT_EQ(times_of(k, p, "/p"), (Times{last_read_at, written.mtime, written.ctime}));
+    EXPECT_TRUE(k.close(p, *r).ok());
+  });
+}
+
+// Shows: a write of more than zero bytes to a fifo sets st_mtime and
+// st_ctime to the virtual clock's time and leaves st_atime, as stat and
+// fstat both report, whether it went in whole or split (a non-blocking long
+// write taking what fits); a write of zero bytes, an EAGAIN write (the fifo
+// is full) and an EPIPE write (no reader) mark nothing.
+TEST(FifoTimes, WriteMarksMtimeAndCtime) {
+  run_ukfs([](Ukfs& fs) {
+    auto& k = fs.kernel();
+    auto& m = fs.machine();
+    auto& p = fs.proc();
+    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
+    auto r = k.open(p, "/p", O_RDONLY | O_NONBLOCK);
+    auto w = k.open(p, "/p", O_WRONLY | O_NONBLOCK);
+    ASSERT_TRUE(r.ok() && w.ok());
+    m.sleep_for(kPause);
+    const Times made = times_of(k, p, "/p");
+    EXPECT_EQ(*k.write(p, *w, ""), 0u);
+    EXPECT_EQ(times_of(k, p, "/p"), made);
+    ASSERT_EQ(*k.write(p, *w, std::string(4000, 'a')), 4000u);
+    const sim::VTime first_write_at = m.now();
+    EXPECT_GT(first_write_at, made.mtime);
+    EXPECT_EQ(times_of(k, p, "/p"), (Times{made.atime, first_write_at, first_write_at}));
+    m.sleep_for(kPause);
+    ASSERT_EQ(*k.write(p, *w, std::string(1000, 'b')), 96u);  // > PIPE_BUF: what fits
+    const sim::VTime split_write_at = m.now();
+    const Times full = times_of(k, p, "/p");
+    EXPECT_EQ(full, (Times{made.atime, split_write_at, split_write_at}));
+    auto st = k.fstat(p, *w);
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ((Times{st->atime, st->mtime, st->ctime}), full);
+    m.sleep_for(kPause);
+    EXPECT_EQ(k.write(p, *w, "c").err(), EAGAIN);                     // full
+    EXPECT_EQ(k.write(p, *w, std::string(1000, 'c')).err(), EAGAIN);  // nothing fits
+    EXPECT_EQ(*k.write(p, *w, ""), 0u);
+    EXPECT_EQ(times_of(k, p, "/p"), full);
+    EXPECT_TRUE(k.close(p, *r).ok());
+    EXPECT_EQ(k.write(p, *w, "d").err(), EPIPE);
+    EXPECT_EQ(times_of(k, p, "/p"), full);
     EXPECT_TRUE(k.close(p, *w).ok());
   });
 }

@@ -30,6 +30,7 @@ Request sample_request(PuffsOp op) {
   rq.va.mode = 0644;
   rq.sa.size = 123;
   rq.sa.mode = 0600;
+  rq.sa.mark_ctime = false;
   rq.offset = 4096;
   rq.len = 10;
   rq.flags = 3;
@@ -66,6 +67,7 @@ TEST(PuffsMsg, RequestRoundTrip) {
   DecodedRequest s = decode_request(encode_request(sample_request(PuffsOp::setattr)));
   EXPECT_EQ(s.req->sa.size, std::optional<std::uint64_t>(123));
   EXPECT_FALSE(s.req->sa.uid.has_value());
+  EXPECT_FALSE(s.req->sa.mark_ctime);  // an access alone stays one on the server
   DecodedRequest rn = decode_request(encode_request(sample_request(PuffsOp::rename)));
   EXPECT_EQ(rn.req->cookie4, 12u);
   EXPECT_EQ(rn.req->name2, "target");
