@@ -135,6 +135,7 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps {
   void deliver(std::string_view bytes);
   void reject_reply(std::string_view bytes, const DecodeError& e);
   void server_gone(std::string_view why);
+  void revoke_vnodes();
 
   sim::Machine& machine_;
   sim::Socket& sock_;
