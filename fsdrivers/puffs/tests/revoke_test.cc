@@ -72,6 +72,23 @@ TEST(PuffsRevoke, ServerDeathReclaimsOpenVnodeAtOnce) {
   EXPECT_TRUE(has_event(r, "puffs_revoked", "every vnode reclaimed"));
 }
 
+// Shows: a process created after the death of the server that serves the
+// root file system still starts (the kernel keeps its own reference to the
+// root vnode, as NetBSD's rootvnode): its root is the dead vnode, so every
+// path lookup answers ENXIO, and the run ends with nothing leaked.
+TEST(PuffsRevoke, ProcessCreatedAfterDeathGetsTheDeadRoot) {
+  auto r = run_once({{"server_crash_at", "20"}}, [](World& w) {
+    ASSERT_TRUE(w.k.mkdir(w.p, "/d", 0755).ok());
+    kill_server(w);
+    ASSERT_TRUE(stub(w).dead());
+    vfs::Proc& late = w.k.proc_create("late", vn::Cred{});
+    EXPECT_EQ(late.root->state, vn::VState::reclaimed);
+    EXPECT_EQ(w.k.stat(late, "/d").err(), ENXIO);
+    EXPECT_EQ(w.k.open(late, "/g", O_CREAT | O_RDWR, 0644).err(), ENXIO);
+  });
+  ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
+}
+
 // A failed syscall around the death must answer ENXIO, nothing else.
 void check_errno(sim::Machine& m, int err, const char* what) {
   if (err == 0 || err == ENXIO) return;
