@@ -55,6 +55,7 @@ std::vector<std::string> Kernel::unexplained_references() const {
   for (const auto& [id, mp] : mounts_) {
     if (mp->covered != nullptr) ++expected[mp->covered->serial()];
   }
+  if (rootvnode_ != nullptr) ++expected[rootvnode_->serial()];
   std::vector<std::string> out;
   vcache_.for_each([&](const vn::Vnode& vp) {
     auto it = expected.find(vp.serial());

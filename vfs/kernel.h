@@ -281,6 +281,10 @@ class Kernel {
   std::map<std::uint32_t, std::unique_ptr<vn::Mount>> mounts_;  // by id
   std::vector<std::unique_ptr<vn::Mount>> dead_mounts_;  // force-unmounted, vnodes still referenced
   vn::Mount* root_mount_ = nullptr;
+  // NetBSD's rootvnode: the root file system's root, referenced by the
+  // kernel from the first process on until shutdown, so a process created
+  // after a forced reclaim still gets it (dead: every lookup ENXIO).
+  vn::Vnode* rootvnode_ = nullptr;
   std::uint32_t next_mount_id_ = 1;
   sim::WaitChannel mount_change_;  // woken when an unmount finishes or fails
   std::map<int, std::unique_ptr<Proc>> procs_;  // by pid

@@ -122,6 +122,11 @@ Status Kernel::shutdown() {
     VFSIM_KASSERT(machine_, leaf != nullptr, "mount table has no leaf");
     VN_TRY(unmount_mount(*leaf, false));
   }
+  if (rootvnode_ != nullptr) {
+    vn::Vnode* root = rootvnode_;
+    rootvnode_ = nullptr;
+    vrele(*root);
+  }
   root_mount_->unmounting = true;
   VN_TRY(vcache_.flush(*root_mount_, false));
   VN_TRY(root_mount_->fs().unmount(false));

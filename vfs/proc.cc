@@ -15,11 +15,15 @@ Proc& Kernel::proc_create(std::string name, vn::Cred cred, std::uint32_t umask) 
   p->name = std::move(name);
   p->cred = std::move(cred);
   p->umask = umask & 0777;
-  auto root = vcache_.get(*root_mount_, root_mount_->fs().root_key());
-  VFSIM_KASSERT(machine_, root.ok(), "root vnode of the root file system");
-  p->root = *root;
+  if (rootvnode_ == nullptr) {
+    auto root = vcache_.get(*root_mount_, root_mount_->fs().root_key());
+    VFSIM_KASSERT(machine_, root.ok(), "root vnode of the root file system");
+    rootvnode_ = *root;  // the kernel's own reference, dropped at shutdown
+  }
+  p->root = rootvnode_;
   vref(*p->root);
-  p->cwd = *root;
+  p->cwd = rootvnode_;
+  vref(*p->cwd);
   Proc& ref = *p;
   procs_.emplace(ref.pid, std::move(p));
   return ref;

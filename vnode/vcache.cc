@@ -160,7 +160,9 @@ Result<Vnode*> Vcache::get(Mount& mp, std::uint64_t key) {
     if (found == nullptr) {
       // Over the limit: recycle first. That may sleep, so look again after.
       if (all_.size >= desired_ && recycle_one()) continue;
-      return load(mp, key);
+      Result<Vnode*> loaded = load(mp, key);
+      if (loaded.ok() && *loaded == nullptr) continue;  // revoked as it loaded
+      return loaded;
     }
     Vnode& vp = *found;
     switch (vp.state) {
@@ -215,14 +217,22 @@ Result<Vnode*> Vcache::load(Mount& mp, std::uint64_t key) {
     vp.usecount = 0;
     vp.op = &dead_vnode_ops();
     state_change(vp, VState::loading, VState::reclaimed);
-    statechange_.wakeup();
+    // Free (unless a waiter holds it) before the wakeup: the wakeup is a
+    // scheduling point, after which a waiter may already have freed it.
     maybe_free(vp);
+    statechange_.wakeup();
     return s;
   }
   VFSIM_KASSERT(machine_, vp.type != VType::VNON && vp.op != nullptr,
                 "loadvnode left " + vp.describe() + " without type or ops");
   state_change(vp, VState::loading, VState::active);
   statechange_.wakeup();
+  // A forced flush that waited for this load may have taken the vnode at the
+  // wakeup's scheduling point. Never return it: let go and look again.
+  if (vp.state != VState::active) [[unlikely]] {
+    vrele(vp);
+    return static_cast<Vnode*>(nullptr);
+  }
   return &vp;
 }
 
@@ -237,11 +247,16 @@ void Vcache::vrele(Vnode& vp) {
     --vp.usecount;
     return;
   }
-  if (vp.state == VState::reclaimed) {  // a dead vnode left by a forced flush
+  // A forced flush reclaimed this vnode, or is reclaiming it right now on
+  // another lwp, while it was still referenced. No VOP_INACTIVE: the file
+  // system is done with it. The last reference just goes; the memory goes
+  // here once RECLAIMED, else at the end of reclaim().
+  if (vp.state == VState::reclaimed || vp.state == VState::reclaiming) {
     vp.usecount = 0;
     maybe_free(vp);
     return;
   }
+  VFSIM_KASSERT(machine_, vp.state == VState::active, "vrele of " + vp.describe());
   VFSIM_KASSERT(machine_, !machine_.in_lwp() || !vp.lock.held_by_me(),
                 "vrele of the last reference to a vnode the caller holds locked");
   inactivate(vp);
@@ -289,8 +304,8 @@ void Vcache::reclaim(Vnode& vp) {
   VFSIM_KASSERT(machine_, hash_remove(vp), vp.describe());
   ++stats_.reclaims;
   state_change(vp, VState::reclaiming, VState::reclaimed);
+  maybe_free(vp);  // before the wakeup, as in load(): a waiter may free it after
   statechange_.wakeup();
-  maybe_free(vp);
 }
 
 // Reclaims the least recently used cached vnode that nobody holds.

@@ -34,6 +34,17 @@
 // Every transition goes through state_change(vp, from, to), which asserts
 // `from` and that the pair is an edge of this diagram.
 //
+// A forced flush (NetBSD's vgone, as revoke(2) and a forced unmount use it)
+// takes the ACTIVE → RECLAIMING edge with use references still out: VOP_RECLAIM
+// runs at once under the vnode lock (so it waits for the lwps that hold the
+// lock), the ops become dead_vnode_ops(), and the vnode stays allocated as
+// long as it is referenced. A vrele() of such a vnode, while it is RECLAIMING
+// or RECLAIMED, only drops the count: no VOP_INACTIVE, and the last one frees
+// it (or reclaim() does, if the last one went while it slept). A forced flush
+// never takes over a transition another lwp owns: it waits for LOADING and
+// INACTIVE vnodes to leave that state (the inactivating lwp then caches or
+// reclaims the vnode itself) and looks again.
+//
 // Lists: LOADING and ACTIVE vnodes are on the active list, CACHED ones on the
 // free list (least recently used first); INACTIVE, RECLAIMING and RECLAIMED
 // vnodes are on none. The hash holds every vnode that is not RECLAIMED.
@@ -92,7 +103,12 @@ class Vcache {
 
   // Reclaims every vnode of `mp`. Without force, EBUSY (and nothing
   // reclaimed) if one is referenced; with force, referenced vnodes are
-  // reclaimed too and stay behind as dead vnodes (dead_vnode_ops()).
+  // reclaimed at once too and stay behind as dead vnodes (dead_vnode_ops())
+  // until their last vrele. May sleep: waits for every vnode of `mp` that
+  // another lwp is loading, inactivating or reclaiming, and for the lock of
+  // each vnode it reclaims, so the caller must hold no vnode lock of `mp`.
+  // Vnodes loaded while it runs are reclaimed too; it returns when none is
+  // left (a file system that keeps loading vnodes must refuse loads first).
   [[nodiscard]] Status flush(Mount& mp, bool force);
 
   // "" when every invariant holds, else the first violation.
@@ -122,6 +138,8 @@ class Vcache {
   [[gnu::cold]] void bad_state_change(const Vnode& vp, VState from, VState to);
   void list_insert(Vnode& vp, VList l);
   void list_remove(Vnode& vp);
+  // The new ACTIVE vnode, or nullptr when a forced flush took it before it
+  // could be returned (then get() looks again), or the load's error.
   [[nodiscard]] Result<Vnode*> load(Mount& mp, std::uint64_t key);
   void wait_for_change(Vnode& vp);
   void inactivate(Vnode& vp);

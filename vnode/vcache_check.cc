@@ -15,6 +15,12 @@ bool transient(VState s) {
 
 }  // namespace
 
+// One vnode at a time, rescanning after every sleep: a vnode another lwp is
+// moving (LOADING, INACTIVE, RECLAIMING) is waited for, never taken over, so
+// each vnode is reclaimed exactly once and by the lwp that moved it to
+// RECLAIMING. The pick and its move to RECLAIMING happen with no scheduling
+// point between them. A forced reclaim of an ACTIVE vnode leaves its use
+// references to their holders (see vcache.h).
 Status Vcache::flush(Mount& mp, bool force) {
   for (;;) {
     Vnode* waiting = nullptr;

@@ -166,6 +166,8 @@ class FileSystem {
   }
   Mount& mount() const { return *mount_; }
   Vcache& vcache() const { return *vcache_; }
+  // False until bind(): a file system driven without a VFS (unit tests).
+  bool bound() const { return mount_ != nullptr; }
 
   virtual std::string_view type_name() const = 0;
   // The key of the root directory.

@@ -112,6 +112,9 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps {
   // What a LOOKUP/CREATE reply said about a node, for loadvnode.
   void note_newinfo(std::uint64_t cookie, vn::VType type, const vn::Vattr& va);
   PuffsVnode& node_of(vn::Vnode& vp);
+  // The same, as an owner: keeps the node's memory (its size lock) while the
+  // caller runs without the vnode lock, across a forced reclaim.
+  std::shared_ptr<PuffsVnode> node_ref(vn::Vnode& vp);
   // Forgets a vnode's node (VOP_RECLAIM).
   void drop_node(vn::Vnode& vp);
   sim::Machine& machine() const { return machine_; }
@@ -132,6 +135,7 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps {
   void deliver(std::string_view bytes);
   void reject_reply(std::string_view bytes, const DecodeError& e);
   void server_gone(std::string_view why);
+  void revoke_vnodes();
 
   sim::Machine& machine_;
   sim::Socket& sock_;
@@ -141,7 +145,9 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps {
   std::map<std::uint64_t, std::pair<vn::VType, vn::Vattr>> newinfo_;  // by cookie
   std::string stream_buf_;  // stream framing: bytes of an incomplete reply
   std::uint64_t bad_replies_ = 0;
-  std::map<std::uint64_t, std::unique_ptr<PuffsVnode>> vnodes_;  // by cookie
+  // By cookie. Shared only with a getattr() that runs without the vnode
+  // lock (puffs_vnops.cc); everyone else reaches a node through Vnode::data.
+  std::map<std::uint64_t, std::shared_ptr<PuffsVnode>> vnodes_;
   bool dead_ = false;       // the server is gone: every op answers ENXIO
   bool unmounting_ = false;
   sim::LwpId reader_ = sim::kNoLwp;

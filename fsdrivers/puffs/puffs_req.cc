@@ -127,11 +127,15 @@ void PuffsMount::finish(PuffsRequest& r) {
 }
 
 // The reader is the one that notices a dead server for good (whoever else
-// noticed first, the socket is closed for it too).
+// noticed first, the socket is closed for it too), and the one that then
+// reclaims the mount's vnodes: it holds no vnode lock, and no one waits for
+// it once every request has failed.
 void PuffsMount::reader_loop() {
   std::string msg;
   while (!unmounting_ && read_reply(&msg)) deliver(msg);
-  if (!unmounting_) server_gone("socket closed");
+  if (unmounting_) return;  // the VFS is unmounting: its flush reclaims
+  server_gone("socket closed");
+  revoke_vnodes();
 }
 
 // One reply. On a stream the kernel reassembles by the length field (it is
@@ -210,11 +214,9 @@ void PuffsMount::reject_reply(std::string_view bytes, const DecodeError& e) {
 
 // The server died or its socket closed: puffs unmounts by force. Every
 // request in flight fails with ENXIO and every later op answers ENXIO
-// without a message. The vnodes are reclaimed as their references go: a
-// dead mount's VOP_INACTIVE asks for recycling, and the rest go at unmount.
-// (Reclaiming referenced vnodes at once with Vcache::flush(force) from the
-// reader trips a vcache assertion when a caller drops its reference while
-// the forced reclaim sleeps; see docs/puffs.md.)
+// without a message; then the reader reclaims every vnode (revoke_vnodes).
+// This part may run in any lwp that noticed, even one inside a VOP holding
+// vnode locks, so it only flags and wakes: it never sleeps.
 void PuffsMount::server_gone(std::string_view why) {
   if (dead_) return;
   dead_ = true;
@@ -226,6 +228,20 @@ void PuffsMount::server_gone(std::string_view why) {
     state_change(*r, ReqState::sent, ReqState::failed);
     r->done.wakeup_quiet();
   }
+}
+
+// The forced unmount's reclaim, NetBSD's vgone on every vnode of the mount:
+// referenced vnodes too, at once, each under its vnode lock (so after the
+// lwps inside a VOP on it got their ENXIO and let go). Their holders keep a
+// dead vnode (every VOP answers ENXIO) that their last vrele frees. No new
+// vnode can appear meanwhile: loadvnode answers ENXIO on a dead mount.
+void PuffsMount::revoke_vnodes() {
+  VFSIM_KASSERT(machine_, dead_ && machine_.in_lwp() && machine_.current_id() == reader_,
+                "puffs vnodes revoked outside the reader of a dead mount");
+  if (!bound()) return;  // a stub driven without a VFS has no vnodes
+  const vn::Status s = vcache().flush(mount(), /*force=*/true);
+  VFSIM_KASSERT(machine_, s.ok(), "forced flush failed with errno " + std::to_string(s.err()));
+  machine_.event("puffs_revoked", options_.name + ": every vnode reclaimed");
 }
 
 }  // namespace vfsim::puffs

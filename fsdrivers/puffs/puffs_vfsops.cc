@@ -16,6 +16,13 @@ PuffsVnode& PuffsMount::node_of(vn::Vnode& vp) {
   return *static_cast<PuffsVnode*>(vp.data);
 }
 
+std::shared_ptr<PuffsVnode> PuffsMount::node_ref(vn::Vnode& vp) {
+  auto it = vnodes_.find(node_of(vp).cookie);
+  VFSIM_KASSERT(machine_, it != vnodes_.end() && it->second.get() == vp.data,
+                "puffs vnode not in the node map: " + vp.describe());
+  return it->second;
+}
+
 void PuffsMount::drop_node(vn::Vnode& vp) {
   if (vp.data == nullptr) return;
   if (PuffsVnode& n = node_of(vp); n.obj != nullptr) {
@@ -49,7 +56,7 @@ vn::Status PuffsMount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
                                           " has no type");
     return vn::Status(EPROTO);
   }
-  auto n = std::make_unique<PuffsVnode>(machine_, key);
+  auto n = std::make_shared<PuffsVnode>(machine_, key);
   n->attr = va;
   n->attr_valid = true;
   if (options_.pager != nullptr && va.type == vn::VType::VREG) {

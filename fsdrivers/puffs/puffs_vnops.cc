@@ -58,7 +58,10 @@ void apply_attr(PuffsVnode& n, Vnode& vp, const vn::Vattr& va, bool size_from_se
 // Asks the server for the attributes and applies the reply to the cache:
 // a smaller size in the reply shrinks the kernel's size (what the historic
 // kernel did, truncating the file under a writer that had just extended it).
+// getattr() calls it without the vnode lock, so a forced unmount may reclaim
+// the vnode before (while it waits for the size lock) or during the call.
 Status fetch_attr(PuffsMount& mp, Vnode& vp, vn::Vattr* out) {
+  if (vp.data == nullptr) return Status(ENXIO);  // reclaimed (forced unmount)
   Request rq = make_req(PuffsOp::getattr, vp);
   Reply rp;
   VN_TRY(mp.call(rq, &rp));
@@ -241,14 +244,17 @@ class PuffsVnodeOps final : public vn::VnodeOps {
 // the request is out, as that kernel effectively did, and takes it back
 // before returning. The size lock (when on) is taken after the vnode lock is
 // given up and dropped before it is taken again, so it never waits for a
-// vnode lock while held: no lock-order cycle with write().
+// vnode lock while held: no lock-order cycle with write(). Without the vnode
+// lock a forced unmount may reclaim the vnode meanwhile (fetch_attr notices),
+// so the node's memory, which holds the size lock, is kept by a reference.
 Status PuffsVnodeOps::getattr(Vnode& vp, vn::Vattr* va) {
   PuffsMount& mp = pmp(vp);
+  const std::shared_ptr<PuffsVnode> node = mp.node_ref(vp);
   const bool drop_vnode_lock = !vn::vn_locked_exclusive(vp);
   if (drop_vnode_lock) vn::vn_unlock(vp);
   Status s;
   {
-    SizeGuard g(mp, mp.node_of(vp));
+    SizeGuard g(mp, *node);
     s = fetch_attr(mp, vp, va);
   }
   if (drop_vnode_lock) vn::vn_lock(vp, false);
@@ -346,6 +352,9 @@ Status PuffsVnodeOps::readdir(Vnode& vp, std::uint64_t cookie, std::size_t max,
   return vn::kOk;
 }
 
+// INACTIVE cannot fail (the vcache asserts it): whatever the server answers,
+// or if it dies while the request is out, the kernel goes on; a vnode of a
+// dead mount is always recycled.
 Status PuffsVnodeOps::inactive(Vnode& vp, bool* recycle) {
   PuffsMount& mp = pmp(vp);
   *recycle = mp.dead();
@@ -353,8 +362,8 @@ Status PuffsVnodeOps::inactive(Vnode& vp, bool* recycle) {
   Request rq = make_req(PuffsOp::inactive, vp);
   Reply rp;
   Status s = mp.call(rq, &rp);
-  if (s.ok()) *recycle = rp.flag;
-  return s.err() == EOPNOTSUPP ? vn::kOk : s;
+  *recycle = mp.dead() || (s.ok() && rp.flag);
+  return vn::kOk;
 }
 
 // RECLAIM tells the server it may forget the cookie; whatever it answers,
