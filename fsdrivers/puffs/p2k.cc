@@ -77,9 +77,21 @@ void P2k::detach(Server& server) {
 }
 
 // Turns a VOP's result vnode into a cookie: the node a file already has, or
-// a new one holding the reference the VOP returned.
+// a new one holding the reference the VOP returned. The attributes are read
+// first: the cookie is chosen last, with no scheduling point before the
+// return, so the framework counts the reply before any RECLAIM of that node
+// can run on another worker (puffs_server.h). The vrele of a node's file is
+// never the last reference there: the node holds one.
 int P2k::answer_node(OpCtx& c, Status s, Vnode* vp, Reply* rp) {
   if (!s.ok()) return s.err();
+  {
+    Locked l(*vp, false);
+    s = vn::vop_getattr(*vp, &rp->va);
+  }
+  if (!s.ok()) {
+    vcache_.vrele(*vp);
+    return s.err();
+  }
   NodeMap& nodes = c.server.nodes();
   std::optional<std::uint64_t> cookie = nodes.cookie_of_key(vp->key());
   if (cookie) {
@@ -91,8 +103,6 @@ int P2k::answer_node(OpCtx& c, Status s, Vnode* vp, Reply* rp) {
     n->vp = vp;
     cookie = nodes.add(std::move(n));
   }
-  Locked l(*vp, false);
-  VN_TRY_INT(vn::vop_getattr(*vp, &rp->va));
   rp->new_cookie = *cookie;
   rp->new_type = vp->type;
   return 0;

@@ -7,7 +7,8 @@
 //
 // A p2k node holds one use reference on its backend vnode; the cookie map
 // keys nodes by the backend vnode's key, so a file has one cookie at a time.
-// RECLAIM drops the reference.
+// The RECLAIM that frees a node (the framework's lookup count reached zero)
+// drops the reference.
 #pragma once
 
 #include <memory>

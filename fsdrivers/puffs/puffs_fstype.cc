@@ -79,6 +79,7 @@ bool parse(const MountOptions& a, Parsed* out) {
             number(a, "rcvbuf_bytes", &rcv_bytes) && number(a, "rcvbuf_msgs", &rcv_msgs) &&
             number(a, "server_crash_at", &crash_at) &&
             boolean(a, "size_lock", &out->mount.size_lock) &&
+            boolean(a, "reclaim_nlookup", &out->mount.reclaim_nlookup) &&
             drop_rule(a, "req", &out->req_faults) && drop_rule(a, "reply", &out->reply_faults);
   if (!ok || workers == 0 || workers > 64 || retry > 100) return false;
   if (auto it = a.find("transport"); it != a.end()) {
@@ -97,6 +98,7 @@ bool parse(const MountOptions& a, Parsed* out) {
     b.rcvbuf_bytes = rcv_bytes;
     b.rcvbuf_msgs = rcv_msgs;
   }
+  out->server.reclaim_nlookup = out->mount.reclaim_nlookup;
   out->server.workers = static_cast<int>(workers);
   out->server.crash_at_request = crash_at;
   out->server.op_latency = latency_us * sim::kMicrosecond;

@@ -5,6 +5,7 @@
 //
 //   transport        seqpacket | dgram | stream          (default seqpacket)
 //   size_lock        true | false                         (default true)
+//   reclaim_nlookup  true | false: lookup counts in RECLAIM (default true)
 //   timeout_ms       request timeout, 0 = none            (default 0)
 //   retry            resends after a timeout, or "forever" (default 0)
 //   workers          server worker lwps                    (default 1)

@@ -20,6 +20,12 @@
 //   failed    no reply will come: error says why (ENXIO, EIO, EPROTO)
 //   done      out of the pending map, memory freed
 //
+// Lookup counts: a LOOKUP reply may name a cookie whose vnode another lwp is
+// reclaiming. The vcache makes the caller wait for that reclaim and then
+// loads a new vnode for the cookie, so the server must not forget the node
+// at that RECLAIM: each vnode counts the replies that named it
+// (PuffsVnode::nlookup) and RECLAIM carries the count (puffs_server.h).
+//
 // Locks: the pending map and the request states change only between two
 // scheduling points (the machine runs one lwp at a time), so they need no
 // sim lock. PuffsVnode::size_lock is the fix of the PERFUSE GETATTR/WRITE
@@ -50,6 +56,9 @@ struct PuffsMountOptions {
   std::string name = "puffs";
   std::uint64_t root_cookie = 1;     // from the server, as puffs_mount(2) passes it
   bool size_lock = true;             // knob puffs.size_lock
+  // knob puffs.reclaim_nlookup: RECLAIM carries the vnode's lookup count;
+  // false: it carries 0 ("no count"), and the server frees the node at once.
+  bool reclaim_nlookup = true;
   sim::VTime timeout = 0;            // knob puffs.timeout_ms; 0 = wait forever
   int retries = 0;                   // knob puffs.retry: resends after a timeout; -1 forever
   MsgAlloc msg_alloc;                // empty: memory always available
@@ -77,6 +86,11 @@ struct PuffsRequest {
 struct PuffsVnode {
   PuffsVnode(sim::Machine& m, std::uint64_t cookie);
   std::uint64_t cookie;
+  // [vnode held] replies (LOOKUP, CREATE, MKNOD, MKDIR, SYMLINK) that handed
+  // this cookie to this vnode; RECLAIM gives it back to the server, which
+  // keeps the node while replies it sent are still unaccounted for (one
+  // racing with this vnode's reclaim named the cookie to a new vnode).
+  std::uint64_t nlookup = 0;
   vn::Vattr attr;           // [size_lock when puffs.size_lock] the kernel's cache
   bool attr_valid = false;
   sim::Mutex size_lock;

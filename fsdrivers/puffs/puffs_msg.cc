@@ -24,6 +24,7 @@ struct Enc {
   void u64(std::uint64_t& v) { w.u64(v); }
   void str(std::string& s) { w.str(s); }
   void boolean(bool& b) { w.u8(b ? 1 : 0); }
+  void nlookup(std::int64_t& v) { w.u64(static_cast<std::uint64_t>(v)); }
   std::uint32_t count(std::size_t n, std::size_t) {
     w.u32(static_cast<std::uint32_t>(n));
     return static_cast<std::uint32_t>(n);
@@ -42,6 +43,11 @@ struct Dec {
   void u64(std::uint64_t& v) { v = r.u64(); }
   void str(std::string& s) { s = r.str(); }
   void boolean(bool& b) { b = r.u8() != 0; }
+  // A lookup count: what the kernel says it was handed, never negative.
+  void nlookup(std::int64_t& v) {
+    v = static_cast<std::int64_t>(r.u64());
+    if (!r.bad() && v < 0) fail("nlookup " + std::to_string(v) + " is negative");
+  }
   // A count is believed only if that many items of `min_item` bytes fit.
   std::uint32_t count(std::size_t, std::size_t min_item) {
     const std::uint32_t n = r.u32();
@@ -125,7 +131,8 @@ void request_body(IO& io, Request& rq) {
     case O::getextattr: case O::deleteextattr: io.i32(rq.flags); io.str(rq.name); break;
     case O::setextattr: io.i32(rq.flags); io.u64(rq.len); io.str(rq.name); io.str(rq.data); break;
     case O::listextattr: io.i32(rq.flags); break;
-    case O::getattr: case O::fsync: case O::readlink: case O::inactive: case O::reclaim:
+    case O::reclaim: io.nlookup(rq.nlookup); break;
+    case O::getattr: case O::fsync: case O::readlink: case O::inactive:
     case O::statvfs: case O::sync: case O::unmount: break;
   }
 }

@@ -18,14 +18,17 @@
 //
 // Vnodes travel as cookies: the server chose each one (LOOKUP, CREATE ...
 // replies carry the new node's cookie) and the kernel only hands them back,
-// as the puffs design notes describe. Credentials and the pid travel with
-// every request.
+// as the puffs design notes describe. RECLAIM carries the number of such
+// replies the reclaimed vnode received (nlookup), so a server that handed
+// the cookie out again meanwhile keeps the node (puffs_server.h).
+// Credentials and the pid travel with every request.
 //
 // Both sides parse bytes the other side sent, which they must not trust:
 // decode_*() never reads out of bounds and answers a DecodeError naming what
 // was wrong (short message, length field disagreeing with the bytes read,
-// unknown opcode, a count larger than the message could hold, trailing
-// bytes). What is done with the error is the receiver's business.
+// unknown opcode, a count larger than the message could hold, a negative
+// nlookup, trailing bytes). What is done with the error is the receiver's
+// business.
 #pragma once
 
 #include <cstdint>
@@ -109,6 +112,12 @@ struct Request {
   std::uint64_t len = 0;     // read: bytes; readdir: entries; setextattr: flags
   std::int32_t flags = 0;    // open/close: fflags; access: acc; read/write: ioflag; xattr: ns
   std::string data;          // write/putpages: bytes; setextattr: value
+  // reclaim: how many replies (LOOKUP, CREATE, MKNOD, MKDIR, SYMLINK) handed
+  // this cookie to the vnode being reclaimed — FUSE's FORGET nlookup, NetBSD's
+  // later pvnr_nlookup. 0: the kernel keeps no lookup counts (knob
+  // puffs.reclaim_nlookup=false). Signed on the wire like NetBSD's int; a
+  // negative value does not decode.
+  std::int64_t nlookup = 0;
 };
 
 struct Reply {

@@ -27,6 +27,13 @@ std::optional<std::uint64_t> NodeMap::cookie_of_key(std::uint64_t key) const {
   return it->second;
 }
 
+void NodeMap::unhook_key(std::uint64_t cookie) {
+  auto it = nodes_.find(cookie);
+  if (it == nodes_.end()) return;
+  auto k = by_key_.find(it->second->key);
+  if (k != by_key_.end() && k->second == cookie) by_key_.erase(k);
+}
+
 void NodeMap::remove(std::uint64_t cookie) {
   auto it = nodes_.find(cookie);
   if (it == nodes_.end()) return;
@@ -171,8 +178,12 @@ void Server::handle(std::string_view bytes) {
     if (options_.op_latency > 0) machine_.sleep_for(options_.op_latency);
     PuffsNode dummy;
     OpCtx c{*this, rq, node != nullptr ? *node : dummy};
-    rp.h.error = dispatch(c, &rp);
-    if (rp.h.error == 0 && rq.h.op == PuffsOp::reclaim) nodes_.remove(rq.h.cookie);
+    if (rq.h.op == PuffsOp::reclaim) {
+      rp.h.error = reclaim(c, &rp);
+    } else {
+      rp.h.error = dispatch(c, &rp);
+      if (rp.h.error == 0) count_lookup(rq, rp);
+    }
   }
   ++served_;
   send_reply(rq, rp);
@@ -186,6 +197,55 @@ int Server::dispatch(OpCtx& c, Reply* rp) {
 #undef VFSIM_PUFFS_CASE
   }
   return EOPNOTSUPP;
+}
+
+// A successful reply that hands a node's cookie to the kernel counts once.
+// It runs right after the op returned, with no scheduling point since the op
+// chose the cookie, so no RECLAIM can free the node in between.
+void Server::count_lookup(const Request& rq, const Reply& rp) {
+  switch (rq.h.op) {
+    case PuffsOp::lookup: case PuffsOp::create: case PuffsOp::mknod: case PuffsOp::mkdir:
+    case PuffsOp::symlink: break;
+    default: return;
+  }
+  if (PuffsNode* n = nodes_.find(rp.new_cookie)) ++n->nlookup;
+}
+
+// RECLAIM of a node the kernel named (c.node is in the map). With lookup
+// counts the kernel's nlookup is checked against the node's count and
+// subtracted; the node goes only when the count reaches zero, and the root
+// never (the mount, not a reply, hands it out). Without counts it goes at
+// once. A node on its way out is unhooked from its key first, so a LOOKUP on
+// another worker while the file system's reclaim sleeps makes a new node
+// rather than answering this cookie. (Should the file system's reclaim
+// fail, the node stays reachable by cookie but is never handed out again.)
+int Server::reclaim(OpCtx& c, Reply* rp) {
+  const std::uint64_t cookie = c.rq.h.cookie;
+  if (options_.reclaim_nlookup) {
+    PuffsNode& n = c.node;
+    const auto said = static_cast<std::uint64_t>(c.rq.nlookup);  // decoding refused < 0
+    const bool root = cookie == root_;
+    if ((said == 0 && !root) || said > n.nlookup) {
+      const std::string text = "puffs server '" + options_.name + "': " + describe(c.rq.h) +
+                               " says nlookup " + std::to_string(c.rq.nlookup) +
+                               " but the server handed the cookie out " +
+                               std::to_string(n.nlookup) + " times; node kept";
+      machine_.event("puffs_bad_reclaim", text);
+      if (options_.fatal_protocol_errors) machine_.fail(sim::Outcome::protocol, text);
+      return EINVAL;
+    }
+    n.nlookup -= said;
+    if (n.nlookup > 0 || root) {
+      machine_.event("puffs_reclaim_kept", options_.name + ": cookie " + std::to_string(cookie) +
+                                               (root ? " is the root" : " handed out again") +
+                                               ", nlookup " + std::to_string(n.nlookup));
+      return 0;
+    }
+  }
+  nodes_.unhook_key(cookie);
+  const int e = dispatch(c, rp);
+  if (e == 0) nodes_.remove(cookie);
+  return e;
 }
 
 void Server::send_reply(const Request& rq, Reply& rp) {

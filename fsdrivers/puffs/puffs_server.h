@@ -16,6 +16,22 @@
 // input is the finding). A request naming a cookie the server never gave
 // out is logged ("puffs_unknown_cookie") and answered EIO. Nothing from the
 // wire is asserted.
+//
+// Lookup counts (ServerOptions::reclaim_nlookup, knob puffs.reclaim_nlookup):
+// a node's cookie may be handed out again (a LOOKUP reply) while the
+// kernel's RECLAIM of its old vnode is on its way, and the kernel then loads
+// a new vnode for it. So, as libpuffs' pn_nlookup and FUSE's FORGET, the
+// framework counts every successful LOOKUP/CREATE/MKNOD/MKDIR/SYMLINK reply
+// that names a node, RECLAIM subtracts the nlookup the kernel counted for
+// the vnode it reclaims, and only a count reaching zero runs the file
+// system's reclaim and frees the node. The root is handed out by the mount,
+// not by a reply, and the kernel may load it again at any time: it stays
+// until UNMOUNT. A RECLAIM whose nlookup is more than the node's count (or 0,
+// for a node other than the root) is a lying kernel: logged
+// ("puffs_bad_reclaim"), answered EINVAL with the node kept, and with
+// fatal_protocol_errors the run ends as Outcome::protocol. Without counts
+// (the historic libpuffs) RECLAIM frees the node at once, and a cookie
+// handed out in the window is answered "puffs_unknown_cookie" from then on.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +54,9 @@ namespace vfsim::puffs {
 struct PuffsNode {
   virtual ~PuffsNode() = default;
   std::uint64_t key = 0;
+  // Replies that handed this cookie out, less the nlookup of the RECLAIMs
+  // that came back (kept by the Server, with reclaim_nlookup).
+  std::uint64_t nlookup = 0;
 };
 
 // Cookies are handed out in order from 1, never reused within a run: they
@@ -47,6 +66,9 @@ class NodeMap {
   std::uint64_t add(std::unique_ptr<PuffsNode> n);
   PuffsNode* find(std::uint64_t cookie) const;
   std::optional<std::uint64_t> cookie_of_key(std::uint64_t key) const;
+  // The node stays findable by cookie, but a later cookie_of_key() of its
+  // key answers nothing: a node being reclaimed is never handed out again.
+  void unhook_key(std::uint64_t cookie);
   void remove(std::uint64_t cookie);
   std::size_t size() const { return nodes_.size(); }
   // Cookies in increasing order (for teardown and leak reports).
@@ -76,8 +98,12 @@ struct OpCtx {
   X(reclaim) X(getextattr) X(setextattr) X(listextattr) X(deleteextattr)
 
 // The op vector. Each op returns 0 and fills the reply, or an errno. The
-// framework fills the reply header. RECLAIM that succeeds drops the node
-// from the map after the op returns.
+// framework fills the reply header. The framework calls RECLAIM only when
+// the node is to be freed (its lookup count reached zero), and drops the
+// node from the map after the op succeeds. An op that answers a node
+// (LOOKUP, CREATE, ...) must choose its cookie with no scheduling point
+// between the choice and its return: the framework counts the reply right
+// after, and a RECLAIM on another worker must not free the node between.
 class PuffsOps {
  public:
   virtual ~PuffsOps() = default;
@@ -104,6 +130,9 @@ struct ServerOptions {
   // repeat is logged and dropped. A kernel that retries after a lost reply
   // therefore still waits forever, as the PERFUSE paper explains.
   bool dedup_requests = true;
+  // Lookup counts (see the top of this file); false: RECLAIM frees the node
+  // at once, whatever its nlookup says (the historic behaviour).
+  bool reclaim_nlookup = true;
 };
 
 class Server {
@@ -135,6 +164,8 @@ class Server {
   void handle(std::string_view bytes);
   void bad_request(std::string_view bytes, const DecodeError& e);
   int dispatch(OpCtx& c, Reply* rp);
+  int reclaim(OpCtx& c, Reply* rp);
+  void count_lookup(const Request& rq, const Reply& rp);
   void send_reply(const Request& rq, Reply& rp);
 
   sim::Machine& machine_;

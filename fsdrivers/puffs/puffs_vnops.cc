@@ -77,7 +77,10 @@ Status fetch_attr(PuffsMount& mp, Vnode& vp, vn::Vattr* out) {
   return vn::kOk;
 }
 
-// A reply naming a new node: check it, remember its type, get its vnode.
+// A reply naming a new node: check it, remember its type, get its vnode, and
+// count the reply on that vnode (after get(): if the cookie's old vnode was
+// being reclaimed, get() waited and this is a new vnode, whose RECLAIM must
+// account for this reply; the old one's did not).
 Status new_vnode(PuffsMount& mp, const Reply& rp, Vnode** vpp) {
   if (rp.new_cookie == 0 || rp.new_type == vn::VType::VNON) {
     mp.machine().event("puffs_bad_reply", mp.options().name + ": " + describe(rp.h) +
@@ -87,6 +90,7 @@ Status new_vnode(PuffsMount& mp, const Reply& rp, Vnode** vpp) {
   mp.note_newinfo(rp.new_cookie, rp.new_type, rp.va);
   auto vp = mp.vcache().get(mp.mount(), rp.new_cookie);
   if (!vp.ok()) return vp.status();
+  ++mp.node_of(**vp).nlookup;
   *vpp = *vp;
   return vn::kOk;
 }
@@ -366,8 +370,9 @@ Status PuffsVnodeOps::inactive(Vnode& vp, bool* recycle) {
   return vn::kOk;
 }
 
-// RECLAIM tells the server it may forget the cookie; whatever it answers,
-// the kernel forgets the node (a reclaim cannot fail).
+// RECLAIM tells the server it may forget the cookie, unless it handed the
+// cookie out more often than this vnode heard (nlookup, puffs.reclaim_nlookup);
+// whatever it answers, the kernel forgets the node (a reclaim cannot fail).
 Status PuffsVnodeOps::reclaim(Vnode& vp) {
   PuffsMount& mp = pmp(vp);
   if (PuffsVnode& n = mp.node_of(vp); n.obj != nullptr && !mp.dead()) {
@@ -375,6 +380,9 @@ Status PuffsVnodeOps::reclaim(Vnode& vp) {
   }
   if (!mp.dead()) {
     Request rq = make_req(PuffsOp::reclaim, vp);
+    if (mp.options().reclaim_nlookup) {
+      rq.nlookup = static_cast<std::int64_t>(mp.node_of(vp).nlookup);
+    }
     Reply rp;
     (void)mp.call(rq, &rp);
   }

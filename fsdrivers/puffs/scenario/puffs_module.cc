@@ -20,6 +20,7 @@ MountOptions options_from(const sc::Config& c) {
   MountOptions o;
   o["transport"] = c.get_string("transport");
   o["size_lock"] = c.get_bool("puffs.size_lock") ? "true" : "false";
+  o["reclaim_nlookup"] = c.get_bool("puffs.reclaim_nlookup") ? "true" : "false";
   o["framing"] = c.get_string("puffs.framing");
   const std::int64_t retry = c.get_int("puffs.retry");
   o["retry"] = retry < 0 ? "forever" : std::to_string(retry);
@@ -59,6 +60,9 @@ class PuffsModule final : public sc::Module {
                        "socket type between the puffs kernel stub and the server"),
         K::boolean("puffs.size_lock", true,
                    "serialise GETATTR replies with size changes (the PERFUSE fix)"),
+        K::boolean("puffs.reclaim_nlookup", true,
+                   "RECLAIM carries the vnode's lookup count and the server frees a node "
+                   "only when the count reaches zero (FUSE's FORGET); false: at once"),
         K::integer("puffs.timeout_ms", 0, "request timeout in virtual ms; 0 = none"),
         K::integer("puffs.retry", 0, "resends after a timeout; -1 = forever"),
         K::integer("puffs.workers", 1, "server worker lwps"),

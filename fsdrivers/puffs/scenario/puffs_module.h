@@ -5,6 +5,8 @@
 // Knobs (the defaults are the fixed behaviour):
 //   transport              seqpacket | dgram | stream      (seqpacket)
 //   puffs.size_lock        serialise GETATTR replies with size changes (true)
+//   puffs.reclaim_nlookup  RECLAIM carries the vnode's lookup count; the server
+//                          frees a node when its count reaches zero (true)
 //   puffs.timeout_ms       request timeout, 0 = wait forever (0)
 //   puffs.retry            resends after a timeout; -1 = forever (0)
 //   puffs.workers          server worker lwps (1)

@@ -35,6 +35,7 @@ Request sample_request(PuffsOp op) {
   rq.len = 10;
   rq.flags = 3;
   rq.data = std::string("\0\1binary\xff", 9);
+  rq.nlookup = 3;
   return rq;
 }
 
@@ -71,6 +72,8 @@ TEST(PuffsMsg, RequestRoundTrip) {
   DecodedRequest rn = decode_request(encode_request(sample_request(PuffsOp::rename)));
   EXPECT_EQ(rn.req->cookie4, 12u);
   EXPECT_EQ(rn.req->name2, "target");
+  DecodedRequest rc = decode_request(encode_request(sample_request(PuffsOp::reclaim)));
+  EXPECT_EQ(rc.req->nlookup, 3);
 }
 
 // Replies carry their bodies, and an error reply carries none.
@@ -125,6 +128,19 @@ TEST(PuffsMsg, RejectsMalformed) {
   EXPECT_NE(decode_request(trailing).error.why.find("2 trailing bytes"), std::string::npos);
 
   EXPECT_NE(decode_request(encode_reply(Reply{}, PuffsOp::getattr)).error.why.find("a reply"),
+            std::string::npos);
+
+  Request neg = sample_request(PuffsOp::reclaim);
+  neg.nlookup = -2;
+  d = decode_request(encode_request(neg));
+  EXPECT_FALSE(d.req);
+  EXPECT_NE(d.error.why.find("RECLAIM body: nlookup -2 is negative"), std::string::npos)
+      << d.error.why;
+  EXPECT_EQ(d.error.id, std::optional<std::uint64_t>(77));
+  std::string short_reclaim = encode_request(sample_request(PuffsOp::reclaim));
+  short_reclaim.resize(short_reclaim.size() - 3);
+  short_reclaim[0] = static_cast<char>(short_reclaim.size());
+  EXPECT_NE(decode_request(short_reclaim).error.why.find("RECLAIM body: body ends early"),
             std::string::npos);
 
   Reply rp;

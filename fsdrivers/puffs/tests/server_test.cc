@@ -1,11 +1,14 @@
 // Tests of the libpuffs-style server framework against a raw client on a sim
 // socket: dispatch through the op vector (unfilled ops answer EOPNOTSUPP),
-// the cookie map (same key, same cookie; RECLAIM forgets), unknown cookies
-// and unparsable requests answered with EIO / EPROTO and logged, the fatal
-// protocol error of a naive server reading a stream, and reassembly fixing it.
+// the cookie map (same key, same cookie; RECLAIM forgets), lookup counts
+// (RECLAIM frees a node only when its nlookup reaches zero; a lying nlookup
+// is refused), unknown cookies and unparsable requests answered with EIO /
+// EPROTO and logged, the fatal protocol error of a naive server reading a
+// stream, and reassembly fixing it.
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <limits>
 #include <set>
 
 #include "fsdrivers/puffs/puffs_server.h"
@@ -108,6 +111,12 @@ Request req(PuffsOp op, std::uint64_t id, std::uint64_t cookie, std::string name
   return rq;
 }
 
+Request reclaim_req(std::uint64_t id, std::uint64_t cookie, std::int64_t nlookup) {
+  Request rq = req(PuffsOp::reclaim, id, cookie);
+  rq.nlookup = nlookup;
+  return rq;
+}
+
 bool has_event(const RunResult& r, std::string_view kind, std::string_view text) {
   for (const auto& e : r.events) {
     if (e.kind == kind && e.detail.find(text) != std::string::npos) return true;
@@ -116,7 +125,8 @@ bool has_event(const RunResult& r, std::string_view kind, std::string_view text)
 }
 
 // Lookups dispatch to the op vector, the same file gets the same cookie, an
-// op the file system left out answers EOPNOTSUPP, and RECLAIM forgets the node.
+// op the file system left out answers EOPNOTSUPP, and RECLAIM returning both
+// lookups forgets the node.
 TEST(PuffsServer, DispatchAndCookies) {
   auto r = run(1, [](Machine& m) {
     auto f = std::make_shared<Fixture>(m);
@@ -130,13 +140,120 @@ TEST(PuffsServer, DispatchAndCookies) {
       EXPECT_EQ(f->call(req(PuffsOp::lookup, 3, 1, "zz")).h.error, ENOENT);
       EXPECT_EQ(f->call(req(PuffsOp::getattr, 4, a.new_cookie)).va.size, 1000u);
       EXPECT_EQ(f->call(req(PuffsOp::mkdir, 5, 1, "d")).h.error, EOPNOTSUPP);
-      EXPECT_EQ(f->call(req(PuffsOp::reclaim, 6, a.new_cookie)).h.error, 0);
+      EXPECT_EQ(f->call(reclaim_req(6, a.new_cookie, 2)).h.error, 0);
       EXPECT_EQ(f->server->nodes().size(), 1u);
       f->sock.end(0).close();
     });
     return f;
   });
   ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
+}
+
+// Shows the lookup count: a node handed out by three LOOKUP replies stays
+// while a RECLAIM returns only some of them (as when a LOOKUP reply raced
+// the kernel's reclaim of the old vnode and named the cookie to a new one),
+// and goes when the count reaches zero; the root stays at any count.
+TEST(PuffsServer, NodeKeptWhileLookupCountAboveZero) {
+  auto r = run(1, [](Machine& m) {
+    auto f = std::make_shared<Fixture>(m);
+    f->start(m);
+    m.spawn("kernel", [f] {
+      std::uint64_t id = 1;
+      const std::uint64_t a = f->call(req(PuffsOp::lookup, id++, 1, "a")).new_cookie;
+      for (int i = 0; i < 2; ++i) {
+        EXPECT_EQ(f->call(req(PuffsOp::lookup, id++, 1, "a")).new_cookie, a);
+      }
+      EXPECT_EQ(f->server->nodes().find(a)->nlookup, 3u);
+      EXPECT_EQ(f->call(reclaim_req(id++, a, 1)).h.error, 0);  // the old vnode's reply
+      EXPECT_EQ(f->server->nodes().find(a)->nlookup, 2u);
+      EXPECT_EQ(f->call(req(PuffsOp::getattr, id++, a)).va.size, 1000u);  // still served
+      EXPECT_EQ(f->call(req(PuffsOp::lookup, id++, 1, "a")).new_cookie, a);
+      EXPECT_EQ(f->call(reclaim_req(id++, a, 3)).h.error, 0);
+      EXPECT_EQ(f->server->nodes().find(a), nullptr);
+      EXPECT_EQ(f->call(req(PuffsOp::getattr, id++, a)).h.error, EIO);
+      EXPECT_EQ(f->call(reclaim_req(id++, 1, 0)).h.error, 0);  // the root, loaded by the mount
+      EXPECT_NE(f->server->nodes().find(1), nullptr);
+      f->sock.end(0).close();
+    });
+    return f;
+  });
+  ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
+  EXPECT_TRUE(has_event(r, "puffs_reclaim_kept", "cookie 2 handed out again, nlookup 2"));
+  EXPECT_TRUE(has_event(r, "puffs_reclaim_kept", "cookie 1 is the root"));
+}
+
+// Shows the historic server (reclaim_nlookup off): RECLAIM frees the node at
+// once though a second LOOKUP handed its cookie out again, and that cookie
+// is unknown from then on.
+TEST(PuffsServer, WithoutLookupCountsReclaimFreesAtOnce) {
+  auto r = run(1, [](Machine& m) {
+    auto f = std::make_shared<Fixture>(m);
+    ServerOptions so;
+    so.reclaim_nlookup = false;
+    f->start(m, so);
+    m.spawn("kernel", [f] {
+      const std::uint64_t a = f->call(req(PuffsOp::lookup, 1, 1, "a")).new_cookie;
+      EXPECT_EQ(f->call(req(PuffsOp::lookup, 2, 1, "a")).new_cookie, a);
+      EXPECT_EQ(f->call(reclaim_req(3, a, 0)).h.error, 0);
+      EXPECT_EQ(f->call(req(PuffsOp::getattr, 4, a)).h.error, EIO);
+      f->sock.end(0).close();
+    });
+    return f;
+  });
+  ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
+  EXPECT_TRUE(has_event(r, "puffs_unknown_cookie", "req 4 GETATTR cookie 2"));
+}
+
+// Shows that a lying or malformed nlookup never crashes the server nor frees
+// the node: more than the server handed out, or 0 for a node that is not the
+// root, is answered EINVAL and logged with the node kept; a negative count
+// does not decode and is answered EPROTO. With fatal protocol errors the
+// first lie ends the run as `protocol`, naming the request.
+TEST(PuffsServer, BadNlookupIsRejected) {
+  auto r = run(1, [](Machine& m) {
+    auto f = std::make_shared<Fixture>(m);
+    ServerOptions so;
+    so.fatal_protocol_errors = false;
+    f->start(m, so);
+    m.spawn("kernel", [f] {
+      const std::uint64_t a = f->call(req(PuffsOp::lookup, 1, 1, "a")).new_cookie;
+      EXPECT_EQ(f->call(reclaim_req(2, a, 2)).h.error, EINVAL);
+      EXPECT_EQ(f->call(reclaim_req(3, a, 0)).h.error, EINVAL);
+      EXPECT_EQ(f->call(reclaim_req(4, a, std::numeric_limits<std::int64_t>::max())).h.error,
+                EINVAL);
+      EXPECT_EQ(f->call(reclaim_req(5, a, -1)).h.error, EPROTO);
+      EXPECT_EQ(f->call(reclaim_req(6, a, std::numeric_limits<std::int64_t>::min())).h.error,
+                EPROTO);
+      EXPECT_EQ(f->server->nodes().find(a)->nlookup, 1u);
+      EXPECT_EQ(f->call(req(PuffsOp::getattr, 7, a)).va.size, 1000u);
+      EXPECT_EQ(f->call(reclaim_req(8, a, 1)).h.error, 0);  // the truth still works
+      EXPECT_EQ(f->server->nodes().find(a), nullptr);
+      f->sock.end(0).close();
+    });
+    return f;
+  });
+  ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
+  EXPECT_TRUE(has_event(r, "puffs_bad_reclaim",
+                        "req 2 RECLAIM cookie 2 says nlookup 2 but the server handed the cookie "
+                        "out 1 times"));
+  EXPECT_TRUE(has_event(r, "puffs_bad_reclaim", "req 3 RECLAIM cookie 2 says nlookup 0"));
+  EXPECT_TRUE(
+      has_event(r, "puffs_bad_request", "req 5 RECLAIM: RECLAIM body: nlookup -1 is negative"));
+
+  auto fatal = run(1, [](Machine& m) {
+    auto f = std::make_shared<Fixture>(m);
+    f->start(m);
+    m.spawn("kernel", [f] {
+      const std::uint64_t a = f->call(req(PuffsOp::lookup, 1, 1, "a")).new_cookie;
+      ASSERT_TRUE(f->sock.end(0).send(encode_request(reclaim_req(2, a, 7))).ok());
+      std::string buf;
+      (void)f->sock.end(0).recv(&buf, 1 << 16);  // the run ends first
+    });
+    return f;
+  });
+  EXPECT_EQ(fatal.outcome, Outcome::protocol);
+  EXPECT_NE(fatal.message.find("req 2 RECLAIM cookie 2 says nlookup 7"), std::string::npos)
+      << fatal.message;
 }
 
 // A request naming a cookie the server never handed out is answered EIO and
