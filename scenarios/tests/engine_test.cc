@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "sim/tests/test_util.h"
 #include "test_support.h"
 
 namespace vfsim::scenarios {
@@ -189,13 +190,8 @@ TEST(Replay, ReproducesFailure) {
   auto s = load_file("lost_update");
   const auto sum = sim::explore(make_run_fn(s), testing::explore_options(*s));
   ASSERT_TRUE(sum.first_failure.has_value());
-  auto m = machine_options(*s, true);
-  m.seed = sum.first_failure->seed;
-  bool diverged = true;
-  const auto r = sim::replay(make_run_fn(s), m, sum.first_failure->schedule, &diverged);
-  EXPECT_FALSE(diverged);
-  EXPECT_EQ(r.outcome, sum.first_failure->outcome);
-  EXPECT_EQ(r.trace_hash, sum.first_failure->trace_hash);
+  sim::testing::expect_replays(make_run_fn(s), machine_options(*s, true), *sum.first_failure,
+                               sum.first_failure->outcome);
 }
 
 // Shows: two worker threads give the same summary as one (first failure

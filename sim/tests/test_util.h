@@ -1,6 +1,9 @@
-// Helpers shared by the sim/ tests: run a workload once under a named
-// strategy, or wrap it as a RunFn for the explorer.
+// Helpers shared by the sim/ tests (and the replay check by every layer's
+// tests): run a workload once under a named strategy, wrap it as a RunFn for
+// the explorer, check that a recorded run replays bit for bit.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <functional>
 #include <memory>
@@ -35,6 +38,20 @@ inline RunResult run_once(const Setup& setup, const std::string& strategy = "ran
   Machine m(o, *st);
   setup(m);
   return m.run();
+}
+
+// Replays `first`'s decisions with its seed on machine options `mo` and
+// expects the same run: no divergence, outcome `expected` (what `first`
+// ended as) and the same trace hash. `what` labels the failures.
+inline void expect_replays(const RunFn& fn, MachineOptions mo, const RunResult& first,
+                           Outcome expected, const std::string& what = "") {
+  mo.seed = first.seed;
+  bool diverged = true;
+  const RunResult again = replay(fn, mo, first.schedule, &diverged);
+  EXPECT_FALSE(diverged) << what;
+  EXPECT_EQ(first.outcome, expected) << what << ": " << first.message;
+  EXPECT_EQ(again.outcome, expected) << what << ": " << again.message;
+  EXPECT_EQ(again.trace_hash, first.trace_hash) << what;
 }
 
 }  // namespace vfsim::sim::testing

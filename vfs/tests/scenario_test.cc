@@ -11,6 +11,7 @@
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
 #include "scenarios/sched_module.h"
+#include "sim/tests/test_util.h"
 #include "vfs/scenario/vfs_module.h"
 
 namespace vfsim::vfs {
@@ -98,14 +99,8 @@ TEST(VfsScenarios, RenameRaceHistoricBranchPanicsAndReplays) {
     ASSERT_TRUE(summary.first_failure.has_value());
     const auto& failure = *summary.first_failure;
     EXPECT_NE(failure.message.find("unlocking unheld"), std::string::npos) << failure.message;
-
-    sim::MachineOptions mo = sc::machine_options(*s, false);
-    mo.seed = failure.seed;
-    bool diverged = true;
-    auto again = sim::replay(sc::make_run_fn(s), mo, failure.schedule, &diverged);
-    EXPECT_FALSE(diverged) << strategy;
-    EXPECT_EQ(again.outcome, sim::Outcome::panic) << strategy;
-    EXPECT_EQ(again.trace_hash, failure.trace_hash) << strategy;
+    sim::testing::expect_replays(sc::make_run_fn(s), sc::machine_options(*s, false), failure,
+                                 sim::Outcome::panic, strategy);
   }
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fsdrivers/puffs/tests/puffs_world.h"
+#include "sim/tests/test_util.h"
 #include "vfs/ukfs.h"
 #include "vnode/vcache.h"
 
@@ -215,11 +216,7 @@ TEST(PuffsRevoke, ServerDeathRacingSyscallsExplores) {
         mo.seed = sp.seed;
         const sim::RunResult first = fn(mo, *st);
         ASSERT_EQ(first.outcome, Outcome::pass) << what << ": " << first.message;
-        bool diverged = true;
-        const sim::RunResult again = sim::replay(fn, mo, first.schedule, &diverged);
-        EXPECT_FALSE(diverged) << what;
-        EXPECT_EQ(again.outcome, Outcome::pass) << what << ": " << again.message;
-        EXPECT_EQ(again.trace_hash, first.trace_hash) << what;
+        sim::testing::expect_replays(fn, mo, first, Outcome::pass, what);
       }
     }
   }

@@ -13,6 +13,7 @@
 #include "scenarios/modules.h"
 #include "scenarios/runner.h"
 #include "sim/explore.h"
+#include "sim/tests/test_util.h"
 
 namespace vfsim::puffs {
 namespace {
@@ -71,14 +72,8 @@ TEST(PuffsLookupReclaimRace, HistoricReclaimFoundAndReplays) {
     EXPECT_TRUE(unknown_cookie) << strategy;
     std::printf("%s: found after %llu schedules\n", strategy,
                 static_cast<unsigned long long>(*sum.first_failure_index + 1));
-
-    sim::MachineOptions mo = sc::machine_options(*s, false);
-    mo.seed = failure.seed;
-    bool diverged = true;
-    auto again = sim::replay(sc::make_run_fn(s), mo, failure.schedule, &diverged);
-    EXPECT_FALSE(diverged) << strategy;
-    EXPECT_EQ(again.outcome, sim::Outcome::expectation) << strategy;
-    EXPECT_EQ(again.trace_hash, failure.trace_hash) << strategy;
+    sim::testing::expect_replays(sc::make_run_fn(s), sc::machine_options(*s, false), failure,
+                                 sim::Outcome::expectation, strategy);
   }
 }
 
