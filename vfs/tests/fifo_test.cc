@@ -6,6 +6,7 @@
 // each waiting for the other's fifo ending as a failure rather than hanging
 // the host.
 #include <cstdio>
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -23,6 +24,18 @@ using ukfs::Ukfs;
 
 constexpr sim::VTime kPause = sim::kMillisecond;
 
+// run_ukfs with a fifo at /p (mode 0600) made by the ukfs process; the body
+// gets the kernel and that process.
+void run_with_fifo(const std::function<void(Ukfs&, Kernel&, Proc&)>& body,
+                   Personality personality = Personality::NetBSD) {
+  run_ukfs(
+      [&](Ukfs& fs) {
+        ASSERT_TRUE(fs.kernel().mkfifo(fs.proc(), "/p", 0600).ok());
+        body(fs, fs.kernel(), fs.proc());
+      },
+      personality);
+}
+
 // The name of what lwp `id` is blocked on, or "" if it is not blocked.
 std::string blocked_on(sim::Machine& m, sim::LwpId id) {
   const sim::Lwp* l = m.lwp(id);
@@ -34,10 +47,7 @@ std::string blocked_on(sim::Machine& m, sim::LwpId id) {
 // returns at once without a writer, and from then on a non-blocking writer
 // may open; the last close frees the fifo's buffer.
 TEST(Fifo, NonblockingOpens) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
+  run_with_fifo([](Ukfs&, Kernel& k, Proc& p) {
     EXPECT_EQ(k.open(p, "/p", O_WRONLY | O_NONBLOCK).err(), ENXIO);
     EXPECT_EQ(k.fifos().size(), 0u);  // the failed open left nothing behind
     auto r = k.open(p, "/p", O_RDONLY | O_NONBLOCK);
@@ -55,10 +65,7 @@ TEST(Fifo, NonblockingOpens) {
 // EAGAIN under O_NONBLOCK; empty with no writer it is end of file (0 bytes),
 // both before any writer came and after the last one left.
 TEST(Fifo, ReadEagainAndEof) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
+  run_with_fifo([](Ukfs&, Kernel& k, Proc& p) {
     auto r = k.open(p, "/p", O_RDONLY | O_NONBLOCK);
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(*k.read(p, *r, 10), "");  // no writer yet: end of file
@@ -81,10 +88,7 @@ TEST(Fifo, ReadEagainAndEof) {
 // Shows: a write with no reader left is EPIPE (no SIGPIPE: signals are not
 // modelled), whether or not the descriptor is non-blocking.
 TEST(Fifo, WriteWithoutReaderIsEpipe) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
+  run_with_fifo([](Ukfs&, Kernel& k, Proc& p) {
     auto r = k.open(p, "/p", O_RDONLY | O_NONBLOCK);
     ASSERT_TRUE(r.ok());
     auto w = k.open(p, "/p", O_WRONLY);
@@ -103,10 +107,7 @@ TEST(Fifo, WriteWithoutReaderIsEpipe) {
 // Shows: pread, pwrite and lseek on a fifo are ESPIPE; ftruncate is EINVAL;
 // read needs a descriptor open for reading (EBADF).
 TEST(Fifo, NoSeekingOrTruncating) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
+  run_with_fifo([](Ukfs&, Kernel& k, Proc& p) {
     auto rw = k.open(p, "/p", O_RDWR);
     ASSERT_TRUE(rw.ok());
     EXPECT_EQ(k.pread(p, *rw, 1, 0).err(), ESPIPE);
@@ -125,10 +126,7 @@ TEST(Fifo, NoSeekingOrTruncating) {
 // is EAGAIN; a longer one writes what fits and is EAGAIN only when nothing
 // fits; the buffer holds kFifoCapacity (4096) bytes. NetBSD's PIPE_BUF: 512.
 TEST(Fifo, NonblockingWritesAndCapacity) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
+  run_with_fifo([](Ukfs&, Kernel& k, Proc& p) {
     auto rw = k.open(p, "/p", O_RDWR | O_NONBLOCK);
     ASSERT_TRUE(rw.ok());
     EXPECT_EQ(*k.write(p, *rw, std::string(4000, 'a')), 4000u);
@@ -146,10 +144,7 @@ TEST(Fifo, NonblockingWritesAndCapacity) {
 // Shows: the last close discards what the fifo still buffers: a new open
 // finds it empty.
 TEST(Fifo, LastCloseDiscardsData) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
+  run_with_fifo([](Ukfs&, Kernel& k, Proc& p) {
     auto rw = k.open(p, "/p", O_RDWR);
     ASSERT_TRUE(rw.ok());
     ASSERT_TRUE(k.write(p, *rw, "lost").ok());
@@ -166,11 +161,8 @@ TEST(Fifo, LastCloseDiscardsData) {
 // "fifo /p read", until a writer opens; the writer's open returns at once
 // because a reader is there. O_RDWR never waits.
 TEST(Fifo, ReaderOpenWaitsForAWriter) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
+  run_with_fifo([](Ukfs& fs, Kernel& k, Proc& p) {
     auto& m = fs.machine();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
     auto rw = k.open(p, "/p", O_RDWR);  // alone, and it returns
     ASSERT_TRUE(rw.ok());
     EXPECT_TRUE(k.close(p, *rw).ok());
@@ -197,11 +189,8 @@ TEST(Fifo, ReaderOpenWaitsForAWriter) {
 // Shows: O_WRONLY without O_NONBLOCK waits on "fifo /p write" until a
 // reader opens.
 TEST(Fifo, WriterOpenWaitsForAReader) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
+  run_with_fifo([](Ukfs& fs, Kernel& k, Proc& p) {
     auto& m = fs.machine();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
     Proc& wp = fs.new_process("writer", vn::Cred{});
     int wfd = -1;
     auto writer = m.spawn("writer", [&] {
@@ -224,11 +213,8 @@ TEST(Fifo, WriterOpenWaitsForAReader) {
 // that writer closes before the reader runs again (no lost wakeup); the
 // reader then sees end of file.
 TEST(Fifo, WriterThatCameAndWentReleasesTheReader) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
+  run_with_fifo([](Ukfs& fs, Kernel& k, Proc& p) {
     auto& m = fs.machine();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
     Proc& rp = fs.new_process("reader", vn::Cred{});
     std::string got = "unset";
     auto reader = m.spawn("reader", [&] {
@@ -250,11 +236,8 @@ TEST(Fifo, WriterThatCameAndWentReleasesTheReader) {
 // fifo returns end of file when the last writer closes; a writer blocked
 // part way through a long write gets EPIPE when the last reader closes.
 TEST(Fifo, CloseWakesBlockedReaderAndWriter) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
+  run_with_fifo([](Ukfs& fs, Kernel& k, Proc& p) {
     auto& m = fs.machine();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
     Proc& other = fs.new_process("other", vn::Cred{});
     // A reader blocked in read, then the writer leaves.
     int rfd = -1;
@@ -296,12 +279,9 @@ TEST(Fifo, CloseWakesBlockedReaderAndWriter) {
 TEST(Fifo, SplitWriteTheReaderLeaves) {
   for (const Personality pers : {Personality::NetBSD, Personality::Linux}) {
     SCOPED_TRACE(std::string(personality_name(pers)));
-    run_ukfs(
-        [pers](Ukfs& fs) {
-          auto& k = fs.kernel();
+    run_with_fifo(
+        [pers](Ukfs& fs, Kernel& k, Proc& p) {
           auto& m = fs.machine();
-          auto& p = fs.proc();
-          ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
           Proc& rp = fs.new_process("reader", vn::Cred{});
           // Writes 5000 bytes from its own lwp; the reader leaves while it waits.
           auto write_until_reader_leaves = [&](int rfd, int wfd) {
@@ -366,11 +346,8 @@ Times times_of(Kernel& k, Proc& p, std::string_view path) {
 // EAGAIN read and a read of zero bytes mark nothing. The clock moves
 // (sleep_for) between steps, so a stale or extra mark shows.
 TEST(FifoTimes, ReadMarksAtime) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
+  run_with_fifo([](Ukfs& fs, Kernel& k, Proc& p) {
     auto& m = fs.machine();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
     auto r = k.open(p, "/p", O_RDONLY | O_NONBLOCK);
     ASSERT_TRUE(r.ok());
     m.sleep_for(kPause);
@@ -411,11 +388,8 @@ TEST(FifoTimes, ReadMarksAtime) {
 // write taking what fits); a write of zero bytes, an EAGAIN write (the fifo
 // is full) and an EPIPE write (no reader) mark nothing.
 TEST(FifoTimes, WriteMarksMtimeAndCtime) {
-  run_ukfs([](Ukfs& fs) {
-    auto& k = fs.kernel();
+  run_with_fifo([](Ukfs& fs, Kernel& k, Proc& p) {
     auto& m = fs.machine();
-    auto& p = fs.proc();
-    ASSERT_TRUE(k.mkfifo(p, "/p", 0600).ok());
     auto r = k.open(p, "/p", O_RDONLY | O_NONBLOCK);
     auto w = k.open(p, "/p", O_WRONLY | O_NONBLOCK);
     ASSERT_TRUE(r.ok() && w.ok());
