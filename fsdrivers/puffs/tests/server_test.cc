@@ -102,6 +102,18 @@ RunResult run(std::uint64_t seed, const std::function<std::shared_ptr<void>(Mach
   return m.run();
 }
 
+// A run of `seed` with a server started with `so` and one lwp, "kernel",
+// running `kernel` against it.
+RunResult run_kernel(std::uint64_t seed, const ServerOptions& so,
+                     const std::function<void(Fixture&)>& kernel) {
+  return run(seed, [&](Machine& m) {
+    auto f = std::make_shared<Fixture>(m);
+    f->start(m, so);
+    m.spawn("kernel", [f, kernel] { kernel(*f); });
+    return f;
+  });
+}
+
 Request req(PuffsOp op, std::uint64_t id, std::uint64_t cookie, std::string name = {}) {
   Request rq;
   rq.h.op = op;
@@ -128,23 +140,18 @@ bool has_event(const RunResult& r, std::string_view kind, std::string_view text)
 // op the file system left out answers EOPNOTSUPP, and RECLAIM returning both
 // lookups forgets the node.
 TEST(PuffsServer, DispatchAndCookies) {
-  auto r = run(1, [](Machine& m) {
-    auto f = std::make_shared<Fixture>(m);
-    f->start(m);
-    m.spawn("kernel", [f] {
-      Reply a = f->call(req(PuffsOp::lookup, 1, 1, "a"));
-      EXPECT_EQ(a.h.error, 0);
-      EXPECT_EQ(a.h.id, 1u);
-      Reply a2 = f->call(req(PuffsOp::lookup, 2, 1, "a"));
-      EXPECT_EQ(a2.new_cookie, a.new_cookie);
-      EXPECT_EQ(f->call(req(PuffsOp::lookup, 3, 1, "zz")).h.error, ENOENT);
-      EXPECT_EQ(f->call(req(PuffsOp::getattr, 4, a.new_cookie)).va.size, 1000u);
-      EXPECT_EQ(f->call(req(PuffsOp::mkdir, 5, 1, "d")).h.error, EOPNOTSUPP);
-      EXPECT_EQ(f->call(reclaim_req(6, a.new_cookie, 2)).h.error, 0);
-      EXPECT_EQ(f->server->nodes().size(), 1u);
-      f->sock.end(0).close();
-    });
-    return f;
+  auto r = run_kernel(1, {}, [](Fixture& f) {
+    Reply a = f.call(req(PuffsOp::lookup, 1, 1, "a"));
+    EXPECT_EQ(a.h.error, 0);
+    EXPECT_EQ(a.h.id, 1u);
+    Reply a2 = f.call(req(PuffsOp::lookup, 2, 1, "a"));
+    EXPECT_EQ(a2.new_cookie, a.new_cookie);
+    EXPECT_EQ(f.call(req(PuffsOp::lookup, 3, 1, "zz")).h.error, ENOENT);
+    EXPECT_EQ(f.call(req(PuffsOp::getattr, 4, a.new_cookie)).va.size, 1000u);
+    EXPECT_EQ(f.call(req(PuffsOp::mkdir, 5, 1, "d")).h.error, EOPNOTSUPP);
+    EXPECT_EQ(f.call(reclaim_req(6, a.new_cookie, 2)).h.error, 0);
+    EXPECT_EQ(f.server->nodes().size(), 1u);
+    f.sock.end(0).close();
   });
   ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
 }
@@ -154,28 +161,23 @@ TEST(PuffsServer, DispatchAndCookies) {
 // the kernel's reclaim of the old vnode and named the cookie to a new one),
 // and goes when the count reaches zero; the root stays at any count.
 TEST(PuffsServer, NodeKeptWhileLookupCountAboveZero) {
-  auto r = run(1, [](Machine& m) {
-    auto f = std::make_shared<Fixture>(m);
-    f->start(m);
-    m.spawn("kernel", [f] {
-      std::uint64_t id = 1;
-      const std::uint64_t a = f->call(req(PuffsOp::lookup, id++, 1, "a")).new_cookie;
-      for (int i = 0; i < 2; ++i) {
-        EXPECT_EQ(f->call(req(PuffsOp::lookup, id++, 1, "a")).new_cookie, a);
-      }
-      EXPECT_EQ(f->server->nodes().find(a)->nlookup, 3u);
-      EXPECT_EQ(f->call(reclaim_req(id++, a, 1)).h.error, 0);  // the old vnode's reply
-      EXPECT_EQ(f->server->nodes().find(a)->nlookup, 2u);
-      EXPECT_EQ(f->call(req(PuffsOp::getattr, id++, a)).va.size, 1000u);  // still served
-      EXPECT_EQ(f->call(req(PuffsOp::lookup, id++, 1, "a")).new_cookie, a);
-      EXPECT_EQ(f->call(reclaim_req(id++, a, 3)).h.error, 0);
-      EXPECT_EQ(f->server->nodes().find(a), nullptr);
-      EXPECT_EQ(f->call(req(PuffsOp::getattr, id++, a)).h.error, EIO);
-      EXPECT_EQ(f->call(reclaim_req(id++, 1, 0)).h.error, 0);  // the root, loaded by the mount
-      EXPECT_NE(f->server->nodes().find(1), nullptr);
-      f->sock.end(0).close();
-    });
-    return f;
+  auto r = run_kernel(1, {}, [](Fixture& f) {
+    std::uint64_t id = 1;
+    const std::uint64_t a = f.call(req(PuffsOp::lookup, id++, 1, "a")).new_cookie;
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ(f.call(req(PuffsOp::lookup, id++, 1, "a")).new_cookie, a);
+    }
+    EXPECT_EQ(f.server->nodes().find(a)->nlookup, 3u);
+    EXPECT_EQ(f.call(reclaim_req(id++, a, 1)).h.error, 0);  // the old vnode's reply
+    EXPECT_EQ(f.server->nodes().find(a)->nlookup, 2u);
+    EXPECT_EQ(f.call(req(PuffsOp::getattr, id++, a)).va.size, 1000u);  // still served
+    EXPECT_EQ(f.call(req(PuffsOp::lookup, id++, 1, "a")).new_cookie, a);
+    EXPECT_EQ(f.call(reclaim_req(id++, a, 3)).h.error, 0);
+    EXPECT_EQ(f.server->nodes().find(a), nullptr);
+    EXPECT_EQ(f.call(req(PuffsOp::getattr, id++, a)).h.error, EIO);
+    EXPECT_EQ(f.call(reclaim_req(id++, 1, 0)).h.error, 0);  // the root, loaded by the mount
+    EXPECT_NE(f.server->nodes().find(1), nullptr);
+    f.sock.end(0).close();
   });
   ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
   EXPECT_TRUE(has_event(r, "puffs_reclaim_kept", "cookie 2 handed out again, nlookup 2"));
@@ -186,19 +188,14 @@ TEST(PuffsServer, NodeKeptWhileLookupCountAboveZero) {
 // once though a second LOOKUP handed its cookie out again, and that cookie
 // is unknown from then on.
 TEST(PuffsServer, WithoutLookupCountsReclaimFreesAtOnce) {
-  auto r = run(1, [](Machine& m) {
-    auto f = std::make_shared<Fixture>(m);
-    ServerOptions so;
-    so.reclaim_nlookup = false;
-    f->start(m, so);
-    m.spawn("kernel", [f] {
-      const std::uint64_t a = f->call(req(PuffsOp::lookup, 1, 1, "a")).new_cookie;
-      EXPECT_EQ(f->call(req(PuffsOp::lookup, 2, 1, "a")).new_cookie, a);
-      EXPECT_EQ(f->call(reclaim_req(3, a, 0)).h.error, 0);
-      EXPECT_EQ(f->call(req(PuffsOp::getattr, 4, a)).h.error, EIO);
-      f->sock.end(0).close();
-    });
-    return f;
+  ServerOptions so;
+  so.reclaim_nlookup = false;
+  auto r = run_kernel(1, so, [](Fixture& f) {
+    const std::uint64_t a = f.call(req(PuffsOp::lookup, 1, 1, "a")).new_cookie;
+    EXPECT_EQ(f.call(req(PuffsOp::lookup, 2, 1, "a")).new_cookie, a);
+    EXPECT_EQ(f.call(reclaim_req(3, a, 0)).h.error, 0);
+    EXPECT_EQ(f.call(req(PuffsOp::getattr, 4, a)).h.error, EIO);
+    f.sock.end(0).close();
   });
   ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
   EXPECT_TRUE(has_event(r, "puffs_unknown_cookie", "req 4 GETATTR cookie 2"));
@@ -210,27 +207,22 @@ TEST(PuffsServer, WithoutLookupCountsReclaimFreesAtOnce) {
 // does not decode and is answered EPROTO. With fatal protocol errors the
 // first lie ends the run as `protocol`, naming the request.
 TEST(PuffsServer, BadNlookupIsRejected) {
-  auto r = run(1, [](Machine& m) {
-    auto f = std::make_shared<Fixture>(m);
-    ServerOptions so;
-    so.fatal_protocol_errors = false;
-    f->start(m, so);
-    m.spawn("kernel", [f] {
-      const std::uint64_t a = f->call(req(PuffsOp::lookup, 1, 1, "a")).new_cookie;
-      EXPECT_EQ(f->call(reclaim_req(2, a, 2)).h.error, EINVAL);
-      EXPECT_EQ(f->call(reclaim_req(3, a, 0)).h.error, EINVAL);
-      EXPECT_EQ(f->call(reclaim_req(4, a, std::numeric_limits<std::int64_t>::max())).h.error,
-                EINVAL);
-      EXPECT_EQ(f->call(reclaim_req(5, a, -1)).h.error, EPROTO);
-      EXPECT_EQ(f->call(reclaim_req(6, a, std::numeric_limits<std::int64_t>::min())).h.error,
-                EPROTO);
-      EXPECT_EQ(f->server->nodes().find(a)->nlookup, 1u);
-      EXPECT_EQ(f->call(req(PuffsOp::getattr, 7, a)).va.size, 1000u);
-      EXPECT_EQ(f->call(reclaim_req(8, a, 1)).h.error, 0);  // the truth still works
-      EXPECT_EQ(f->server->nodes().find(a), nullptr);
-      f->sock.end(0).close();
-    });
-    return f;
+  ServerOptions so;
+  so.fatal_protocol_errors = false;
+  auto r = run_kernel(1, so, [](Fixture& f) {
+    const std::uint64_t a = f.call(req(PuffsOp::lookup, 1, 1, "a")).new_cookie;
+    EXPECT_EQ(f.call(reclaim_req(2, a, 2)).h.error, EINVAL);
+    EXPECT_EQ(f.call(reclaim_req(3, a, 0)).h.error, EINVAL);
+    EXPECT_EQ(f.call(reclaim_req(4, a, std::numeric_limits<std::int64_t>::max())).h.error,
+              EINVAL);
+    EXPECT_EQ(f.call(reclaim_req(5, a, -1)).h.error, EPROTO);
+    EXPECT_EQ(f.call(reclaim_req(6, a, std::numeric_limits<std::int64_t>::min())).h.error,
+              EPROTO);
+    EXPECT_EQ(f.server->nodes().find(a)->nlookup, 1u);
+    EXPECT_EQ(f.call(req(PuffsOp::getattr, 7, a)).va.size, 1000u);
+    EXPECT_EQ(f.call(reclaim_req(8, a, 1)).h.error, 0);  // the truth still works
+    EXPECT_EQ(f.server->nodes().find(a), nullptr);
+    f.sock.end(0).close();
   });
   ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
   EXPECT_TRUE(has_event(r, "puffs_bad_reclaim",
@@ -240,16 +232,11 @@ TEST(PuffsServer, BadNlookupIsRejected) {
   EXPECT_TRUE(
       has_event(r, "puffs_bad_request", "req 5 RECLAIM: RECLAIM body: nlookup -1 is negative"));
 
-  auto fatal = run(1, [](Machine& m) {
-    auto f = std::make_shared<Fixture>(m);
-    f->start(m);
-    m.spawn("kernel", [f] {
-      const std::uint64_t a = f->call(req(PuffsOp::lookup, 1, 1, "a")).new_cookie;
-      ASSERT_TRUE(f->sock.end(0).send(encode_request(reclaim_req(2, a, 7))).ok());
-      std::string buf;
-      (void)f->sock.end(0).recv(&buf, 1 << 16);  // the run ends first
-    });
-    return f;
+  auto fatal = run_kernel(1, {}, [](Fixture& f) {
+    const std::uint64_t a = f.call(req(PuffsOp::lookup, 1, 1, "a")).new_cookie;
+    ASSERT_TRUE(f.sock.end(0).send(encode_request(reclaim_req(2, a, 7))).ok());
+    std::string buf;
+    (void)f.sock.end(0).recv(&buf, 1 << 16);  // the run ends first
   });
   EXPECT_EQ(fatal.outcome, Outcome::protocol);
   EXPECT_NE(fatal.message.find("req 2 RECLAIM cookie 2 says nlookup 7"), std::string::npos)
@@ -259,15 +246,10 @@ TEST(PuffsServer, BadNlookupIsRejected) {
 // A request naming a cookie the server never handed out is answered EIO and
 // logged; the server keeps serving.
 TEST(PuffsServer, UnknownCookieIsEio) {
-  auto r = run(1, [](Machine& m) {
-    auto f = std::make_shared<Fixture>(m);
-    f->start(m);
-    m.spawn("kernel", [f] {
-      EXPECT_EQ(f->call(req(PuffsOp::getattr, 9, 4242)).h.error, EIO);
-      EXPECT_EQ(f->call(req(PuffsOp::getattr, 10, 1)).h.error, 0);
-      f->sock.end(0).close();
-    });
-    return f;
+  auto r = run_kernel(1, {}, [](Fixture& f) {
+    EXPECT_EQ(f.call(req(PuffsOp::getattr, 9, 4242)).h.error, EIO);
+    EXPECT_EQ(f.call(req(PuffsOp::getattr, 10, 1)).h.error, 0);
+    f.sock.end(0).close();
   });
   ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
   EXPECT_TRUE(has_event(r, "puffs_unknown_cookie", "req 9 GETATTR cookie 4242"));
@@ -276,26 +258,21 @@ TEST(PuffsServer, UnknownCookieIsEio) {
 // With protocol errors non-fatal, a request whose header is readable but
 // whose length lies is answered EPROTO and logged.
 TEST(PuffsServer, BadRequestAnsweredEproto) {
-  auto r = run(1, [](Machine& m) {
-    auto f = std::make_shared<Fixture>(m);
-    ServerOptions so;
-    so.fatal_protocol_errors = false;
-    f->start(m, so);
-    m.spawn("kernel", [f] {
-      std::string bytes = encode_request(req(PuffsOp::lookup, 5, 1, "a"));
-      bytes[0] = static_cast<char>(bytes[0] + 1);  // length field off by one
-      ASSERT_TRUE(f->sock.end(0).send(bytes).ok());
-      std::string buf;
-      ASSERT_TRUE(f->sock.end(0).recv(&buf, 1 << 16).ok());
-      DecodedReply d = decode_reply(buf);
-      ASSERT_TRUE(d.rep) << d.error.why;
-      EXPECT_EQ(d.rep->h.id, 5u);
-      EXPECT_EQ(d.rep->h.error, EPROTO);
-      ASSERT_TRUE(f->sock.end(0).send("garbage!").ok());  // no id: logged only
-      EXPECT_EQ(f->call(req(PuffsOp::getattr, 6, 1)).h.error, 0);
-      f->sock.end(0).close();
-    });
-    return f;
+  ServerOptions so;
+  so.fatal_protocol_errors = false;
+  auto r = run_kernel(1, so, [](Fixture& f) {
+    std::string bytes = encode_request(req(PuffsOp::lookup, 5, 1, "a"));
+    bytes[0] = static_cast<char>(bytes[0] + 1);  // length field off by one
+    ASSERT_TRUE(f.sock.end(0).send(bytes).ok());
+    std::string buf;
+    ASSERT_TRUE(f.sock.end(0).recv(&buf, 1 << 16).ok());
+    DecodedReply d = decode_reply(buf);
+    ASSERT_TRUE(d.rep) << d.error.why;
+    EXPECT_EQ(d.rep->h.id, 5u);
+    EXPECT_EQ(d.rep->h.error, EPROTO);
+    ASSERT_TRUE(f.sock.end(0).send("garbage!").ok());  // no id: logged only
+    EXPECT_EQ(f.call(req(PuffsOp::getattr, 6, 1)).h.error, 0);
+    f.sock.end(0).close();
   });
   ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
   EXPECT_TRUE(has_event(r, "puffs_bad_request", "req 5 LOOKUP: length field says"));
@@ -305,26 +282,21 @@ TEST(PuffsServer, BadRequestAnsweredEproto) {
 // Several requests in flight go to N workers and every one is answered once.
 TEST(PuffsServer, WorkersServeConcurrently) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    auto r = run(seed, [](Machine& m) {
-      auto f = std::make_shared<Fixture>(m);
-      ServerOptions so;
-      so.workers = 3;
-      f->start(m, so);
-      m.spawn("kernel", [f] {
-        for (std::uint64_t i = 1; i <= 6; ++i) {
-          ASSERT_TRUE(f->sock.end(0).send(encode_request(req(PuffsOp::getattr, i, 1))).ok());
-        }
-        std::set<std::uint64_t> ids;
-        std::string buf;
-        for (int i = 0; i < 6; ++i) {
-          ASSERT_TRUE(f->sock.end(0).recv(&buf, 1 << 16).ok());
-          ids.insert(decode_reply(buf).rep->h.id);
-        }
-        EXPECT_EQ(ids.size(), 6u);
-        EXPECT_EQ(f->server->served(), 6u);
-        f->sock.end(0).close();
-      });
-      return f;
+    ServerOptions so;
+    so.workers = 3;
+    auto r = run_kernel(seed, so, [](Fixture& f) {
+      for (std::uint64_t i = 1; i <= 6; ++i) {
+        ASSERT_TRUE(f.sock.end(0).send(encode_request(req(PuffsOp::getattr, i, 1))).ok());
+      }
+      std::set<std::uint64_t> ids;
+      std::string buf;
+      for (int i = 0; i < 6; ++i) {
+        ASSERT_TRUE(f.sock.end(0).recv(&buf, 1 << 16).ok());
+        ids.insert(decode_reply(buf).rep->h.id);
+      }
+      EXPECT_EQ(ids.size(), 6u);
+      EXPECT_EQ(f.server->served(), 6u);
+      f.sock.end(0).close();
     });
     ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
   }
