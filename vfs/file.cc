@@ -11,16 +11,6 @@
 
 namespace vfsim::vfs {
 
-bool OpenFile::readable() const {
-  const int acc = flags & O_ACCMODE;
-  return acc == O_RDONLY || acc == O_RDWR;
-}
-
-bool OpenFile::writable() const {
-  const int acc = flags & O_ACCMODE;
-  return acc == O_WRONLY || acc == O_RDWR;
-}
-
 Result<OpenFile*> Kernel::getfile(Proc& p, int fd) {
   if (fd < 0 || static_cast<std::size_t>(fd) >= p.fds.size() || p.fds[fd] == nullptr) {
     return Status(EBADF);
@@ -68,7 +58,7 @@ const OpenFile* Kernel::find_file(std::uint64_t id) const {
 
 Status Kernel::file_release(OpenFile& f) {
   vn::Vnode* vp = f.vp;
-  const int fflags = (f.readable() ? vn::kFRead : 0) | (f.writable() ? vn::kFWrite : 0);
+  const int fflags = f.fflags();
   auto it = std::lower_bound(files_.begin(), files_.end(), f.id, id_less);
   VFSIM_KASSERT(machine_, it != files_.end() && it->get() == &f, "release of an unknown file");
   f.id = 0;  // no longer found by find_file

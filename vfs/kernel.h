@@ -12,6 +12,8 @@
 // unmounts every file system, after which the vcache must be empty.
 #pragma once
 
+#include <fcntl.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -40,14 +42,22 @@ using FsFactory = std::function<Result<std::unique_ptr<vn::FileSystem>>(sim::Mac
 
 struct Proc;
 
+// The FREAD / FWRITE bits (vn::kFRead, vn::kFWrite) of open(2) flags with a
+// valid access mode, as VOP_OPEN, VOP_CLOSE and the fifo table take them.
+inline int open_fflags(int flags) {
+  const int acc = flags & O_ACCMODE;
+  return (acc != O_WRONLY ? vn::kFRead : 0) | (acc != O_RDONLY ? vn::kFWrite : 0);
+}
+
 struct OpenFile {
   std::uint64_t id = 0;
   vn::Vnode* vp = nullptr;  // referenced while the file is open
   int flags = 0;            // O_ACCMODE bits, O_APPEND
   std::uint64_t offset = 0; // [v] of vp
   std::uint32_t refs = 0;   // fd table entries + calls in progress
-  bool readable() const;
-  bool writable() const;
+  int fflags() const { return open_fflags(flags); }
+  bool readable() const { return (fflags() & vn::kFRead) != 0; }
+  bool writable() const { return (fflags() & vn::kFWrite) != 0; }
 };
 
 struct Proc {

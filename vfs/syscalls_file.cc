@@ -70,12 +70,6 @@ static Result<Opened> open_create(Kernel& k, Proc& p, int dirfd, std::string_vie
   return out;
 }
 
-// open(2)'s fflags for VOP_OPEN / VOP_CLOSE and the fifo table.
-static int open_fflags(int flags) {
-  const int acc = flags & O_ACCMODE;
-  return (acc != O_WRONLY ? vn::kFRead : 0) | (acc != O_RDONLY ? vn::kFWrite : 0);
-}
-
 // The checks and VOP_OPEN / O_TRUNC of open(2) on a referenced vnode.
 static Status open_vnode(Kernel& k, Proc& p, vn::Vnode& vp, int flags, bool created) {
   const int acc = flags & O_ACCMODE;
