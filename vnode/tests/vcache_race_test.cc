@@ -14,6 +14,18 @@
 namespace vfsim::vn {
 namespace {
 
+// Runs the machine with a leak check for referenced vnodes; a run that
+// passes but leaves the vcache's invariants broken ends as a panic.
+sim::RunResult run_checked(sim::Machine& m, Vcache& vc) {
+  m.add_leak_check("vnodes", [&] { return vc.referenced(); });
+  auto r = m.run();
+  if (r.outcome == sim::Outcome::pass && !vc.check_invariants().empty()) {
+    r.outcome = sim::Outcome::panic;
+    r.message = vc.check_invariants();
+  }
+  return r;
+}
+
 // One run: three lwps, each gets/releases keys from {2,3,4}, some recycled
 // on inactive; desiredvnodes 2.
 sim::RunResult race_run(const sim::MachineOptions& o, sim::Strategy& s) {
@@ -38,13 +50,7 @@ sim::RunResult race_run(const sim::MachineOptions& o, sim::Strategy& s) {
       }
     });
   }
-  m.add_leak_check("vnodes", [&] { return vc.referenced(); });
-  auto r = m.run();
-  if (r.outcome == sim::Outcome::pass && !vc.check_invariants().empty()) {
-    r.outcome = sim::Outcome::panic;
-    r.message = vc.check_invariants();
-  }
-  return r;
+  return run_checked(m, vc);
 }
 
 // Shows: 2,000 random and 2,000 PCT schedules of get/vrele racing load,
@@ -138,13 +144,7 @@ sim::RunResult forced_flush_run(const sim::MachineOptions& o, sim::Strategy& s) 
                                    " live nodes after its reclaims");
     }
   });
-  m.add_leak_check("vnodes", [&] { return vc.referenced(); });
-  auto r = m.run();
-  if (r.outcome == sim::Outcome::pass && !vc.check_invariants().empty()) {
-    r.outcome = sim::Outcome::panic;
-    r.message = vc.check_invariants();
-  }
-  return r;
+  return run_checked(m, vc);
 }
 
 // Shows: a forced flush racing get/lock/vrele on the same vnodes (referenced
