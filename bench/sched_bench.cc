@@ -7,10 +7,9 @@
 // yield or one scheduling point, so the ns per item compare directly.
 #include <benchmark/benchmark.h>
 
-#include <string>
-
 #include <boost/context/fiber.hpp>
 #include <boost/fiber/all.hpp>
+#include <string>
 
 #include "sim/machine.h"
 #include "sim/strategy.h"
@@ -38,8 +37,12 @@ BENCHMARK(BM_RawContextSwitch);
 void BM_FiberYield(benchmark::State& state) {
   boost::fibers::use_scheduling_algorithm<boost::fibers::algo::round_robin>();
   for (auto _ : state) {
-    boost::fibers::fiber a([] { for (int i = 0; i < kPerRun; ++i) boost::this_fiber::yield(); });
-    boost::fibers::fiber b([] { for (int i = 0; i < kPerRun; ++i) boost::this_fiber::yield(); });
+    boost::fibers::fiber a([] {
+      for (int i = 0; i < kPerRun; ++i) boost::this_fiber::yield();
+    });
+    boost::fibers::fiber b([] {
+      for (int i = 0; i < kPerRun; ++i) boost::this_fiber::yield();
+    });
     a.join();
     b.join();
   }

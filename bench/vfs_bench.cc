@@ -161,7 +161,8 @@ void BM_Vfsim(benchmark::State& state, int nlwps, const char* strategy_name, Mix
       static_cast<double>(r.steps) /
       static_cast<double>((state.iterations() + other_iterations) * syscalls_per_iteration);
   state.counters["preemptions_per_iteration"] =
-      static_cast<double>(r.preemptions) / static_cast<double>(state.iterations() ? state.iterations() : 1);
+      static_cast<double>(r.preemptions) /
+      static_cast<double>(state.iterations() ? state.iterations() : 1);
 }
 BENCHMARK_CAPTURE(BM_Vfsim, 1lwp, 1, "replay");
 // A fixed number of iterations, so `perf stat -e instructions:u` over this

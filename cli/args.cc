@@ -32,8 +32,8 @@ std::optional<std::uint64_t> ParsedArgs::number(std::string_view name) const {
 namespace {
 
 const OptionSpec* find_spec(std::span<const OptionSpec> specs, std::string_view name) {
-  auto it = std::find_if(specs.begin(), specs.end(),
-                         [&](const OptionSpec& s) { return s.name == name; });
+  auto it =
+      std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) { return s.name == name; });
   return it == specs.end() ? nullptr : &*it;
 }
 

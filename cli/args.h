@@ -20,7 +20,7 @@ class UsageError : public std::runtime_error {
 };
 
 struct OptionSpec {
-  std::string_view name;  // without the leading "--"
+  std::string_view name;        // without the leading "--"
   std::string_view value_name;  // empty: a flag without a value
   std::string_view help;
 };
@@ -29,13 +29,17 @@ class ParsedArgs {
  public:
   std::vector<std::string> positional;
 
-  [[nodiscard]] bool flag(std::string_view name) const { return values_.count(std::string(name)) != 0; }
+  [[nodiscard]] bool flag(std::string_view name) const {
+    return values_.count(std::string(name)) != 0;
+  }
   [[nodiscard]] std::optional<std::string> value(std::string_view name) const;  // the last one
   [[nodiscard]] std::vector<std::string> all(std::string_view name) const;
   // The value as a number; UsageError naming the option when it is not one.
   [[nodiscard]] std::optional<std::uint64_t> number(std::string_view name) const;
 
-  void add(std::string name, std::string value) { values_[std::move(name)].push_back(std::move(value)); }
+  void add(std::string name, std::string value) {
+    values_[std::move(name)].push_back(std::move(value));
+  }
 
  private:
   std::map<std::string, std::vector<std::string>, std::less<>> values_;

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -26,7 +25,10 @@ constexpr OptionSpec kOptions[] = {
     {"keep-going", "", "do not stop at the first failure; count them all"},
     {"check-determinism", "", "re-run failing and sampled schedules, compare trace hashes"},
     {"long", "", "a long (soak) run: explore.long_schedules, default 10 x schedules"},
-    kSetOption, kReportOption, kTraceOption, kJsonOption,
+    kSetOption,
+    kReportOption,
+    kTraceOption,
+    kJsonOption,
 };
 
 enum class Mode { explore, check };
@@ -77,7 +79,8 @@ sim::ExploreOptions explore_options_for(const scenarios::Scenario& s, const Pars
   sim::ExploreOptions o;
   o.strategy = ex.strategy;
   o.schedules = ex.schedules;
-  if (args.flag("long")) o.schedules = ex.long_schedules != 0 ? ex.long_schedules : 10 * ex.schedules;
+  if (args.flag("long"))
+    o.schedules = ex.long_schedules != 0 ? ex.long_schedules : 10 * ex.schedules;
   o.seed = ex.seed;
   o.depth = ex.depth;
   o.preemption_bound = ex.preemption_bound;
@@ -109,7 +112,8 @@ nlohmann::json summary_json(const scenarios::Scenario& s, const sim::ExploreOpti
       {"message", sum.first_failure ? json(sum.first_failure->message) : json(nullptr)},
       {"determinism_errors", sum.determinism_errors},
   };
-  if (s.expected_outcome) out["expected_outcome"] = std::string(sim::outcome_name(*s.expected_outcome));
+  if (s.expected_outcome)
+    out["expected_outcome"] = std::string(sim::outcome_name(*s.expected_outcome));
   return out;
 }
 
@@ -143,8 +147,9 @@ int explore_or_check(const ParsedArgs& args, Mode mode) {
     human << "found after " << sum.schedules_explored << " schedules, " << sum.failures
           << (args.flag("keep-going") ? " failures in all\n" : " failure\n");
     if (args.flag("trace")) print_trace(human, sum.first_failure->events);
-    (void)report_failure(human, scenarios::make_report(*scenario, *sum.first_failure,
-                                                       options.strategy, sum.first_failure_index),
+    (void)report_failure(human,
+                         scenarios::make_report(*scenario, *sum.first_failure, options.strategy,
+                                                sum.first_failure_index),
                          *written);
   } else if (!sum.first_failure) {
     print_pass(human, *scenario, options, sum);
@@ -152,9 +157,9 @@ int explore_or_check(const ParsedArgs& args, Mode mode) {
   for (const auto& e : sum.determinism_errors) human << e << "\n";
   if (!sum.determinism_errors.empty()) status = kExitFailure;
   if (mode == Mode::check) {
-    human << (as_expected ? "as expected: " : "NOT as expected: ") << scenario->name
-          << " expects " << sim::outcome_name(expected) << ", exploring gave "
-          << sim::outcome_name(sum.outcome) << "\n";
+    human << (as_expected ? "as expected: " : "NOT as expected: ") << scenario->name << " expects "
+          << sim::outcome_name(expected) << ", exploring gave " << sim::outcome_name(sum.outcome)
+          << "\n";
     status = as_expected && sum.determinism_errors.empty() ? kExitPass : kExitFailure;
   }
   if (json) std::cout << summary_json(*scenario, options, sum, written).dump() << "\n";

@@ -6,10 +6,10 @@
 // fsu_write does. `vfsim fs syscall` is in cmd_fs_syscall.cc.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <iterator>
-#include <algorithm>
 #include <map>
 
 #include "cli/commands.h"
@@ -53,9 +53,8 @@ int ls_line(const ImageSession& s, ukfs::Ukfs& fs, const std::string& path,
             const std::string& shown) {
   auto st = fs.lstat(path);
   if (!st.ok()) return report_errno(s, path, st.err());
-  std::cout << mode_string(st->mode) << std::setw(4) << st->nlink << " " << std::setw(5)
-            << st->uid << " " << std::setw(5) << st->gid << " " << std::setw(9) << st->size
-            << " " << shown;
+  std::cout << mode_string(st->mode) << std::setw(4) << st->nlink << " " << std::setw(5) << st->uid
+            << " " << std::setw(5) << st->gid << " " << std::setw(9) << st->size << " " << shown;
   if ((st->mode & S_IFMT) == S_IFLNK) {
     auto target = fs.readlink(path);
     if (!target.ok()) return report_errno(s, path, target.err());
@@ -193,13 +192,16 @@ const std::map<std::string, ToolSpec, std::less<>>& tools() {
 
 int fs_command(const ParsedArgs& args) {
   const auto& pos = args.positional;
-  if (pos.empty()) throw UsageError("needs a tool: ls cat stat put get mkdir rm ln mv write syscall");
+  if (pos.empty())
+    throw UsageError("needs a tool: ls cat stat put get mkdir rm ln mv write syscall");
   if (pos[0] == "syscall") return fs_syscall_command(args);
   auto it = tools().find(pos[0]);
   if (it == tools().end()) throw UsageError("unknown tool '" + pos[0] + "'");
   const ToolSpec& spec = it->second;
-  const std::vector<std::string> rest(pos.begin() + std::min<std::size_t>(2, pos.size()), pos.end());
-  const bool bad_ln = pos[0] == "ln" && !rest.empty() && (rest.size() == 3) != (rest.front() == "-s");
+  const std::vector<std::string> rest(pos.begin() + std::min<std::size_t>(2, pos.size()),
+                                      pos.end());
+  const bool bad_ln =
+      pos[0] == "ln" && !rest.empty() && (rest.size() == 3) != (rest.front() == "-s");
   if (pos.size() < 2 || rest.size() < spec.min_args || rest.size() > spec.max_args || bad_ln) {
     throw UsageError("usage: vfsim fs " + pos[0] + " IMAGE " + spec.usage);
   }

@@ -77,7 +77,8 @@ class Chain {
   const std::string& str(std::size_t i) const { return args_->args.at(i); }
   std::int64_t num(std::size_t i) const {
     auto v = pjd::number(str(i));
-    if (!v) throw BadArg{"argument " + std::to_string(i) + ": number expected, got '" + str(i) + "'"};
+    if (!v)
+      throw BadArg{"argument " + std::to_string(i) + ": number expected, got '" + str(i) + "'"};
     return *v;
   }
   std::uint32_t mode(std::size_t i) const { return static_cast<std::uint32_t>(num(i)); }
@@ -292,13 +293,15 @@ std::size_t parse_creds(const std::vector<std::string>& w, std::size_t i, Creds*
 
 int fs_syscall_command(const ParsedArgs& args) {
   const auto& w = args.positional;  // "syscall" IMAGE ...
-  if (w.size() < 3) throw UsageError("usage: vfsim fs syscall IMAGE [-U umask] [-u uid] "
-                                     "[-g gid,...] SYSCALL ARGS... [: SYSCALL ARGS...]");
+  if (w.size() < 3)
+    throw UsageError(
+        "usage: vfsim fs syscall IMAGE [-U umask] [-u uid] "
+        "[-g gid,...] SYSCALL ARGS... [: SYSCALL ARGS...]");
   Creds creds;
   const std::size_t first = parse_creds(w, 2, &creds);
   std::string error;
-  const std::vector<Call> calls =
-      pjd::split_chain(std::vector<std::string>(w.begin() + static_cast<std::ptrdiff_t>(first), w.end()), &error);
+  const std::vector<Call> calls = pjd::split_chain(
+      std::vector<std::string>(w.begin() + static_cast<std::ptrdiff_t>(first), w.end()), &error);
   if (calls.empty()) throw UsageError(error);
   ImageSession s;
   s.tool = "fs syscall";

@@ -78,8 +78,15 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
 
 // Phase 3: mke2fs, as a child process; its output only when it fails.
 int run_mke2fs(const std::string& image, std::uint64_t kib, std::uint64_t inodes) {
-  std::vector<std::string> argv = {"mke2fs", "-q", "-F", "-t", "ext2", "-N",
-                                   std::to_string(inodes + 32), image, std::to_string(kib) + "k"};
+  std::vector<std::string> argv = {"mke2fs",
+                                   "-q",
+                                   "-F",
+                                   "-t",
+                                   "ext2",
+                                   "-N",
+                                   std::to_string(inodes + 32),
+                                   image,
+                                   std::to_string(kib) + "k"};
   std::vector<char*> cargv;
   for (std::string& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);

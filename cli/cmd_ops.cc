@@ -1,7 +1,6 @@
 // `vfsim ops`: what scenario files may use — every op with its arguments and
 // every config knob, from the modules in scenarios/modules.cc.
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -63,8 +62,8 @@ int ops_command(const ParsedArgs& args) {
     for (const auto& a : spec.args) {
       std::cout << "      " << a.name << ": " << scenarios::arg_type_name(a.type)
                 << (a.required ? "" : ", optional")
-                << (a.default_value.is_null() ? "" : ", default " + a.default_value.dump())
-                << "  " << a.doc << "\n";
+                << (a.default_value.is_null() ? "" : ", default " + a.default_value.dump()) << "  "
+                << a.doc << "\n";
     }
   }
   std::cout << "config knobs:\n";

@@ -2,7 +2,6 @@
 // schedule on the scenario it names, with the configuration it records.
 #include <filesystem>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -22,7 +21,8 @@ std::span<const OptionSpec> shrink_options() {
   static constexpr OptionSpec kOptions[] = {
       {"out", "FILE", "where the shrunk report goes (default REPORT.shrunk.json)"},
       {"attempts", "N", "most replays to try (default 2000)"},
-      kTraceOption, kJsonOption,
+      kTraceOption,
+      kJsonOption,
   };
   return kOptions;
 }
@@ -104,8 +104,10 @@ int replay_command(const ParsedArgs& args) {
     std::cout << nlohmann::json{{"reproduced", reproduced},
                                 {"outcome", std::string(sim::outcome_name(r.outcome))},
                                 {"trace_hash", scenarios::hash_hex(r.trace_hash)},
-                                {"report_outcome", std::string(sim::outcome_name(l.report.result.outcome))},
-                                {"report_trace_hash", scenarios::hash_hex(l.report.result.trace_hash)},
+                                {"report_outcome",
+                                 std::string(sim::outcome_name(l.report.result.outcome))},
+                                {"report_trace_hash",
+                                 scenarios::hash_hex(l.report.result.trace_hash)},
                                 {"diverged", diverged},
                                 {"steps", r.steps},
                                 {"message", r.message}}
@@ -113,8 +115,8 @@ int replay_command(const ParsedArgs& args) {
               << "\n";
   }
   if (!reproduced) return not_reproduced(human, l.report.result, r, diverged);
-  human << "reproduced: " << outcome_and_hash(r) << ", " << r.steps << " steps\n  "
-        << r.message << "\n";
+  human << "reproduced: " << outcome_and_hash(r) << ", " << r.steps << " steps\n  " << r.message
+        << "\n";
   return r.failed() ? kExitFailure : kExitPass;
 }
 

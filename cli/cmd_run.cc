@@ -1,6 +1,5 @@
 // `vfsim run FILE [--seed N]`: one schedule, with its full trace kept.
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -13,7 +12,10 @@ std::span<const OptionSpec> run_options() {
   static constexpr OptionSpec kOptions[] = {
       {"seed", "N", "the run's seed (default: the scenario's explore.seed)"},
       {"strategy", "NAME", "random, pct or dfs (default: the scenario's explore.strategy)"},
-      kSetOption, kReportOption, kTraceOption, kJsonOption,
+      kSetOption,
+      kReportOption,
+      kTraceOption,
+      kJsonOption,
   };
   return kOptions;
 }
@@ -68,8 +70,8 @@ int run_command(const ParsedArgs& args) {
     status = report_failure(human, scenarios::make_report(*scenario, r, ex.strategy, std::nullopt),
                             *written);
   } else {
-    human << "pass: " << scenario->name << " (seed " << r.seed << ", " << ex.strategy << "): "
-          << r.steps << " steps, " << r.schedule.size() << " decisions, " << r.preemptions
+    human << "pass: " << scenario->name << " (seed " << r.seed << ", " << ex.strategy
+          << "): " << r.steps << " steps, " << r.schedule.size() << " decisions, " << r.preemptions
           << " preemptions, virtual time " << format_vtime(r.end_time) << ", trace "
           << scenarios::hash_hex(r.trace_hash) << "\n";
   }

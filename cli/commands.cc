@@ -7,21 +7,24 @@ namespace vfsim::cli {
 
 std::span<const Command> commands() {
   static constexpr std::array kCommands = {
-      Command{"run", "FILE [options]", "run one schedule of a scenario", run_options,
-              run_command},
-      Command{"explore", "FILE [options]", "explore many schedules of a scenario",
-              explore_options, explore_command},
+      Command{"run", "FILE [options]", "run one schedule of a scenario", run_options, run_command},
+      Command{"explore", "FILE [options]", "explore many schedules of a scenario", explore_options,
+              explore_command},
       Command{"check", "FILE [options]",
-              "explore and compare the outcome with the scenario's expect_outcome",
-              check_options, check_command},
-      Command{"replay", "REPORT.json [options]", "re-run a failure report exactly",
-              replay_options, replay_command},
+              "explore and compare the outcome with the scenario's expect_outcome", check_options,
+              check_command},
+      Command{"replay", "REPORT.json [options]", "re-run a failure report exactly", replay_options,
+              replay_command},
       Command{"shrink", "REPORT.json [options]", "shrink a failure report's schedule",
               shrink_options, shrink_command},
       Command{"ops", "[options]", "list the registered ops, their arguments and config knobs",
               ops_options, ops_command},
-      Command{"fs", "ls|cat|stat|put|get|mkdir|rm|ln|mv|write|syscall IMAGE ARGS...", "work on an ext2 image through the kernel (fs-utils, pjdfstest helper)", fs_options, fs_command},
-      Command{"makefs", "-t ext2 [-s SIZE] IMAGE DIR", "build an ext2 image from a host directory through the driver", makefs_options, makefs_command},
+      Command{"fs", "ls|cat|stat|put|get|mkdir|rm|ln|mv|write|syscall IMAGE ARGS...",
+              "work on an ext2 image through the kernel (fs-utils, pjdfstest helper)", fs_options,
+              fs_command},
+      Command{"makefs", "-t ext2 [-s SIZE] IMAGE DIR",
+              "build an ext2 image from a host directory through the driver", makefs_options,
+              makefs_command},
   };
   return kCommands;
 }

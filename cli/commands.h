@@ -11,10 +11,10 @@
 namespace vfsim::cli {
 
 // Exit statuses of every subcommand.
-inline constexpr int kExitPass = 0;            // nothing failed
-inline constexpr int kExitFailure = 1;         // a failure was found (or reproduced)
-inline constexpr int kExitBadInput = 2;        // bad usage or bad input; nothing ran
-inline constexpr int kExitNotReproduced = 3;   // replay/shrink: the report did not reproduce
+inline constexpr int kExitPass = 0;           // nothing failed
+inline constexpr int kExitFailure = 1;        // a failure was found (or reproduced)
+inline constexpr int kExitBadInput = 2;       // bad usage or bad input; nothing ran
+inline constexpr int kExitNotReproduced = 3;  // replay/shrink: the report did not reproduce
 
 struct Command {
   std::string_view name;
@@ -27,15 +27,15 @@ struct Command {
 [[nodiscard]] std::span<const Command> commands();
 
 // Entry points and option tables, one file per command family.
-int run_command(const ParsedArgs& args);      // cmd_run.cc
-int explore_command(const ParsedArgs& args);  // cmd_explore.cc
-int check_command(const ParsedArgs& args);    // cmd_explore.cc
-int replay_command(const ParsedArgs& args);   // cmd_replay.cc
-int shrink_command(const ParsedArgs& args);   // cmd_replay.cc
-int ops_command(const ParsedArgs& args);      // cmd_ops.cc
-int fs_command(const ParsedArgs& args);       // cmd_fs.cc
+int run_command(const ParsedArgs& args);         // cmd_run.cc
+int explore_command(const ParsedArgs& args);     // cmd_explore.cc
+int check_command(const ParsedArgs& args);       // cmd_explore.cc
+int replay_command(const ParsedArgs& args);      // cmd_replay.cc
+int shrink_command(const ParsedArgs& args);      // cmd_replay.cc
+int ops_command(const ParsedArgs& args);         // cmd_ops.cc
+int fs_command(const ParsedArgs& args);          // cmd_fs.cc
 int fs_syscall_command(const ParsedArgs& args);  // cmd_fs_syscall.cc (via fs_command)
-int makefs_command(const ParsedArgs& args);   // cmd_makefs.cc
+int makefs_command(const ParsedArgs& args);      // cmd_makefs.cc
 std::span<const OptionSpec> run_options();
 std::span<const OptionSpec> explore_options();
 std::span<const OptionSpec> check_options();

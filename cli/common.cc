@@ -10,8 +10,10 @@ namespace vfsim::cli {
 
 std::string one_positional(const ParsedArgs& args, std::string_view what) {
   if (args.positional.size() != 1) {
-    throw UsageError("expected exactly one " + std::string(what) + (args.positional.empty() ? "" :
-                     ", got " + std::to_string(args.positional.size()) + " arguments"));
+    throw UsageError("expected exactly one " + std::string(what) +
+                     (args.positional.empty()
+                          ? ""
+                          : ", got " + std::to_string(args.positional.size()) + " arguments"));
   }
   return args.positional.front();
 }
@@ -22,8 +24,8 @@ std::vector<scenarios::Override> set_overrides(const ParsedArgs& args) {
   return out;
 }
 
-std::shared_ptr<const scenarios::Scenario> load(
-    const std::string& path, const std::vector<scenarios::Override>& overrides) {
+std::shared_ptr<const scenarios::Scenario> load(const std::string& path,
+                                                const std::vector<scenarios::Override>& overrides) {
   return std::make_shared<const scenarios::Scenario>(
       scenarios::load_scenario(path, scenarios::default_catalog(), overrides));
 }
@@ -34,8 +36,7 @@ std::string report_path(const ParsedArgs& args) {
 
 std::string format_vtime(sim::VTime t) {
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%llu.%09llus",
-                static_cast<unsigned long long>(t / sim::kSecond),
+  std::snprintf(buf, sizeof buf, "%llu.%09llus", static_cast<unsigned long long>(t / sim::kSecond),
                 static_cast<unsigned long long>(t % sim::kSecond));
   return buf;
 }

@@ -11,18 +11,42 @@ namespace vfsim::cli {
 
 std::string errno_name(int err) {
   static constexpr std::pair<int, std::string_view> kNames[] = {
-      {EPERM, "EPERM"},     {ENOENT, "ENOENT"},       {EIO, "EIO"},
-      {ENXIO, "ENXIO"},     {E2BIG, "E2BIG"},         {EBADF, "EBADF"},
-      {ENOMEM, "ENOMEM"},   {EACCES, "EACCES"},       {EFAULT, "EFAULT"},
-      {EBUSY, "EBUSY"},     {EEXIST, "EEXIST"},       {EXDEV, "EXDEV"},
-      {ENODEV, "ENODEV"},   {ENOTDIR, "ENOTDIR"},     {EISDIR, "EISDIR"},
-      {EINVAL, "EINVAL"},   {ENFILE, "ENFILE"},       {EMFILE, "EMFILE"},
-      {ETXTBSY, "ETXTBSY"}, {EFBIG, "EFBIG"},         {ENOSPC, "ENOSPC"},
-      {ESPIPE, "ESPIPE"},   {EROFS, "EROFS"},         {EMLINK, "EMLINK"},
-      {EPIPE, "EPIPE"},     {ERANGE, "ERANGE"},       {EAGAIN, "EAGAIN"},
-      {ELOOP, "ELOOP"},     {ENAMETOOLONG, "ENAMETOOLONG"}, {ENOTEMPTY, "ENOTEMPTY"},
-      {EDQUOT, "EDQUOT"},   {ESTALE, "ESTALE"},       {ENOSYS, "ENOSYS"},
-      {EOPNOTSUPP, "EOPNOTSUPP"}, {ENODATA, "ENODATA"}, {EOVERFLOW, "EOVERFLOW"},
+      {EPERM, "EPERM"},
+      {ENOENT, "ENOENT"},
+      {EIO, "EIO"},
+      {ENXIO, "ENXIO"},
+      {E2BIG, "E2BIG"},
+      {EBADF, "EBADF"},
+      {ENOMEM, "ENOMEM"},
+      {EACCES, "EACCES"},
+      {EFAULT, "EFAULT"},
+      {EBUSY, "EBUSY"},
+      {EEXIST, "EEXIST"},
+      {EXDEV, "EXDEV"},
+      {ENODEV, "ENODEV"},
+      {ENOTDIR, "ENOTDIR"},
+      {EISDIR, "EISDIR"},
+      {EINVAL, "EINVAL"},
+      {ENFILE, "ENFILE"},
+      {EMFILE, "EMFILE"},
+      {ETXTBSY, "ETXTBSY"},
+      {EFBIG, "EFBIG"},
+      {ENOSPC, "ENOSPC"},
+      {ESPIPE, "ESPIPE"},
+      {EROFS, "EROFS"},
+      {EMLINK, "EMLINK"},
+      {EPIPE, "EPIPE"},
+      {ERANGE, "ERANGE"},
+      {EAGAIN, "EAGAIN"},
+      {ELOOP, "ELOOP"},
+      {ENAMETOOLONG, "ENAMETOOLONG"},
+      {ENOTEMPTY, "ENOTEMPTY"},
+      {EDQUOT, "EDQUOT"},
+      {ESTALE, "ESTALE"},
+      {ENOSYS, "ENOSYS"},
+      {EOPNOTSUPP, "EOPNOTSUPP"},
+      {ENODATA, "ENODATA"},
+      {EOVERFLOW, "EOVERFLOW"},
       {ENOTSOCK, "ENOTSOCK"},
   };
   for (auto [e, name] : kNames) {
@@ -32,9 +56,8 @@ std::string errno_name(int err) {
 }
 
 int report_errno(const ImageSession& s, std::string_view what, int err) {
-  std::cerr << "vfsim " << s.tool << ": " << s.image << ": " << what << ": "
-            << std::strerror(err) << (err == EIO ? " (corrupt or unreadable image)" : "")
-            << "\n";
+  std::cerr << "vfsim " << s.tool << ": " << s.image << ": " << what << ": " << std::strerror(err)
+            << (err == EIO ? " (corrupt or unreadable image)" : "") << "\n";
   return err == EIO ? kExitBadInput : kExitFailure;
 }
 

@@ -12,19 +12,16 @@ namespace vfsim::cli::pjd {
 
 const std::vector<CallSpec>& call_specs() {
   static const std::vector<CallSpec> kSpecs = {
-      {"open", "ss?n"},        {"openat", "dss?n"},     {"create", "sn"},
-      {"unlink", "s"},         {"unlinkat", "dss"},     {"mkdir", "sn"},
-      {"mkdirat", "dsn"},      {"rmdir", "s"},          {"link", "ss"},
-      {"linkat", "dsdss"},     {"symlink", "ss"},       {"symlinkat", "sds"},
-      {"rename", "ss"},        {"renameat", "dsds"},    {"mkfifo", "sn"},
-      {"mkfifoat", "dsn"},     {"mknod", "ssnnn"},      {"mknodat", "dssnnn"},
-      {"chmod", "sn"},         {"fchmod", "dn"},        {"lchmod", "sn"},
-      {"fchmodat", "dsns"},    {"chown", "snn"},        {"fchown", "dnn"},
-      {"lchown", "snn"},       {"fchownat", "dsnns"},   {"truncate", "sn"},
-      {"ftruncate", "dn"},     {"stat", "ss"},          {"fstat", "ds"},
-      {"lstat", "ss"},         {"fstatat", "dsss"},     {"pathconf", "ss"},
-      {"fpathconf", "ds"},     {"lpathconf", "ss"},     {"pread", "dnn"},
-      {"pwrite", "dsn"},       {"write", "ds"},         {"utimensat", "dsnnnns"},
+      {"open", "ss?n"},    {"openat", "dss?n"},   {"create", "sn"},         {"unlink", "s"},
+      {"unlinkat", "dss"}, {"mkdir", "sn"},       {"mkdirat", "dsn"},       {"rmdir", "s"},
+      {"link", "ss"},      {"linkat", "dsdss"},   {"symlink", "ss"},        {"symlinkat", "sds"},
+      {"rename", "ss"},    {"renameat", "dsds"},  {"mkfifo", "sn"},         {"mkfifoat", "dsn"},
+      {"mknod", "ssnnn"},  {"mknodat", "dssnnn"}, {"chmod", "sn"},          {"fchmod", "dn"},
+      {"lchmod", "sn"},    {"fchmodat", "dsns"},  {"chown", "snn"},         {"fchown", "dnn"},
+      {"lchown", "snn"},   {"fchownat", "dsnns"}, {"truncate", "sn"},       {"ftruncate", "dn"},
+      {"stat", "ss"},      {"fstat", "ds"},       {"lstat", "ss"},          {"fstatat", "dsss"},
+      {"pathconf", "ss"},  {"fpathconf", "ds"},   {"lpathconf", "ss"},      {"pread", "dnn"},
+      {"pwrite", "dsn"},   {"write", "ds"},       {"utimensat", "dsnnnns"},
   };
   return kSpecs;
 }
@@ -87,10 +84,10 @@ std::vector<Call> split_chain(const std::vector<std::string>& words, std::string
 
 std::optional<int> open_flags(std::string_view text) {
   static const std::map<std::string_view, int> kOpen = {
-      {"O_RDONLY", O_RDONLY},     {"O_WRONLY", O_WRONLY},   {"O_RDWR", O_RDWR},
-      {"O_NONBLOCK", O_NONBLOCK}, {"O_APPEND", O_APPEND},   {"O_CREAT", O_CREAT},
-      {"O_TRUNC", O_TRUNC},       {"O_EXCL", O_EXCL},       {"O_DIRECT", O_DIRECT},
-      {"O_FSYNC", O_FSYNC},       {"O_SYNC", O_SYNC},       {"O_NOFOLLOW", O_NOFOLLOW},
+      {"O_RDONLY", O_RDONLY},     {"O_WRONLY", O_WRONLY},       {"O_RDWR", O_RDWR},
+      {"O_NONBLOCK", O_NONBLOCK}, {"O_APPEND", O_APPEND},       {"O_CREAT", O_CREAT},
+      {"O_TRUNC", O_TRUNC},       {"O_EXCL", O_EXCL},           {"O_DIRECT", O_DIRECT},
+      {"O_FSYNC", O_FSYNC},       {"O_SYNC", O_SYNC},           {"O_NOFOLLOW", O_NOFOLLOW},
       {"O_NOCTTY", O_NOCTTY},     {"O_DIRECTORY", O_DIRECTORY},
   };
   return flags_in(kOpen, text);

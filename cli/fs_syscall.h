@@ -15,11 +15,11 @@ namespace vfsim::cli::pjd {
 
 // Argument kinds of a call, as in pjdfstest's syscall table.
 enum class Arg : char {
-  str = 's',   // a path or a string
-  num = 'n',   // a number (strtoll base 0: 0644, 0x10, 12)
-  fd = 'd',    // a descriptor: an index of the chain's opened descriptors,
-               // AT_FDCWD, or BADFD
-  opt = '?',   // marks the arguments after it as optional
+  str = 's',  // a path or a string
+  num = 'n',  // a number (strtoll base 0: 0644, 0x10, 12)
+  fd = 'd',   // a descriptor: an index of the chain's opened descriptors,
+              // AT_FDCWD, or BADFD
+  opt = '?',  // marks the arguments after it as optional
 };
 
 struct CallSpec {

@@ -25,7 +25,8 @@ void print_usage(std::ostream& out) {
 }
 
 void print_command_help(std::ostream& out, const Command& c) {
-  out << "usage: vfsim " << c.name << " " << c.synopsis << "\n" << c.summary << "\n\noptions:\n"
+  out << "usage: vfsim " << c.name << " " << c.synopsis << "\n"
+      << c.summary << "\n\noptions:\n"
       << vfsim::cli::options_help(c.options());
 }
 

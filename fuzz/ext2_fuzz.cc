@@ -41,98 +41,100 @@ constexpr size_t kMaxVisits = 2000;
 constexpr size_t kMaxFileRead = 256 * 1024;
 constexpr int64_t kNow = 1700000000;
 
-std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+std::span<const std::byte> bytes_of(std::string_view s) {
+  return std::as_bytes(std::span(s.data(), s.size()));
+}
 
 class Walker {
-public:
-    explicit Walker(Volume& v) : v_(v) {}
+ public:
+  explicit Walker(Volume& v) : v_(v) {}
 
-    void visit_dir(uint32_t dir, int depth) {
-        if (depth > kMaxDepth || !seen_.insert(dir).second) return;
-        uint64_t cookie = 0;
-        for (int batch = 0; batch < 64 && visits_ < kMaxVisits; ++batch) {
-            auto r = v_.readdir(dir, cookie, 32);
-            if (!r.ok()) return;
-            for (const auto& e : r->entries) {
-                if (++visits_ > kMaxVisits) return;
-                if (e.name == "." || e.name == "..") continue;
-                auto ino = v_.lookup(dir, e.name);
-                if (ino.ok()) visit_node(*ino, depth);
-            }
-            if (r->eof || r->next_cookie <= cookie) return;
-            cookie = r->next_cookie;
-        }
+  void visit_dir(uint32_t dir, int depth) {
+    if (depth > kMaxDepth || !seen_.insert(dir).second) return;
+    uint64_t cookie = 0;
+    for (int batch = 0; batch < 64 && visits_ < kMaxVisits; ++batch) {
+      auto r = v_.readdir(dir, cookie, 32);
+      if (!r.ok()) return;
+      for (const auto& e : r->entries) {
+        if (++visits_ > kMaxVisits) return;
+        if (e.name == "." || e.name == "..") continue;
+        auto ino = v_.lookup(dir, e.name);
+        if (ino.ok()) visit_node(*ino, depth);
+      }
+      if (r->eof || r->next_cookie <= cookie) return;
+      cookie = r->next_cookie;
     }
+  }
 
-private:
-    void visit_node(uint32_t ino, int depth) {
-        auto a = v_.getattr(ino);
-        if (!a.ok()) return;
-        visit_xattrs(ino);
-        switch (a->type) {
-        case FileType::Directory: visit_dir(ino, depth + 1); break;
-        case FileType::Symlink: (void)v_.readlink(ino); break;
-        case FileType::Regular: read_file(ino, a->size); break;
-        default: break;
-        }
+ private:
+  void visit_node(uint32_t ino, int depth) {
+    auto a = v_.getattr(ino);
+    if (!a.ok()) return;
+    visit_xattrs(ino);
+    switch (a->type) {
+      case FileType::Directory: visit_dir(ino, depth + 1); break;
+      case FileType::Symlink: (void)v_.readlink(ino); break;
+      case FileType::Regular: read_file(ino, a->size); break;
+      default: break;
     }
+  }
 
-    void read_file(uint32_t ino, uint64_t size) {
-        std::vector<std::byte> buf(8192);
-        for (uint64_t off = 0; off < size && off < kMaxFileRead; off += buf.size()) {
-            if (!v_.read(ino, off, buf).ok()) return;
-        }
-        if (size > kMaxFileRead) (void)v_.read(ino, size - 100, buf);  // the far end of a sparse file
+  void read_file(uint32_t ino, uint64_t size) {
+    std::vector<std::byte> buf(8192);
+    for (uint64_t off = 0; off < size && off < kMaxFileRead; off += buf.size()) {
+      if (!v_.read(ino, off, buf).ok()) return;
     }
+    if (size > kMaxFileRead) (void)v_.read(ino, size - 100, buf);  // the far end of a sparse file
+  }
 
-    void visit_xattrs(uint32_t ino) {
-        auto names = v_.listextattr(ino);
-        if (!names.ok()) return;
-        for (const auto& n : *names) (void)v_.getextattr(ino, n);
-    }
+  void visit_xattrs(uint32_t ino) {
+    auto names = v_.listextattr(ino);
+    if (!names.ok()) return;
+    for (const auto& n : *names) (void)v_.getextattr(ino, n);
+  }
 
-    Volume& v_;
-    std::set<uint32_t> seen_;
-    size_t visits_ = 0;
+  Volume& v_;
+  std::set<uint32_t> seen_;
+  size_t visits_ = 0;
 };
 
 void write_workload(Volume& v) {
-    const uint32_t root = Volume::root();
-    std::vector<std::byte> data(5000, std::byte{0xA5});
-    auto f = v.create(root, "fz", 0644, 0, 0, kNow);
-    if (f.ok()) {
-        (void)v.write(*f, 0, data, kNow);
-        (void)v.write(*f, 70000, data, kNow);
-        (void)v.setextattr(*f, "user.fuzz", bytes_of("value"), kNow);
-        SetAttr sa;
-        sa.size = 3000;
-        (void)v.setattr(*f, sa, kNow);
+  const uint32_t root = Volume::root();
+  std::vector<std::byte> data(5000, std::byte{0xA5});
+  auto f = v.create(root, "fz", 0644, 0, 0, kNow);
+  if (f.ok()) {
+    (void)v.write(*f, 0, data, kNow);
+    (void)v.write(*f, 70000, data, kNow);
+    (void)v.setextattr(*f, "user.fuzz", bytes_of("value"), kNow);
+    SetAttr sa;
+    sa.size = 3000;
+    (void)v.setattr(*f, sa, kNow);
+  }
+  auto d = v.mkdir(root, "fzd", 0755, 0, 0, kNow);
+  if (d.ok()) {
+    (void)v.rename(root, "fz", *d, "fz2", kNow);
+    (void)v.symlink(*d, "ln", std::string(80, 's'), 0, 0, kNow);
+    (void)v.remove(*d, "fz2", kNow);
+    (void)v.remove(*d, "ln", kNow);
+    (void)v.rmdir(root, "fzd", kNow);
+  }
+  // Also touch something that was already on the image.
+  auto r = v.readdir(root, 0, 8);
+  if (r.ok()) {
+    for (const auto& e : r->entries) {
+      if (e.name == "." || e.name == ".." || e.name == "lost+found") continue;
+      if (e.type == FileType::Directory) {
+        (void)v.rename(root, e.name, root, e.name + ".r", kNow);
+      } else {
+        (void)v.link(root, e.name + ".l", e.ino, kNow);
+        (void)v.remove(root, e.name, kNow);
+      }
+      break;
     }
-    auto d = v.mkdir(root, "fzd", 0755, 0, 0, kNow);
-    if (d.ok()) {
-        (void)v.rename(root, "fz", *d, "fz2", kNow);
-        (void)v.symlink(*d, "ln", std::string(80, 's'), 0, 0, kNow);
-        (void)v.remove(*d, "fz2", kNow);
-        (void)v.remove(*d, "ln", kNow);
-        (void)v.rmdir(root, "fzd", kNow);
-    }
-    // Also touch something that was already on the image.
-    auto r = v.readdir(root, 0, 8);
-    if (r.ok()) {
-        for (const auto& e : r->entries) {
-            if (e.name == "." || e.name == ".." || e.name == "lost+found") continue;
-            if (e.type == FileType::Directory) {
-                (void)v.rename(root, e.name, root, e.name + ".r", kNow);
-            } else {
-                (void)v.link(root, e.name + ".l", e.ino, kNow);
-                (void)v.remove(root, e.name, kNow);
-            }
-            break;
-        }
-    }
-    (void)v.statvfs();
-    (void)v.sync();
-    (void)v.unmount();
+  }
+  (void)v.statvfs();
+  (void)v.sync();
+  (void)v.unmount();
 }
 
 }  // namespace
@@ -140,30 +142,30 @@ void write_workload(Volume& v) {
 namespace {
 
 void fuzz_core(const uint8_t* data, size_t size) {
-    std::vector<std::byte> image(size);
-    if (size != 0) std::memcpy(image.data(), data, size);
-    MemBlockIo io(std::move(image));
-    MountOptions opts;
-    opts.cache_blocks = 16;  // small, so eviction paths run too
-    auto m = Volume::mount(io, opts);
-    if (!m.volume) return;
-    Walker(*m.volume).visit_dir(Volume::root(), 0);
-    write_workload(*m.volume);
+  std::vector<std::byte> image(size);
+  if (size != 0) std::memcpy(image.data(), data, size);
+  MemBlockIo io(std::move(image));
+  MountOptions opts;
+  opts.cache_blocks = 16;  // small, so eviction paths run too
+  auto m = Volume::mount(io, opts);
+  if (!m.volume) return;
+  Walker(*m.volume).visit_dir(Volume::root(), 0);
+  write_workload(*m.volume);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    if (size > kMaxImageBytes) return 0;
+  if (size > kMaxImageBytes) return 0;
 #ifdef EXT2_FUZZ_MACHINE
-    const auto r = vfsim::fuzz::fuzz_ext2_machine(data, size);
-    if (r.finding) {
-        std::fprintf(stderr, "ext2 machine fuzz finding: %s\n", r.message.c_str());
-        std::abort();
-    }
+  const auto r = vfsim::fuzz::fuzz_ext2_machine(data, size);
+  if (r.finding) {
+    std::fprintf(stderr, "ext2 machine fuzz finding: %s\n", r.message.c_str());
+    std::abort();
+  }
 #endif
-    fuzz_core(data, size);
-    return 0;
+  fuzz_core(data, size);
+  return 0;
 }
 
 #ifdef EXT2_FUZZ_STRUCTURED

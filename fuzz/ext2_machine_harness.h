@@ -15,8 +15,8 @@ namespace vfsim::fuzz {
 
 struct MachineFuzzResult {
   bool mounted = false;
-  bool finding = false;     // the run did not pass
-  std::string message;      // outcome and message when it did not
+  bool finding = false;  // the run did not pass
+  std::string message;   // outcome and message when it did not
 };
 
 MachineFuzzResult fuzz_ext2_machine(const std::uint8_t* data, std::size_t size);

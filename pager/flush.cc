@@ -57,8 +57,8 @@ void Pager::finish_pageout_locked(Page& pg, Errno e, bool* dropped) {
     if (!is_transient(e)) {
       ++st_.writeback_errors;
       if (obj.wb_error_ == 0) obj.wb_error_ = e;
-      m_.event("pager", "write-back error " + std::to_string(e) + " on '" + obj.name() +
-                            "' at " + std::to_string(pg.offset) + ", kept");
+      m_.event("pager", "write-back error " + std::to_string(e) + " on '" + obj.name() + "' at " +
+                            std::to_string(pg.offset) + ", kept");
     }
     state_change(pg, PageState::busy_out, PageState::dirty);
     phys_.lru_insert(pg);
@@ -67,8 +67,8 @@ void Pager::finish_pageout_locked(Page& pg, Errno e, bool* dropped) {
     // dropped from the page cache, as msdosfs did before revision 1.53.
     ++st_.pageout_errors;
     ++st_.writeback_dropped;
-    m_.event("pager", "write-back error " + std::to_string(e) + " on '" + obj.name() +
-                          "' at " + std::to_string(pg.offset) + " ignored, page dropped");
+    m_.event("pager", "write-back error " + std::to_string(e) + " on '" + obj.name() + "' at " +
+                          std::to_string(pg.offset) + " ignored, page dropped");
     free_cache_page_locked(pg);
     *dropped = true;
   }

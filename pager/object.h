@@ -60,7 +60,10 @@ class PageObject {
   friend class Pager;
   friend class ObjectHold;
   PageObject(sim::Machine& m, std::uint64_t id, std::string name, PagerOps* ops, void* cookie)
-      : name_(std::move(name)), id_(id), ops_(ops), cookie_(cookie),
+      : name_(std::move(name)),
+        id_(id),
+        ops_(ops),
+        cookie_(cookie),
         busy_chan_(std::make_unique<sim::WaitChannel>(m, "busy pages of " + name_)) {}
 
   std::string name_;
@@ -69,10 +72,10 @@ class PageObject {
   void* cookie_;
   std::map<std::uint64_t, std::uint32_t> pages_;       // [lock] offset -> frame
   std::map<std::uint64_t, std::uint32_t> swap_slots_;  // [lock] offset -> slot (anonymous)
-  std::size_t dirty_ = 0;   // [lock] pages in state dirty
-  Errno wb_error_ = 0;      // [lock] first write-back error since the last fsync/close
-  std::size_t holds_ = 0;   // [lock] reads, writes, flushes under way; destroy waits for 0
-  bool dying_ = false;      // [lock] destroy_object has begun
+  std::size_t dirty_ = 0;                              // [lock] pages in state dirty
+  Errno wb_error_ = 0;     // [lock] first write-back error since the last fsync/close
+  std::size_t holds_ = 0;  // [lock] reads, writes, flushes under way; destroy waits for 0
+  bool dying_ = false;     // [lock] destroy_object has begun
   // Sleepers for a busy page or for the holds to drain; no declared waker
   // (whoever un-busies a page wakes it).
   std::unique_ptr<sim::WaitChannel> busy_chan_;

@@ -38,14 +38,14 @@ std::string_view page_state_name(PageState s);
 bool page_transition_allowed(PageState from, PageState to);
 
 struct Page {
-  std::uint32_t frame = 0;         // index in the pool; fixed
-  std::byte* data = nullptr;       // kPageSize bytes; fixed
-  std::uint32_t gen = 0;           // [lock] bumped on every free: scans detect reuse
-  PageState state = PageState::free;  // [lock]
-  PageObject* obj = nullptr;       // [lock] owner when not free
-  std::uint64_t offset = 0;        // [lock] offset in obj, page aligned
-  sim::LwpId busy_owner = sim::kNoLwp;  // [lock] who made it busy
-  bool on_lru = false;             // [lock]
+  std::uint32_t frame = 0;                 // index in the pool; fixed
+  std::byte* data = nullptr;               // kPageSize bytes; fixed
+  std::uint32_t gen = 0;                   // [lock] bumped on every free: scans detect reuse
+  PageState state = PageState::free;       // [lock]
+  PageObject* obj = nullptr;               // [lock] owner when not free
+  std::uint64_t offset = 0;                // [lock] offset in obj, page aligned
+  sim::LwpId busy_owner = sim::kNoLwp;     // [lock] who made it busy
+  bool on_lru = false;                     // [lock]
   std::list<std::uint32_t>::iterator lru;  // [lock] valid when on_lru
 };
 

@@ -28,8 +28,7 @@ Pager::Pager(sim::Machine& m, PagerConfig cfg)
       faults_(cfg.kmem_fail_nth, cfg.kmem_fail_p),
       // tmpfs-like limit: anonymous data may fill memory, less the
       // pagedaemon's target so it can always make room, plus swap.
-      anon_limit_(cfg.pages > freetarg_ ? cfg.pages - freetarg_ + cfg.swap_slots
-                                        : cfg.swap_slots) {
+      anon_limit_(cfg.pages > freetarg_ ? cfg.pages - freetarg_ + cfg.swap_slots : cfg.swap_slots) {
   m_.add_invariant("pager accounting", [this] { return check(); });
   m_.add_leak_check("pager", [this] {
     std::vector<std::string> leaked;
@@ -49,12 +48,14 @@ Pager::~Pager() = default;
 void Pager::start() {
   VFSIM_KASSERT(m_, pagedaemon_ == sim::kNoLwp && syncer_ == sim::kNoLwp, "pager started twice");
   if (cfg_.start_pagedaemon) {
-    pagedaemon_ = m_.spawn("pagedaemon", [this] { pagedaemon_main(); }, true, kTagPagedaemon);
+    pagedaemon_ = m_.spawn(
+        "pagedaemon", [this] { pagedaemon_main(); }, true, kTagPagedaemon);
     // Only the pagedaemon frees memory for sleeping allocators.
     mem_chan_.add_waker(pagedaemon_);
   }
   if (cfg_.syncer_period != 0) {
-    syncer_ = m_.spawn("syncer", [this] { syncer_main(); }, true, kTagSyncer);
+    syncer_ = m_.spawn(
+        "syncer", [this] { syncer_main(); }, true, kTagSyncer);
   }
 }
 
@@ -84,8 +85,8 @@ void Pager::destroy_object(PageObject& obj) {
   obj.dying_ = true;
   while (obj.holds_ != 0 || has_busy_locked(obj, 0)) obj.busy_chan_->sleep(lock_, "objdestroy");
   if (obj.dirty_ != 0) {
-    m_.event("pager", "discarding " + std::to_string(obj.dirty_) + " dirty pages of '" +
-                          obj.name() + "'");
+    m_.event("pager",
+             "discarding " + std::to_string(obj.dirty_) + " dirty pages of '" + obj.name() + "'");
   }
   while (!obj.pages_.empty()) drop_offset_locked(obj, obj.pages_.begin()->first);
   while (!obj.swap_slots_.empty()) drop_offset_locked(obj, obj.swap_slots_.begin()->first);

@@ -169,7 +169,7 @@ class Pager {
   std::uint64_t next_object_ = 1;
   sim::LwpId pagedaemon_ = sim::kNoLwp;
   sim::LwpId syncer_ = sim::kNoLwp;
-  PagerStats st_;                 // [lock] counters only
+  PagerStats st_;  // [lock] counters only
 };
 
 // The pager lock as a scope guard. Its destructor may be a scheduling point,

@@ -4,8 +4,7 @@
 
 namespace vfsim::pager {
 
-PhysMem::PhysMem(std::size_t pages)
-    : bytes_(new std::byte[pages * kPageSize]), pages_(pages) {
+PhysMem::PhysMem(std::size_t pages) : bytes_(new std::byte[pages * kPageSize]), pages_(pages) {
   free_list_.reserve(pages);
   for (std::size_t i = 0; i < pages; ++i) {
     pages_[i].frame = static_cast<std::uint32_t>(i);
@@ -65,8 +64,8 @@ std::string PhysMem::check() const {
   const std::size_t sum = free_count() + cache_ + kmem_count() + wired_count();
   if (sum != total()) {
     return "free " + std::to_string(free_count()) + " + cache " + std::to_string(cache_) +
-           " + kmem " + std::to_string(kmem_count()) + " + wired " +
-           std::to_string(wired_count()) + " != total " + std::to_string(total());
+           " + kmem " + std::to_string(kmem_count()) + " + wired " + std::to_string(wired_count()) +
+           " != total " + std::to_string(total());
   }
   std::size_t in_objects = 0;
   for (const Page& pg : pages_) in_objects += pg.state != PageState::free ? 1 : 0;

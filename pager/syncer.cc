@@ -1,10 +1,10 @@
 // The syncer: every syncer_period of virtual time it puts the dirty pages of
 // every object with a backing store (in creation order). Anonymous pages are
-// not its business: like tmpfs pages they only go to swap under pressure. With nothing dirty it sleeps without a
-// timer until a page is dirtied, so an idle machine has no pending timer and
-// a stuck one is seen as stuck (deadlock or hang) instead of ticking on.
-// Errors are not reported here: write-back errors stay on their object for
-// the next fsync/close, transient ones are retried on the next pass.
+// not its business: like tmpfs pages they only go to swap under pressure. With nothing dirty it
+// sleeps without a timer until a page is dirtied, so an idle machine has no pending timer and a
+// stuck one is seen as stuck (deadlock or hang) instead of ticking on. Errors are not reported
+// here: write-back errors stay on their object for the next fsync/close, transient ones are retried
+// on the next pass.
 #include "pager/pager.h"
 
 namespace vfsim::pager {

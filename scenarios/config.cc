@@ -67,8 +67,7 @@ std::optional<std::string> KnobSpec::check(const nlohmann::json& v) const {
       }
       return "expected one of " + join(choices, ", ") + " for '" + key + "', got " + v.dump();
     }
-    case KnobType::json:
-      return std::nullopt;
+    case KnobType::json: return std::nullopt;
   }
   return "unknown knob type";
 }
@@ -90,9 +89,7 @@ std::optional<nlohmann::json> KnobSpec::parse_text(std::string_view text, std::s
       break;
     }
     case KnobType::string:
-    case KnobType::enumeration:
-      v = std::string(text);
-      break;
+    case KnobType::enumeration: v = std::string(text); break;
     case KnobType::json:
       v = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
       if (v.is_discarded()) {

@@ -39,7 +39,8 @@ void LoadContext::check_keys(const Json& obj, const std::string& pointer,
         known += known.empty() ? "" : ", ";
         known += a;
       }
-      fail_at_key(child(pointer, key), "unknown field '" + key + "' (expected one of: " + known + ")");
+      fail_at_key(child(pointer, key),
+                  "unknown field '" + key + "' (expected one of: " + known + ")");
     }
   }
 }
@@ -134,16 +135,19 @@ std::string parse_hex(const LoadContext& cx, const std::string& hex, const std::
 std::string parse_bytes(const LoadContext& cx, const Json& v, const std::string& pointer) {
   if (v.is_string()) return v.get<std::string>();
   if (!v.is_object()) {
-    cx.fail(pointer, "expected data: a string, {\"hex\": ...} or {\"fill\": ..., \"size\": N}, "
-                     "got " + type_of(v));
+    cx.fail(pointer,
+            "expected data: a string, {\"hex\": ...} or {\"fill\": ..., \"size\": N}, "
+            "got " +
+                type_of(v));
   }
   cx.check_keys(v, pointer, {"hex", "fill", "size"});
   if (v.contains("hex")) {
-    return parse_hex(cx, cx.require_string(v["hex"], child(pointer, "hex")),
-                     child(pointer, "hex"));
+    return parse_hex(cx, cx.require_string(v["hex"], child(pointer, "hex")), child(pointer, "hex"));
   }
-  const std::string fill = cx.require_string(cx.require(v, pointer, "fill"), child(pointer, "fill"));
-  const std::uint64_t size = cx.require_uint(cx.require(v, pointer, "size"), child(pointer, "size"), 0);
+  const std::string fill =
+      cx.require_string(cx.require(v, pointer, "fill"), child(pointer, "fill"));
+  const std::uint64_t size =
+      cx.require_uint(cx.require(v, pointer, "size"), child(pointer, "size"), 0);
   if (fill.empty()) cx.fail(child(pointer, "fill"), "fill pattern is empty");
   if (size > kMaxBytesLiteral) cx.fail(child(pointer, "size"), "data larger than 64 MiB");
   std::string out;
@@ -161,9 +165,8 @@ bool when_matches(const LoadContext& cx, const Json& when, const std::string& po
     const std::string p = child(pointer, key);
     const KnobSpec* knob = cx.catalog().knob(key);
     if (knob == nullptr) cx.fail_at_key(p, "unknown config key '" + key + "' in when");
-    const Json alternatives = wanted.is_array() && knob->type != KnobType::json
-                                  ? wanted
-                                  : Json::array({wanted});
+    const Json alternatives =
+        wanted.is_array() && knob->type != KnobType::json ? wanted : Json::array({wanted});
     bool any = false;
     for (std::size_t i = 0; i < alternatives.size(); ++i) {
       if (auto bad = knob->check(alternatives[i])) {

@@ -4,11 +4,10 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "scenarios/json_locations.h"
 #include "scenarios/loader.h"
@@ -64,7 +63,7 @@ class LoadContext {
                                            const std::string& pointer, const Config& config);
 
 // True when `when` (an object of key -> value or [values]) matches `config`.
-[[nodiscard]] bool when_matches(const LoadContext& cx, const Json& when,
-                                const std::string& pointer, const Config& config);
+[[nodiscard]] bool when_matches(const LoadContext& cx, const Json& when, const std::string& pointer,
+                                const Config& config);
 
 }  // namespace vfsim::scenarios::detail

@@ -17,10 +17,14 @@ using detail::Json;
 using detail::LoadContext;
 
 nlohmann::json ExploreSettings::to_json() const {
-  return Json{{"strategy", strategy},       {"schedules", schedules},
-              {"depth", depth},             {"preemption_bound", preemption_bound},
-              {"seed", seed},               {"step_budget", step_budget},
-              {"op_budget_ms", op_budget_ms}, {"long_schedules", long_schedules}};
+  return Json{{"strategy", strategy},
+              {"schedules", schedules},
+              {"depth", depth},
+              {"preemption_bound", preemption_bound},
+              {"seed", seed},
+              {"step_budget", step_budget},
+              {"op_budget_ms", op_budget_ms},
+              {"long_schedules", long_schedules}};
 }
 
 Override parse_set(std::string_view text) {
@@ -196,8 +200,8 @@ ExploreSettings load_explore(const LoadContext& cx, const Json& root,
     if (!o.key.starts_with("explore.")) continue;
     // The place is the override itself, not a spot in the file.
     const LoadContext here(cx.path() + ": " + o.origin, JsonLocations(), cx.catalog());
-    set_explore_field(here, s, std::string_view(o.key).substr(8),
-                      explore_value_from_text(o.value), "");
+    set_explore_field(here, s, std::string_view(o.key).substr(8), explore_value_from_text(o.value),
+                      "");
   }
   return s;
 }
@@ -222,8 +226,8 @@ std::optional<sim::Outcome> load_expected(const LoadContext& cx, const Json& roo
     cx.require_object(v[i], p);
     cx.check_keys(v[i], p, {"when", "outcome"});
     auto outcome = outcome_named(cx, cx.require(v[i], p, "outcome"), child(p, "outcome"));
-    const bool match = !v[i].contains("when") ||
-                       detail::when_matches(cx, v[i]["when"], child(p, "when"), config);
+    const bool match =
+        !v[i].contains("when") || detail::when_matches(cx, v[i]["when"], child(p, "when"), config);
     if (match && !found) found = outcome;  // the first match wins; all are checked
   }
   return found;
@@ -304,18 +308,20 @@ Json parse_json(std::string_view text, const std::string& path) {
 
 }  // namespace
 
-Scenario load_scenario_text(std::string_view text, const std::string& path,
-                            const Catalog& catalog, const std::vector<Override>& overrides) {
+Scenario load_scenario_text(std::string_view text, const std::string& path, const Catalog& catalog,
+                            const std::vector<Override>& overrides) {
   const Json root = parse_json(text, path);
   const LoadContext cx(path, JsonLocations::index(text), catalog);
   cx.require_object(root, "");
-  cx.check_keys(root, "", {"$schema", "name", "description", "config", "processes", "setup",
-                           "lwps", "checks", "explore", "expect_outcome"});
+  cx.check_keys(root, "",
+                {"$schema", "name", "description", "config", "processes", "setup", "lwps", "checks",
+                 "explore", "expect_outcome"});
   Scenario s;
   s.path = path;
   s.catalog = &catalog;
   s.name = cx.require_string(cx.require(root, "", "name"), "/name");
-  if (root.contains("description")) s.description = cx.require_string(root["description"], "/description");
+  if (root.contains("description"))
+    s.description = cx.require_string(root["description"], "/description");
   s.config = build_config(cx, root, overrides);
   if (root.contains("setup")) s.setup = detail::load_ops(cx, root["setup"], "/setup", s.config);
   s.lwps = load_lwps(cx, root, s.config);

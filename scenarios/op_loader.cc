@@ -81,8 +81,8 @@ std::int64_t parse_enum(const ArgPlace& at, const Json& v) {
 
 bool is_register_name(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.';
   });
 }
 
@@ -111,18 +111,10 @@ LoadedArg parse_value(const ArgPlace& at, const Json& v) {
       if (!v.is_string()) at.wrong_type(v, "a string");
       arg.value = v.get<std::string>();
       break;
-    case ArgType::bytes:
-      arg.value = parse_bytes(at.cx, v, at.pointer);
-      break;
-    case ArgType::flags:
-      arg.value = parse_flags(at, v);
-      break;
-    case ArgType::enumeration:
-      arg.value = parse_enum(at, v);
-      break;
-    case ArgType::json:
-      arg.value = v;
-      break;
+    case ArgType::bytes: arg.value = parse_bytes(at.cx, v, at.pointer); break;
+    case ArgType::flags: arg.value = parse_flags(at, v); break;
+    case ArgType::enumeration: arg.value = parse_enum(at, v); break;
+    case ArgType::json: arg.value = v; break;
   }
   return arg;
 }
@@ -138,8 +130,9 @@ std::vector<LoadedArg> load_args(const LoadContext& cx, const OpSpec& spec, cons
       if (!known) {
         std::string names;
         for (const auto& a : spec.args) names += (names.empty() ? "" : ", ") + a.name;
-        cx.fail_at_key(child(args_ptr, key), "unknown argument '" + key + "' for op '" + spec.name +
-                                          "' (expected: " + (names.empty() ? "none" : names) + ")");
+        cx.fail_at_key(child(args_ptr, key),
+                       "unknown argument '" + key + "' for op '" + spec.name +
+                           "' (expected: " + (names.empty() ? "none" : names) + ")");
       }
     }
   }
@@ -180,12 +173,15 @@ ExpectAlt parse_alt(const LoadContext& cx, const Json& v, const std::string& poi
   if (v.is_number_integer()) return ExpectAlt{.value = v.get<std::int64_t>()};
   if (v.is_string()) return parse_errno_or_word(cx, v.get<std::string>(), pointer);
   if (!v.is_object()) {
-    cx.fail(pointer, "expected an expectation (number, errno name, \"ok\", \"any\" or "
-                     "object), got " + type_of(v));
+    cx.fail(pointer,
+            "expected an expectation (number, errno name, \"ok\", \"any\" or "
+            "object), got " +
+                type_of(v));
   }
   cx.check_keys(v, pointer, {"value", "errno", "data", "record", "any", "ok"});
   ExpectAlt alt;
-  if (v.contains("value")) alt.value = cx.require_int(v["value"], child(pointer, "value"), INT64_MIN);
+  if (v.contains("value"))
+    alt.value = cx.require_int(v["value"], child(pointer, "value"), INT64_MIN);
   if (v.contains("errno")) {
     const auto p = child(pointer, "errno");
     alt.err = parse_errno_or_word(cx, cx.require_string(v["errno"], p), p).err;
@@ -240,13 +236,12 @@ OpCall load_op(const LoadContext& cx, const Json& op, const std::string& pointer
   }
   if (op.contains("expect")) call.expect = parse_expect(cx, op["expect"], child(pointer, "expect"));
   if (op.contains("repeat")) {
-    call.repeat = static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(cx.require_uint(op["repeat"], child(pointer, "repeat"), 1),
-                                1'000'000));
+    call.repeat = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+        cx.require_uint(op["repeat"], child(pointer, "repeat"), 1), 1'000'000));
   }
   if (op.contains("budget_ms")) {
-    call.budget = cx.require_uint(op["budget_ms"], child(pointer, "budget_ms"), 1) *
-                  sim::kMillisecond;
+    call.budget =
+        cx.require_uint(op["budget_ms"], child(pointer, "budget_ms"), 1) * sim::kMillisecond;
   }
   return call;
 }

@@ -37,14 +37,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "scenarios/config.h"
 #include "sim/machine.h"
@@ -123,7 +122,9 @@ class Args {
   [[nodiscard]] const nlohmann::json& json(std::string_view name) const;
 
   // For the engine: appends a resolved value (monostate: absent).
-  void set(std::string_view name, Value v) { values_.emplace_back(std::string(name), std::move(v)); }
+  void set(std::string_view name, Value v) {
+    values_.emplace_back(std::string(name), std::move(v));
+  }
   [[nodiscard]] const std::vector<std::pair<std::string, Value>>& all() const { return values_; }
 
  private:
@@ -133,8 +134,8 @@ class Args {
 
 // Per-lwp information handed to modules.
 struct LwpInfo {
-  std::string_view name;         // scenario lwp name; "controller" for setup and checks
-  const ProcessSpec* process;    // the process it runs in, or null
+  std::string_view name;       // scenario lwp name; "controller" for setup and checks
+  const ProcessSpec* process;  // the process it runs in, or null
   bool controller = false;
 };
 

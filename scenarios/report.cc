@@ -19,8 +19,9 @@ std::string hash_hex(std::uint64_t h) {
 
 Report make_report(const Scenario& s, const sim::RunResult& r, std::string strategy,
                    std::optional<std::uint64_t> schedule_index) {
-  return Report{s.path, s.name, s.config.to_json(), s.explore.to_json(), std::move(strategy),
-                schedule_index, r};
+  return Report{
+      s.path,         s.name, s.config.to_json(), s.explore.to_json(), std::move(strategy),
+      schedule_index, r};
 }
 
 namespace {
@@ -113,7 +114,8 @@ class ReportReader {
 };
 
 std::uint64_t parse_hash(const ReportReader& rd, const std::string& text) {
-  if (!text.starts_with("0x") || text.size() != 18) rd.fail("trace_hash", "expected 0x + 16 hex digits");
+  if (!text.starts_with("0x") || text.size() != 18)
+    rd.fail("trace_hash", "expected 0x + 16 hex digits");
   std::uint64_t h = 0;
   for (std::size_t i = 2; i < text.size(); ++i) {
     const char c = text[i];
@@ -130,7 +132,8 @@ sim::Schedule parse_schedule(const ReportReader& rd) {
   sim::Schedule s;
   for (const auto& id : v) {
     if (id.is_null()) s.push_back(sim::kNoLwp);
-    else if (id.is_number_unsigned() && id.get<std::uint64_t>() < sim::kNoLwp) s.push_back(id.get<sim::LwpId>());
+    else if (id.is_number_unsigned() && id.get<std::uint64_t>() < sim::kNoLwp)
+      s.push_back(id.get<sim::LwpId>());
     else rd.fail("schedule", "expected lwp ids (or null for a default choice)");
   }
   return s;

@@ -5,11 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "scenarios/loader.h"
 #include "scenarios/scenario.h"
@@ -18,13 +17,13 @@
 namespace vfsim::scenarios {
 
 struct Report {
-  std::string scenario;       // path of the scenario file
-  std::string scenario_name;  // its "name", checked on replay
-  nlohmann::json config;      // effective config (after --set), key -> value
-  nlohmann::json explore;     // effective explore settings
-  std::string strategy;       // that found it ("run", "replay" or a strategy)
+  std::string scenario;                         // path of the scenario file
+  std::string scenario_name;                    // its "name", checked on replay
+  nlohmann::json config;                        // effective config (after --set), key -> value
+  nlohmann::json explore;                       // effective explore settings
+  std::string strategy;                         // that found it ("run", "replay" or a strategy)
   std::optional<std::uint64_t> schedule_index;  // its number in the exploration
-  sim::RunResult result;      // seed, schedule, outcome, message, hash, trace...
+  sim::RunResult result;                        // seed, schedule, outcome, message, hash, trace...
 };
 
 [[nodiscard]] Report make_report(const Scenario& s, const sim::RunResult& r, std::string strategy,

@@ -17,7 +17,7 @@ namespace vfsim::scenarios {
                                           const OpRegistry& registry);
 
 // "lwp t1 op 3 (var.add) var=counter value=1 -> 2": the trace event of a call.
-[[nodiscard]] std::string format_call(const std::string& place, const Args& args,
-                                      const OpResult& r, const OpRegistry& registry);
+[[nodiscard]] std::string format_call(const std::string& place, const Args& args, const OpResult& r,
+                                      const OpRegistry& registry);
 
 }  // namespace vfsim::scenarios

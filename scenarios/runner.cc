@@ -106,8 +106,8 @@ void RunState::lwp_hooks(LwpContext& cx, bool start) {
 
 void RunState::run_ops(const std::vector<OpCall>& ops, LwpContext& cx, std::string_view list) {
   for (const auto& call : ops) {
-    std::string place = std::string(list) + " op " + std::to_string(call.index) + " (" +
-                        call.spec->name + ")";
+    std::string place =
+        std::string(list) + " op " + std::to_string(call.index) + " (" + call.spec->name + ")";
     for (std::uint32_t i = 0; i < call.repeat; ++i) {
       run_op(call, cx, call.repeat > 1 ? place + " #" + std::to_string(i) : place);
     }
@@ -141,8 +141,7 @@ Args RunState::resolve(const OpCall& call, const std::string& place) {
     }
     auto it = registers_.find(*a.reg);
     if (it == registers_.end()) {
-      machine.fail(sim::Outcome::expectation,
-                   place + ": register $" + *a.reg + " is not set yet");
+      machine.fail(sim::Outcome::expectation, place + ": register $" + *a.reg + " is not set yet");
     }
     args.set(a.spec->name, it->second.value);
   }

@@ -64,11 +64,14 @@ SchedState& state(OpContext& c) { return c.state<SchedState>(); }
 void register_vars(OpRegistry& r) {
   const auto var = [] { return ArgSpec::string("var", "variable name (starts at 0)"); };
   const auto delta = [] { return ArgSpec::integer("value", "amount to add").optional(1); };
-  r.add({.name = "var.read", .doc = "returns the variable's value", .args = {var()},
+  r.add({.name = "var.read",
+         .doc = "returns the variable's value",
+         .args = {var()},
          .run = [](OpContext& c, const Args& a) {
            return OpResult::ok(state(c).var(a.string("var")));
          }});
-  r.add({.name = "var.write", .doc = "sets the variable; returns the value written",
+  r.add({.name = "var.write",
+         .doc = "sets the variable; returns the value written",
          .args = {var(), ArgSpec::integer("value", "new value")},
          .run = [](OpContext& c, const Args& a) {
            state(c).var(a.string("var")) = a.integer("value");
@@ -83,7 +86,8 @@ void register_vars(OpRegistry& r) {
            state(c).var(a.string("var")) = seen + a.integer("value");
            return OpResult::ok(seen + a.integer("value"));
          }});
-  r.add({.name = "var.atomic_add", .doc = "adds without a window; returns the new value",
+  r.add({.name = "var.atomic_add",
+         .doc = "adds without a window; returns the new value",
          .args = {var(), delta()},
          .run = [](OpContext& c, const Args& a) {
            c.machine().sched_point("var.atomic_add");
@@ -93,7 +97,8 @@ void register_vars(OpRegistry& r) {
 
 void register_locks(OpRegistry& r) {
   const auto lock = [] { return ArgSpec::string("lock", "lock name"); };
-  r.add({.name = "lock.acquire", .doc = "takes the named mutex; EDEADLK if already mine",
+  r.add({.name = "lock.acquire",
+         .doc = "takes the named mutex; EDEADLK if already mine",
          .args = {lock()},
          .run = [](OpContext& c, const Args& a) {
            if (!state(c).locking()) {
@@ -105,7 +110,8 @@ void register_locks(OpRegistry& r) {
            m.lock();
            return OpResult::ok();
          }});
-  r.add({.name = "lock.release", .doc = "releases the named mutex; EPERM if not mine",
+  r.add({.name = "lock.release",
+         .doc = "releases the named mutex; EPERM if not mine",
          .args = {lock()},
          .run = [](OpContext& c, const Args& a) {
            if (!state(c).locking()) {
@@ -120,7 +126,8 @@ void register_locks(OpRegistry& r) {
 }
 
 void register_time(OpRegistry& r) {
-  r.add({.name = "sleep", .doc = "sleeps for ms of virtual time",
+  r.add({.name = "sleep",
+         .doc = "sleeps for ms of virtual time",
          .args = {ArgSpec::integer("ms", "milliseconds")},
          .run = [](OpContext& c, const Args& a) {
            if (a.integer("ms") < 0) return OpResult::error(EINVAL);
@@ -133,11 +140,13 @@ void register_time(OpRegistry& r) {
                   ArgSpec::integer("timeout_ms", "timeout, 0 for none").optional(0)},
          .run = [](OpContext& c, const Args& a) {
            if (a.integer("timeout_ms") < 0) return OpResult::error(EINVAL);
-           const auto timeout = static_cast<sim::VTime>(a.integer("timeout_ms")) * sim::kMillisecond;
+           const auto timeout =
+               static_cast<sim::VTime>(a.integer("timeout_ms")) * sim::kMillisecond;
            const bool woken = state(c).channel(a.string("chan")).sleep("wait", timeout);
            return woken ? OpResult::ok() : OpResult::error(ETIMEDOUT);
          }});
-  r.add({.name = "wakeup", .doc = "wakes every sleeper of a channel (or one, all=false)",
+  r.add({.name = "wakeup",
+         .doc = "wakes every sleeper of a channel (or one, all=false)",
          .args = {ArgSpec::string("chan", "channel name"),
                   ArgSpec::boolean("all", "wake all sleepers").optional(true)},
          .run = [](OpContext& c, const Args& a) {
@@ -146,7 +155,9 @@ void register_time(OpRegistry& r) {
            else chan.wakeup_one();
            return OpResult::ok();
          }});
-  r.add({.name = "yield", .doc = "a scheduling point and nothing else", .args = {},
+  r.add({.name = "yield",
+         .doc = "a scheduling point and nothing else",
+         .args = {},
          .run = [](OpContext& c, const Args&) {
            c.machine().sched_point("yield");
            return OpResult::ok();

@@ -114,8 +114,8 @@ FileDisk::~FileDisk() { ::close(fd_); }
 int FileDisk::do_read(std::uint64_t offset, std::span<std::byte> buf) {
   std::size_t done = 0;
   while (done < buf.size()) {
-    const ssize_t n = ::pread(fd_, buf.data() + done, buf.size() - done,
-                              static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pread(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return EIO;  // an error, or the file shrank under us
     done += static_cast<std::size_t>(n);
@@ -126,8 +126,8 @@ int FileDisk::do_read(std::uint64_t offset, std::span<std::byte> buf) {
 int FileDisk::do_write(std::uint64_t offset, std::span<const std::byte> buf) {
   std::size_t done = 0;
   while (done < buf.size()) {
-    const ssize_t n = ::pwrite(fd_, buf.data() + done, buf.size() - done,
-                               static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pwrite(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return EIO;
     done += static_cast<std::size_t>(n);
@@ -173,9 +173,9 @@ const DiskFaultRule* FaultyDisk::pick(bool is_write, std::uint64_t n) {
 
 void FaultyDisk::note(DiskFault kind, std::uint64_t n, std::uint64_t offset) {
   ++faults_;
-  machine_.event("disk_fault_" + std::string(disk_fault_name(kind)),
-                 inner_.options().name + " request " + std::to_string(n) + " at " +
-                     std::to_string(offset));
+  machine_.event(
+      "disk_fault_" + std::string(disk_fault_name(kind)),
+      inner_.options().name + " request " + std::to_string(n) + " at " + std::to_string(offset));
 }
 
 int FaultyDisk::read(std::uint64_t offset, std::span<std::byte> buf) {

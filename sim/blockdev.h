@@ -45,13 +45,13 @@
 namespace vfsim::sim {
 
 struct BlockDevOptions {
-  std::string name = "disk";                          // for traces and reports
-  std::uint32_t sector_bytes = 512;                   // unit of a torn write
-  std::uint64_t max_bytes = std::uint64_t{1} << 32;   // largest medium accepted
-  std::uint64_t max_request_bytes = 1 << 20;          // longest single request
-  VTime read_latency = 0;                             // virtual time per request
+  std::string name = "disk";                         // for traces and reports
+  std::uint32_t sector_bytes = 512;                  // unit of a torn write
+  std::uint64_t max_bytes = std::uint64_t{1} << 32;  // largest medium accepted
+  std::uint64_t max_request_bytes = 1 << 20;         // longest single request
+  VTime read_latency = 0;                            // virtual time per request
   VTime write_latency = 0;
-  bool read_only = false;                             // writes answer EROFS
+  bool read_only = false;  // writes answer EROFS
 };
 
 struct BlockDevStats {
@@ -111,8 +111,7 @@ class MemDisk final : public DiskBase {
  public:
   // The medium is `image`; nullptr with a reason when it exceeds max_bytes.
   [[nodiscard]] static std::unique_ptr<MemDisk> make(Machine& m, std::vector<std::byte> image,
-                                                     BlockDevOptions options,
-                                                     std::string* reason);
+                                                     BlockDevOptions options, std::string* reason);
   const std::vector<std::byte>& bytes() const { return bytes_; }
 
  private:
@@ -128,8 +127,7 @@ class FileDisk final : public DiskBase {
   // Opens the host file `path` (read-write unless options.read_only). On
   // failure: nullptr and a one-line reason naming the file.
   [[nodiscard]] static std::unique_ptr<FileDisk> open(Machine& m, const std::string& path,
-                                                      BlockDevOptions options,
-                                                      std::string* reason);
+                                                      BlockDevOptions options, std::string* reason);
   ~FileDisk() override;
   FileDisk(const FileDisk&) = delete;
   FileDisk& operator=(const FileDisk&) = delete;
@@ -152,8 +150,8 @@ std::string_view disk_fault_name(DiskFault f);
 
 struct DiskFaultRule {
   DiskFault kind = DiskFault::write_eio;
-  std::uint32_t per_million = 0;             // chance per request of its kind
-  std::vector<std::uint64_t> at_requests;    // or exactly these (1-based) reads/writes
+  std::uint32_t per_million = 0;                 // chance per request of its kind
+  std::vector<std::uint64_t> at_requests;        // or exactly these (1-based) reads/writes
   std::uint32_t active_per_million = 1'000'000;  // chance the rule is on this run
 };
 

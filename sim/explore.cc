@@ -55,8 +55,8 @@ struct Shared {
   std::vector<std::string> determinism_errors;
 };
 
-void note_determinism(const RunFn& run, const MachineOptions& m,
-                      const RunResult& r, std::uint64_t index, Shared& sh) {
+void note_determinism(const RunFn& run, const MachineOptions& m, const RunResult& r,
+                      std::uint64_t index, Shared& sh) {
   const std::string err = check_determinism(run, m, r.schedule);
   bool diverged = false;
   const RunResult again = replay(run, m, r.schedule, &diverged);
@@ -71,8 +71,8 @@ void note_determinism(const RunFn& run, const MachineOptions& m,
                                   std::to_string(m.seed) + ") is not deterministic: " + msg);
 }
 
-void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_steps,
-            Shared& sh, bool report_progress, Clock::time_point t0) {
+void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_steps, Shared& sh,
+            bool report_progress, Clock::time_point t0) {
   StackPool stacks(default_stack_bytes());
   auto strategy = make_strategy(o.strategy, params_for(o, expected_steps));
   auto last_progress = Clock::now();
@@ -235,7 +235,8 @@ std::vector<std::size_t> nondefault_positions(const RunResult& r) {
 Schedule trimmed(const RunResult& r) {
   const auto pos = nondefault_positions(r);
   if (pos.empty()) return {};
-  return Schedule(r.schedule.begin(), r.schedule.begin() + static_cast<std::ptrdiff_t>(pos.back() + 1));
+  return Schedule(r.schedule.begin(),
+                  r.schedule.begin() + static_cast<std::ptrdiff_t>(pos.back() + 1));
 }
 
 }  // namespace
@@ -268,8 +269,7 @@ ShrinkResult shrink(const RunFn& run, const MachineOptions& machine, const RunRe
     n = std::min(n, pos.size());
     const std::size_t chunk = (pos.size() + n - 1) / n;
     bool reduced = false;
-    for (std::size_t start = 0; start < pos.size() && out.attempts < max_attempts;
-         start += chunk) {
+    for (std::size_t start = 0; start < pos.size() && out.attempts < max_attempts; start += chunk) {
       std::vector<std::size_t> keep;
       for (std::size_t i = 0; i < pos.size(); ++i) {
         if (i < start || i >= start + chunk) keep.push_back(pos[i]);

@@ -34,10 +34,10 @@ struct ExploreOptions {
   int depth = 2;             // pct
   int preemption_bound = 2;  // dfs
   int jobs = 1;
-  bool keep_going = false;   // otherwise stop at the first failure
+  bool keep_going = false;  // otherwise stop at the first failure
   bool check_determinism = false;
   std::uint64_t determinism_sample = 16;  // re-run every Nth passing schedule
-  MachineOptions machine;    // seed is replaced per schedule
+  MachineOptions machine;                 // seed is replaced per schedule
   // Called from the calling thread at most a few times per second.
   std::function<void(const ExploreProgress&)> progress;
 };
@@ -85,8 +85,8 @@ struct ShrinkResult {
 
 // Delta debugging over the decisions of a failing run: looks for a shorter
 // schedule with fewer preemptions that fails with the same outcome.
-ShrinkResult shrink(const RunFn& run, const MachineOptions& machine,
-                    const RunResult& failing, std::uint64_t max_attempts = 2000);
+ShrinkResult shrink(const RunFn& run, const MachineOptions& machine, const RunResult& failing,
+                    std::uint64_t max_attempts = 2000);
 
 // Counts the preemptions a schedule makes (needs a replay to know them).
 }  // namespace vfsim::sim

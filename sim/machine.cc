@@ -302,9 +302,8 @@ void Machine::wake_everyone() {
 }
 
 bool Machine::all_user_lwps_finished() const {
-  return std::all_of(lwps_.begin(), lwps_.end(), [](const auto& l) {
-    return l->daemon || l->state == LwpState::finished;
-  });
+  return std::all_of(lwps_.begin(), lwps_.end(),
+                     [](const auto& l) { return l->daemon || l->state == LwpState::finished; });
 }
 
 // Moves the clock to the next timer (or to an operation's deadline, which
@@ -352,16 +351,17 @@ void Machine::analyse_stuck() {
       const Lwp& l = *lwps_[cycle[i]];
       const Lwp& next = *lwps_[cycle[(i + 1) % cycle.size()]];
       if (i > 0) os << "; ";
-      os << "lwp '" << l.name << "' waits for " << resource_kind_name(l.waiting_on->kind())
-         << " '" << l.waiting_on->name() << "' held by lwp '" << next.name << "'";
+      os << "lwp '" << l.name << "' waits for " << resource_kind_name(l.waiting_on->kind()) << " '"
+         << l.waiting_on->name() << "' held by lwp '" << next.name << "'";
     }
     os << ".\nwait-for graph:\n" << wait_for_graph();
     note_failure(Outcome::deadlock, os.str());
     return;
   }
-  note_failure(Outcome::hang, "no lwp can run and no timer is pending, but nothing holds "
-                              "what they wait for" + waits_summary() +
-                              "\nwait-for graph:\n" + wait_for_graph());
+  note_failure(Outcome::hang,
+               "no lwp can run and no timer is pending, but nothing holds "
+               "what they wait for" +
+                   waits_summary() + "\nwait-for graph:\n" + wait_for_graph());
 }
 
 std::string Machine::waits_summary() const {
@@ -369,8 +369,8 @@ std::string Machine::waits_summary() const {
   for (const auto& l : lwps_) {
     if (l->state != LwpState::blocked || l->waiting_on == nullptr) continue;
     s += "; lwp '" + l->name + "' waits on " +
-         std::string(resource_kind_name(l->waiting_on->kind())) + " '" +
-         l->waiting_on->name() + "' (" + l->wait_reason + ")";
+         std::string(resource_kind_name(l->waiting_on->kind())) + " '" + l->waiting_on->name() +
+         "' (" + l->wait_reason + ")";
   }
   return s;
 }
@@ -433,8 +433,8 @@ void Machine::run_invariants(std::string_view when) {
   for (const auto& [name, check] : invariants_) {
     std::string err = check();
     if (!err.empty()) {
-      note_failure(Outcome::panic, "invariant '" + name + "' failed at " + std::string(when) +
-                                       ": " + err);
+      note_failure(Outcome::panic,
+                   "invariant '" + name + "' failed at " + std::string(when) + ": " + err);
       return;
     }
   }
@@ -498,8 +498,8 @@ Lwp* Machine::lwp(LwpId id) { return id < lwps_.size() ? lwps_[id].get() : nullp
 
 void Machine::budget_exhausted(const SchedTag& tag) {
   fail(Outcome::budget, "step budget of " + std::to_string(options_.step_budget) +
-                              " exhausted (livelock?) at '" + std::string(tag.text()) + "' in lwp '" +
-                              current_->name + "'");
+                            " exhausted (livelock?) at '" + std::string(tag.text()) + "' in lwp '" +
+                            current_->name + "'");
 }
 
 void Machine::sched_point_slow(const SchedTag& tag, bool may_throw) {
@@ -633,7 +633,6 @@ fibers::context* Machine::pick_next() {
   current_ = next;
   return next->ctx;
 }
-
 
 // ---------------------------------------------------------------------------
 // Blocking and waking

@@ -71,12 +71,12 @@ class StackPool {
 std::size_t default_stack_bytes();
 
 struct MachineOptions {
-  std::uint64_t seed = 1;              // the run seed: data RNG and trace
-  VTime start_time = 0;                // the virtual clock's first reading
+  std::uint64_t seed = 1;                 // the run seed: data RNG and trace
+  VTime start_time = 0;                   // the virtual clock's first reading
   std::uint64_t step_budget = 2'000'000;  // Outcome::budget beyond this
-  VTime op_budget = 60 * kSecond;      // default hang budget of an operation
-  bool keep_trace = false;             // keep every event, not only the hash
-  StackPool* stacks = nullptr;         // optional shared stack pool
+  VTime op_budget = 60 * kSecond;         // default hang budget of an operation
+  bool keep_trace = false;                // keep every event, not only the hash
+  StackPool* stacks = nullptr;            // optional shared stack pool
 };
 
 enum class LwpState : std::uint8_t {
@@ -104,7 +104,7 @@ struct Lwp {
   void* stack_lo = nullptr;  // lowest address of its fiber stack
   std::function<void()> body;
   void* layer_slot[4] = {nullptr, nullptr, nullptr, nullptr};  // upper layers
-  std::unique_ptr<WaitChannel> exit_channel;  // joiners wait here
+  std::unique_ptr<WaitChannel> exit_channel;                   // joiners wait here
 };
 
 // Indexes into Lwp::layer_slot, one per upper layer that keeps per-lwp data.
@@ -117,8 +117,8 @@ struct RunResult {
   std::uint64_t steps = 0;
   VTime end_time = 0;
   std::uint64_t trace_hash = 0;
-  Schedule schedule;          // every decision, in order
-  std::vector<bool> defaults; // per decision: was it the default choice
+  Schedule schedule;           // every decision, in order
+  std::vector<bool> defaults;  // per decision: was it the default choice
   std::uint32_t preemptions = 0;
   std::vector<TraceEvent> events;  // when MachineOptions::keep_trace
   bool failed() const { return outcome != Outcome::pass; }
@@ -136,16 +136,14 @@ class Machine {
   // --- setting up and running -------------------------------------------
   // Creates an lwp; it first runs when the strategy picks it. May be called
   // before run() or from inside an lwp.
-  LwpId spawn(std::string name, std::function<void()> body, bool daemon = false,
-              LwpTags tags = 0);
+  LwpId spawn(std::string name, std::function<void()> body, bool daemon = false, LwpTags tags = 0);
 
   // Runs until every non-daemon lwp finished or a failure ended the run, then
   // unwinds the rest and runs the leak checks. Call once.
   RunResult run();
 
   // Checks run after every lwp is gone; each returns what it found leaked.
-  void add_leak_check(std::string name,
-                      std::function<std::vector<std::string>()> check);
+  void add_leak_check(std::string name, std::function<std::vector<std::string>()> check);
 
   // Invariant checks run whenever the machine is quiescent (no lwp ready,
   // before the clock moves) and at the end; each returns an error or "".
@@ -238,7 +236,8 @@ class Machine {
   [[gnu::always_inline]] void count_step(const SchedTag& tag) {
     ++steps_;
     trace_.add_sched(steps_, now_, current_->id, tag);
-    if (steps_ > options_.step_budget) [[unlikely]] budget_exhausted(tag);
+    if (steps_ > options_.step_budget) [[unlikely]]
+      budget_exhausted(tag);
   }
   [[noreturn]] void budget_exhausted(const SchedTag& tag);
   void sched_point_slow(const SchedTag& tag, bool may_throw);
@@ -330,13 +329,13 @@ template <typename Msg>
 
 // Kernel assertion: stays on in every build; ends the run as a panic naming
 // the place. Use it for invariants of our own code, never for outside data.
-#define VFSIM_KASSERT(machine, cond, msg)                                              \
-  do {                                                                                 \
-    if (!(cond)) [[unlikely]] {                                                        \
-      ::vfsim::sim::kassert_failed((machine), #cond,                                   \
-                                   [&]() -> std::string { return std::string(msg); }, \
-                                   __FILE__, __LINE__);                                \
-    }                                                                                  \
+#define VFSIM_KASSERT(machine, cond, msg)                                                       \
+  do {                                                                                          \
+    if (!(cond)) [[unlikely]] {                                                                 \
+      ::vfsim::sim::kassert_failed((machine), #cond,                                            \
+                                   [&]() -> std::string { return std::string(msg); }, __FILE__, \
+                                   __LINE__);                                                   \
+    }                                                                                           \
   } while (0)
 
 }  // namespace vfsim::sim

@@ -45,8 +45,7 @@ context* SimAlgorithm::pick_next() noexcept {
 }
 
 bool SimAlgorithm::has_ready_fibers() const noexcept {
-  return main_ready || dispatcher_ready ||
-         (machine_ != nullptr && machine_->has_ready_lwp());
+  return main_ready || dispatcher_ready || (machine_ != nullptr && machine_->has_ready_lwp());
 }
 
 void SimAlgorithm::suspend_until(std::chrono::steady_clock::time_point const&) noexcept {

@@ -83,8 +83,8 @@ void SocketPair::note(std::string_view kind, int src, std::uint64_t seq, std::st
   std::string d = options_.name + " " + std::to_string(src) + "->" + std::to_string(1 - src) +
                   " msg #" + std::to_string(seq) + " len " + std::to_string(len);
   if (!tag.empty()) d += " (" + std::string(tag) + ")";
-  t.note(machine_.steps(), machine_.now(), machine_.in_lwp() ? machine_.current_id() : kNoLwp,
-         kind, d);
+  t.note(machine_.steps(), machine_.now(), machine_.in_lwp() ? machine_.current_id() : kNoLwp, kind,
+         d);
 }
 
 bool SocketPair::has_room(int dst_index, std::size_t n) const {

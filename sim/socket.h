@@ -48,8 +48,8 @@ std::optional<SockType> sock_type_from_name(std::string_view name);
 struct [[nodiscard]] IoResult {
   int err = 0;
   std::size_t bytes = 0;
-  bool eof = false;       // recv: the peer closed and everything was read
-  bool truncated = false; // recv: a message longer than `max` lost its tail
+  bool eof = false;        // recv: the peer closed and everything was read
+  bool truncated = false;  // recv: a message longer than `max` lost its tail
   bool ok() const { return err == 0; }
 };
 

@@ -15,8 +15,8 @@ std::string_view sock_fault_name(SockFault f) {
 }
 
 std::optional<SockFault> sock_fault_from_name(std::string_view name) {
-  for (SockFault f : {SockFault::drop, SockFault::delay, SockFault::duplicate,
-                      SockFault::reorder}) {
+  for (SockFault f :
+       {SockFault::drop, SockFault::delay, SockFault::duplicate, SockFault::reorder}) {
     if (sock_fault_name(f) == name) return f;
   }
   return std::nullopt;
@@ -91,8 +91,7 @@ IoResult FaultySocket::send(std::string_view bytes, std::string_view tag) {
       Socket& inner = inner_;
       machine_.spawn(
           "courier " + inner_.name() + " #" + std::to_string(n),
-          [&m = machine_, &inner, b = std::string(bytes), t = std::string(tag),
-           d = rule->delay] {
+          [&m = machine_, &inner, b = std::string(bytes), t = std::string(tag), d = rule->delay] {
             m.sleep_for(d);
             (void)inner.send(b, t);
           },

@@ -41,10 +41,10 @@ std::optional<SockFault> sock_fault_from_name(std::string_view name);
 
 struct SockFaultRule {
   SockFault kind = SockFault::drop;
-  std::uint32_t per_million = 0;           // chance per message
-  std::vector<std::uint64_t> at_messages;  // or exactly these (1-based) messages
+  std::uint32_t per_million = 0;                 // chance per message
+  std::vector<std::uint64_t> at_messages;        // or exactly these (1-based) messages
   std::uint32_t active_per_million = 1'000'000;  // chance the rule is on this run
-  VTime delay = kMillisecond;              // for `delay`
+  VTime delay = kMillisecond;                    // for `delay`
 };
 
 class FaultySocket final : public Socket {

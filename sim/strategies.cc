@@ -70,8 +70,8 @@ class PctStrategy final : public Strategy {
   // choice was asked applies to the lwp that was running then.
   void apply_change_points(const ChoicePoint& cp) {
     while (next_change_ < change_points_.size() && change_points_[next_change_] <= cp.step) {
-      LwpId victim = cp.current >= 0 ? cp.candidates[static_cast<std::size_t>(cp.current)]
-                                     : last_running_;
+      LwpId victim =
+          cp.current >= 0 ? cp.candidates[static_cast<std::size_t>(cp.current)] : last_running_;
       if (victim != kNoLwp) {
         priority_of(victim);
         priority_[victim] = static_cast<std::uint64_t>(depth_ - 1) - next_change_;
@@ -143,8 +143,7 @@ class DfsStrategy final : public Strategy {
       idx = frames_.back().chosen;
     }
     ++pos_;
-    if (cp.kind == ChoiceKind::schedule && cp.current >= 0 &&
-        static_cast<int>(idx) != cp.current) {
+    if (cp.kind == ChoiceKind::schedule && cp.current >= 0 && static_cast<int>(idx) != cp.current) {
       ++preemptions_;
     }
     return idx;
@@ -161,14 +160,12 @@ class DfsStrategy final : public Strategy {
   };
 
   static bool same_candidates(const Frame& f, const ChoicePoint& cp) {
-    return f.current == cp.current &&
-           std::equal(f.candidates.begin(), f.candidates.end(), cp.candidates.begin(),
-                      cp.candidates.end());
+    return f.current == cp.current && std::equal(f.candidates.begin(), f.candidates.end(),
+                                                 cp.candidates.begin(), cp.candidates.end());
   }
 
   std::uint32_t cost(const Frame& f, std::size_t alt) const {
-    return (f.kind == ChoiceKind::schedule && f.current >= 0 &&
-            static_cast<int>(alt) != f.current)
+    return (f.kind == ChoiceKind::schedule && f.current >= 0 && static_cast<int>(alt) != f.current)
                ? 1
                : 0;
   }

@@ -42,10 +42,10 @@ using Schedule = std::vector<LwpId>;
 
 struct StrategyParams {
   std::uint64_t seed = 1;
-  int depth = 2;                 // pct: bug depth d (d-1 priority change points)
-  int preemption_bound = 2;      // dfs: most preemptions per schedule
+  int depth = 2;                        // pct: bug depth d (d-1 priority change points)
+  int preemption_bound = 2;             // dfs: most preemptions per schedule
   std::uint64_t expected_steps = 1000;  // pct: estimate of steps per run
-  Schedule schedule;             // replay: the recorded decisions
+  Schedule schedule;                    // replay: the recorded decisions
 };
 
 class Strategy {
@@ -78,8 +78,7 @@ class Strategy {
 };
 
 // Creates "random", "pct", "dfs" or "replay"; nullptr for an unknown name.
-std::unique_ptr<Strategy> make_strategy(const std::string& name,
-                                        const StrategyParams& params);
+std::unique_ptr<Strategy> make_strategy(const std::string& name, const StrategyParams& params);
 
 // The names make_strategy knows, for usage messages.
 std::vector<std::string> strategy_names();

@@ -221,9 +221,7 @@ void CondVar::broadcast() {
   machine_.release_point("cv_broadcast");
 }
 
-bool WaitChannel::sleep(std::string_view wmesg, VTime timeout) {
-  return wait_here(wmesg, timeout);
-}
+bool WaitChannel::sleep(std::string_view wmesg, VTime timeout) { return wait_here(wmesg, timeout); }
 
 bool WaitChannel::sleep(Mutex& interlock, std::string_view wmesg, VTime timeout) {
   const LwpId me = machine_.current_id();

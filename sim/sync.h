@@ -163,8 +163,7 @@ class CondVar : public Resource {
 // pass a scheduling point between testing its condition and sleeping.
 class WaitChannel : public Resource {
  public:
-  WaitChannel(Machine& m, std::string name)
-      : Resource(m, std::move(name), ResourceKind::channel) {}
+  WaitChannel(Machine& m, std::string name) : Resource(m, std::move(name), ResourceKind::channel) {}
   // Returns false if `timeout` (virtual ns, 0 = none) expired first.
   bool sleep(std::string_view wmesg, VTime timeout = 0);
   bool sleep(Mutex& interlock, std::string_view wmesg, VTime timeout = 0);

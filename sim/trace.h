@@ -97,7 +97,8 @@ class Trace {
                                         const SchedTag& tag) {
     mix(step ^ (static_cast<std::uint64_t>(lwp) << 40) ^ kSchedCode ^ tag.head());
     if (tag.has_tail()) mix(tag.tail());
-    if (keep_) [[unlikely]] keep_sched(step, time, lwp, tag.text());
+    if (keep_) [[unlikely]]
+      keep_sched(step, time, lwp, tag.text());
   }
 
   // Keeps an event's text without hashing it: for details whose substance is
@@ -118,8 +119,7 @@ class Trace {
     mix(kind);
     mix(detail);
     if (keep_) {
-      events_.push_back(TraceEvent{step, time, lwp, std::string(kind),
-                                   std::string(detail)});
+      events_.push_back(TraceEvent{step, time, lwp, std::string(kind), std::string(detail)});
     }
   }
 

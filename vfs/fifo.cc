@@ -14,8 +14,8 @@ struct FifoTable::Fifo {
   const Key key;
   std::uint32_t users = 0;  // [t] open files on it + opens in progress; freed at 0
   sim::Mutex lock;
-  sim::CondVar readable;  // readers wait here: data, end of file, a writer's open
-  sim::CondVar writable;  // writers wait here: room, no reader left, a reader's open
+  sim::CondVar readable;      // readers wait here: data, end of file, a writer's open
+  sim::CondVar writable;      // writers wait here: room, no reader left, a reader's open
   std::uint32_t readers = 0;  // [l] open for reading (O_RDONLY, O_RDWR)
   std::uint32_t writers = 0;  // [l] open for writing (O_WRONLY, O_RDWR)
   // [l] Opens for reading / writing so far: a blocking open of the other

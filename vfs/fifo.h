@@ -79,15 +79,14 @@ class FifoTable {
   // checks and VOP_OPEN: fflags is vn::kFRead and/or vn::kFWrite. May wait
   // (see the header). On success the caller's open file holds the fifo until
   // close(); ENXIO for a non-blocking writer without a reader.
-  [[nodiscard]] Status open(const vn::Vnode& vp, std::string_view path, int fflags,
-                            bool nonblock);
+  [[nodiscard]] Status open(const vn::Vnode& vp, std::string_view path, int fflags, bool nonblock);
   // The open file with these fflags went away.
   void close(const vn::Vnode& vp, int fflags);
   // read(2) / write(2) through an open file on the fifo; `rules` gives
   // PIPE_BUF and the answer to a split write the last reader walks away from.
   [[nodiscard]] Result<std::string> read(const vn::Vnode& vp, std::size_t len, bool nonblock);
-  [[nodiscard]] Result<std::size_t> write(const vn::Vnode& vp, std::string_view data,
-                                          bool nonblock, const PersonalityRules& rules);
+  [[nodiscard]] Result<std::size_t> write(const vn::Vnode& vp, std::string_view data, bool nonblock,
+                                          const PersonalityRules& rules);
 
   // Whether the vnode's fifo has an entry (an open file or an open in progress).
   bool contains(const vn::Vnode& vp) const;

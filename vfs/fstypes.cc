@@ -22,11 +22,11 @@ Result<std::uint64_t> mount_arg_number(const MountArgs& args, std::string_view k
 }
 
 static Result<std::unique_ptr<vn::FileSystem>> make_memfs_from_args(pager::Pager* pager,
-                                                                   sim::Machine& m,
-                                                                   const MountArgs& args) {
+                                                                    sim::Machine& m,
+                                                                    const MountArgs& args) {
   for (const auto& [key, value] : args) {
-    if (key != "size_max" && key != "inodes_max" && key != "mode" && key != "uid" &&
-        key != "gid" && key != "backing_blocks") {
+    if (key != "size_max" && key != "inodes_max" && key != "mode" && key != "uid" && key != "gid" &&
+        key != "backing_blocks") {
       return Status(EINVAL);
     }
   }

@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,8 +23,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/container/small_vector.hpp>
 
 #include "pager/pager.h"
 #include "sim/sync.h"
@@ -37,8 +36,8 @@ using vn::Status;
 
 // Options a file system gets at mount time, as text ("size_max" -> "65536").
 using MountArgs = std::map<std::string, std::string, std::less<>>;
-using FsFactory = std::function<Result<std::unique_ptr<vn::FileSystem>>(sim::Machine&,
-                                                                        const MountArgs&)>;
+using FsFactory =
+    std::function<Result<std::unique_ptr<vn::FileSystem>>(sim::Machine&, const MountArgs&)>;
 
 struct Proc;
 
@@ -51,10 +50,10 @@ inline int open_fflags(int flags) {
 
 struct OpenFile {
   std::uint64_t id = 0;
-  vn::Vnode* vp = nullptr;  // referenced while the file is open
-  int flags = 0;            // O_ACCMODE bits, O_APPEND
-  std::uint64_t offset = 0; // [v] of vp
-  std::uint32_t refs = 0;   // fd table entries + calls in progress
+  vn::Vnode* vp = nullptr;   // referenced while the file is open
+  int flags = 0;             // O_ACCMODE bits, O_APPEND
+  std::uint64_t offset = 0;  // [v] of vp
+  std::uint32_t refs = 0;    // fd table entries + calls in progress
   int fflags() const { return open_fflags(flags); }
   bool readable() const { return (fflags() & vn::kFRead) != 0; }
   bool writable() const { return (fflags() & vn::kFWrite) != 0; }
@@ -65,9 +64,9 @@ struct Proc {
   std::string name;
   vn::Cred cred;
   std::uint32_t umask = 022;
-  vn::Vnode* cwd = nullptr;   // referenced
-  vn::Vnode* root = nullptr;  // referenced (chroot)
-  std::vector<OpenFile*> fds; // index = fd; null = free
+  vn::Vnode* cwd = nullptr;    // referenced
+  vn::Vnode* root = nullptr;   // referenced (chroot)
+  std::vector<OpenFile*> fds;  // index = fd; null = free
   bool exited = false;
 };
 
@@ -183,8 +182,7 @@ class Kernel {
   [[nodiscard]] Status renameat(Proc& p, int fromdirfd, std::string_view from, int todirfd,
                                 std::string_view to);
   // mode carries the S_IF* type (S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, S_IFREG or 0).
-  [[nodiscard]] Status mknod(Proc& p, std::string_view path, std::uint32_t mode,
-                             std::uint64_t dev);
+  [[nodiscard]] Status mknod(Proc& p, std::string_view path, std::uint32_t mode, std::uint64_t dev);
   [[nodiscard]] Status mkfifo(Proc& p, std::string_view path, std::uint32_t mode);
 
   // --- attributes (syscalls_attr.cc) -------------------------------------
@@ -199,8 +197,8 @@ class Kernel {
   [[nodiscard]] Status fchown(Proc& p, int fd, vn::Uid uid, vn::Gid gid);
   [[nodiscard]] Status lchown(Proc& p, std::string_view path, vn::Uid uid, vn::Gid gid);
   // times: null for "both now"; else {atime, mtime}.
-  [[nodiscard]] Status utimensat(Proc& p, int dirfd, std::string_view path,
-                                 const Timespec* times, int flags);
+  [[nodiscard]] Status utimensat(Proc& p, int dirfd, std::string_view path, const Timespec* times,
+                                 int flags);
   [[nodiscard]] Status access(Proc& p, std::string_view path, int mode);
   [[nodiscard]] Status faccessat(Proc& p, int dirfd, std::string_view path, int mode, int flags);
   [[nodiscard]] Result<vn::StatVfs> statvfs(Proc& p, std::string_view path);
@@ -210,9 +208,8 @@ class Kernel {
   // system., security.); `follow` false is the l* variant.
   [[nodiscard]] Status setxattr(Proc& p, std::string_view path, std::string_view name,
                                 std::string_view value, int flags, bool follow = true);
-  [[nodiscard]] Result<std::string> getxattr(Proc& p, std::string_view path,
-                                             std::string_view name, std::size_t size = 0,
-                                             bool follow = true);
+  [[nodiscard]] Result<std::string> getxattr(Proc& p, std::string_view path, std::string_view name,
+                                             std::size_t size = 0, bool follow = true);
   [[nodiscard]] Result<std::vector<std::string>> listxattr(Proc& p, std::string_view path,
                                                            std::size_t size = 0,
                                                            bool follow = true);
@@ -232,8 +229,7 @@ class Kernel {
                                                      bool follow = true);
   [[nodiscard]] Status extattr_delete_file(Proc& p, std::string_view path, int attrnamespace,
                                            std::string_view name, bool follow = true);
-  [[nodiscard]] Result<std::vector<std::string>> extattr_list_file(Proc& p,
-                                                                   std::string_view path,
+  [[nodiscard]] Result<std::vector<std::string>> extattr_list_file(Proc& p, std::string_view path,
                                                                    int attrnamespace,
                                                                    bool follow = true);
 
@@ -247,8 +243,7 @@ class Kernel {
 
   // --- for the syscall files --------------------------------------------
   // namei (namei.h) from `dirfd` (AT_FDCWD: the cwd) for relative paths.
-  [[nodiscard]] Status namei(Proc& p, int dirfd, std::string_view path, int flags,
-                             Nameidata* nd);
+  [[nodiscard]] Status namei(Proc& p, int dirfd, std::string_view path, int flags, Nameidata* nd);
   // The referenced directory a relative path starts from; EBADF, ENOTDIR.
   [[nodiscard]] Result<vn::Vnode*> start_dir(Proc& p, int dirfd, std::string_view path);
   [[nodiscard]] Result<OpenFile*> getfile(Proc& p, int fd);
@@ -296,7 +291,7 @@ class Kernel {
   // after a forced reclaim still gets it (dead: every lookup ENXIO).
   vn::Vnode* rootvnode_ = nullptr;
   std::uint32_t next_mount_id_ = 1;
-  sim::WaitChannel mount_change_;  // woken when an unmount finishes or fails
+  sim::WaitChannel mount_change_;               // woken when an unmount finishes or fails
   std::map<int, std::unique_ptr<Proc>> procs_;  // by pid
   int next_pid_ = 1;
   // The open files in id order: ids only grow, so a new file goes last.
@@ -307,7 +302,6 @@ class Kernel {
   std::uint64_t next_file_id_ = 1;
   // Open fifos by (mount id, file-system key); empty once every file is closed.
   std::unique_ptr<FifoTable> fifos_;
-
 };
 
 }  // namespace vfsim::vfs

@@ -12,19 +12,17 @@ namespace vfsim::vfs {
 namespace {
 
 //                                     link   unlink  rmdir ".."  rename "." gid     symlink xattr
-//                                     follows dir                           from dir umask   unknown->user
-//                                     then: PIPE_BUF, split fifo write short on
+//                                     follows dir                           from dir umask
+//                                     unknown->user then: PIPE_BUF, split fifo write short on
 //                                     EPIPE, open(2) of a socket
-constexpr PersonalityRules kNetbsd = {"netbsd", true, EPERM, EINVAL, EINVAL, true, true, true,
-                                      512, false, EOPNOTSUPP};
-constexpr PersonalityRules kLinux = {"linux", false, EISDIR, ENOTEMPTY, EBUSY, false, false,
-                                     false, 4096, true, ENXIO};
+constexpr PersonalityRules kNetbsd = {"netbsd", true, EPERM, EINVAL, EINVAL,    true,
+                                      true,     true, 512,   false,  EOPNOTSUPP};
+constexpr PersonalityRules kLinux = {"linux", false, EISDIR, ENOTEMPTY, EBUSY, false,
+                                     false,   false, 4096,   true,      ENXIO};
 
 }  // namespace
 
-const PersonalityRules& rules(Personality p) {
-  return p == Personality::NetBSD ? kNetbsd : kLinux;
-}
+const PersonalityRules& rules(Personality p) { return p == Personality::NetBSD ? kNetbsd : kLinux; }
 
 std::optional<Personality> personality_from_name(std::string_view name) {
   if (name == "netbsd") return Personality::NetBSD;

@@ -47,9 +47,7 @@ Proc* Kernel::current_proc() const {
   return static_cast<Proc*>(machine_.current().layer_slot[sim::kSlotProcess]);
 }
 
-void Kernel::attach_current_lwp(Proc& p) {
-  machine_.current().layer_slot[sim::kSlotProcess] = &p;
-}
+void Kernel::attach_current_lwp(Proc& p) { machine_.current().layer_slot[sim::kSlotProcess] = &p; }
 
 Proc* Kernel::proc_by_name(std::string_view name) {
   for (auto& [pid, p] : procs_) {

@@ -48,9 +48,7 @@ Result<bool> as_result(Status s) {
 
 }  // namespace
 
-Result<Stat> Kernel::stat(Proc& p, std::string_view path) {
-  return fstatat(p, AT_FDCWD, path, 0);
-}
+Result<Stat> Kernel::stat(Proc& p, std::string_view path) { return fstatat(p, AT_FDCWD, path, 0); }
 
 Result<Stat> Kernel::lstat(Proc& p, std::string_view path) {
   return fstatat(p, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW);
@@ -84,15 +82,15 @@ static Status chmod_vnode(Kernel& k, Proc& p, vn::Vnode& vp, std::uint32_t mode)
 }
 
 Status Kernel::chmod(Proc& p, std::string_view path, std::uint32_t mode) {
-  return on_path<bool>(*this, p, AT_FDCWD, path, true, [&](vn::Vnode& vp) {
-           return as_result(chmod_vnode(*this, p, vp, mode));
-         }).status();
+  return on_path<bool>(*this, p, AT_FDCWD, path, true,
+                       [&](vn::Vnode& vp) { return as_result(chmod_vnode(*this, p, vp, mode)); })
+      .status();
 }
 
 Status Kernel::fchmod(Proc& p, int fd, std::uint32_t mode) {
-  return on_fd<bool>(*this, p, fd, [&](vn::Vnode& vp) {
-           return as_result(chmod_vnode(*this, p, vp, mode));
-         }).status();
+  return on_fd<bool>(*this, p, fd,
+                     [&](vn::Vnode& vp) { return as_result(chmod_vnode(*this, p, vp, mode)); })
+      .status();
 }
 
 // chown: root changes anything; the owner may only change the group, to a
@@ -104,9 +102,8 @@ static Status chown_vnode(Kernel& k, Proc& p, vn::Vnode& vp, vn::Uid uid, vn::Gi
   if (s.ok()) {
     const vn::Uid new_uid = uid == static_cast<vn::Uid>(-1) ? va->uid : uid;
     const vn::Gid new_gid = gid == static_cast<vn::Gid>(-1) ? va->gid : gid;
-    if (!p.cred.is_root() &&
-        (p.cred.uid != va->uid || new_uid != va->uid ||
-         (new_gid != va->gid && !p.cred.groupmember(new_gid)))) {
+    if (!p.cred.is_root() && (p.cred.uid != va->uid || new_uid != va->uid ||
+                              (new_gid != va->gid && !p.cred.groupmember(new_gid)))) {
       s = Status(EPERM);
     }
     if (s.ok()) {
@@ -124,21 +121,23 @@ static Status chown_vnode(Kernel& k, Proc& p, vn::Vnode& vp, vn::Uid uid, vn::Gi
 }
 
 Status Kernel::chown(Proc& p, std::string_view path, vn::Uid uid, vn::Gid gid) {
-  return on_path<bool>(*this, p, AT_FDCWD, path, true, [&](vn::Vnode& vp) {
-           return as_result(chown_vnode(*this, p, vp, uid, gid));
-         }).status();
+  return on_path<bool>(
+             *this, p, AT_FDCWD, path, true,
+             [&](vn::Vnode& vp) { return as_result(chown_vnode(*this, p, vp, uid, gid)); })
+      .status();
 }
 
 Status Kernel::lchown(Proc& p, std::string_view path, vn::Uid uid, vn::Gid gid) {
-  return on_path<bool>(*this, p, AT_FDCWD, path, false, [&](vn::Vnode& vp) {
-           return as_result(chown_vnode(*this, p, vp, uid, gid));
-         }).status();
+  return on_path<bool>(
+             *this, p, AT_FDCWD, path, false,
+             [&](vn::Vnode& vp) { return as_result(chown_vnode(*this, p, vp, uid, gid)); })
+      .status();
 }
 
 Status Kernel::fchown(Proc& p, int fd, vn::Uid uid, vn::Gid gid) {
-  return on_fd<bool>(*this, p, fd, [&](vn::Vnode& vp) {
-           return as_result(chown_vnode(*this, p, vp, uid, gid));
-         }).status();
+  return on_fd<bool>(*this, p, fd,
+                     [&](vn::Vnode& vp) { return as_result(chown_vnode(*this, p, vp, uid, gid)); })
+      .status();
 }
 
 namespace {

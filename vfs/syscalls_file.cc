@@ -27,8 +27,8 @@ struct Opened {
 
 // open(O_CREAT): look the name up under the directory's lock and create it
 // when absent. O_EXCL and O_NOFOLLOW do not follow a final symlink.
-static Result<Opened> open_create(Kernel& k, Proc& p, int dirfd, std::string_view path,
-                                  int flags, std::uint32_t mode) {
+static Result<Opened> open_create(Kernel& k, Proc& p, int dirfd, std::string_view path, int flags,
+                                  std::uint32_t mode) {
   Nameidata nd;
   const bool follow = (flags & (O_EXCL | O_NOFOLLOW)) == 0;
   VN_TRY(k.namei(p, dirfd, path, kWantParent | (follow ? kFollow : 0), &nd));
@@ -187,7 +187,7 @@ static Result<std::string> do_read(Kernel& k, Proc& p, int fd, std::size_t len,
   auto fr = k.getfile(p, fd);
   if (!fr.ok()) return fr.status();
   OpenFile& f = **fr;
-  Status s = !f.readable()                                           ? Status(EBADF)
+  Status s = !f.readable()                                         ? Status(EBADF)
              : offset != nullptr && f.vp->type == vn::VType::VFIFO ? Status(ESPIPE)
                                                                    : io_type_check(*f.vp);
   std::string out;
@@ -214,7 +214,7 @@ static Result<std::size_t> do_write(Kernel& k, Proc& p, int fd, std::string_view
   auto fr = k.getfile(p, fd);
   if (!fr.ok()) return fr.status();
   OpenFile& f = **fr;
-  Status s = !f.writable()                                           ? Status(EBADF)
+  Status s = !f.writable()                                         ? Status(EBADF)
              : offset != nullptr && f.vp->type == vn::VType::VFIFO ? Status(ESPIPE)
                                                                    : io_type_check(*f.vp);
   if (s.ok() && f.vp->type == vn::VType::VFIFO) {

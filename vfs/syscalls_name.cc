@@ -52,7 +52,7 @@ Status create_name(Kernel& k, Proc& p, int dirfd, std::string_view path, bool is
 // rmdir(2) / unlink(2) of a path whose last component is "/", "." or "..".
 Status remove_dot_error(Kernel& k, const Nameidata& nd, bool dir_op) {
   if (!dir_op) return Status(k.rules().unlink_dir_errno);  // it is a directory
-  if (nd.last.empty()) return Status(EBUSY);                // "/"
+  if (nd.last.empty()) return Status(EBUSY);               // "/"
   return Status(nd.last == "." ? EINVAL : k.rules().rmdir_dotdot_errno);
 }
 
@@ -111,8 +111,8 @@ Status Kernel::mkdir(Proc& p, std::string_view path, std::uint32_t mode) {
 Status Kernel::mkdirat(Proc& p, int dirfd, std::string_view path, std::uint32_t mode) {
   return create_name(*this, p, dirfd, path, true,
                      [&](vn::Vnode& dvp, const vn::ComponentName& cn, vn::Vnode** vpp) {
-                       auto va = creation_attr(*this, p, dvp, vn::VType::VDIR,
-                                               (mode & 01777) & ~p.umask);
+                       auto va =
+                           creation_attr(*this, p, dvp, vn::VType::VDIR, (mode & 01777) & ~p.umask);
                        if (!va.ok()) return va.status();
                        return vn::vop_mkdir(dvp, cn, *va, vpp);
                      });

@@ -172,8 +172,8 @@ Status Kernel::renameat(Proc& p, int fromdirfd, std::string_view from, int todir
     s = ancestors(*fnd.dvp, &fanc);
     if (s.ok()) s = ancestors(*tnd.dvp, &tanc);
     if (s.ok()) {
-      RenameArgs a{*fnd.dvp, fnd.last, *tnd.dvp, tnd.last,
-                   fnd.trailing_slash || tnd.trailing_slash, fanc, tanc};
+      RenameArgs a{*fnd.dvp, fnd.last, *tnd.dvp, tnd.last, fnd.trailing_slash || tnd.trailing_slash,
+                   fanc,     tanc};
       machine_.sched_point("rename.window");  // kern/40948: the source may go here
       lock_parents(a);
       s = rename_locked(*this, p, a);

@@ -16,9 +16,7 @@ Status Ukfs::mkdir(std::string_view path, std::uint32_t mode) { return k_.mkdir(
 Status Ukfs::rmdir(std::string_view path) { return k_.rmdir(p_, path); }
 Status Ukfs::remove(std::string_view path) { return k_.unlink(p_, path); }
 Status Ukfs::link(std::string_view from, std::string_view to) { return k_.link(p_, from, to); }
-Status Ukfs::rename(std::string_view from, std::string_view to) {
-  return k_.rename(p_, from, to);
-}
+Status Ukfs::rename(std::string_view from, std::string_view to) { return k_.rename(p_, from, to); }
 Status Ukfs::symlink(std::string_view target, std::string_view path) {
   return k_.symlink(p_, target, path);
 }
@@ -126,8 +124,8 @@ sim::RunResult run(const Options& options, const sim::MachineOptions& machine,
     auto unexplained = k.unexplained_references();
     if (!unexplained.empty()) m.fail(sim::Outcome::leak, unexplained.front());
     s = k.shutdown();
-    if (!s.ok()) m.fail(sim::Outcome::leak, "ukfs: unmount failed, errno " +
-                                                std::to_string(s.err()));
+    if (!s.ok())
+      m.fail(sim::Outcome::leak, "ukfs: unmount failed, errno " + std::to_string(s.err()));
   });
   return m.run();
 }

@@ -31,10 +31,10 @@ struct Options {
   vfs::MountArgs args;  // the file system's mount options
   vfs::Personality personality = vfs::Personality::NetBSD;
   std::size_t desiredvnodes = 1024;
-  vn::Cred cred{};       // of the ukfs process: root by default
+  vn::Cred cred{};  // of the ukfs process: root by default
   std::uint32_t umask = 022;
   std::uint64_t seed = 1;
-  sim::VTime start_time = 0;  // the virtual clock's first reading
+  sim::VTime start_time = 0;        // the virtual clock's first reading
   std::string strategy = "random";  // for bodies that spawn lwps
   // The machine's memory (KernelOptions::pager); unset: none.
   std::optional<pager::PagerConfig> pager = std::nullopt;

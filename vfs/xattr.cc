@@ -101,8 +101,8 @@ Status set_attr(Kernel& k, Proc& p, const std::string_view* path, int fd, bool f
   });
 }
 
-Result<std::string> get_attr(Kernel& k, Proc& p, const std::string_view* path, int fd,
-                             bool follow, const Result<XattrName>& name) {
+Result<std::string> get_attr(Kernel& k, Proc& p, const std::string_view* path, int fd, bool follow,
+                             const Result<XattrName>& name) {
   if (!name.ok()) return name.status();
   std::string value;
   Status s = with_vnode(k, p, path, fd, follow, false, [&](vn::Vnode& vp) {
@@ -151,8 +151,8 @@ Result<std::string> Kernel::fgetxattr(Proc& p, int fd, std::string_view name, st
 
 // listxattr: user names, then (for root) system names, each as stored; a
 // list longer than a non-zero size (names plus NULs) is ERANGE.
-Result<std::vector<std::string>> Kernel::listxattr(Proc& p, std::string_view path,
-                                                   std::size_t size, bool follow) {
+Result<std::vector<std::string>> Kernel::listxattr(Proc& p, std::string_view path, std::size_t size,
+                                                   bool follow) {
   std::vector<std::string> names;
   Status s = with_vnode(*this, p, &path, -1, follow, false, [&](vn::Vnode& vp) {
     VN_TRY(vn::vop_listextattr(vp, vn::XattrNs::user, &names));

@@ -32,7 +32,7 @@ template <class T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status s) : v_(s) {  // NOLINT
+  Result(Status s) : v_(s) {                 // NOLINT
     // A Result built from success carries no value: a bug in our own code,
     // which the machine reports as a panic.
     if (s.ok()) throw sim::PanicError{"Result<T> constructed from a zero Status"};
@@ -54,8 +54,8 @@ class [[nodiscard]] Result {
 }  // namespace vfsim::vn
 
 // Propagation helper: returns the errno of `expr` when it is not 0.
-#define VN_TRY(expr)                              \
-  do {                                            \
-    ::vfsim::vn::Status vn_try_s_ = (expr);       \
-    if (!vn_try_s_.ok()) return vn_try_s_;        \
+#define VN_TRY(expr)                        \
+  do {                                      \
+    ::vfsim::vn::Status vn_try_s_ = (expr); \
+    if (!vn_try_s_.ok()) return vn_try_s_;  \
   } while (0)

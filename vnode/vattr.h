@@ -58,7 +58,7 @@ struct Vattr {
   std::uint64_t fsid = 0;
   std::uint64_t fileid = 0;  // inode number
   std::uint64_t size = 0;
-  std::uint64_t bytes = 0;   // storage used
+  std::uint64_t bytes = 0;  // storage used
   std::uint32_t blocksize = 4096;
   std::uint64_t rdev = 0;
   sim::VTime atime = 0, mtime = 0, ctime = 0, birthtime = 0;
@@ -96,7 +96,7 @@ struct StatVfs {
   std::uint64_t blocks = 0;  // total, in frsize units
   std::uint64_t bfree = 0;
   std::uint64_t bavail = 0;
-  std::uint64_t files = 0;   // inodes
+  std::uint64_t files = 0;  // inodes
   std::uint64_t ffree = 0;
   std::uint64_t favail = 0;
   std::uint64_t fsid = 0;

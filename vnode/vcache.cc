@@ -9,7 +9,9 @@ namespace {
 
 // The edges of the diagram in vcache.h, as a bit mask of target states per
 // source state (state_change checks one on every transition).
-constexpr std::uint8_t bit(VState s) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(s)); }
+constexpr std::uint8_t bit(VState s) {
+  return static_cast<std::uint8_t>(1u << static_cast<unsigned>(s));
+}
 constexpr std::uint8_t kEdges[] = {
     /* loading    */ static_cast<std::uint8_t>(bit(VState::active) | bit(VState::reclaimed)),
     /* active     */ static_cast<std::uint8_t>(bit(VState::inactive) | bit(VState::reclaiming)),
@@ -64,8 +66,8 @@ void Vcache::list_unlink(VnodeList& l, Vnode::Links Vnode::*links, Vnode& vp) {
 }
 
 std::size_t Vcache::bucket_of(std::uint32_t mount_id, std::uint64_t key) const {
-  const std::uint64_t h = (key ^ (static_cast<std::uint64_t>(mount_id) << 48)) *
-                          0x9e3779b97f4a7c15ULL;
+  const std::uint64_t h =
+      (key ^ (static_cast<std::uint64_t>(mount_id) << 48)) * 0x9e3779b97f4a7c15ULL;
   return static_cast<std::size_t>(h >> (64 - bucket_bits_));
 }
 
@@ -119,9 +121,8 @@ void Vcache::state_change(Vnode& vp, VState from, VState to) {
   }
   vp.state = to;
   if (machine_.trace().keeping()) [[unlikely]] {
-    machine_.note("vnode", "m" + std::to_string(vp.mount().id()) + ":" +
-                                std::to_string(vp.key()) + " " + vstate_name(from) + "->" +
-                                vstate_name(to));
+    machine_.note("vnode", "m" + std::to_string(vp.mount().id()) + ":" + std::to_string(vp.key()) +
+                               " " + vstate_name(from) + "->" + vstate_name(to));
   }
 }
 
@@ -182,8 +183,7 @@ Result<Vnode*> Vcache::get(Mount& mp, std::uint64_t key) {
       case VState::reclaiming:
         wait_for_change(vp);
         continue;  // look it up again: it may be gone now
-      case VState::reclaimed:
-        break;
+      case VState::reclaimed: break;
     }
     machine_.panic("vcache: reclaimed vnode in the hash: " + vp.describe());
   }
@@ -291,8 +291,7 @@ void Vcache::inactivate(Vnode& vp) {
 }
 
 void Vcache::reclaim(Vnode& vp) {
-  VFSIM_KASSERT(machine_, vp.state == VState::reclaiming && vp.list == VList::none,
-                vp.describe());
+  VFSIM_KASSERT(machine_, vp.state == VState::reclaiming && vp.list == VList::none, vp.describe());
   vn_lock(vp, true);
   maybe_sched(machine_, "vcache.reclaim");
   Status s = vp.op->reclaim(vp);
@@ -323,8 +322,7 @@ bool Vcache::recycle_one() {
 }
 
 void Vcache::trim() {
-  while (all_.size > desired_ && recycle_one()) {
-  }
+  while (all_.size > desired_ && recycle_one()) {}
 }
 
 void Vcache::maybe_free(Vnode& vp) {

@@ -169,7 +169,7 @@ class Vcache {
   // The active list needs no order (nothing walks it but the checker, which
   // walks all_), so it is only a count.
   std::size_t active_count_ = 0;
-  VnodeList free_;               // least recently used first
+  VnodeList free_;                // least recently used first
   sim::WaitChannel statechange_;  // woken on every transient → stable change
   VcacheStats stats_;
 };

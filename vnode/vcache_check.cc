@@ -53,9 +53,7 @@ Status Vcache::flush(Mount& mp, bool force) {
   return kOk;
 }
 
-bool Vcache::in_hash(const Vnode& vp) const {
-  return hash_find(vp.mount().id(), vp.key()) == &vp;
-}
+bool Vcache::in_hash(const Vnode& vp) const { return hash_find(vp.mount().id(), vp.key()) == &vp; }
 
 std::string Vcache::check_vnode(const Vnode& vp) const {
   const bool hashed = in_hash(vp);

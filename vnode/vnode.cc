@@ -38,7 +38,9 @@ bool Cred::groupmember(Gid g) const {
 
 Mount::Mount(sim::Machine& m, std::uint32_t id, std::unique_ptr<FileSystem> fs)
     : rename_lock(m, "mount" + std::to_string(id) + ".rename"),
-      machine_(m), id_(id), fs_(std::move(fs)) {}
+      machine_(m),
+      id_(id),
+      fs_(std::move(fs)) {}
 
 Mount::~Mount() = default;
 
@@ -63,14 +65,14 @@ Vnode::Vnode(sim::Machine& m, Mount& mp, std::uint64_t key, std::uint64_t serial
 bool Vnode::is_root() const { return mount_->fs().root_key() == key_; }
 
 std::string Vnode::describe() const {
-  return "m" + std::to_string(mount_->id()) + ":" + std::to_string(key_) + " (" +
-         vtype_name(type) + ", " + vstate_name(state) + ", use " + std::to_string(usecount) +
-         ", hold " + std::to_string(holdcount) + ")";
+  return "m" + std::to_string(mount_->id()) + ":" + std::to_string(key_) + " (" + vtype_name(type) +
+         ", " + vstate_name(state) + ", use " + std::to_string(usecount) + ", hold " +
+         std::to_string(holdcount) + ")";
 }
 
 void vn_lock(Vnode& vp, bool exclusive) {
-  VFSIM_KASSERT(vp.machine(), vp.usecount > 0 || vp.state == VState::inactive ||
-                                  vp.state == VState::reclaiming,
+  VFSIM_KASSERT(vp.machine(),
+                vp.usecount > 0 || vp.state == VState::inactive || vp.state == VState::reclaiming,
                 "locking unreferenced " + vp.describe());
   if (exclusive) {
     vp.lock.lock_exclusive();
@@ -83,7 +85,6 @@ void vn_unlock(Vnode& vp) {
   VFSIM_KASSERT(vp.machine(), vp.lock.held_by_me(), "unlocking unheld " + vp.describe());
   vp.lock.unlock();
 }
-
 
 Status vaccess(VType type, std::uint32_t mode, Uid uid, Gid gid, int acc, const Cred& cred) {
   if (cred.is_root()) {

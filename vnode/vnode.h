@@ -121,12 +121,12 @@ class VnodeOps {
   virtual Status fsync(Vnode& vp);
   virtual Status remove(Vnode& dvp, Vnode& vp, const ComponentName& cn);
   virtual Status link(Vnode& dvp, Vnode& vp, const ComponentName& cn);
-  virtual Status rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp,
-                        Vnode* tvp, const ComponentName& tcn);
+  virtual Status rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp, Vnode* tvp,
+                        const ComponentName& tcn);
   virtual Status rmdir(Vnode& dvp, Vnode& vp, const ComponentName& cn);
   // Entries from `cookie` on ("." and ".." first), at most `max` of them.
-  virtual Status readdir(Vnode& vp, std::uint64_t cookie, std::size_t max,
-                         std::vector<Dirent>* out, bool* eof);
+  virtual Status readdir(Vnode& vp, std::uint64_t cookie, std::size_t max, std::vector<Dirent>* out,
+                         bool* eof);
   virtual Status readlink(Vnode& vp, std::string* target);
   // The last reference went away. *recycle = true asks the vcache to
   // reclaim the vnode now (e.g. the file has no names left). Default: keep.
@@ -140,8 +140,8 @@ class VnodeOps {
   // Extended attributes; `name` is the stored name (prefix kept, see
   // vfs/xattr.cc). The VFS checked permission and name length.
   virtual Status getextattr(Vnode& vp, XattrNs ns, std::string_view name, std::string* value);
-  virtual Status setextattr(Vnode& vp, XattrNs ns, std::string_view name,
-                            std::string_view value, int flags);
+  virtual Status setextattr(Vnode& vp, XattrNs ns, std::string_view name, std::string_view value,
+                            int flags);
   virtual Status listextattr(Vnode& vp, XattrNs ns, std::vector<std::string>* names);
   virtual Status deleteextattr(Vnode& vp, XattrNs ns, std::string_view name);
 
@@ -194,15 +194,15 @@ class Mount {
   Mount(const Mount&) = delete;
   Mount& operator=(const Mount&) = delete;
 
-  std::uint32_t id() const { return id_; }                 // [i]
-  FileSystem& fs() const { return *fs_; }                  // [i]
+  std::uint32_t id() const { return id_; }  // [i]
+  FileSystem& fs() const { return *fs_; }   // [i]
   sim::Machine& machine() const { return machine_; }
 
-  Vnode* covered = nullptr;      // [m] referenced while mounted; null for "/"
-  std::string path;              // [m] where it is mounted, for reports
-  bool unmounting = false;       // [m] vnodes released now are reclaimed
-  std::uint64_t nvnodes = 0;     // [c] vnodes of this mount in the vcache
-  sim::Mutex rename_lock;        // lock order (1)
+  Vnode* covered = nullptr;   // [m] referenced while mounted; null for "/"
+  std::string path;           // [m] where it is mounted, for reports
+  bool unmounting = false;    // [m] vnodes released now are reclaimed
+  std::uint64_t nvnodes = 0;  // [c] vnodes of this mount in the vcache
+  sim::Mutex rename_lock;     // lock order (1)
 
  private:
   sim::Machine& machine_;
@@ -230,13 +230,13 @@ class Vnode {
   Vnode(const Vnode&) = delete;
   Vnode& operator=(const Vnode&) = delete;
 
-  Mount& mount() const { return *mount_; }               // [i]
-  std::uint64_t key() const { return key_; }             // [i]
+  Mount& mount() const { return *mount_; }    // [i]
+  std::uint64_t key() const { return key_; }  // [i]
   // Allocation order in the machine: used for stable lock orders and
   // reports, never a pointer value.
-  std::uint64_t serial() const { return serial_; }       // [i]
+  std::uint64_t serial() const { return serial_; }  // [i]
   sim::Machine& machine() const { return lock.machine(); }
-  bool is_root() const;                                  // [i]
+  bool is_root() const;  // [i]
   bool is_dir() const { return type == VType::VDIR; }
   std::string describe() const;  // "m1:17 (VREG, active, use 1)"
 
@@ -249,7 +249,7 @@ class Vnode {
   std::uint32_t usecount = 0;   // references that may use and lock the vnode
   std::uint32_t holdcount = 0;  // references that only keep the memory
   VList list = VList::none;
-  std::uint64_t lru_seq = 0;    // position on the free list
+  std::uint64_t lru_seq = 0;  // position on the free list
 
   // The vcache's own links, [c]; nothing else touches them. Intrusive, so a
   // vnode going inactive and back allocates nothing.
@@ -257,8 +257,8 @@ class Vnode {
     Vnode* prev = nullptr;
     Vnode* next = nullptr;
   };
-  Links all_links;            // every vnode, in serial order
-  Links free_links;           // the free list, least recently used first
+  Links all_links;             // every vnode, in serial order
+  Links free_links;            // the free list, least recently used first
   Vnode* hash_next = nullptr;  // the hash chain
 
   Mount* mountedhere = nullptr;  // [m] a file system mounted on this directory

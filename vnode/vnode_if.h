@@ -11,11 +11,11 @@ namespace vfsim::vn {
 
 #define VN_ASSERT_LOCKED(vp) \
   VFSIM_KASSERT((vp).machine(), vn_locked(vp), "not locked: " + (vp).describe())
-#define VN_ASSERT_XLOCKED(vp)                                        \
-  VFSIM_KASSERT((vp).machine(), vn_locked_exclusive(vp),             \
+#define VN_ASSERT_XLOCKED(vp)                            \
+  VFSIM_KASSERT((vp).machine(), vn_locked_exclusive(vp), \
                 "not locked exclusively: " + (vp).describe())
-#define VN_ASSERT_RESULT(dvp, s, vpp)                                              \
-  VFSIM_KASSERT((dvp).machine(), (s).ok() == (*(vpp) != nullptr),                  \
+#define VN_ASSERT_RESULT(dvp, s, vpp)                             \
+  VFSIM_KASSERT((dvp).machine(), (s).ok() == (*(vpp) != nullptr), \
                 "result vnode does not match the error on " + (dvp).describe())
 
 inline Status vop_lookup(Vnode& dvp, const ComponentName& cn, Vnode** vpp) {
@@ -116,8 +116,8 @@ inline Status vop_link(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
   return dvp.op->link(dvp, vp, cn);
 }
 
-inline Status vop_rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp,
-                         Vnode* tvp, const ComponentName& tcn) {
+inline Status vop_rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp, Vnode* tvp,
+                         const ComponentName& tcn) {
   VN_ASSERT_XLOCKED(fdvp);
   VN_ASSERT_XLOCKED(fvp);
   VN_ASSERT_XLOCKED(tdvp);
@@ -158,8 +158,8 @@ inline Status vop_getextattr(Vnode& vp, XattrNs ns, std::string_view name, std::
   return vp.op->getextattr(vp, ns, name, value);
 }
 
-inline Status vop_setextattr(Vnode& vp, XattrNs ns, std::string_view name,
-                             std::string_view value, int flags) {
+inline Status vop_setextattr(Vnode& vp, XattrNs ns, std::string_view name, std::string_view value,
+                             int flags) {
   VN_ASSERT_XLOCKED(vp);
   return vp.op->setextattr(vp, ns, name, value, flags);
 }

@@ -14,8 +14,7 @@ Status VnodeOps::mknod(Vnode&, const ComponentName&, const Vattr&, Vnode**) {
 Status VnodeOps::mkdir(Vnode&, const ComponentName&, const Vattr&, Vnode**) {
   return unsupported();
 }
-Status VnodeOps::symlink(Vnode&, const ComponentName&, const Vattr&, std::string_view,
-                         Vnode**) {
+Status VnodeOps::symlink(Vnode&, const ComponentName&, const Vattr&, std::string_view, Vnode**) {
   return unsupported();
 }
 Status VnodeOps::open(Vnode&, int, const Cred&) { return unsupported(); }
@@ -57,9 +56,7 @@ Status VnodeOps::getextattr(Vnode&, XattrNs, std::string_view, std::string*) {
 Status VnodeOps::setextattr(Vnode&, XattrNs, std::string_view, std::string_view, int) {
   return unsupported();
 }
-Status VnodeOps::listextattr(Vnode&, XattrNs, std::vector<std::string>*) {
-  return unsupported();
-}
+Status VnodeOps::listextattr(Vnode&, XattrNs, std::vector<std::string>*) { return unsupported(); }
 Status VnodeOps::deleteextattr(Vnode&, XattrNs, std::string_view) { return unsupported(); }
 
 namespace {

@@ -151,8 +151,7 @@ TEST(FsSyscall, PrintsWhatPjdfstestExpects) {
   const Ran denied = vfsim(s + "-u 65534 -g 65534 open /d/f O_WRONLY : unlink /d/f");
   EXPECT_EQ(denied.status, 1);
   EXPECT_EQ(denied.out, "EACCES\n");
-  EXPECT_EQ(vfsim(s + "mknod /d/c c 0600 4 64 : stat /d/c type,major,minor").out,
-            "0\nchar,4,64\n");
+  EXPECT_EQ(vfsim(s + "mknod /d/c c 0600 4 64 : stat /d/c type,major,minor").out, "0\nchar,4,64\n");
   const std::string before = vfsim(s + "stat /d/f ctime").out;
   EXPECT_EQ(vfsim(s + "chmod /d/f 0600").out, "0\n");
   EXPECT_GT(std::stol(vfsim(s + "stat /d/f ctime").out), std::stol(before));

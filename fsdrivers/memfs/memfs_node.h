@@ -69,8 +69,8 @@ class MemfsOps final : public vn::VnodeOps {
   vn::Status fsync(vn::Vnode& vp) override;
   vn::Status remove(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
   vn::Status link(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
-  vn::Status rename(vn::Vnode& fdvp, vn::Vnode& fvp, const vn::ComponentName& fcn,
-                    vn::Vnode& tdvp, vn::Vnode* tvp, const vn::ComponentName& tcn) override;
+  vn::Status rename(vn::Vnode& fdvp, vn::Vnode& fvp, const vn::ComponentName& fcn, vn::Vnode& tdvp,
+                    vn::Vnode* tvp, const vn::ComponentName& tcn) override;
   vn::Status rmdir(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
   vn::Status readdir(vn::Vnode& vp, std::uint64_t cookie, std::size_t max,
                      std::vector<vn::Dirent>* out, bool* eof) override;
@@ -78,8 +78,7 @@ class MemfsOps final : public vn::VnodeOps {
   vn::Status inactive(vn::Vnode& vp, bool* recycle) override;
   vn::Status reclaim(vn::Vnode& vp) override;
   vn::Status getpages(vn::Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) override;
-  vn::Status putpages(vn::Vnode& vp, std::uint64_t offset,
-                      std::span<const std::byte> src) override;
+  vn::Status putpages(vn::Vnode& vp, std::uint64_t offset, std::span<const std::byte> src) override;
   vn::Status getextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name,
                         std::string* value) override;
   vn::Status setextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name,
@@ -108,7 +107,8 @@ class MemfsMount final : public vn::FileSystem {
   // Inline, with the assertion's panic out of line: every op starts here,
   // dozens of times per syscall.
   MemNode& node_of(const vn::Vnode& vp) const {
-    if (vp.data == nullptr) [[unlikely]] panic_no_node(vp);
+    if (vp.data == nullptr) [[unlikely]]
+      panic_no_node(vp);
     return *static_cast<MemNode*>(vp.data);
   }
   MemNode* find(std::uint64_t ino);

@@ -34,9 +34,8 @@ vn::Status MemfsMount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
 vn::Status MemfsMount::statvfs(vn::StatVfs* out) {
   // Unlimited file systems report 1 GiB / 65536 inodes free beyond what is
   // used, so df-style arithmetic stays meaningful.
-  const std::uint64_t blocks = options_.size_max_bytes != 0
-                                   ? options_.size_max_bytes / kPageBytes
-                                   : pages_used_ + 262144;
+  const std::uint64_t blocks =
+      options_.size_max_bytes != 0 ? options_.size_max_bytes / kPageBytes : pages_used_ + 262144;
   const std::uint64_t files =
       options_.inodes_max != 0 ? options_.inodes_max : nodes_.size() + 65536;
   out->bsize = out->frsize = kPageBytes;

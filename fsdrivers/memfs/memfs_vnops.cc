@@ -9,10 +9,10 @@
 namespace vfsim::memfs {
 
 using vn::ComponentName;
+using vn::kOk;
 using vn::Status;
 using vn::Vnode;
 using vn::VType;
-using vn::kOk;
 
 Status MemfsOps::lookup(Vnode& dvp, const ComponentName& cn, Vnode** vpp) {
   MemNode& d = fs_.node_of(dvp);
@@ -185,8 +185,8 @@ Status MemfsOps::rmdir(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
   return kOk;
 }
 
-Status MemfsOps::rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp,
-                        Vnode* tvp, const ComponentName& tcn) {
+Status MemfsOps::rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp, Vnode* tvp,
+                        const ComponentName& tcn) {
   MemNode& fd = fs_.node_of(fdvp);
   MemNode& f = fs_.node_of(fvp);
   MemNode& td = fs_.node_of(tdvp);

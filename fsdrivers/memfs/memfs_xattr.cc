@@ -7,10 +7,10 @@
 
 namespace vfsim::memfs {
 
+using vn::kOk;
 using vn::Status;
 using vn::Vnode;
 using vn::XattrNs;
-using vn::kOk;
 
 Status MemfsOps::getextattr(Vnode& vp, XattrNs ns, std::string_view name, std::string* value) {
   MemNode& n = fs_.node_of(vp);
@@ -20,8 +20,8 @@ Status MemfsOps::getextattr(Vnode& vp, XattrNs ns, std::string_view name, std::s
   return kOk;
 }
 
-Status MemfsOps::setextattr(Vnode& vp, XattrNs ns, std::string_view name,
-                            std::string_view value, int flags) {
+Status MemfsOps::setextattr(Vnode& vp, XattrNs ns, std::string_view name, std::string_view value,
+                            int flags) {
   MemNode& n = fs_.node_of(vp);
   auto key = std::pair(ns, std::string(name));
   const bool exists = n.xattrs.contains(key);

@@ -33,9 +33,9 @@ class Locked {
 
 int err(Status s) { return s.err(); }
 
-#define VN_TRY_INT(expr)                  \
-  do {                                    \
-    const Status try_s_ = (expr);         \
+#define VN_TRY_INT(expr)                   \
+  do {                                     \
+    const Status try_s_ = (expr);          \
     if (!try_s_.ok()) return try_s_.err(); \
   } while (0)
 
@@ -128,17 +128,17 @@ int P2k::lookup(OpCtx& c, Reply* rp) {
   return answer_node(c, s, vp, rp);
 }
 
-#define VFSIM_P2K_MAKE(op, call)                                                  \
-  int P2k::op(OpCtx& c, Reply* rp) {                                              \
-    Vnode& dvp = vnode_of(c);                                                     \
-    Vnode* vp = nullptr;                                                          \
-    Status s;                                                                     \
-    {                                                                             \
-      Locked l(dvp, true);                                                        \
-      const vn::ComponentName cn{c.rq.name, c.rq.h.cred};                         \
-      s = call;                                                                   \
-    }                                                                             \
-    return answer_node(c, s, vp, rp);                                             \
+#define VFSIM_P2K_MAKE(op, call)                          \
+  int P2k::op(OpCtx& c, Reply* rp) {                      \
+    Vnode& dvp = vnode_of(c);                             \
+    Vnode* vp = nullptr;                                  \
+    Status s;                                             \
+    {                                                     \
+      Locked l(dvp, true);                                \
+      const vn::ComponentName cn{c.rq.name, c.rq.h.cred}; \
+      s = call;                                           \
+    }                                                     \
+    return answer_node(c, s, vp, rp);                     \
   }
 VFSIM_P2K_MAKE(create, vn::vop_create(dvp, cn, c.rq.va, &vp))
 VFSIM_P2K_MAKE(mknod, vn::vop_mknod(dvp, cn, c.rq.va, &vp))
@@ -191,13 +191,13 @@ int P2k::fsync(OpCtx& c, Reply*) {
   return err(vn::vop_fsync(vnode_of(c)));
 }
 
-#define VFSIM_P2K_NAMEOP(op, vop)                                 \
-  int P2k::op(OpCtx& c, Reply*) {                                 \
-    Vnode* vp = vnode_of(c.other(c.rq.cookie2));                  \
-    if (vp == nullptr) return EIO;                                \
-    Vnode& dvp = vnode_of(c);                                     \
-    Locked ld(dvp, true);                                         \
-    Locked lv(*vp, true);                                         \
+#define VFSIM_P2K_NAMEOP(op, vop)                                         \
+  int P2k::op(OpCtx& c, Reply*) {                                         \
+    Vnode* vp = vnode_of(c.other(c.rq.cookie2));                          \
+    if (vp == nullptr) return EIO;                                        \
+    Vnode& dvp = vnode_of(c);                                             \
+    Locked ld(dvp, true);                                                 \
+    Locked lv(*vp, true);                                                 \
     return err(vop(dvp, *vp, vn::ComponentName{c.rq.name, c.rq.h.cred})); \
   }
 VFSIM_P2K_NAMEOP(remove, vn::vop_remove)
@@ -250,8 +250,8 @@ int P2k::reclaim(OpCtx& c, Reply*) {
 int P2k::getextattr(OpCtx& c, Reply* rp) {
   if (!ns_ok(c.rq.flags)) return EINVAL;
   Locked l(vnode_of(c), false);
-  return err(vn::vop_getextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name,
-                                &rp->data));
+  return err(
+      vn::vop_getextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name, &rp->data));
 }
 int P2k::setextattr(OpCtx& c, Reply*) {
   if (!ns_ok(c.rq.flags)) return EINVAL;

@@ -54,14 +54,14 @@ using MsgAlloc = std::function<int(std::size_t bytes)>;
 
 struct PuffsMountOptions {
   std::string name = "puffs";
-  std::uint64_t root_cookie = 1;     // from the server, as puffs_mount(2) passes it
-  bool size_lock = true;             // knob puffs.size_lock
+  std::uint64_t root_cookie = 1;  // from the server, as puffs_mount(2) passes it
+  bool size_lock = true;          // knob puffs.size_lock
   // knob puffs.reclaim_nlookup: RECLAIM carries the vnode's lookup count;
   // false: it carries 0 ("no count"), and the server frees the node at once.
   bool reclaim_nlookup = true;
-  sim::VTime timeout = 0;            // knob puffs.timeout_ms; 0 = wait forever
-  int retries = 0;                   // knob puffs.retry: resends after a timeout; -1 forever
-  MsgAlloc msg_alloc;                // empty: memory always available
+  sim::VTime timeout = 0;  // knob puffs.timeout_ms; 0 = wait forever
+  int retries = 0;         // knob puffs.retry: resends after a timeout; -1 forever
+  MsgAlloc msg_alloc;      // empty: memory always available
   // The machine's pager: regular files get a page cache (write-back; dirty
   // pages go to the server as PUTPAGES from fsync, the syncer or the
   // pagedaemon). Null: every write goes to the server at once.
@@ -91,7 +91,7 @@ struct PuffsVnode {
   // keeps the node while replies it sent are still unaccounted for (one
   // racing with this vnode's reclaim named the cookie to a new vnode).
   std::uint64_t nlookup = 0;
-  vn::Vattr attr;           // [size_lock when puffs.size_lock] the kernel's cache
+  vn::Vattr attr;  // [size_lock when puffs.size_lock] the kernel's cache
   bool attr_valid = false;
   sim::Mutex size_lock;
   pager::PageObject* obj = nullptr;  // [i] page cache of a regular file, with a pager
@@ -155,14 +155,14 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps {
   sim::Socket& sock_;
   PuffsMountOptions options_;
   std::uint64_t next_id_ = 1;
-  std::map<std::uint64_t, PuffsRequest*> pending_;  // by id
+  std::map<std::uint64_t, PuffsRequest*> pending_;                    // by id
   std::map<std::uint64_t, std::pair<vn::VType, vn::Vattr>> newinfo_;  // by cookie
   std::string stream_buf_;  // stream framing: bytes of an incomplete reply
   std::uint64_t bad_replies_ = 0;
   // By cookie. Shared only with a getattr() that runs without the vnode
   // lock (puffs_vnops.cc); everyone else reaches a node through Vnode::data.
   std::map<std::uint64_t, std::shared_ptr<PuffsVnode>> vnodes_;
-  bool dead_ = false;       // the server is gone: every op answers ENXIO
+  bool dead_ = false;  // the server is gone: every op answers ENXIO
   bool unmounting_ = false;
   sim::LwpId reader_ = sim::kNoLwp;
 };

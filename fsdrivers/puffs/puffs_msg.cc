@@ -9,10 +9,10 @@ namespace vfsim::puffs {
 namespace {
 
 constexpr std::string_view kOpNames[] = {
-    "LOOKUP", "CREATE", "MKNOD", "MKDIR", "SYMLINK", "OPEN", "CLOSE", "ACCESS",
-    "GETATTR", "SETATTR", "READ", "WRITE", "PUTPAGES", "FSYNC", "REMOVE", "LINK",
-    "RENAME", "RMDIR", "READDIR", "READLINK", "INACTIVE", "RECLAIM", "GETEXTATTR",
-    "SETEXTATTR", "LISTEXTATTR", "DELETEEXTATTR"};
+    "LOOKUP",  "CREATE",     "MKNOD",      "MKDIR",       "SYMLINK",      "OPEN",     "CLOSE",
+    "ACCESS",  "GETATTR",    "SETATTR",    "READ",        "WRITE",        "PUTPAGES", "FSYNC",
+    "REMOVE",  "LINK",       "RENAME",     "RMDIR",       "READDIR",      "READLINK", "INACTIVE",
+    "RECLAIM", "GETEXTATTR", "SETEXTATTR", "LISTEXTATTR", "DELETEEXTATTR"};
 
 // The same field list drives encoding and decoding: Enc writes each field,
 // Dec reads it back (and marks the reader bad on any overrun or nonsense).
@@ -95,8 +95,10 @@ void optional_field(IO& io, std::optional<T>& f) {
   bool has = f.has_value();
   io.boolean(has);
   T v = has ? *f : T{};
-  if constexpr (sizeof(T) == 8) io.u64(v); else io.u32(v);
-  if (has) f = v; else f.reset();
+  if constexpr (sizeof(T) == 8) io.u64(v);
+  else io.u32(v);
+  if (has) f = v;
+  else f.reset();
 }
 
 template <class IO>
@@ -115,25 +117,72 @@ void request_body(IO& io, Request& rq) {
   using O = PuffsOp;
   switch (rq.h.op) {
     case O::lookup: io.str(rq.name); break;
-    case O::create: case O::mknod: case O::mkdir:
-      io.str(rq.name); vattr_fields(io, rq.va); break;
-    case O::symlink: io.str(rq.name); vattr_fields(io, rq.va); io.str(rq.name2); break;
-    case O::open: case O::close: case O::access: io.i32(rq.flags); break;
+    case O::create:
+    case O::mknod:
+    case O::mkdir:
+      io.str(rq.name);
+      vattr_fields(io, rq.va);
+      break;
+    case O::symlink:
+      io.str(rq.name);
+      vattr_fields(io, rq.va);
+      io.str(rq.name2);
+      break;
+    case O::open:
+    case O::close:
+    case O::access: io.i32(rq.flags); break;
     case O::setattr: setattr_fields(io, rq.sa); break;
-    case O::read: io.u64(rq.offset); io.u64(rq.len); io.i32(rq.flags); break;
-    case O::write: io.u64(rq.offset); io.i32(rq.flags); io.str(rq.data); break;
-    case O::putpages: io.u64(rq.offset); io.str(rq.data); break;
-    case O::remove: case O::rmdir: case O::link: io.u64(rq.cookie2); io.str(rq.name); break;
+    case O::read:
+      io.u64(rq.offset);
+      io.u64(rq.len);
+      io.i32(rq.flags);
+      break;
+    case O::write:
+      io.u64(rq.offset);
+      io.i32(rq.flags);
+      io.str(rq.data);
+      break;
+    case O::putpages:
+      io.u64(rq.offset);
+      io.str(rq.data);
+      break;
+    case O::remove:
+    case O::rmdir:
+    case O::link:
+      io.u64(rq.cookie2);
+      io.str(rq.name);
+      break;
     case O::rename:
-      io.u64(rq.cookie2); io.str(rq.name); io.u64(rq.cookie3); io.u64(rq.cookie4);
-      io.str(rq.name2); break;
-    case O::readdir: io.u64(rq.offset); io.u64(rq.len); break;
-    case O::getextattr: case O::deleteextattr: io.i32(rq.flags); io.str(rq.name); break;
-    case O::setextattr: io.i32(rq.flags); io.u64(rq.len); io.str(rq.name); io.str(rq.data); break;
+      io.u64(rq.cookie2);
+      io.str(rq.name);
+      io.u64(rq.cookie3);
+      io.u64(rq.cookie4);
+      io.str(rq.name2);
+      break;
+    case O::readdir:
+      io.u64(rq.offset);
+      io.u64(rq.len);
+      break;
+    case O::getextattr:
+    case O::deleteextattr:
+      io.i32(rq.flags);
+      io.str(rq.name);
+      break;
+    case O::setextattr:
+      io.i32(rq.flags);
+      io.u64(rq.len);
+      io.str(rq.name);
+      io.str(rq.data);
+      break;
     case O::listextattr: io.i32(rq.flags); break;
     case O::reclaim: io.nlookup(rq.nlookup); break;
-    case O::getattr: case O::fsync: case O::readlink: case O::inactive:
-    case O::statvfs: case O::sync: case O::unmount: break;
+    case O::getattr:
+    case O::fsync:
+    case O::readlink:
+    case O::inactive:
+    case O::statvfs:
+    case O::sync:
+    case O::unmount: break;
   }
 }
 
@@ -170,12 +219,25 @@ void reply_body(IO& io, Reply& rp) {
   using O = PuffsOp;
   if (rp.h.error != 0) return;
   switch (rp.h.op) {
-    case O::lookup: case O::create: case O::mknod: case O::mkdir: case O::symlink:
-      io.u64(rp.new_cookie); io.vtype(rp.new_type); vattr_fields(io, rp.va); break;
-    case O::getattr: case O::setattr: vattr_fields(io, rp.va); break;
-    case O::read: case O::readlink: case O::getextattr: io.str(rp.data); break;
+    case O::lookup:
+    case O::create:
+    case O::mknod:
+    case O::mkdir:
+    case O::symlink:
+      io.u64(rp.new_cookie);
+      io.vtype(rp.new_type);
+      vattr_fields(io, rp.va);
+      break;
+    case O::getattr:
+    case O::setattr: vattr_fields(io, rp.va); break;
+    case O::read:
+    case O::readlink:
+    case O::getextattr: io.str(rp.data); break;
     case O::write: io.u64(rp.offset); break;
-    case O::readdir: io.boolean(rp.flag); dirent_list(io, rp.dirents); break;
+    case O::readdir:
+      io.boolean(rp.flag);
+      dirent_list(io, rp.dirents);
+      break;
     case O::inactive: io.boolean(rp.flag); break;
     case O::listextattr: name_list(io, rp.names); break;
     case O::statvfs: statvfs_fields(io, rp.st); break;
@@ -305,8 +367,8 @@ DecodedRequest decode_request(std::string_view bytes) {
   }
   Request rq;
   rq.h = std::move(*h);
-  out.req = decode_body(r, std::move(rq), &out.error,
-                        [](Dec& d, Request& m) { request_body(d, m); });
+  out.req =
+      decode_body(r, std::move(rq), &out.error, [](Dec& d, Request& m) { request_body(d, m); });
   return out;
 }
 
@@ -322,8 +384,7 @@ DecodedReply decode_reply(std::string_view bytes) {
   }
   Reply rp;
   rp.h = std::move(*h);
-  out.rep = decode_body(r, std::move(rp), &out.error,
-                        [](Dec& d, Reply& m) { reply_body(d, m); });
+  out.rep = decode_body(r, std::move(rp), &out.error, [](Dec& d, Reply& m) { reply_body(d, m); });
   return out;
 }
 
@@ -343,8 +404,8 @@ std::optional<Header> peek_header(std::string_view bytes) {
 std::string describe(const Header& h) {
   const auto raw = static_cast<std::uint16_t>(h.op);
   std::string op = op_known(raw) ? std::string(op_name(h.op)) : "op#" + std::to_string(raw);
-  return std::string((h.flags & kFlagReply) ? "reply " : "req ") + std::to_string(h.id) + " " +
-         op + " cookie " + std::to_string(h.cookie);
+  return std::string((h.flags & kFlagReply) ? "reply " : "req ") + std::to_string(h.id) + " " + op +
+         " cookie " + std::to_string(h.cookie);
 }
 
 }  // namespace vfsim::puffs

@@ -101,17 +101,17 @@ struct Header {
 // puffs_msg.cc (encode_request_body), next to the code that writes them.
 struct Request {
   Header h;
-  std::string name;      // component name; xattr name
-  std::string name2;     // rename: target name; symlink: target
+  std::string name;           // component name; xattr name
+  std::string name2;          // rename: target name; symlink: target
   std::uint64_t cookie2 = 0;  // remove/rmdir: victim; link: node; rename: source node
   std::uint64_t cookie3 = 0;  // rename: target directory
   std::uint64_t cookie4 = 0;  // rename: node the target replaces, 0 if none
-  vn::Vattr va;          // create/mknod/mkdir/symlink
-  vn::SetAttr sa;        // setattr
-  std::uint64_t offset = 0;  // read/write/putpages: file offset; readdir: cookie
-  std::uint64_t len = 0;     // read: bytes; readdir: entries; setextattr: flags
-  std::int32_t flags = 0;    // open/close: fflags; access: acc; read/write: ioflag; xattr: ns
-  std::string data;          // write/putpages: bytes; setextattr: value
+  vn::Vattr va;               // create/mknod/mkdir/symlink
+  vn::SetAttr sa;             // setattr
+  std::uint64_t offset = 0;   // read/write/putpages: file offset; readdir: cookie
+  std::uint64_t len = 0;      // read: bytes; readdir: entries; setextattr: flags
+  std::int32_t flags = 0;     // open/close: fflags; access: acc; read/write: ioflag; xattr: ns
+  std::string data;           // write/putpages: bytes; setextattr: value
   // reclaim: how many replies (LOOKUP, CREATE, MKNOD, MKDIR, SYMLINK) handed
   // this cookie to the vnode being reclaimed — FUSE's FORGET nlookup, NetBSD's
   // later pvnr_nlookup. 0: the kernel keeps no lookup counts (knob
@@ -121,7 +121,7 @@ struct Request {
 };
 
 struct Reply {
-  Header h;                  // h.error != 0: no body
+  Header h;                      // h.error != 0: no body
   std::uint64_t new_cookie = 0;  // lookup/create/mknod/mkdir/symlink
   vn::VType new_type = vn::VType::VNON;
   vn::Vattr va;              // lookup..symlink: the new node; getattr, setattr

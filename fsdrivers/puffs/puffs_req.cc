@@ -33,8 +33,9 @@ PuffsMount::PuffsMount(sim::Machine& m, sim::Socket& sock, PuffsMountOptions opt
 PuffsMount::~PuffsMount() = default;
 
 void PuffsMount::start() {
-  reader_ = machine_.spawn(options_.name + " reply reader", [this] { reader_loop(); },
-                           /*daemon=*/true);
+  reader_ = machine_.spawn(
+      options_.name + " reply reader", [this] { reader_loop(); },
+      /*daemon=*/true);
 }
 
 void PuffsMount::state_change(PuffsRequest& r, ReqState from, ReqState to) {
@@ -114,8 +115,8 @@ int PuffsMount::wait(PuffsRequest& r) {
       (void)send(r);
       continue;
     }
-    machine_.event("puffs_timeout", describe(r.rq.h) + " after " + std::to_string(r.sends) +
-                                        " sends");
+    machine_.event("puffs_timeout",
+                   describe(r.rq.h) + " after " + std::to_string(r.sends) + " sends");
     r.error = EIO;
     state_change(r, ReqState::sent, ReqState::failed);
   }
@@ -154,8 +155,8 @@ bool PuffsMount::read_reply(std::string* msg) {
     if (stream_buf_.size() >= kHeaderBytes) {
       const std::optional<Header> h = peek_header(stream_buf_);
       if (h->length < kHeaderBytes || h->length > kMaxMessageBytes) {
-        reject_reply(stream_buf_, DecodeError{"stream length field " +
-                                                  std::to_string(h->length) + " out of range",
+        reject_reply(stream_buf_, DecodeError{"stream length field " + std::to_string(h->length) +
+                                                  " out of range",
                                               h->id, static_cast<std::uint16_t>(h->op), EPROTO});
         return false;
       }
@@ -180,8 +181,8 @@ void PuffsMount::deliver(std::string_view bytes) {
   auto it = pending_.find(d.rep->h.id);
   if (it == pending_.end() || it->second->state != ReqState::sent) {
     ++bad_replies_;
-    machine_.event("puffs_unknown_reply", options_.name + ": " + describe(d.rep->h) +
-                                              " answers no request in flight");
+    machine_.event("puffs_unknown_reply",
+                   options_.name + ": " + describe(d.rep->h) + " answers no request in flight");
     return;
   }
   PuffsRequest& r = *it->second;
@@ -189,8 +190,7 @@ void PuffsMount::deliver(std::string_view bytes) {
     reject_reply(bytes, DecodeError{"answers " + describe(r.rq.h) + " with op " +
                                         std::string(op_name(d.rep->h.op)) + " cookie " +
                                         std::to_string(d.rep->h.cookie),
-                                    d.rep->h.id, static_cast<std::uint16_t>(d.rep->h.op),
-                                    EPROTO});
+                                    d.rep->h.id, static_cast<std::uint16_t>(d.rep->h.op), EPROTO});
     return;
   }
   r.rep = std::move(*d.rep);
@@ -202,8 +202,8 @@ void PuffsMount::deliver(std::string_view bytes) {
 // flight under that id) fails with EPROTO.
 void PuffsMount::reject_reply(std::string_view bytes, const DecodeError& e) {
   ++bad_replies_;
-  machine_.event("puffs_bad_reply", options_.name + ": " + std::to_string(bytes.size()) +
-                                        "-byte reply: " + e.why);
+  machine_.event("puffs_bad_reply",
+                 options_.name + ": " + std::to_string(bytes.size()) + "-byte reply: " + e.why);
   if (!e.id) return;
   auto it = pending_.find(*e.id);
   if (it == pending_.end() || it->second->state != ReqState::sent) return;

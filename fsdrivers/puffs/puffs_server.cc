@@ -67,8 +67,9 @@ std::uint64_t Server::set_root(std::unique_ptr<PuffsNode> root) {
 
 void Server::start() {
   for (int i = 0; i < options_.workers; ++i) {
-    workers_.push_back(machine_.spawn(options_.name + " worker " + std::to_string(i),
-                                      [this] { worker_loop(); }, /*daemon=*/true));
+    workers_.push_back(machine_.spawn(
+        options_.name + " worker " + std::to_string(i), [this] { worker_loop(); },
+        /*daemon=*/true));
   }
 }
 
@@ -111,9 +112,9 @@ bool Server::receive_reassembled(std::string* msg) {
     if (stream_buf_.size() >= 4) {
       const std::size_t len = static_cast<std::size_t>(le_at(stream_buf_, 0, 4));
       if (len < kHeaderBytes || len > kMaxMessageBytes) {
-        bad_request(stream_buf_, DecodeError{"stream length field " + std::to_string(len) +
-                                                 " out of range", std::nullopt, std::nullopt,
-                                             EPROTO});
+        bad_request(stream_buf_,
+                    DecodeError{"stream length field " + std::to_string(len) + " out of range",
+                                std::nullopt, std::nullopt, EPROTO});
         return false;
       }
       if (stream_buf_.size() >= len) {
@@ -164,8 +165,8 @@ void Server::handle(std::string_view bytes) {
     return;
   }
   if (options_.dedup_requests && !answered_ids_.insert(rq.h.id).second) {
-    machine_.event("puffs_duplicate_request", options_.name + ": " + describe(rq.h) +
-                                                  " already answered; dropped");
+    machine_.event("puffs_duplicate_request",
+                   options_.name + ": " + describe(rq.h) + " already answered; dropped");
     return;
   }
   Reply rp;
@@ -204,7 +205,10 @@ int Server::dispatch(OpCtx& c, Reply* rp) {
 // chose the cookie, so no RECLAIM can free the node in between.
 void Server::count_lookup(const Request& rq, const Reply& rp) {
   switch (rq.h.op) {
-    case PuffsOp::lookup: case PuffsOp::create: case PuffsOp::mknod: case PuffsOp::mkdir:
+    case PuffsOp::lookup:
+    case PuffsOp::create:
+    case PuffsOp::mknod:
+    case PuffsOp::mkdir:
     case PuffsOp::symlink: break;
     default: return;
   }

@@ -91,11 +91,12 @@ struct OpCtx {
   PuffsNode* other(std::uint64_t cookie) const;
 };
 
-#define VFSIM_PUFFS_OPS(X)                                                              \
-  X(statvfs) X(sync) X(unmount) X(lookup) X(create) X(mknod) X(mkdir) X(symlink)        \
-  X(open) X(close) X(access) X(getattr) X(setattr) X(read) X(write) X(putpages)         \
-  X(fsync) X(remove) X(link) X(rename) X(rmdir) X(readdir) X(readlink) X(inactive)      \
-  X(reclaim) X(getextattr) X(setextattr) X(listextattr) X(deleteextattr)
+#define VFSIM_PUFFS_OPS(X)                                                                       \
+  X(statvfs)                                                                                     \
+  X(sync) X(unmount) X(lookup) X(create) X(mknod) X(mkdir) X(symlink) X(open) X(close) X(access) \
+      X(getattr) X(setattr) X(read) X(write) X(putpages) X(fsync) X(remove) X(link) X(rename)    \
+          X(rmdir) X(readdir) X(readlink) X(inactive) X(reclaim) X(getextattr) X(setextattr)     \
+              X(listextattr) X(deleteextattr)
 
 // The op vector. Each op returns 0 and fills the reply, or an errno. The
 // framework fills the reply header. The framework calls RECLAIM only when
@@ -107,8 +108,12 @@ struct OpCtx {
 class PuffsOps {
  public:
   virtual ~PuffsOps() = default;
-#define VFSIM_PUFFS_DECLARE(name) \
-  virtual int name(OpCtx& c, Reply* rp) { (void)c; (void)rp; return EOPNOTSUPP; }
+#define VFSIM_PUFFS_DECLARE(name)         \
+  virtual int name(OpCtx& c, Reply* rp) { \
+    (void)c;                              \
+    (void)rp;                             \
+    return EOPNOTSUPP;                    \
+  }
   VFSIM_PUFFS_OPS(VFSIM_PUFFS_DECLARE)
 #undef VFSIM_PUFFS_DECLARE
 };

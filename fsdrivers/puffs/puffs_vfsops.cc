@@ -52,8 +52,8 @@ vn::Status PuffsMount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
     va = rp.va;
   }
   if (va.type == vn::VType::VNON) {
-    machine_.event("puffs_bad_reply", options_.name + ": cookie " + std::to_string(key) +
-                                          " has no type");
+    machine_.event("puffs_bad_reply",
+                   options_.name + ": cookie " + std::to_string(key) + " has no type");
     return vn::Status(EPROTO);
   }
   auto n = std::make_shared<PuffsVnode>(machine_, key);

@@ -83,8 +83,8 @@ Status fetch_attr(PuffsMount& mp, Vnode& vp, vn::Vattr* out) {
 // account for this reply; the old one's did not).
 Status new_vnode(PuffsMount& mp, const Reply& rp, Vnode** vpp) {
   if (rp.new_cookie == 0 || rp.new_type == vn::VType::VNON) {
-    mp.machine().event("puffs_bad_reply", mp.options().name + ": " + describe(rp.h) +
-                                              " names no node");
+    mp.machine().event("puffs_bad_reply",
+                       mp.options().name + ": " + describe(rp.h) + " names no node");
     return Status(EPROTO);
   }
   mp.note_newinfo(rp.new_cookie, rp.new_type, rp.va);
@@ -148,8 +148,8 @@ class PuffsVnodeOps final : public vn::VnodeOps {
   Status mkdir(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va, Vnode** vpp) override {
     return make_node(dvp, PuffsOp::mkdir, cn, va, {}, vpp);
   }
-  Status symlink(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va,
-                 std::string_view target, Vnode** vpp) override {
+  Status symlink(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va, std::string_view target,
+                 Vnode** vpp) override {
     return make_node(dvp, PuffsOp::symlink, cn, va, target, vpp);
   }
   Status open(Vnode& vp, int fflags, const vn::Cred& cred) override {
@@ -206,8 +206,7 @@ class PuffsVnodeOps final : public vn::VnodeOps {
   Status reclaim(Vnode& vp) override;
   Status getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) override;
   Status putpages(Vnode& vp, std::uint64_t offset, std::span<const std::byte> src) override;
-  Status getextattr(Vnode& vp, vn::XattrNs ns, std::string_view name,
-                    std::string* value) override {
+  Status getextattr(Vnode& vp, vn::XattrNs ns, std::string_view name, std::string* value) override {
     Request rq = make_req(PuffsOp::getextattr, vp);
     rq.flags = static_cast<int>(ns);
     rq.name = std::string(name);
@@ -283,8 +282,7 @@ Status PuffsVnodeOps::read(Vnode& vp, std::uint64_t offset, std::size_t len, std
   PuffsVnode& n = pmp(vp).node_of(vp);
   if (n.obj != nullptr) {
     if (offset >= n.attr.size) return vn::kOk;
-    const auto want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(len, n.attr.size - offset));
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(len, n.attr.size - offset));
     std::string buf(want, '\0');
     const int e = pmp(vp).options().pager->read(
         *n.obj, offset, std::as_writable_bytes(std::span(buf.data(), buf.size())));

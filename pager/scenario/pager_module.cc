@@ -54,12 +54,21 @@ Pager* find_pager(sc::OpContext& c) {
 sc::OpResult stats_record(const Pager& p) {
   const PagerStats s = p.stats();
   nlohmann::json r = {
-      {"total", s.total}, {"free", s.free}, {"cache", s.cache}, {"kmem", s.kmem},
-      {"wired", s.wired}, {"dirty", s.dirty}, {"swap_used", s.swap_used},
-      {"anon_pages", s.anon_pages}, {"allocations", s.allocations},
-      {"alloc_failures", s.alloc_failures}, {"pageouts", s.pageouts},
-      {"pageout_errors", s.pageout_errors}, {"scans", s.scans},
-      {"fruitless_scans", s.fruitless_scans}, {"writeback_errors", s.writeback_errors},
+      {"total", s.total},
+      {"free", s.free},
+      {"cache", s.cache},
+      {"kmem", s.kmem},
+      {"wired", s.wired},
+      {"dirty", s.dirty},
+      {"swap_used", s.swap_used},
+      {"anon_pages", s.anon_pages},
+      {"allocations", s.allocations},
+      {"alloc_failures", s.alloc_failures},
+      {"pageouts", s.pageouts},
+      {"pageout_errors", s.pageout_errors},
+      {"scans", s.scans},
+      {"fruitless_scans", s.fruitless_scans},
+      {"writeback_errors", s.writeback_errors},
       {"writeback_dropped", s.writeback_dropped},
   };
   return sc::OpResult::with_record(static_cast<std::int64_t>(s.free), std::move(r));

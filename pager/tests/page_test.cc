@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "pager/page.h"
+
+#include <gtest/gtest.h>
 
 namespace vfsim::pager {
 namespace {
@@ -10,8 +10,8 @@ TEST(PageState, OnlyDrawnTransitionsAreAllowed) {
   using S = PageState;
   const S all[] = {S::free, S::busy_in, S::clean, S::dirty, S::busy_out};
   const std::pair<S, S> drawn[] = {
-      {S::free, S::busy_in},  {S::free, S::dirty},     {S::busy_in, S::clean},
-      {S::busy_in, S::free},  {S::clean, S::dirty},    {S::clean, S::free},
+      {S::free, S::busy_in},   {S::free, S::dirty},    {S::busy_in, S::clean},
+      {S::busy_in, S::free},   {S::clean, S::dirty},   {S::clean, S::free},
       {S::dirty, S::busy_out}, {S::dirty, S::free},    {S::busy_out, S::clean},
       {S::busy_out, S::dirty}, {S::busy_out, S::free},
   };

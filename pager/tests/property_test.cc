@@ -21,11 +21,11 @@ struct Op {
 // truncate; reads past its end are clipped by the caller, as a file system
 // does, so they compare only the modelled prefix.
 RC_GTEST_PROP(PagerProperty, AnonymousObjectIsAByteArray, ()) {
-  const auto ops = *rc::gen::container<std::vector<Op>>(rc::gen::build<Op>(
-      rc::gen::set(&Op::kind, rc::gen::inRange(0, 4)),
-      rc::gen::set(&Op::off, rc::gen::inRange<std::uint64_t>(0, 40 * kPageSize)),
-      rc::gen::set(&Op::len, rc::gen::inRange<std::size_t>(1, 3 * kPageSize)),
-      rc::gen::set(&Op::fill, rc::gen::arbitrary<std::uint8_t>())));
+  const auto ops = *rc::gen::container<std::vector<Op>>(
+      rc::gen::build<Op>(rc::gen::set(&Op::kind, rc::gen::inRange(0, 4)),
+                         rc::gen::set(&Op::off, rc::gen::inRange<std::uint64_t>(0, 40 * kPageSize)),
+                         rc::gen::set(&Op::len, rc::gen::inRange<std::size_t>(1, 3 * kPageSize)),
+                         rc::gen::set(&Op::fill, rc::gen::arbitrary<std::uint8_t>())));
   const auto seed = *rc::gen::inRange<std::uint64_t>(1, 1000);
   PagerConfig c;
   c.pages = 16;

@@ -38,8 +38,7 @@ TEST(Swap, EverythingWrittenReadsBackUnderPressure) {
             for (std::uint64_t i = 0; i < 30; i += 3) {
               EXPECT_EQ(p.read(*objs[w], i * kPageSize, buf), 0);
               // Either not written yet (zeros) or the writer's pattern.
-              EXPECT_TRUE(buf == pattern(w * 1000 + i) ||
-                          buf == std::vector<std::byte>(kPageSize));
+              EXPECT_TRUE(buf == pattern(w * 1000 + i) || buf == std::vector<std::byte>(kPageSize));
             }
           }
         }));

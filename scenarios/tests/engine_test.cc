@@ -64,7 +64,8 @@ TEST(Runner, ExpectationMissShowsDataAndErrno) {
 
 // Shows: every op is traced with its arguments and result.
 TEST(Runner, OpsAreTraced) {
-  auto s = load_text(scenario(R"([{"name": "t1", "ops": [{"op": "var.add", "args": {"var": "n", "value": 3}}]}])"));
+  auto s = load_text(scenario(
+      R"([{"name": "t1", "ops": [{"op": "var.add", "args": {"var": "n", "value": 3}}]}])"));
   const auto r = run_one(*s, "random", 1);
   const bool found = std::any_of(r.events.begin(), r.events.end(), [](const sim::TraceEvent& e) {
     return e.kind == "op" && e.detail == R"(lwp t1 op 0 (var.add) var="n" value=3 -> 3)";
@@ -74,7 +75,8 @@ TEST(Runner, OpsAreTraced) {
 
 // Shows: a lock still held after every lwp finished is reported as a leak.
 TEST(Runner, HeldLockIsALeak) {
-  auto s = load_text(scenario(R"([{"name": "t1", "ops": [{"op": "lock.acquire", "args": {"lock": "L"}}]}])"));
+  auto s = load_text(
+      scenario(R"([{"name": "t1", "ops": [{"op": "lock.acquire", "args": {"lock": "L"}}]}])"));
   const auto r = run_one(*s, "random", 1);
   EXPECT_EQ(r.outcome, sim::Outcome::leak);
   EXPECT_THAT(r.message, HasSubstr("lock L still held by t1"));
@@ -176,7 +178,8 @@ TEST(TimeoutHang, EndsAsHang) {
 
 // Shows: the same seed gives the same trace hash, a different one may not.
 TEST(Determinism, SameSeedSameHash) {
-  for (const char* name : {"lost_update", "lock_order_deadlock", "timeout_hang", "counter_locked"}) {
+  for (const char* name :
+       {"lost_update", "lock_order_deadlock", "timeout_hang", "counter_locked"}) {
     auto s = load_file(name);
     for (std::uint64_t seed : {1u, 7u, 12345u}) {
       EXPECT_EQ(run_one(*s, "random", seed).trace_hash, run_one(*s, "random", seed).trace_hash)

@@ -11,9 +11,9 @@
 namespace vfsim::scenarios {
 namespace {
 
+using ::testing::HasSubstr;
 using testing::load_error;
 using testing::load_text;
-using ::testing::HasSubstr;
 
 // A valid scenario around one op of lwp t1, so each test varies one thing.
 std::string with_op(const std::string& op, const std::string& extra = "") {
@@ -80,12 +80,14 @@ TEST(LoaderErrors, MissingFields) {
 TEST(LoaderErrors, UnknownKeys) {
   EXPECT_THAT(load_error(with_op(R"({"op": "yield"})", "  \"lwsp\": 1,\n")),
               HasSubstr("test.json:3:3: /lwsp: unknown field 'lwsp'"));
-  EXPECT_THAT(load_error(with_op(R"({"op": "yield"})", "  \"config\": {\"sched.lockin\": true},\n")),
-              HasSubstr("/config/sched.lockin: unknown config key 'sched.lockin'"));
+  EXPECT_THAT(
+      load_error(with_op(R"({"op": "yield"})", "  \"config\": {\"sched.lockin\": true},\n")),
+      HasSubstr("/config/sched.lockin: unknown config key 'sched.lockin'"));
   EXPECT_THAT(load_error(with_op(R"({"op": "yield"})", "  \"config\": {\"sched.locking\": 1},\n")),
               HasSubstr("/config/sched.locking: expected a bool"));
-  EXPECT_THAT(load_error(with_op(R"({"op": "yield"})", "  \"explore\": {\"strategy\": \"bfs\"},\n")),
-              HasSubstr("/explore/strategy: unknown strategy 'bfs'"));
+  EXPECT_THAT(
+      load_error(with_op(R"({"op": "yield"})", "  \"explore\": {\"strategy\": \"bfs\"},\n")),
+      HasSubstr("/explore/strategy: unknown strategy 'bfs'"));
 }
 
 // Shows: --set of an unknown key, or a value of the wrong type, names the override.

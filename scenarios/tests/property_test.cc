@@ -23,10 +23,10 @@ bool allowed(const std::string& name, sim::Outcome o) {
 }
 
 RC_GTEST_PROP(ScenarioProperty, RandomSchedulesEndInATypedOutcome, ()) {
-  const std::string name = *rc::gen::elementOf(std::vector<std::string>(
-      std::begin(kScenarios), std::end(kScenarios)));
-  const std::string strategy = *rc::gen::elementOf(std::vector<std::string>(
-      std::begin(kStrategies), std::end(kStrategies)));
+  const std::string name =
+      *rc::gen::elementOf(std::vector<std::string>(std::begin(kScenarios), std::end(kScenarios)));
+  const std::string strategy =
+      *rc::gen::elementOf(std::vector<std::string>(std::begin(kStrategies), std::end(kStrategies)));
   const bool locking = *rc::gen::arbitrary<bool>();
   const auto seed = *rc::gen::arbitrary<std::uint64_t>();
   auto s = testing::load_file(name, {std::string("sched.locking=") + (locking ? "true" : "false")});

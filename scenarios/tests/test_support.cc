@@ -7,7 +7,7 @@ namespace vfsim::scenarios::testing {
 
 namespace {
 
-const NameTable kOpenFlags = {{"O_RDONLY", 0}, {"O_WRONLY", 1}, {"O_RDWR", 2},
+const NameTable kOpenFlags = {{"O_RDONLY", 0},   {"O_WRONLY", 1},  {"O_RDWR", 2},
                               {"O_CREAT", 0x40}, {"O_EXCL", 0x80}, {"O_TRUNC", 0x200}};
 const NameTable kWhence = {{"SEEK_SET", 0}, {"SEEK_CUR", 1}, {"SEEK_END", 2}};
 
@@ -37,12 +37,14 @@ class ProbeModule final : public Module {
              if (a.string("path") == "missing") return OpResult::error(ENOENT);
              return OpResult::ok(a.integer("flags") + 1000 * a.integer("whence"));
            }});
-    r.add({.name = "probe.echo", .doc = "returns fd, and data as data",
+    r.add({.name = "probe.echo",
+           .doc = "returns fd, and data as data",
            .args = {ArgSpec::fd("fd", "descriptor"), ArgSpec::bytes("data", "bytes").optional("")},
            .run = [](OpContext&, const Args& a) {
              return OpResult::with_data(a.integer("fd"), a.string("data"));
            }});
-    r.add({.name = "probe.stat", .doc = "a record",
+    r.add({.name = "probe.stat",
+           .doc = "a record",
            .args = {ArgSpec::json("extra", "merged into the record").optional()},
            .run = [](OpContext& c, const Args& a) {
              nlohmann::json rec = {{"size", c.config().get_int("probe.size")},

@@ -3,8 +3,9 @@
 // point and takes its latency of virtual time, a host image file sees every
 // write, and FaultyDisk's faults fire as configured, tear writes on sector
 // boundaries and replay from the seed.
-#include <gtest/gtest.h>
+#include "sim/blockdev.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,7 +14,6 @@
 #include <iterator>
 #include <set>
 
-#include "sim/blockdev.h"
 #include "test_util.h"
 
 namespace vfsim::sim {

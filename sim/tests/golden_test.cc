@@ -6,7 +6,6 @@
 // in the commit.
 #include <gtest/gtest.h>
 
-
 #include "golden_workloads.h"
 
 namespace vfsim::sim {

@@ -8,11 +8,10 @@
 
 namespace vfsim::sim::testing {
 
-inline RunResult run_named(const std::string& w, const std::string& strategy,
-                           std::uint64_t seed) {
-  Setup setup = w == "lost_update" ? Setup(lost_update)
-              : w == "locked_counter" ? Setup(locked_counter)
-                                      : Setup(lock_order);
+inline RunResult run_named(const std::string& w, const std::string& strategy, std::uint64_t seed) {
+  Setup setup = w == "lost_update"      ? Setup(lost_update)
+                : w == "locked_counter" ? Setup(locked_counter)
+                                        : Setup(lock_order);
   return run_once(setup, strategy, seed);
 }
 

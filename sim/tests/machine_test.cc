@@ -29,10 +29,18 @@ TEST(Machine, LwpsRunToCompletion) {
 TEST(Machine, ManyMachinesBackToBack) {
   for (int k = 0; k < 200; ++k) {
     int n = 0;
-    auto r = run_once([&](Machine& m) {
-      m.spawn("a", [&] { m.sched_point("x"); ++n; });
-      m.spawn("b", [&] { m.sched_point("y"); ++n; });
-    }, "random", static_cast<std::uint64_t>(k));
+    auto r = run_once(
+        [&](Machine& m) {
+          m.spawn("a", [&] {
+            m.sched_point("x");
+            ++n;
+          });
+          m.spawn("b", [&] {
+            m.sched_point("y");
+            ++n;
+          });
+        },
+        "random", static_cast<std::uint64_t>(k));
     ASSERT_EQ(r.outcome, Outcome::pass);
     ASSERT_EQ(n, 2);
   }
@@ -43,8 +51,15 @@ TEST(Machine, VirtualTimeOrdersSleepers) {
   std::vector<std::string> order;
   VTime end = 0;
   auto r = run_once([&](Machine& m) {
-    m.spawn("slow", [&] { m.sleep_for(5 * kSecond); order.push_back("slow"); end = m.now(); });
-    m.spawn("fast", [&] { m.sleep_for(1 * kSecond); order.push_back("fast"); });
+    m.spawn("slow", [&] {
+      m.sleep_for(5 * kSecond);
+      order.push_back("slow");
+      end = m.now();
+    });
+    m.spawn("fast", [&] {
+      m.sleep_for(1 * kSecond);
+      order.push_back("fast");
+    });
   });
   ASSERT_EQ(r.outcome, Outcome::pass);
   EXPECT_EQ(order, (std::vector<std::string>{"fast", "slow"}));
@@ -56,7 +71,10 @@ TEST(Machine, JoinAndNestedSpawn) {
   int value = 0;
   auto r = run_once([&](Machine& m) {
     m.spawn("parent", [&] {
-      LwpId c = m.spawn("child", [&] { m.sleep_for(kMillisecond); value = 42; });
+      LwpId c = m.spawn("child", [&] {
+        m.sleep_for(kMillisecond);
+        value = 42;
+      });
       m.join(c);
       EXPECT_EQ(value, 42);
       value = 43;
@@ -71,11 +89,17 @@ TEST(Machine, KassertIsPanic) {
   bool unwound = false;
   auto r = run_once([&](Machine& m) {
     m.spawn("waiter", [&] {
-      struct Guard { bool* f; ~Guard() { *f = true; } } g{&unwound};
+      struct Guard {
+        bool* f;
+        ~Guard() { *f = true; }
+      } g{&unwound};
       WaitChannel ch(m, "never");
       ch.sleep("forever");
     });
-    m.spawn("bad", [&] { m.sched_point("x"); VFSIM_KASSERT(m, 1 + 1 == 3, "arithmetic"); });
+    m.spawn("bad", [&] {
+      m.sched_point("x");
+      VFSIM_KASSERT(m, 1 + 1 == 3, "arithmetic");
+    });
   });
   EXPECT_EQ(r.outcome, Outcome::panic);
   EXPECT_NE(r.message.find("1 + 1 == 3"), std::string::npos) << r.message;
@@ -87,12 +111,26 @@ TEST(Machine, KassertIsPanic) {
 TEST(Machine, LockOrderReversalIsDeadlockWithCycle) {
   bool found = false;
   for (std::uint64_t seed = 1; seed < 200 && !found; ++seed) {
-    auto r = run_once([&](Machine& m) {
-      auto a = std::make_shared<Mutex>(m, "lock A");
-      auto b = std::make_shared<Mutex>(m, "lock B");
-      m.spawn("t1", [&m, a, b] { a->lock(); m.sched_point("between"); b->lock(); b->unlock(); a->unlock(); });
-      m.spawn("t2", [&m, a, b] { b->lock(); m.sched_point("between"); a->lock(); a->unlock(); b->unlock(); });
-    }, "random", seed);
+    auto r = run_once(
+        [&](Machine& m) {
+          auto a = std::make_shared<Mutex>(m, "lock A");
+          auto b = std::make_shared<Mutex>(m, "lock B");
+          m.spawn("t1", [&m, a, b] {
+            a->lock();
+            m.sched_point("between");
+            b->lock();
+            b->unlock();
+            a->unlock();
+          });
+          m.spawn("t2", [&m, a, b] {
+            b->lock();
+            m.sched_point("between");
+            a->lock();
+            a->unlock();
+            b->unlock();
+          });
+        },
+        "random", seed);
     if (r.outcome == Outcome::deadlock) {
       found = true;
       for (const char* s : {"'t1'", "'t2'", "'lock A'", "'lock B'"}) {
@@ -109,7 +147,12 @@ TEST(Machine, LockOrderReversalIsDeadlockWithCycle) {
 // virtual-time budget runs out and the run ends as a hang.
 TEST(Machine, OperationBudgetIsHang) {
   auto r = run_once([&](Machine& m) {
-    m.spawn("ticker", [&] { for (;;) m.sleep_for(kSecond); }, /*daemon=*/true);
+    m.spawn(
+        "ticker",
+        [&] {
+          for (;;) m.sleep_for(kSecond);
+        },
+        /*daemon=*/true);
     m.spawn("user", [&] {
       auto op = m.op_begin("wait for reply", 10 * kSecond);
       WaitChannel ch(m, "reply");
@@ -125,7 +168,10 @@ TEST(Machine, OperationBudgetIsHang) {
 // With nothing pending and no cycle, a waiter that nobody can wake is a hang.
 TEST(Machine, NothingToWaitForIsHang) {
   auto r = run_once([&](Machine& m) {
-    m.spawn("user", [&] { WaitChannel ch(m, "reply 7"); ch.sleep("reply"); });
+    m.spawn("user", [&] {
+      WaitChannel ch(m, "reply 7");
+      ch.sleep("reply");
+    });
   });
   EXPECT_EQ(r.outcome, Outcome::hang);
   EXPECT_NE(r.message.find("reply 7"), std::string::npos) << r.message;
@@ -142,7 +188,8 @@ TEST(Machine, DeclaredWakerMakesSelfCycle) {
   });
   EXPECT_EQ(r.outcome, Outcome::deadlock);
   EXPECT_NE(r.message.find("'pagedaemon' waits for channel 'free memory' held by lwp 'pagedaemon'"),
-            std::string::npos) << r.message;
+            std::string::npos)
+      << r.message;
 }
 
 // A loop that never ends is stopped by the step budget.
@@ -153,7 +200,9 @@ TEST(Machine, StepBudgetIsBudget) {
   MachineOptions o;
   o.step_budget = 1000;
   Machine m(o, *st);
-  m.spawn("spin", [&] { for (;;) m.sched_point("spin"); });
+  m.spawn("spin", [&] {
+    for (;;) m.sched_point("spin");
+  });
   auto r = m.run();
   EXPECT_EQ(r.outcome, Outcome::budget);
   EXPECT_EQ(r.steps, 1001u);
@@ -173,10 +222,16 @@ TEST(Machine, LeakCheckReports) {
 TEST(Machine, DaemonsStopWhenUsersFinish) {
   bool daemon_unwound = false;
   auto r = run_once([&](Machine& m) {
-    m.spawn("syncer", [&] {
-      struct G { bool* f; ~G() { *f = true; } } g{&daemon_unwound};
-      for (;;) m.sleep_for(kSecond);
-    }, true);
+    m.spawn(
+        "syncer",
+        [&] {
+          struct G {
+            bool* f;
+            ~G() { *f = true; }
+          } g{&daemon_unwound};
+          for (;;) m.sleep_for(kSecond);
+        },
+        true);
     m.spawn("user", [&] { m.sleep_for(3 * kSecond); });
   });
   EXPECT_EQ(r.outcome, Outcome::pass);
@@ -189,7 +244,11 @@ TEST(Machine, SameSeedSameTraceHash) {
     auto shared = std::make_shared<int>(0);
     for (int i = 0; i < 3; ++i) {
       m.spawn("t" + std::to_string(i), [&m, shared] {
-        for (int k = 0; k < 5; ++k) { int v = *shared; m.sched_point("rw"); *shared = v + 1; }
+        for (int k = 0; k < 5; ++k) {
+          int v = *shared;
+          m.sched_point("rw");
+          *shared = v + 1;
+        }
       });
     }
   };
@@ -203,10 +262,15 @@ TEST(Machine, SameSeedSameTraceHash) {
 
 // A full trace records decisions and events with lwp names, not pointers.
 TEST(Machine, FullTraceHasEvents) {
-  auto r = run_once([](Machine& m) {
-    m.spawn("a", [&m] { m.event("note", "hello"); m.sched_point("x"); });
-    m.spawn("b", [&m] { m.sched_point("y"); });
-  }, "random", 3, true);
+  auto r = run_once(
+      [](Machine& m) {
+        m.spawn("a", [&m] {
+          m.event("note", "hello");
+          m.sched_point("x");
+        });
+        m.spawn("b", [&m] { m.sched_point("y"); });
+      },
+      "random", 3, true);
   ASSERT_FALSE(r.events.empty());
   bool saw = false;
   for (const auto& e : r.events) saw |= (e.kind == "note" && e.detail == "hello");

@@ -2,12 +2,13 @@
 // (sim/socket_faults.h): each socket type's delivery semantics, buffer
 // limits, close/crash errnos as POSIX gives them, timeouts on the virtual
 // clock, and that every fault fires as configured and replays from its seed.
+#include "sim/socket.h"
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <set>
 
-#include "sim/socket.h"
 #include "sim/socket_faults.h"
 #include "test_util.h"
 
@@ -38,19 +39,22 @@ bool has_event(const RunResult& r, std::string_view kind, std::string_view text)
 TEST(Socket, SeqpacketKeepsBoundariesAndOrder) {
   for (std::uint64_t seed = 1; seed <= 30; ++seed) {
     std::vector<std::string> got;
-    auto r = run_once([&](Machine& m) {
-      auto sp = std::make_shared<SocketPair>(m, opts(SockType::seqpacket, 64));
-      m.spawn("tx", [sp] {
-        for (int i = 0; i < 10; ++i) ASSERT_TRUE(sp->end(0).send("msg" + std::to_string(i)).ok());
-      });
-      m.spawn("rx", [sp, &got] {
-        std::string buf;
-        for (int i = 0; i < 10; ++i) {
-          ASSERT_TRUE(sp->end(1).recv(&buf, 100).ok());
-          got.push_back(buf);
-        }
-      });
-    }, "random", seed);
+    auto r = run_once(
+        [&](Machine& m) {
+          auto sp = std::make_shared<SocketPair>(m, opts(SockType::seqpacket, 64));
+          m.spawn("tx", [sp] {
+            for (int i = 0; i < 10; ++i)
+              ASSERT_TRUE(sp->end(0).send("msg" + std::to_string(i)).ok());
+          });
+          m.spawn("rx", [sp, &got] {
+            std::string buf;
+            for (int i = 0; i < 10; ++i) {
+              ASSERT_TRUE(sp->end(1).recv(&buf, 100).ok());
+              got.push_back(buf);
+            }
+          });
+        },
+        "random", seed);
     ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
     ASSERT_EQ(got.size(), 10u);
     for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(got[i], "msg" + std::to_string(i));
@@ -85,28 +89,30 @@ TEST(Socket, SeqpacketSenderBlocksWhenFull) {
 TEST(Socket, DgramDropsWhenFullAndTracesIt) {
   std::vector<std::string> got;
   std::uint64_t dropped = 0;
-  auto r = run_once([&](Machine& m) {
-    auto sp = std::make_shared<SocketPair>(m, opts(SockType::dgram, 1024, 2));
-    m.spawn("tx", [sp, &dropped] {
-      for (int i = 0; i < 4; ++i) {
-        IoResult s = sp->end(0).send("d" + std::to_string(i), "req " + std::to_string(i));
-        ASSERT_TRUE(s.ok());
-        ASSERT_EQ(s.bytes, 2u);
-      }
-      dropped = sp->dropped();
-      sp->end(0).close();
-    });
-    m.spawn("rx", [&m, sp, &got] {
-      m.sleep_for(kMillisecond);
-      std::string buf;
-      for (;;) {
-        IoResult g = sp->end(1).recv(&buf, 100);
-        ASSERT_TRUE(g.ok());
-        if (g.eof) break;
-        got.push_back(buf);
-      }
-    });
-  }, "random", 1, /*keep_trace=*/true);
+  auto r = run_once(
+      [&](Machine& m) {
+        auto sp = std::make_shared<SocketPair>(m, opts(SockType::dgram, 1024, 2));
+        m.spawn("tx", [sp, &dropped] {
+          for (int i = 0; i < 4; ++i) {
+            IoResult s = sp->end(0).send("d" + std::to_string(i), "req " + std::to_string(i));
+            ASSERT_TRUE(s.ok());
+            ASSERT_EQ(s.bytes, 2u);
+          }
+          dropped = sp->dropped();
+          sp->end(0).close();
+        });
+        m.spawn("rx", [&m, sp, &got] {
+          m.sleep_for(kMillisecond);
+          std::string buf;
+          for (;;) {
+            IoResult g = sp->end(1).recv(&buf, 100);
+            ASSERT_TRUE(g.ok());
+            if (g.eof) break;
+            got.push_back(buf);
+          }
+        });
+      },
+      "random", 1, /*keep_trace=*/true);
   ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
   EXPECT_EQ(dropped, 2u);
   EXPECT_EQ(got, (std::vector<std::string>{"d0", "d1"}));
@@ -121,24 +127,26 @@ TEST(Socket, StreamSplitsAndJoinsButKeepsBytes) {
   for (std::uint64_t seed = 1; seed <= 60; ++seed) {
     std::string all;
     std::vector<std::string> reads;
-    auto r = run_once([&](Machine& m) {
-      auto sp = std::make_shared<SocketPair>(m, opts(SockType::stream, 4096));
-      m.spawn("tx", [sp] {
-        for (int i = 0; i < 4; ++i) ASSERT_TRUE(sp->end(0).send("abcdefgh").ok());
-        sp->end(0).close();
-      });
-      m.spawn("rx", [&m, sp, &all, &reads] {
-        m.sleep_for(kMillisecond);  // let writes pile up so they can join
-        std::string buf;
-        for (;;) {
-          IoResult g = sp->end(1).recv(&buf, 100);
-          ASSERT_TRUE(g.ok());
-          if (g.bytes == 0) break;
-          all += buf;
-          reads.push_back(buf);
-        }
-      });
-    }, "random", seed);
+    auto r = run_once(
+        [&](Machine& m) {
+          auto sp = std::make_shared<SocketPair>(m, opts(SockType::stream, 4096));
+          m.spawn("tx", [sp] {
+            for (int i = 0; i < 4; ++i) ASSERT_TRUE(sp->end(0).send("abcdefgh").ok());
+            sp->end(0).close();
+          });
+          m.spawn("rx", [&m, sp, &all, &reads] {
+            m.sleep_for(kMillisecond);  // let writes pile up so they can join
+            std::string buf;
+            for (;;) {
+              IoResult g = sp->end(1).recv(&buf, 100);
+              ASSERT_TRUE(g.ok());
+              if (g.bytes == 0) break;
+              all += buf;
+              reads.push_back(buf);
+            }
+          });
+        },
+        "random", seed);
     ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
     ASSERT_EQ(all, "abcdefghabcdefghabcdefghabcdefgh");
     for (const auto& s : reads) {
@@ -154,21 +162,23 @@ TEST(Socket, StreamSplitsAndJoinsButKeepsBytes) {
 TEST(Socket, StreamSplitsReplayFromSeed) {
   auto reads_of = [](std::uint64_t seed) {
     std::vector<std::size_t> sizes;
-    auto r = run_once([&](Machine& m) {
-      auto sp = std::make_shared<SocketPair>(m, opts(SockType::stream, 4096));
-      m.spawn("tx", [sp] {
-        for (int i = 0; i < 6; ++i) ASSERT_TRUE(sp->end(0).send("0123456789").ok());
-      });
-      m.spawn("rx", [sp, &sizes] {
-        std::string buf;
-        std::size_t total = 0;
-        while (total < 60) {
-          ASSERT_TRUE(sp->end(1).recv(&buf, 100).ok());
-          total += buf.size();
-          sizes.push_back(buf.size());
-        }
-      });
-    }, "random", seed);
+    auto r = run_once(
+        [&](Machine& m) {
+          auto sp = std::make_shared<SocketPair>(m, opts(SockType::stream, 4096));
+          m.spawn("tx", [sp] {
+            for (int i = 0; i < 6; ++i) ASSERT_TRUE(sp->end(0).send("0123456789").ok());
+          });
+          m.spawn("rx", [sp, &sizes] {
+            std::string buf;
+            std::size_t total = 0;
+            while (total < 60) {
+              ASSERT_TRUE(sp->end(1).recv(&buf, 100).ok());
+              total += buf.size();
+              sizes.push_back(buf.size());
+            }
+          });
+        },
+        "random", seed);
     EXPECT_EQ(r.outcome, Outcome::pass);
     return sizes;
   };
@@ -320,23 +330,25 @@ TEST(Socket, StuckReaderIsAHangNamingTheSocket) {
 std::vector<std::string> through_faults(std::vector<SockFaultRule> rules, int n,
                                         std::uint64_t seed = 1, RunResult* out = nullptr) {
   std::vector<std::string> got;
-  auto r = run_once([&](Machine& m) {
-    auto sp = std::make_shared<SocketPair>(m, opts(SockType::seqpacket, 4096));
-    auto fs = std::make_shared<FaultySocket>(m, sp->end(0), rules);
-    m.spawn("tx", [&m, sp, fs, n] {
-      for (int i = 1; i <= n; ++i) ASSERT_TRUE(fs->send("m" + std::to_string(i)).ok());
-      m.sleep_for(10 * kMillisecond);  // couriers deliver first
-      fs->close();
-    });
-    m.spawn("rx", [sp, &got] {
-      std::string buf;
-      for (;;) {
-        IoResult g = sp->end(1).recv(&buf, 100);
-        if (!g.ok() || g.eof) break;
-        got.push_back(buf);
-      }
-    });
-  }, "random", seed, /*keep_trace=*/true);
+  auto r = run_once(
+      [&](Machine& m) {
+        auto sp = std::make_shared<SocketPair>(m, opts(SockType::seqpacket, 4096));
+        auto fs = std::make_shared<FaultySocket>(m, sp->end(0), rules);
+        m.spawn("tx", [&m, sp, fs, n] {
+          for (int i = 1; i <= n; ++i) ASSERT_TRUE(fs->send("m" + std::to_string(i)).ok());
+          m.sleep_for(10 * kMillisecond);  // couriers deliver first
+          fs->close();
+        });
+        m.spawn("rx", [sp, &got] {
+          std::string buf;
+          for (;;) {
+            IoResult g = sp->end(1).recv(&buf, 100);
+            if (!g.ok() || g.eof) break;
+            got.push_back(buf);
+          }
+        });
+      },
+      "random", seed, /*keep_trace=*/true);
   EXPECT_EQ(r.outcome, Outcome::pass) << r.message;
   if (out != nullptr) *out = r;
   return got;
@@ -401,8 +413,8 @@ TEST(SocketFaults, CrashLosesHeldMessage) {
   bool eof = false;
   auto r = run_once([&](Machine& m) {
     auto sp = std::make_shared<SocketPair>(m, opts(SockType::seqpacket));
-    auto fs = std::make_shared<FaultySocket>(m, sp->end(0),
-                                             std::vector{at(SockFault::reorder, {1})});
+    auto fs =
+        std::make_shared<FaultySocket>(m, sp->end(0), std::vector{at(SockFault::reorder, {1})});
     m.spawn("tx", [fs] {
       ASSERT_TRUE(fs->send("held").ok());
       fs->crash();

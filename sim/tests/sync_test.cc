@@ -2,11 +2,12 @@
 // strategy, that uncontended operations are still scheduling points, that the
 // strategy picks which waiter wakes, rwlock sharing, condvar and channel
 // timeouts on the virtual clock.
+#include "sim/sync.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "sim/sync.h"
 #include "test_util.h"
 
 namespace vfsim::sim {
@@ -18,19 +19,21 @@ using testing::run_once;
 TEST(Sync, MutexExcludes) {
   for (std::uint64_t seed = 1; seed <= 50; ++seed) {
     int counter = 0;
-    auto r = run_once([&](Machine& m) {
-      auto mu = std::make_shared<Mutex>(m, "counter lock");
-      for (int i = 0; i < 3; ++i) {
-        m.spawn("t" + std::to_string(i), [&m, &counter, mu] {
-          for (int k = 0; k < 4; ++k) {
-            MutexGuard g(*mu);
-            int v = counter;
-            m.sched_point("inside");
-            counter = v + 1;
+    auto r = run_once(
+        [&](Machine& m) {
+          auto mu = std::make_shared<Mutex>(m, "counter lock");
+          for (int i = 0; i < 3; ++i) {
+            m.spawn("t" + std::to_string(i), [&m, &counter, mu] {
+              for (int k = 0; k < 4; ++k) {
+                MutexGuard g(*mu);
+                int v = counter;
+                m.sched_point("inside");
+                counter = v + 1;
+              }
+            });
           }
-        });
-      }
-    }, "random", seed);
+        },
+        "random", seed);
     ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
     ASSERT_EQ(counter, 12) << "seed " << seed;
   }
@@ -39,7 +42,11 @@ TEST(Sync, MutexExcludes) {
 // An uncontended lock and unlock are scheduling points: each counts steps.
 TEST(Sync, UncontendedLockIsSchedulingPoint) {
   auto r = run_once([&](Machine& m) {
-    m.spawn("t", [&m] { Mutex mu(m, "m"); mu.lock(); mu.unlock(); });
+    m.spawn("t", [&m] {
+      Mutex mu(m, "m");
+      mu.lock();
+      mu.unlock();
+    });
   });
   EXPECT_EQ(r.steps, 2u);
 }
@@ -49,22 +56,24 @@ TEST(Sync, StrategyChoosesWhichWaiterWakes) {
   std::set<std::string> firsts;
   for (std::uint64_t seed = 1; seed <= 40; ++seed) {
     std::string first;
-    run_once([&](Machine& m) {
-      auto mu = std::make_shared<Mutex>(m, "m");
-      m.spawn("holder", [&m, mu] {
-        mu->lock();
-        m.sleep_for(kSecond);  // everyone else queues up meanwhile
-        mu->unlock();
-      });
-      for (int i = 0; i < 3; ++i) {
-        m.spawn("w" + std::to_string(i), [&m, mu, &first, i] {
-          m.sleep_for(kMillisecond);
-          mu->lock();
-          if (first.empty()) first = "w" + std::to_string(i);
-          mu->unlock();
-        });
-      }
-    }, "random", seed);
+    run_once(
+        [&](Machine& m) {
+          auto mu = std::make_shared<Mutex>(m, "m");
+          m.spawn("holder", [&m, mu] {
+            mu->lock();
+            m.sleep_for(kSecond);  // everyone else queues up meanwhile
+            mu->unlock();
+          });
+          for (int i = 0; i < 3; ++i) {
+            m.spawn("w" + std::to_string(i), [&m, mu, &first, i] {
+              m.sleep_for(kMillisecond);
+              mu->lock();
+              if (first.empty()) first = "w" + std::to_string(i);
+              mu->unlock();
+            });
+          }
+        },
+        "random", seed);
     firsts.insert(first);
   }
   EXPECT_GE(firsts.size(), 2u);
@@ -72,28 +81,30 @@ TEST(Sync, StrategyChoosesWhichWaiterWakes) {
 
 // Two readers share an rwlock; a writer waits for both.
 TEST(Sync, RwLockSharedThenExclusive) {
-  auto r = run_once([&](Machine& m) {
-    auto rw = std::make_shared<RwLock>(m, "rw");
-    auto readers_in = std::make_shared<int>(0);
-    auto max_readers = std::make_shared<int>(0);
-    for (int i = 0; i < 2; ++i) {
-      m.spawn("r" + std::to_string(i), [&m, rw, readers_in, max_readers] {
-        rw->lock_shared();
-        ++*readers_in;
-        *max_readers = std::max(*max_readers, *readers_in);
-        m.sleep_for(kSecond);
-        --*readers_in;
-        rw->unlock();
-      });
-    }
-    m.spawn("w", [&m, rw, readers_in, max_readers] {
-      m.sleep_for(kMillisecond);
-      rw->lock_exclusive();
-      EXPECT_EQ(*readers_in, 0);
-      EXPECT_EQ(*max_readers, 2);
-      rw->unlock();
-    });
-  }, "random", 5);
+  auto r = run_once(
+      [&](Machine& m) {
+        auto rw = std::make_shared<RwLock>(m, "rw");
+        auto readers_in = std::make_shared<int>(0);
+        auto max_readers = std::make_shared<int>(0);
+        for (int i = 0; i < 2; ++i) {
+          m.spawn("r" + std::to_string(i), [&m, rw, readers_in, max_readers] {
+            rw->lock_shared();
+            ++*readers_in;
+            *max_readers = std::max(*max_readers, *readers_in);
+            m.sleep_for(kSecond);
+            --*readers_in;
+            rw->unlock();
+          });
+        }
+        m.spawn("w", [&m, rw, readers_in, max_readers] {
+          m.sleep_for(kMillisecond);
+          rw->lock_exclusive();
+          EXPECT_EQ(*readers_in, 0);
+          EXPECT_EQ(*max_readers, 2);
+          rw->unlock();
+        });
+      },
+      "random", 5);
   EXPECT_EQ(r.outcome, Outcome::pass) << r.message;
 }
 
@@ -120,26 +131,28 @@ TEST(Sync, CondVarTimeoutUsesVirtualClock) {
 TEST(Sync, CondVarSignalDelivers) {
   for (std::uint64_t seed = 1; seed <= 30; ++seed) {
     int got = 0;
-    auto r = run_once([&](Machine& m) {
-      auto mu = std::make_shared<Mutex>(m, "m");
-      auto cv = std::make_shared<CondVar>(m, "cv");
-      auto items = std::make_shared<int>(0);
-      m.spawn("consumer", [&m, mu, cv, items, &got] {
-        MutexGuard g(*mu);
-        while (got < 3) {
-          while (*items == 0) cv->wait(*mu);
-          --*items;
-          ++got;
-        }
-      });
-      m.spawn("producer", [&m, mu, cv, items] {
-        for (int i = 0; i < 3; ++i) {
-          MutexGuard g(*mu);
-          ++*items;
-          cv->signal();
-        }
-      });
-    }, "random", seed);
+    auto r = run_once(
+        [&](Machine& m) {
+          auto mu = std::make_shared<Mutex>(m, "m");
+          auto cv = std::make_shared<CondVar>(m, "cv");
+          auto items = std::make_shared<int>(0);
+          m.spawn("consumer", [&m, mu, cv, items, &got] {
+            MutexGuard g(*mu);
+            while (got < 3) {
+              while (*items == 0) cv->wait(*mu);
+              --*items;
+              ++got;
+            }
+          });
+          m.spawn("producer", [&m, mu, cv, items] {
+            for (int i = 0; i < 3; ++i) {
+              MutexGuard g(*mu);
+              ++*items;
+              cv->signal();
+            }
+          });
+        },
+        "random", seed);
     ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
     ASSERT_EQ(got, 3);
   }
@@ -151,8 +164,14 @@ TEST(Sync, ChannelWakeupBeforeTimeout) {
   VTime at = 0;
   auto r = run_once([&](Machine& m) {
     auto ch = std::make_shared<WaitChannel>(m, "chan");
-    m.spawn("sleeper", [&, ch] { ok = ch->sleep("wait", 10 * kSecond); at = m.now(); });
-    m.spawn("waker", [&, ch] { m.sleep_for(2 * kSecond); ch->wakeup(); });
+    m.spawn("sleeper", [&, ch] {
+      ok = ch->sleep("wait", 10 * kSecond);
+      at = m.now();
+    });
+    m.spawn("waker", [&, ch] {
+      m.sleep_for(2 * kSecond);
+      ch->wakeup();
+    });
   });
   EXPECT_EQ(r.outcome, Outcome::pass) << r.message;
   EXPECT_TRUE(ok);
@@ -162,7 +181,10 @@ TEST(Sync, ChannelWakeupBeforeTimeout) {
 // Unlocking a mutex one does not hold is a kernel panic.
 TEST(Sync, UnlockNotHeldPanics) {
   auto r = run_once([&](Machine& m) {
-    m.spawn("t", [&] { Mutex mu(m, "m"); mu.unlock(); });
+    m.spawn("t", [&] {
+      Mutex mu(m, "m");
+      mu.unlock();
+    });
   });
   EXPECT_EQ(r.outcome, Outcome::panic);
   EXPECT_NE(r.message.find("does not hold"), std::string::npos) << r.message;
@@ -179,20 +201,22 @@ namespace {
 // cleanly later, never terminate the process (releases do not throw).
 TEST(Sync, RunEndingDuringGuardReleaseIsClean) {
   for (std::uint64_t seed = 1; seed <= 60; ++seed) {
-    auto r = run_once([&](Machine& m) {
-      auto mu = std::make_shared<Mutex>(m, "m");
-      m.spawn("holder", [&m, mu] {
-        for (int i = 0; i < 3; ++i) {
-          MutexGuard g(*mu);
-          m.sched_point("inside");
-        }
-        m.sched_point("after");
-      });
-      m.spawn("failer", [&m] {
-        m.sched_point("a");
-        m.fail(Outcome::expectation, "ending the run");
-      });
-    }, "random", seed);
+    auto r = run_once(
+        [&](Machine& m) {
+          auto mu = std::make_shared<Mutex>(m, "m");
+          m.spawn("holder", [&m, mu] {
+            for (int i = 0; i < 3; ++i) {
+              MutexGuard g(*mu);
+              m.sched_point("inside");
+            }
+            m.sched_point("after");
+          });
+          m.spawn("failer", [&m] {
+            m.sched_point("a");
+            m.fail(Outcome::expectation, "ending the run");
+          });
+        },
+        "random", seed);
     ASSERT_EQ(r.outcome, Outcome::expectation) << r.message;
   }
 }

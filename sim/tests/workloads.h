@@ -31,7 +31,8 @@ inline void lost_update(Machine& m) {
   workers->push_back(m.spawn("fast", [increment] { increment(); }));
   m.spawn("check", [&m, counter, workers] {
     for (LwpId w : *workers) m.join(w);
-    if (*counter != 2) m.fail(Outcome::expectation, "counter is " + std::to_string(*counter) + ", expected 2");
+    if (*counter != 2)
+      m.fail(Outcome::expectation, "counter is " + std::to_string(*counter) + ", expected 2");
   });
 }
 
@@ -60,8 +61,20 @@ inline void locked_counter(Machine& m) {
 inline void lock_order(Machine& m) {
   auto a = std::make_shared<Mutex>(m, "lock A");
   auto b = std::make_shared<Mutex>(m, "lock B");
-  m.spawn("t1", [&m, a, b] { a->lock(); m.sched_point("between"); b->lock(); b->unlock(); a->unlock(); });
-  m.spawn("t2", [&m, a, b] { b->lock(); m.sched_point("between"); a->lock(); a->unlock(); b->unlock(); });
+  m.spawn("t1", [&m, a, b] {
+    a->lock();
+    m.sched_point("between");
+    b->lock();
+    b->unlock();
+    a->unlock();
+  });
+  m.spawn("t2", [&m, a, b] {
+    b->lock();
+    m.sched_point("between");
+    a->lock();
+    a->unlock();
+    b->unlock();
+  });
 }
 
 }  // namespace vfsim::sim::testing

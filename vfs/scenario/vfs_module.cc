@@ -61,8 +61,8 @@ void VfsState::stop(sim::Machine& m) {
   if (!unexplained.empty()) m.fail(sim::Outcome::leak, "vfs: " + unexplained.front());
   Status s = kernel_->shutdown();
   if (!s.ok()) {
-    m.fail(sim::Outcome::leak, "vfs: unmount at teardown failed with errno " +
-                                   std::to_string(s.err()));
+    m.fail(sim::Outcome::leak,
+           "vfs: unmount at teardown failed with errno " + std::to_string(s.err()));
   }
 }
 
@@ -104,16 +104,13 @@ class VfsModule final : public sc::Module {
     return std::nullopt;
   }
   void register_ops(sc::OpRegistry& r) const override { register_vfs_ops(r); }
-  std::unique_ptr<sc::ModuleState> start(sim::Machine& m,
-                                         const sc::Config& config) const override {
+  std::unique_ptr<sc::ModuleState> start(sim::Machine& m, const sc::Config& config) const override {
     return std::make_unique<VfsState>(m, config);
   }
 };
 
 }  // namespace
 
-std::shared_ptr<const scenarios::Module> make_vfs_module() {
-  return std::make_shared<VfsModule>();
-}
+std::shared_ptr<const scenarios::Module> make_vfs_module() { return std::make_shared<VfsModule>(); }
 
 }  // namespace vfsim::vfs

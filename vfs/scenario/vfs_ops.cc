@@ -12,8 +12,8 @@ namespace vfsim::vfs {
 namespace {
 
 namespace sc = scenarios;
-using sc::ArgSpec;
 using sc::Args;
+using sc::ArgSpec;
 using sc::OpResult;
 
 using Body = std::function<OpResult(Kernel&, Proc&, const Args&)>;
@@ -58,10 +58,14 @@ const char* type_name(std::uint32_t mode) {
 OpResult stat_record(const Result<Stat>& r) {
   if (!r.ok()) return OpResult::error(r.err());
   const Stat& st = *r;
-  nlohmann::json rec = {{"type", type_name(st.mode)}, {"mode", st.mode & 07777},
-                        {"nlink", st.nlink},          {"size", st.size},
-                        {"uid", st.uid},              {"gid", st.gid},
-                        {"ino", st.ino},              {"rdev", st.rdev}};
+  nlohmann::json rec = {{"type", type_name(st.mode)},
+                        {"mode", st.mode & 07777},
+                        {"nlink", st.nlink},
+                        {"size", st.size},
+                        {"uid", st.uid},
+                        {"gid", st.gid},
+                        {"ino", st.ino},
+                        {"rdev", st.rdev}};
   return OpResult::with_record(0, std::move(rec));
 }
 
@@ -85,23 +89,25 @@ const sc::NameTable& octal_modes() {
   return table;
 }
 
-const sc::NameTable kOpenFlags = {
-    {"O_RDONLY", O_RDONLY}, {"O_WRONLY", O_WRONLY},       {"O_RDWR", O_RDWR},
-    {"O_CREAT", O_CREAT},   {"O_EXCL", O_EXCL},           {"O_TRUNC", O_TRUNC},
-    {"O_APPEND", O_APPEND}, {"O_DIRECTORY", O_DIRECTORY}, {"O_NOFOLLOW", O_NOFOLLOW},
-    {"O_NONBLOCK", O_NONBLOCK}};
+const sc::NameTable kOpenFlags = {{"O_RDONLY", O_RDONLY},     {"O_WRONLY", O_WRONLY},
+                                  {"O_RDWR", O_RDWR},         {"O_CREAT", O_CREAT},
+                                  {"O_EXCL", O_EXCL},         {"O_TRUNC", O_TRUNC},
+                                  {"O_APPEND", O_APPEND},     {"O_DIRECTORY", O_DIRECTORY},
+                                  {"O_NOFOLLOW", O_NOFOLLOW}, {"O_NONBLOCK", O_NONBLOCK}};
 const sc::NameTable kAtFlags = {{"AT_SYMLINK_FOLLOW", AT_SYMLINK_FOLLOW},
                                 {"AT_SYMLINK_NOFOLLOW", AT_SYMLINK_NOFOLLOW},
                                 {"AT_REMOVEDIR", AT_REMOVEDIR},
                                 {"AT_EACCESS", AT_EACCESS}};
-const sc::NameTable kWhence = {{"SEEK_SET", SEEK_SET}, {"SEEK_CUR", SEEK_CUR},
-                               {"SEEK_END", SEEK_END}};
+const sc::NameTable kWhence = {
+    {"SEEK_SET", SEEK_SET}, {"SEEK_CUR", SEEK_CUR}, {"SEEK_END", SEEK_END}};
 const sc::NameTable kAccess = {{"F_OK", F_OK}, {"R_OK", R_OK}, {"W_OK", W_OK}, {"X_OK", X_OK}};
 const sc::NameTable kXattrFlags = {{"XATTR_CREATE", XATTR_CREATE},
                                    {"XATTR_REPLACE", XATTR_REPLACE}};
 const sc::NameTable kNamespaces = {{"user", 1}, {"system", 2}};
-const sc::NameTable kNodeTypes = {{"S_IFIFO", S_IFIFO}, {"S_IFCHR", S_IFCHR},
-                                  {"S_IFBLK", S_IFBLK}, {"S_IFSOCK", S_IFSOCK},
+const sc::NameTable kNodeTypes = {{"S_IFIFO", S_IFIFO},
+                                  {"S_IFCHR", S_IFCHR},
+                                  {"S_IFBLK", S_IFBLK},
+                                  {"S_IFSOCK", S_IFSOCK},
                                   {"S_IFREG", S_IFREG}};
 
 ArgSpec path(std::string name = "path") { return ArgSpec::string(std::move(name), "a path"); }
@@ -145,14 +151,13 @@ void register_file_ops(sc::OpRegistry& r) {
       {fd(), ArgSpec::integer("len", "bytes").optional(4096), ArgSpec::integer("offset", "")},
       [](Kernel& k, Proc& p, const Args& a) {
         return data_result(k.pread(p, i(a, "fd"), static_cast<std::size_t>(a.integer("len")),
-                            a.integer("offset")));
+                                   a.integer("offset")));
       });
   add(r, "write", "write(2); returns bytes written", {fd(), ArgSpec::bytes("data", "")},
       [](Kernel& k, Proc& p, const Args& a) {
         return number(k.write(p, i(a, "fd"), a.string("data")));
       });
-  add(r, "pwrite", "pwrite(2)",
-      {fd(), ArgSpec::bytes("data", ""), ArgSpec::integer("offset", "")},
+  add(r, "pwrite", "pwrite(2)", {fd(), ArgSpec::bytes("data", ""), ArgSpec::integer("offset", "")},
       [](Kernel& k, Proc& p, const Args& a) {
         return number(k.pwrite(p, i(a, "fd"), a.string("data"), a.integer("offset")));
       });
@@ -228,26 +233,25 @@ void register_name_ops(sc::OpRegistry& r) {
       [](Kernel& k, Proc& p, const Args& a) {
         return status(k.symlink(p, a.string("target"), a.string("path")));
       });
-  add(r, "symlinkat", "symlinkat(2)",
-      {ArgSpec::string("target", "link contents"), dirfd(), path()},
+  add(r, "symlinkat", "symlinkat(2)", {ArgSpec::string("target", "link contents"), dirfd(), path()},
       [](Kernel& k, Proc& p, const Args& a) {
         return status(k.symlinkat(p, a.string("target"), i(a, "dirfd"), a.string("path")));
       });
   add(r, "readlink", "readlink(2); data is the target", {path()},
-      [](Kernel& k, Proc& p, const Args& a) { return data_result(k.readlink(p, a.string("path"))); });
-  add(r, "readlinkat", "readlinkat(2)", {dirfd(), path()},
       [](Kernel& k, Proc& p, const Args& a) {
-        return data_result(k.readlinkat(p, i(a, "dirfd"), a.string("path")));
+        return data_result(k.readlink(p, a.string("path")));
       });
-  add(r, "rename", "rename(2)", {path("from"), path("to")},
-      [](Kernel& k, Proc& p, const Args& a) {
-        return status(k.rename(p, a.string("from"), a.string("to")));
-      });
+  add(r, "readlinkat", "readlinkat(2)", {dirfd(), path()}, [](Kernel& k, Proc& p, const Args& a) {
+    return data_result(k.readlinkat(p, i(a, "dirfd"), a.string("path")));
+  });
+  add(r, "rename", "rename(2)", {path("from"), path("to")}, [](Kernel& k, Proc& p, const Args& a) {
+    return status(k.rename(p, a.string("from"), a.string("to")));
+  });
   add(r, "renameat", "renameat(2)",
       {dirfd("fromdirfd"), path("from"), dirfd("todirfd"), path("to")},
       [](Kernel& k, Proc& p, const Args& a) {
-        return status(k.renameat(p, i(a, "fromdirfd"), a.string("from"), i(a, "todirfd"),
-                                 a.string("to")));
+        return status(
+            k.renameat(p, i(a, "fromdirfd"), a.string("from"), i(a, "todirfd"), a.string("to")));
       });
   add(r, "mknod", "mknod(2)",
       {path(), ArgSpec::enumeration("type", "node type", kNodeTypes), mode(0644),
@@ -311,16 +315,18 @@ void register_attr_ops(sc::OpRegistry& r) {
   add(r, "faccessat", "faccessat(2)",
       {dirfd(), path(), ArgSpec::flags("mode", "?_OK", kAccess).optional(0), at_flags()},
       [](Kernel& k, Proc& p, const Args& a) {
-        return status(k.faccessat(p, i(a, "dirfd"), a.string("path"), i(a, "mode"),
-                                  i(a, "flags")));
+        return status(k.faccessat(p, i(a, "dirfd"), a.string("path"), i(a, "mode"), i(a, "flags")));
       });
   add(r, "statvfs", "statvfs(2); record", {path()},
       [](Kernel& k, Proc& p, const Args& a) -> OpResult {
         auto sv = k.statvfs(p, a.string("path"));
         if (!sv.ok()) return OpResult::error(sv.err());
-        return OpResult::with_record(
-            0, {{"bsize", sv->bsize}, {"blocks", sv->blocks}, {"bfree", sv->bfree},
-                {"files", sv->files}, {"ffree", sv->ffree}, {"fstype", sv->fstypename}});
+        return OpResult::with_record(0, {{"bsize", sv->bsize},
+                                         {"blocks", sv->blocks},
+                                         {"bfree", sv->bfree},
+                                         {"files", sv->files},
+                                         {"ffree", sv->ffree},
+                                         {"fstype", sv->fstypename}});
       });
 }
 
@@ -343,8 +349,7 @@ void register_mount_ops(sc::OpRegistry& r) {
         }
         return status(k.mount(p, a.string("fstype"), a.string("path"), args));
       });
-  add(r, "unmount", "unmount(2)",
-      {path(), ArgSpec::boolean("force", "MNT_FORCE").optional(false)},
+  add(r, "unmount", "unmount(2)", {path(), ArgSpec::boolean("force", "MNT_FORCE").optional(false)},
       [](Kernel& k, Proc& p, const Args& a) {
         return status(k.unmount(p, a.string("path"), a.boolean("force")));
       });
@@ -362,7 +367,8 @@ void register_xattr_ops(sc::OpRegistry& r) {
       });
   add(r, "getxattr", "Linux getxattr(2); data is the value", {path(), name(), follow()},
       [](Kernel& k, Proc& p, const Args& a) {
-        return data_result(k.getxattr(p, a.string("path"), a.string("name"), 0, a.boolean("follow")));
+        return data_result(
+            k.getxattr(p, a.string("path"), a.string("name"), 0, a.boolean("follow")));
       });
   add(r, "listxattr", "Linux listxattr(2); record: the names", {path(), follow()},
       [](Kernel& k, Proc& p, const Args& a) {
@@ -375,13 +381,13 @@ void register_xattr_ops(sc::OpRegistry& r) {
   add(r, "extattr_set_file", "BSD extattr_set_file(2) (_link with follow=false)",
       {path(), ns(), name(), ArgSpec::bytes("data", ""), follow()},
       [](Kernel& k, Proc& p, const Args& a) {
-        return number(k.extattr_set_file(p, a.string("path"), i(a, "namespace"),
-                                         a.string("name"), a.string("data"), a.boolean("follow")));
+        return number(k.extattr_set_file(p, a.string("path"), i(a, "namespace"), a.string("name"),
+                                         a.string("data"), a.boolean("follow")));
       });
   add(r, "extattr_get_file", "BSD extattr_get_file(2); data is the value",
       {path(), ns(), name(), follow()}, [](Kernel& k, Proc& p, const Args& a) {
-        return data_result(k.extattr_get_file(p, a.string("path"), i(a, "namespace"), a.string("name"),
-                                       a.boolean("follow")));
+        return data_result(k.extattr_get_file(p, a.string("path"), i(a, "namespace"),
+                                              a.string("name"), a.boolean("follow")));
       });
   add(r, "extattr_delete_file", "BSD extattr_delete_file(2)", {path(), ns(), name(), follow()},
       [](Kernel& k, Proc& p, const Args& a) {

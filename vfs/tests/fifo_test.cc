@@ -5,6 +5,8 @@
 // and a reader moving data through a fifo in every schedule, and two lwps
 // each waiting for the other's fifo ending as a failure rather than hanging
 // the host.
+#include "vfs/fifo.h"
+
 #include <cstdio>
 #include <functional>
 #include <ostream>
@@ -12,7 +14,6 @@
 
 #include "sim/explore.h"
 #include "sim/sync.h"
-#include "vfs/fifo.h"
 #include "vfs/fstypes.h"
 #include "vfs/tests/test_util.h"
 
@@ -68,7 +69,7 @@ TEST(Fifo, ReadEagainAndEof) {
   run_with_fifo([](Ukfs&, Kernel& k, Proc& p) {
     auto r = k.open(p, "/p", O_RDONLY | O_NONBLOCK);
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(*k.read(p, *r, 10), "");  // no writer yet: end of file
+    EXPECT_EQ(*k.read(p, *r, 10), "");   // no writer yet: end of file
     auto w = k.open(p, "/p", O_WRONLY);  // a reader is there: no wait
     ASSERT_TRUE(w.ok());
     EXPECT_EQ(k.read(p, *r, 10).err(), EAGAIN);
@@ -131,8 +132,8 @@ TEST(Fifo, NonblockingWritesAndCapacity) {
     ASSERT_TRUE(rw.ok());
     EXPECT_EQ(*k.write(p, *rw, std::string(4000, 'a')), 4000u);
     EXPECT_EQ(k.write(p, *rw, std::string(200, 'b')).err(), EAGAIN);  // atomic, 96 free
-    EXPECT_EQ(*k.write(p, *rw, std::string(1000, 'c')), 96u);          // > PIPE_BUF: split
-    EXPECT_EQ(k.write(p, *rw, "d").err(), EAGAIN);                     // full
+    EXPECT_EQ(*k.write(p, *rw, std::string(1000, 'c')), 96u);         // > PIPE_BUF: split
+    EXPECT_EQ(k.write(p, *rw, "d").err(), EAGAIN);                    // full
     auto all = k.read(p, *rw, 10000);
     ASSERT_TRUE(all.ok());
     EXPECT_EQ(*all, std::string(4000, 'a') + std::string(96, 'c'));
@@ -494,8 +495,7 @@ TEST(FifoConcurrency, WriterReaderEverySchedule) {
     EXPECT_EQ(summary.schedules_explored, 1000u);
     EXPECT_TRUE(summary.determinism_errors.empty()) << summary.determinism_errors.front();
     std::printf("fifo writer/reader, %s: %.0f schedules/s, at most %llu steps\n", strategy,
-                summary.schedules_per_second,
-                static_cast<unsigned long long>(summary.max_steps));
+                summary.schedules_per_second, static_cast<unsigned long long>(summary.max_steps));
   }
 }
 

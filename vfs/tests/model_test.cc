@@ -15,8 +15,10 @@
 // 1,000 sequences per personality per case run in the normal test run
 // (RC_PARAMS overrides, e.g. RC_PARAMS="max_success=10000").
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/state.h>
 #include <sys/stat.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,12 +26,8 @@
 #include <cstdlib>
 #include <exception>
 #include <functional>
-#include <stdexcept>
 #include <sstream>
-
-#include <gtest/gtest.h>
-#include <rapidcheck.h>
-#include <rapidcheck/state.h>
+#include <stdexcept>
 
 #include "vfs/tests/posix_model.h"
 #include "vfs/ukfs.h"
@@ -81,15 +79,17 @@ const std::string kExt2Dir = VFS_TEST_TMPDIR;
 // Both per process: ctest runs the personalities in parallel, and a shared
 // template could be rewritten by one process's mke2fs while the other
 // copies it (which made the ext2 case fail now and then).
-const std::string kExt2Template =
-    kExt2Dir + "/ext2-template-" + std::to_string(getpid()) + ".img";
+const std::string kExt2Template = kExt2Dir + "/ext2-template-" + std::to_string(getpid()) + ".img";
 const std::string kExt2Image = kExt2Dir + "/ext2-" + std::to_string(getpid()) + ".img";
 
 MountArgs ext2_prepare() {
   int st = 0;
-  static const std::string made = shell(
-      "mkdir -p '" + kExt2Dir + "' && PATH=$PATH:/sbin:/usr/sbin E2FSPROGS_FAKE_TIME=1 mke2fs -q -F "
-      "-t ext2 -b 1024 -N 64 '" + kExt2Template + "' 1024k", &st);
+  static const std::string made =
+      shell("mkdir -p '" + kExt2Dir +
+                "' && PATH=$PATH:/sbin:/usr/sbin E2FSPROGS_FAKE_TIME=1 mke2fs -q -F "
+                "-t ext2 -b 1024 -N 64 '" +
+                kExt2Template + "' 1024k",
+            &st);
   std::string out = shell("cp '" + kExt2Template + "' '" + kExt2Image + "'", &st);
   if (st != 0) throw std::runtime_error("ext2 image: " + made + out);
   return {{"image", kExt2Image}};
@@ -154,7 +154,9 @@ struct Create : Op {
     if (!fd.ok()) return fd.err();
     return s.k.close(p, *fd).err();
   }
-  void show(std::ostream& os) const override { os << "create(p" << proc << ", " << path << ", 0" << std::oct << mode << std::dec << ")"; }
+  void show(std::ostream& os) const override {
+    os << "create(p" << proc << ", " << path << ", 0" << std::oct << mode << std::dec << ")";
+  }
 };
 
 struct Mkdir : Op {
@@ -162,7 +164,9 @@ struct Mkdir : Op {
   std::uint32_t mode = *gen_mode();
   int expected(ModelState& m) const override { return m.mkdir(cred(), path, mode); }
   int actual(Sut& s, Proc& p) const override { return s.k.mkdir(p, path, mode).err(); }
-  void show(std::ostream& os) const override { os << "mkdir(p" << proc << ", " << path << ", 0" << std::oct << mode << std::dec << ")"; }
+  void show(std::ostream& os) const override {
+    os << "mkdir(p" << proc << ", " << path << ", 0" << std::oct << mode << std::dec << ")";
+  }
 };
 
 struct Unlink : Op {
@@ -184,7 +188,9 @@ struct Link : Op {
   std::string to = *gen_path();
   int expected(ModelState& m) const override { return m.link(cred(), from, to); }
   int actual(Sut& s, Proc& p) const override { return s.k.link(p, from, to).err(); }
-  void show(std::ostream& os) const override { os << "link(p" << proc << ", " << from << ", " << to << ")"; }
+  void show(std::ostream& os) const override {
+    os << "link(p" << proc << ", " << from << ", " << to << ")";
+  }
 };
 
 struct Symlink : Op {
@@ -192,7 +198,9 @@ struct Symlink : Op {
   std::string path = *gen_path();
   int expected(ModelState& m) const override { return m.symlink(cred(), target, path); }
   int actual(Sut& s, Proc& p) const override { return s.k.symlink(p, target, path).err(); }
-  void show(std::ostream& os) const override { os << "symlink(p" << proc << ", " << target << ", " << path << ")"; }
+  void show(std::ostream& os) const override {
+    os << "symlink(p" << proc << ", " << target << ", " << path << ")";
+  }
 };
 
 struct Rename : Op {
@@ -200,7 +208,9 @@ struct Rename : Op {
   std::string to = *gen_path();
   int expected(ModelState& m) const override { return m.rename(cred(), from, to); }
   int actual(Sut& s, Proc& p) const override { return s.k.rename(p, from, to).err(); }
-  void show(std::ostream& os) const override { os << "rename(p" << proc << ", " << from << ", " << to << ")"; }
+  void show(std::ostream& os) const override {
+    os << "rename(p" << proc << ", " << from << ", " << to << ")";
+  }
 };
 
 struct Chmod : Op {
@@ -208,7 +218,9 @@ struct Chmod : Op {
   std::uint32_t mode = *gen_mode();
   int expected(ModelState& m) const override { return m.chmod(cred(), path, mode); }
   int actual(Sut& s, Proc& p) const override { return s.k.chmod(p, path, mode).err(); }
-  void show(std::ostream& os) const override { os << "chmod(p" << proc << ", " << path << ", 0" << std::oct << mode << std::dec << ")"; }
+  void show(std::ostream& os) const override {
+    os << "chmod(p" << proc << ", " << path << ", 0" << std::oct << mode << std::dec << ")";
+  }
 };
 
 struct WriteFile : Op {
@@ -222,7 +234,9 @@ struct WriteFile : Op {
     Status c = s.k.close(p, *fd);
     return !w.ok() ? w.err() : c.err();
   }
-  void show(std::ostream& os) const override { os << "write_file(p" << proc << ", " << path << ", " << data.size() << " bytes)"; }
+  void show(std::ostream& os) const override {
+    os << "write_file(p" << proc << ", " << path << ", " << data.size() << " bytes)";
+  }
 };
 
 // Compares the whole stat, not only the errno.
@@ -251,7 +265,9 @@ struct StatOp : Op {
     RC_ASSERT(got->gid == want.gid);
     if (want.kind != model::Kind::dir) RC_ASSERT(got->size == want.size);
   }
-  void show(std::ostream& os) const override { os << (follow ? "stat" : "lstat") << "(p" << proc << ", " << path << ")"; }
+  void show(std::ostream& os) const override {
+    os << (follow ? "stat" : "lstat") << "(p" << proc << ", " << path << ")";
+  }
 };
 
 // After a sequence: every name in the model exists in the file system with
@@ -313,14 +329,14 @@ TEST_P(Conformance, SyscallSequencesMatchTheModel) {
 
 INSTANTIATE_TEST_SUITE_P(
     Filesystems, Conformance,
-    ::testing::Combine(::testing::Values(MountCase{"memfs", "memfs", {}, {}, {}},
-                                         MountCase{"memfs_paged", "memfs", {}, {}, {},
-                                                   small_memory()},
-                                         MountCase{"ext2", "ext2", {}, ext2_prepare, ext2_check},
-                                         MountCase{"memfs_through_puffs", "puffs", {}, {}, {}},
-                                         MountCase{"memfs_through_puffs_paged", "puffs", {}, {},
-                                                   {}, small_memory()}),
-                       ::testing::Values(Personality::NetBSD, Personality::Linux)),
+    ::testing::Combine(
+        ::testing::Values(MountCase{"memfs", "memfs", {}, {}, {}},
+                          MountCase{"memfs_paged", "memfs", {}, {}, {}, small_memory()},
+                          MountCase{"ext2", "ext2", {}, ext2_prepare, ext2_check},
+                          MountCase{"memfs_through_puffs", "puffs", {}, {}, {}},
+                          MountCase{
+                              "memfs_through_puffs_paged", "puffs", {}, {}, {}, small_memory()}),
+        ::testing::Values(Personality::NetBSD, Personality::Linux)),
     [](const auto& info) {
       return std::get<0>(info.param).name + "_" +
              std::string(personality_name(std::get<1>(info.param)));

@@ -32,9 +32,7 @@ Model::Resolved Model::fail(int err) {
   return r;
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 Model::Model(bool netbsd) : netbsd_(netbsd) {
   Node root;
@@ -48,7 +46,7 @@ bool Model::allowed(const Cred& c, const Node& n, int bits) const {
   if (c.uid == 0) {
     return (bits & 1) == 0 || n.kind == Kind::dir || (n.mode & 0111) != 0;
   }
-  std::uint32_t granted = c.uid == n.uid ? (n.mode >> 6) & 7
+  std::uint32_t granted = c.uid == n.uid   ? (n.mode >> 6) & 7
                           : c.gid == n.gid ? (n.mode >> 3) & 7
                                            : n.mode & 7;
   return (static_cast<std::uint32_t>(bits) & ~granted) == 0;

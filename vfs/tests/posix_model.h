@@ -61,9 +61,9 @@ class Model {
  private:
   struct Resolved {
     int err = 0;
-    int parent = 0;     // directory holding the last name
-    std::string name;   // the last name
-    int ino = -1;       // the node, -1 if absent
+    int parent = 0;    // directory holding the last name
+    std::string name;  // the last name
+    int ino = -1;      // the node, -1 if absent
   };
   static Resolved fail(int err);
   Resolved resolve(const Cred& c, const std::string& path, bool follow) const;

@@ -55,7 +55,8 @@ TEST(VfsScenarios, WrongPersonalityOutcomeIsAnExpectationFailure) {
   for (std::size_t at; (at = text.find("{\"personality\": \"netbsd\"}")) != std::string::npos;) {
     text.replace(at, 25, "{\"personality\": \"linux\" }");
   }
-  auto s = sc::load_scenario_text(text, "edited.json", catalog(), {{"personality", "linux", "--set"}});
+  auto s =
+      sc::load_scenario_text(text, "edited.json", catalog(), {{"personality", "linux", "--set"}});
   EXPECT_EQ(run_once(s).outcome, sim::Outcome::expectation);
 }
 
@@ -85,9 +86,9 @@ TEST(VfsScenarios, RenameRaceExplores10000Schedules) {
 // failing schedule reproduces the same panic and trace hash.
 TEST(VfsScenarios, RenameRaceHistoricBranchPanicsAndReplays) {
   for (const char* strategy : {"random", "pct"}) {
-    auto s = std::make_shared<const sc::Scenario>(sc::load_scenario(
-        scenario_path("rename_race_kern40948.json"), catalog(),
-        {{"vfs.rename_lost_source_unlock", "false", "--set"}}));
+    auto s = std::make_shared<const sc::Scenario>(
+        sc::load_scenario(scenario_path("rename_race_kern40948.json"), catalog(),
+                          {{"vfs.rename_lost_source_unlock", "false", "--set"}}));
     EXPECT_EQ(s->expected_outcome, sim::Outcome::panic);
     sim::ExploreOptions eo;
     eo.strategy = strategy;

@@ -140,8 +140,9 @@ sim::RunResult forced_flush_run(const sim::MachineOptions& o, sim::Strategy& s) 
     VFSIM_KASSERT(m, vc.flush(mp, false).ok(), "flush after the run is busy");
     VFSIM_KASSERT(m, vc.numvnodes() == 0, "vnodes left after the last flush");
     for (const auto& [key, n] : c.live) {
-      VFSIM_KASSERT(m, n == 0, "key " + std::to_string(key) + " has " + std::to_string(n) +
-                                   " live nodes after its reclaims");
+      VFSIM_KASSERT(m, n == 0,
+                    "key " + std::to_string(key) + " has " + std::to_string(n) +
+                        " live nodes after its reclaims");
     }
   });
   return run_checked(m, vc);

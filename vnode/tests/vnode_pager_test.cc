@@ -1,6 +1,8 @@
 // The vnode pager: page-ins and page-outs of a vnode's object go through
 // VOP_GETPAGES / VOP_PUTPAGES with the vnode locked, and the pagedaemon
 // never waits for a vnode lock.
+#include "vnode/vnode_pager.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -8,7 +10,6 @@
 
 #include "vnode/tests/test_fs.h"
 #include "vnode/vnode_if.h"
-#include "vnode/vnode_pager.h"
 
 namespace vfsim::vn {
 namespace {
@@ -108,12 +109,15 @@ TEST(VnodePager, PagedaemonDoesNotWaitForTheVnodeLock) {
     pg.destroy_object(*obj);
     w.vcache.vrele(*vnode);
   });
-  w.machine.spawn("pagedaemon-like", [&] {
-    w.machine.sleep_for(sim::kMillisecond);
-    std::vector<std::byte> page(pager::kPageSize);
-    seen = vpager.putpages(*obj, 0, page);
-    EXPECT_EQ(w.machine.now(), sim::kMillisecond);  // did not wait
-  }, false, pager::kTagPagedaemon);
+  w.machine.spawn(
+      "pagedaemon-like",
+      [&] {
+        w.machine.sleep_for(sim::kMillisecond);
+        std::vector<std::byte> page(pager::kPageSize);
+        seen = vpager.putpages(*obj, 0, page);
+        EXPECT_EQ(w.machine.now(), sim::kMillisecond);  // did not wait
+      },
+      false, pager::kTagPagedaemon);
   auto r = w.machine.run();
   EXPECT_EQ(r.outcome, sim::Outcome::pass) << r.message;
   EXPECT_EQ(seen, EAGAIN);

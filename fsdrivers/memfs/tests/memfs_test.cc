@@ -3,7 +3,6 @@
 // and nodes freed with their last name and vnode. Driven through ukfs, which
 // mounts memfs at "/".
 #include <fcntl.h>
-
 #include <gtest/gtest.h>
 
 #include "fsdrivers/memfs/file_data.h"

@@ -11,8 +11,10 @@ namespace {
 
 // Knob -> mount option of make_puffs (puffs_fstype.h).
 constexpr std::pair<const char*, const char*> kIntKnobs[] = {
-    {"puffs.timeout_ms", "timeout_ms"},       {"puffs.workers", "workers"},
-    {"puffs.rcvbuf_msgs", "rcvbuf_msgs"},     {"puffs.rcvbuf_bytes", "rcvbuf_bytes"},
+    {"puffs.timeout_ms", "timeout_ms"},
+    {"puffs.workers", "workers"},
+    {"puffs.rcvbuf_msgs", "rcvbuf_msgs"},
+    {"puffs.rcvbuf_bytes", "rcvbuf_bytes"},
     {"puffs.server_latency_us", "server_latency_us"},
     {"puffs.server_crash_at", "server_crash_at"}};
 

@@ -68,13 +68,16 @@ Result call_garbage(Garbage g, sim::SockType type = sim::SockType::seqpacket,
   PuffsMountOptions po;
   po.timeout = 5 * sim::kMillisecond;
   PuffsMount pm(m, pair.end(0), po);
-  m.spawn("garbage server", [&] {
-    std::string buf;
-    while (pair.end(1).recv(&buf, 1 << 16).bytes > 0) {
-      DecodedRequest d = decode_request(buf);
-      if (d.req) (void)pair.end(1).send(garbage_for(*d.req, g));
-    }
-  }, /*daemon=*/true);
+  m.spawn(
+      "garbage server",
+      [&] {
+        std::string buf;
+        while (pair.end(1).recv(&buf, 1 << 16).bytes > 0) {
+          DecodedRequest d = decode_request(buf);
+          if (d.req) (void)pair.end(1).send(garbage_for(*d.req, g));
+        }
+      },
+      /*daemon=*/true);
   m.spawn("caller", [&] {
     pm.start();
     Request rq;

@@ -4,7 +4,6 @@
 // an unmount (ENXIO, vnodes reclaimed), and the three PERFUSE transport and
 // locking bugs reproduce with their knob off and vanish with it on.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include "fsdrivers/puffs/tests/puffs_world.h"
@@ -13,9 +12,9 @@ namespace vfsim::puffs {
 namespace {
 
 using sim::Outcome;
-using testing::World;
 using testing::has_event;
 using testing::run_once;
+using testing::World;
 
 void expect_ok(vn::Status s, const char* what) { EXPECT_TRUE(s.ok()) << what << ": " << s.err(); }
 
@@ -82,30 +81,28 @@ TEST(PuffsMount, ServerCrashForcesUnmount) {
 // reply older than the first write, the next append lands on top of it and
 // the file misses bytes; the check reports it as an expectation failure.
 sim::RunFn race(bool size_lock) {
-  return testing::world_fn({{"size_lock", size_lock ? "true" : "false"}, {"workers", "2"}},
-                           [](World& w) {
-    auto fd = w.k.open(w.p, "/conf", O_CREAT | O_WRONLY | O_APPEND, 0644);
-    if (!fd.ok()) w.m().fail(Outcome::panic, "open failed");
-    const int wfd = *fd;
-    const sim::LwpId writer = w.m().spawn("writer", [&w, wfd] {
-      (void)w.k.write(w.p, wfd, "AAAA");
-      w.m().sleep_for(sim::kMillisecond);  // m4 works out the next chunk
-      (void)w.k.write(w.p, wfd, "BBBB");
-    });
-    const sim::LwpId statter = w.m().spawn("stat", [&w, wfd] {
-      (void)w.k.fstat(w.p, wfd);
-    });
-    w.m().join(writer);
-    w.m().join(statter);
-    (void)w.k.close(w.p, wfd);
-    auto rfd = w.k.open(w.p, "/conf", O_RDONLY);
-    const auto got = w.k.read(w.p, *rfd, 100);
-    (void)w.k.close(w.p, *rfd);
-    if (!got.ok() || *got != "AAAABBBB") {
-      w.m().fail(Outcome::expectation,
-                 "/conf holds '" + (got.ok() ? *got : "?") + "', expected 'AAAABBBB'");
-    }
-  });
+  return testing::world_fn(
+      {{"size_lock", size_lock ? "true" : "false"}, {"workers", "2"}}, [](World& w) {
+        auto fd = w.k.open(w.p, "/conf", O_CREAT | O_WRONLY | O_APPEND, 0644);
+        if (!fd.ok()) w.m().fail(Outcome::panic, "open failed");
+        const int wfd = *fd;
+        const sim::LwpId writer = w.m().spawn("writer", [&w, wfd] {
+          (void)w.k.write(w.p, wfd, "AAAA");
+          w.m().sleep_for(sim::kMillisecond);  // m4 works out the next chunk
+          (void)w.k.write(w.p, wfd, "BBBB");
+        });
+        const sim::LwpId statter = w.m().spawn("stat", [&w, wfd] { (void)w.k.fstat(w.p, wfd); });
+        w.m().join(writer);
+        w.m().join(statter);
+        (void)w.k.close(w.p, wfd);
+        auto rfd = w.k.open(w.p, "/conf", O_RDONLY);
+        const auto got = w.k.read(w.p, *rfd, 100);
+        (void)w.k.close(w.p, *rfd);
+        if (!got.ok() || *got != "AAAABBBB") {
+          w.m().fail(Outcome::expectation,
+                     "/conf holds '" + (got.ok() ? *got : "?") + "', expected 'AAAABBBB'");
+        }
+      });
 }
 
 sim::ExploreSummary explore(const sim::RunFn& fn, const std::string& strategy, std::uint64_t n) {
@@ -135,8 +132,7 @@ TEST(PuffsRace, SizeLockFixesIt) {
 // two messages, against a slow server.
 sim::RunFn burst(const std::string& transport, const std::string& extra_key = {},
                  const std::string& extra_value = {}) {
-  MountOptions args{{"transport", transport}, {"rcvbuf_msgs", "2"},
-                    {"server_latency_us", "100"}};
+  MountOptions args{{"transport", transport}, {"rcvbuf_msgs", "2"}, {"server_latency_us", "100"}};
   if (!extra_key.empty()) args[extra_key] = extra_value;
   return testing::world_fn(args, [](World& w) {
     auto fd = w.k.open(w.p, "/f", O_CREAT | O_RDWR, 0644);
@@ -170,10 +166,11 @@ TEST(PuffsTransport, SeqpacketNeverLosesRequests) {
 
 // With a timeout and retries a dropped request is sent again and completes.
 TEST(PuffsTransport, RetryRecoversLostRequests) {
-  auto s = explore(testing::world_fn({{"transport", "seqpacket"}, {"req_drop_at", "3"},
-                                      {"timeout_ms", "10"}, {"retry", "2"}},
-                                     [](World& w) { EXPECT_TRUE(w.k.stat(w.p, "/").ok()); }),
-                   "random", 50);
+  auto s = explore(
+      testing::world_fn(
+          {{"transport", "seqpacket"}, {"req_drop_at", "3"}, {"timeout_ms", "10"}, {"retry", "2"}},
+          [](World& w) { EXPECT_TRUE(w.k.stat(w.p, "/").ok()); }),
+      "random", 50);
   EXPECT_EQ(s.outcome, Outcome::pass) << s.first_failure->message;
 }
 

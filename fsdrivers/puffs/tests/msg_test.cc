@@ -155,8 +155,8 @@ TEST(PuffsMsg, RejectsMalformed) {
 
 // No truncation or single-byte corruption of a valid message crashes the
 // decoder; corruption is either rejected or decodes to some message.
-RC_GTEST_PROP(PuffsMsg, CorruptedMessagesNeverCrash, (std::uint16_t op_pick, std::size_t cut,
-                                                      std::size_t at, std::uint8_t x)) {
+RC_GTEST_PROP(PuffsMsg, CorruptedMessagesNeverCrash,
+              (std::uint16_t op_pick, std::size_t cut, std::size_t at, std::uint8_t x)) {
   const auto ops = all_ops();
   const PuffsOp op = ops[op_pick % ops.size()];
   std::string bytes = encode_request(sample_request(op));

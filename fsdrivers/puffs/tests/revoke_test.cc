@@ -21,9 +21,9 @@ namespace vfsim::puffs {
 namespace {
 
 using sim::Outcome;
-using testing::World;
 using testing::has_event;
 using testing::run_once;
+using testing::World;
 
 PuffsMount& stub(World& w) { return static_cast<PuffsMount&>(w.k.root_mount()->fs()); }
 
@@ -39,8 +39,7 @@ std::size_t unreclaimed(World& w) {
 // Looks up a missing name until the server (set to die on an early
 // request) is gone, then lets the reply reader finish the forced unmount.
 void kill_server(World& w) {
-  for (int i = 0; i < 100 && w.k.stat(w.p, "/missing").err() != ENXIO; ++i) {
-  }
+  for (int i = 0; i < 100 && w.k.stat(w.p, "/missing").err() != ENXIO; ++i) {}
   w.m().sleep_for(sim::kMillisecond);
 }
 
@@ -161,8 +160,7 @@ sim::RunFn death_race(int crash_at, bool paged) {
       check_errno(m, k.fstat(p, *held).err(), "fstat of the held file");
       for (sim::LwpId id : ids) m.join(id);
       // If the workload did not reach the crash request, get there now.
-      for (int i = 0; i < 100 && k.stat(p, "/missing").err() != ENXIO; ++i) {
-      }
+      for (int i = 0; i < 100 && k.stat(p, "/missing").err() != ENXIO; ++i) {}
       m.sleep_for(sim::kMillisecond);  // the reader finishes the forced unmount
       auto& pm = static_cast<PuffsMount&>(k.root_mount()->fs());
       std::size_t left = 0;
@@ -190,8 +188,8 @@ TEST(PuffsRevoke, ServerDeathRacingSyscallsExplores) {
   for (bool paged : {false, true}) {
     for (int crash_at : {38, 47}) {
       for (const char* strategy : {"random", "pct"}) {
-        const std::string what = std::string(strategy) + " crash_at " +
-                                 std::to_string(crash_at) + (paged ? " paged" : "");
+        const std::string what = std::string(strategy) + " crash_at " + std::to_string(crash_at) +
+                                 (paged ? " paged" : "");
         sim::ExploreOptions eo;
         eo.strategy = strategy;
         eo.schedules = 300;

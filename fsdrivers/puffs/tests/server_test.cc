@@ -213,11 +213,9 @@ TEST(PuffsServer, BadNlookupIsRejected) {
     const std::uint64_t a = f.call(req(PuffsOp::lookup, 1, 1, "a")).new_cookie;
     EXPECT_EQ(f.call(reclaim_req(2, a, 2)).h.error, EINVAL);
     EXPECT_EQ(f.call(reclaim_req(3, a, 0)).h.error, EINVAL);
-    EXPECT_EQ(f.call(reclaim_req(4, a, std::numeric_limits<std::int64_t>::max())).h.error,
-              EINVAL);
+    EXPECT_EQ(f.call(reclaim_req(4, a, std::numeric_limits<std::int64_t>::max())).h.error, EINVAL);
     EXPECT_EQ(f.call(reclaim_req(5, a, -1)).h.error, EPROTO);
-    EXPECT_EQ(f.call(reclaim_req(6, a, std::numeric_limits<std::int64_t>::min())).h.error,
-              EPROTO);
+    EXPECT_EQ(f.call(reclaim_req(6, a, std::numeric_limits<std::int64_t>::min())).h.error, EPROTO);
     EXPECT_EQ(f.server->nodes().find(a)->nlookup, 1u);
     EXPECT_EQ(f.call(req(PuffsOp::getattr, 7, a)).va.size, 1000u);
     EXPECT_EQ(f.call(reclaim_req(8, a, 1)).h.error, 0);  // the truth still works
