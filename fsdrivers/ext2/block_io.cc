@@ -6,19 +6,19 @@
 namespace vfsim::ext2 {
 
 bool MemBlockIo::in_range(uint64_t off, size_t len) const {
-    return off <= data_.size() && len <= data_.size() - off;
+  return off <= data_.size() && len <= data_.size() - off;
 }
 
 int MemBlockIo::read(uint64_t off, std::span<std::byte> buf) {
-    if (!in_range(off, buf.size())) return EIO;
-    if (!buf.empty()) std::memcpy(buf.data(), data_.data() + off, buf.size());
-    return 0;
+  if (!in_range(off, buf.size())) return EIO;
+  if (!buf.empty()) std::memcpy(buf.data(), data_.data() + off, buf.size());
+  return 0;
 }
 
 int MemBlockIo::write(uint64_t off, std::span<const std::byte> buf) {
-    if (!in_range(off, buf.size())) return EIO;
-    if (!buf.empty()) std::memcpy(data_.data() + off, buf.data(), buf.size());
-    return 0;
+  if (!in_range(off, buf.size())) return EIO;
+  if (!buf.empty()) std::memcpy(data_.data() + off, buf.data(), buf.size());
+  return 0;
 }
 
 }  // namespace vfsim::ext2

@@ -14,31 +14,31 @@
 namespace vfsim::ext2 {
 
 class BlockIo {
-public:
-    virtual ~BlockIo() = default;
-    // Reads buf.size() bytes at byte offset off. Returns 0 or an errno (EIO on
-    // a device error or a range beyond size_bytes()). A failed read leaves buf
-    // unspecified.
-    virtual int read(uint64_t off, std::span<std::byte> buf) = 0;
-    // Writes buf at byte offset off. Returns 0 or an errno; after a failure
-    // the bytes on the device are unspecified (torn write).
-    virtual int write(uint64_t off, std::span<const std::byte> buf) = 0;
-    // The device size; constant for the life of a mount.
-    virtual uint64_t size_bytes() const = 0;
+ public:
+  virtual ~BlockIo() = default;
+  // Reads buf.size() bytes at byte offset off. Returns 0 or an errno (EIO on
+  // a device error or a range beyond size_bytes()). A failed read leaves buf
+  // unspecified.
+  virtual int read(uint64_t off, std::span<std::byte> buf) = 0;
+  // Writes buf at byte offset off. Returns 0 or an errno; after a failure
+  // the bytes on the device are unspecified (torn write).
+  virtual int write(uint64_t off, std::span<const std::byte> buf) = 0;
+  // The device size; constant for the life of a mount.
+  virtual uint64_t size_bytes() const = 0;
 };
 
 // An image held in memory. Out-of-range accesses answer EIO.
 class MemBlockIo final : public BlockIo {
-public:
-    explicit MemBlockIo(std::vector<std::byte> image) : data_(std::move(image)) {}
-    int read(uint64_t off, std::span<std::byte> buf) override;
-    int write(uint64_t off, std::span<const std::byte> buf) override;
-    uint64_t size_bytes() const override { return data_.size(); }
-    const std::vector<std::byte>& data() const { return data_; }
+ public:
+  explicit MemBlockIo(std::vector<std::byte> image) : data_(std::move(image)) {}
+  int read(uint64_t off, std::span<std::byte> buf) override;
+  int write(uint64_t off, std::span<const std::byte> buf) override;
+  uint64_t size_bytes() const override { return data_.size(); }
+  const std::vector<std::byte>& data() const { return data_; }
 
-private:
-    bool in_range(uint64_t off, size_t len) const;
-    std::vector<std::byte> data_;
+ private:
+  bool in_range(uint64_t off, size_t len) const;
+  std::vector<std::byte> data_;
 };
 
 }  // namespace vfsim::ext2

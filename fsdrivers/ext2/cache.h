@@ -19,42 +19,42 @@
 namespace vfsim::ext2 {
 
 struct Buf {
-    uint32_t bno = 0;
-    std::vector<std::byte> data;
-    bool dirty = false;
-    uint64_t last_use = 0;
-    std::span<std::byte> bytes() { return data; }
+  uint32_t bno = 0;
+  std::vector<std::byte> data;
+  bool dirty = false;
+  uint64_t last_use = 0;
+  std::span<std::byte> bytes() { return data; }
 };
 using BufRef = std::shared_ptr<Buf>;
 
 class BufferCache {
-public:
-    BufferCache(BlockIo& io, uint32_t block_size, size_t capacity_blocks);
+ public:
+  BufferCache(BlockIo& io, uint32_t block_size, size_t capacity_blocks);
 
-    // Returns the cached block, reading it from the device on a miss.
-    Result<BufRef> get(uint32_t bno);
-    // Returns a zero-filled dirty buffer for a block just allocated; the old
-    // contents on the device are irrelevant, so nothing is read.
-    Result<BufRef> get_zeroed(uint32_t bno);
-    // The cached block or nullptr; never reads.
-    BufRef peek(uint32_t bno);
-    void mark_dirty(const BufRef& b) { b->dirty = true; }
-    // Forgets a block that was freed, so a stale dirty copy can never be
-    // written over the block's next user.
-    void drop(uint32_t bno);
-    // Writes every dirty block in ascending block order.
-    Status flush();
-    size_t size() const { return map_.size(); }
+  // Returns the cached block, reading it from the device on a miss.
+  Result<BufRef> get(uint32_t bno);
+  // Returns a zero-filled dirty buffer for a block just allocated; the old
+  // contents on the device are irrelevant, so nothing is read.
+  Result<BufRef> get_zeroed(uint32_t bno);
+  // The cached block or nullptr; never reads.
+  BufRef peek(uint32_t bno);
+  void mark_dirty(const BufRef& b) { b->dirty = true; }
+  // Forgets a block that was freed, so a stale dirty copy can never be
+  // written over the block's next user.
+  void drop(uint32_t bno);
+  // Writes every dirty block in ascending block order.
+  Status flush();
+  size_t size() const { return map_.size(); }
 
-private:
-    Status make_room();
-    BufRef insert(uint32_t bno);
+ private:
+  Status make_room();
+  BufRef insert(uint32_t bno);
 
-    BlockIo& io_;
-    uint32_t block_size_;
-    size_t capacity_;
-    uint64_t tick_ = 0;
-    std::map<uint32_t, BufRef> map_;
+  BlockIo& io_;
+  uint32_t block_size_;
+  size_t capacity_;
+  uint64_t tick_ = 0;
+  std::map<uint32_t, BufRef> map_;
 };
 
 }  // namespace vfsim::ext2

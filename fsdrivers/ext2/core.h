@@ -29,108 +29,117 @@ struct MountOptions;
 
 // A parsed directory entry as found on disk, with where it lives.
 struct RawDirent {
-    uint64_t pos = 0;        // byte offset in the directory (readdir cookie)
-    uint32_t lblk = 0;       // logical block of the directory
-    uint32_t off = 0;        // byte offset in that block
-    uint32_t prev_off = 0;   // offset of the previous entry in the block
-    bool has_prev = false;   // false for the first entry of a block
-    uint32_t ino = 0;        // 0 = unused slot
-    uint16_t rec_len = 0;
-    uint8_t type = 0;
-    std::string_view name;   // valid only during the visit
-    Buf* buf = nullptr;      // the (pinned) directory block
+  uint64_t pos = 0;       // byte offset in the directory (readdir cookie)
+  uint32_t lblk = 0;      // logical block of the directory
+  uint32_t off = 0;       // byte offset in that block
+  uint32_t prev_off = 0;  // offset of the previous entry in the block
+  bool has_prev = false;  // false for the first entry of a block
+  uint32_t ino = 0;       // 0 = unused slot
+  uint16_t rec_len = 0;
+  uint8_t type = 0;
+  std::string_view name;  // valid only during the visit
+  Buf* buf = nullptr;     // the (pinned) directory block
 };
 
 enum class Visit { Continue, Stop };
 
 class Core {
-public:
-    Core(BlockIo& io, uint32_t block_size, size_t cache_blocks);
+ public:
+  Core(BlockIo& io, uint32_t block_size, size_t cache_blocks);
 
-    // ---- superblock.cc ----
-    // Validates the superblock and group descriptors; on failure fills reason.
-    static std::unique_ptr<Core> open(BlockIo& io, const MountOptions& opts, std::string& reason);
-    bool group_has_super(uint32_t g) const;
-    bool is_fixed_metadata(uint32_t bno) const;
-    // A block number that may hold file data, a directory, an indirect or
-    // xattr block: inside the file system and not fixed metadata.
-    bool valid_data_block(uint32_t bno) const;
-    bool valid_dirent_ino(uint32_t ino) const;
-    uint32_t group_first_block(uint32_t g) const { return sb.first_data_block + g * sb.blocks_per_group; }
-    uint32_t blocks_in_group(uint32_t g) const;
-    Status write_super_and_gdt();
-    Status sync();
+  // ---- superblock.cc ----
+  // Validates the superblock and group descriptors; on failure fills reason.
+  static std::unique_ptr<Core> open(BlockIo& io, const MountOptions& opts, std::string& reason);
+  bool group_has_super(uint32_t g) const;
+  bool is_fixed_metadata(uint32_t bno) const;
+  // A block number that may hold file data, a directory, an indirect or
+  // xattr block: inside the file system and not fixed metadata.
+  bool valid_data_block(uint32_t bno) const;
+  bool valid_dirent_ino(uint32_t ino) const;
+  uint32_t group_first_block(uint32_t g) const {
+    return sb.first_data_block + g * sb.blocks_per_group;
+  }
+  uint32_t blocks_in_group(uint32_t g) const;
+  Status write_super_and_gdt();
+  Status sync();
 
-    // ---- alloc.cc ----
-    Result<uint32_t> alloc_block(uint32_t goal);
-    Status free_block(uint32_t bno);
-    Result<bool> block_in_use(uint32_t bno);
-    Result<uint32_t> alloc_inode(uint32_t parent_ino, bool is_dir);
-    Status free_inode_bit(uint32_t ino, bool was_dir);
+  // ---- alloc.cc ----
+  Result<uint32_t> alloc_block(uint32_t goal);
+  Status free_block(uint32_t bno);
+  Result<bool> block_in_use(uint32_t bno);
+  Result<uint32_t> alloc_inode(uint32_t parent_ino, bool is_dir);
+  Status free_inode_bit(uint32_t ino, bool was_dir);
 
-    // ---- inode.cc ----
-    Result<Inode> read_inode(uint32_t ino);
-    // read_inode plus the checks every in-use inode must pass.
-    Result<Inode> read_live_inode(uint32_t ino);
-    Status write_inode(uint32_t ino, const Inode& n);
-    Status init_new_inode(uint32_t ino, const Inode& n);  // zeroes the slot first
-    uint64_t max_file_size() const;
-    bool has_block_map(const Inode& n) const;
-    struct Mapping { uint32_t pbn; bool fresh; };
-    // Maps logical block lblk. With alloc, missing blocks are allocated and
-    // n.blocks is updated (the caller writes the inode back).
-    Result<Mapping> bmap(Inode& n, uint64_t lblk, bool alloc, uint32_t goal);
-    Status truncate_blocks(Inode& n, uint64_t new_size);
-    Result<size_t> read_data(Inode& n, uint64_t off, std::span<std::byte> out);
-    Result<size_t> write_data(uint32_t ino, Inode& n, uint64_t off, std::span<const std::byte> in);
-    // Releases every block of an inode whose link count reached zero and
-    // clears its bitmap bit.
-    Status release_inode(uint32_t ino, Inode& n, uint32_t now);
+  // ---- inode.cc ----
+  Result<Inode> read_inode(uint32_t ino);
+  // read_inode plus the checks every in-use inode must pass.
+  Result<Inode> read_live_inode(uint32_t ino);
+  Status write_inode(uint32_t ino, const Inode& n);
+  Status init_new_inode(uint32_t ino, const Inode& n);  // zeroes the slot first
+  uint64_t max_file_size() const;
+  bool has_block_map(const Inode& n) const;
+  struct Mapping {
+    uint32_t pbn;
+    bool fresh;
+  };
+  // Maps logical block lblk. With alloc, missing blocks are allocated and
+  // n.blocks is updated (the caller writes the inode back).
+  Result<Mapping> bmap(Inode& n, uint64_t lblk, bool alloc, uint32_t goal);
+  Status truncate_blocks(Inode& n, uint64_t new_size);
+  Result<size_t> read_data(Inode& n, uint64_t off, std::span<std::byte> out);
+  Result<size_t> write_data(uint32_t ino, Inode& n, uint64_t off, std::span<const std::byte> in);
+  // Releases every block of an inode whose link count reached zero and
+  // clears its bitmap bit.
+  Status release_inode(uint32_t ino, Inode& n, uint32_t now);
 
-    // ---- dir.cc ----
-    Status dir_iterate(const Inode& dir, uint64_t start_pos,
-                       const std::function<Visit(const RawDirent&)>& fn);
-    Result<RawDirent> dir_find(const Inode& dir, std::string_view name);  // name/buf invalid after
-    // These three update the directory's mtime/ctime to now and write it.
-    Status dir_add(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t ino, FileType t,
-                   uint32_t now);
-    Status dir_remove(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t now);
-    Status dir_retarget(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t ino,
-                        FileType t, uint32_t now);
-    Result<bool> dir_is_empty(const Inode& dir);
-    Status dir_init(uint32_t ino, Inode& n, uint32_t parent_ino);
-    Result<uint32_t> dir_parent(const Inode& dir);
-    Status dir_set_parent(Inode& dir, uint32_t parent_ino);
-    uint8_t dirent_type(FileType t) const { return has_filetype() ? static_cast<uint8_t>(t) : 0; }
-    bool has_filetype() const { return (sb.feature_incompat & kIncompatFiletype) != 0; }
+  // ---- dir.cc ----
+  Status dir_iterate(const Inode& dir, uint64_t start_pos,
+                     const std::function<Visit(const RawDirent&)>& fn);
+  Result<RawDirent> dir_find(const Inode& dir, std::string_view name);  // name/buf invalid after
+  // These three update the directory's mtime/ctime to now and write it.
+  Status dir_add(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t ino, FileType t,
+                 uint32_t now);
+  Status dir_remove(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t now);
+  Status dir_retarget(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t ino, FileType t,
+                      uint32_t now);
+  Result<bool> dir_is_empty(const Inode& dir);
+  Status dir_init(uint32_t ino, Inode& n, uint32_t parent_ino);
+  Result<uint32_t> dir_parent(const Inode& dir);
+  Status dir_set_parent(Inode& dir, uint32_t parent_ino);
+  uint8_t dirent_type(FileType t) const { return has_filetype() ? static_cast<uint8_t>(t) : 0; }
+  bool has_filetype() const { return (sb.feature_incompat & kIncompatFiletype) != 0; }
 
-    // ---- xattr.cc ----
-    struct Xattr { uint8_t index; std::string name; std::vector<std::byte> value; };
-    Result<std::vector<Xattr>> xattr_load(const Inode& n);
-    // Replaces the inode's attribute set (copy-on-write when the block is
-    // shared). Updates n.file_acl and n.blocks; the caller writes the inode.
-    Status xattr_store(Inode& n, const std::vector<Xattr>& attrs);
-    Status xattr_release(Inode& n);
+  // ---- xattr.cc ----
+  struct Xattr {
+    uint8_t index;
+    std::string name;
+    std::vector<std::byte> value;
+  };
+  Result<std::vector<Xattr>> xattr_load(const Inode& n);
+  // Replaces the inode's attribute set (copy-on-write when the block is
+  // shared). Updates n.file_acl and n.blocks; the caller writes the inode.
+  Status xattr_store(Inode& n, const std::vector<Xattr>& attrs);
+  Status xattr_release(Inode& n);
 
-    BlockIo& io;
-    uint32_t block_size;
-    uint32_t ptrs_per_block;
-    uint32_t groups_count = 0;
-    uint32_t gdt_blocks = 0;
-    uint32_t itable_blocks = 0;
-    Superblock sb{};
-    std::array<std::byte, kSuperblockSize> sb_raw{};
-    std::vector<std::byte> gdt_raw;
-    std::vector<GroupDesc> gds;
-    BufferCache cache;
-    bool read_only = false;
-    bool gdt_dirty = false;
-    bool defer_free_unlinked = false;
-    // Inodes this mount unlinked to a link count of zero and has not freed
-    // yet (defer_free_unlinked): still usable by number until inactive().
-    // Only these may be live with links_count 0; on an image as found, such
-    // an inode is corrupt.
-    std::set<uint32_t> orphans;
+  BlockIo& io;
+  uint32_t block_size;
+  uint32_t ptrs_per_block;
+  uint32_t groups_count = 0;
+  uint32_t gdt_blocks = 0;
+  uint32_t itable_blocks = 0;
+  Superblock sb{};
+  std::array<std::byte, kSuperblockSize> sb_raw{};
+  std::vector<std::byte> gdt_raw;
+  std::vector<GroupDesc> gds;
+  BufferCache cache;
+  bool read_only = false;
+  bool gdt_dirty = false;
+  bool defer_free_unlinked = false;
+  // Inodes this mount unlinked to a link count of zero and has not freed
+  // yet (defer_free_unlinked): still usable by number until inactive().
+  // Only these may be live with links_count 0; on an image as found, such
+  // an inode is corrupt.
+  std::set<uint32_t> orphans;
 };
 
 }  // namespace vfsim::ext2

@@ -36,12 +36,12 @@
 namespace vfsim::ext2drv {
 
 struct Ext2Options {
-  std::string image_path;                           // a host image file, or
+  std::string image_path;                             // a host image file, or
   std::optional<std::vector<std::byte>> image_bytes;  // an image in memory
   bool read_only = false;
   std::size_t cache_blocks = 256;
-  std::vector<sim::DiskFaultRule> faults;           // wrap the disk in a FaultyDisk
-  sim::BlockDevOptions disk;                        // limits and latency of the disk
+  std::vector<sim::DiskFaultRule> faults;  // wrap the disk in a FaultyDisk
+  sim::BlockDevOptions disk;               // limits and latency of the disk
 };
 
 // Opens the disk and mounts the volume. On failure: the errno (EINVAL for
@@ -63,8 +63,8 @@ using TextArgs = std::map<std::string, std::string, std::less<>>;
 
 // The mount-by-type factory: options from text, then make_ext2. The reason
 // of a refused mount is recorded in the machine's trace as "ext2_mount".
-[[nodiscard]] vn::Result<std::unique_ptr<vn::FileSystem>> make_ext2_from_args(
-    sim::Machine& m, const TextArgs& args);
+[[nodiscard]] vn::Result<std::unique_ptr<vn::FileSystem>> make_ext2_from_args(sim::Machine& m,
+                                                                              const TextArgs& args);
 
 // What a tool learns about an image before running anything on it (the fs
 // tools, makefs): whether it mounts (else the errno and the driver's one-line

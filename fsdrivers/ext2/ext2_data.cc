@@ -102,9 +102,8 @@ Status Ext2Ops::putpages(Vnode& vp, std::uint64_t offset, std::span<const std::b
   if (!a.ok()) return Status(a.err());
   if (offset >= a->size) return kOk;
   const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(src.size(), a->size - offset));
-  auto n = fs_.call([&](Volume& v) {
-    return v.write(ino, offset, src.first(len), fs_.now_seconds());
-  });
+  auto n =
+      fs_.call([&](Volume& v) { return v.write(ino, offset, src.first(len), fs_.now_seconds()); });
   return n.ok() ? kOk : Status(n.err());
 }
 

@@ -73,8 +73,8 @@ class Ext2Ops final : public vn::VnodeOps {
   vn::Status fsync(vn::Vnode& vp) override;
   vn::Status remove(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
   vn::Status link(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
-  vn::Status rename(vn::Vnode& fdvp, vn::Vnode& fvp, const vn::ComponentName& fcn,
-                    vn::Vnode& tdvp, vn::Vnode* tvp, const vn::ComponentName& tcn) override;
+  vn::Status rename(vn::Vnode& fdvp, vn::Vnode& fvp, const vn::ComponentName& fcn, vn::Vnode& tdvp,
+                    vn::Vnode* tvp, const vn::ComponentName& tcn) override;
   vn::Status rmdir(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
   vn::Status readdir(vn::Vnode& vp, std::uint64_t cookie, std::size_t max,
                      std::vector<vn::Dirent>* out, bool* eof) override;
@@ -82,8 +82,7 @@ class Ext2Ops final : public vn::VnodeOps {
   vn::Status inactive(vn::Vnode& vp, bool* recycle) override;
   vn::Status reclaim(vn::Vnode& vp) override;
   vn::Status getpages(vn::Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) override;
-  vn::Status putpages(vn::Vnode& vp, std::uint64_t offset,
-                      std::span<const std::byte> src) override;
+  vn::Status putpages(vn::Vnode& vp, std::uint64_t offset, std::span<const std::byte> src) override;
   vn::Status getextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name,
                         std::string* value) override;
   vn::Status setextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name,
@@ -133,14 +132,14 @@ class Ext2Mount final : public vn::FileSystem {
   // Flushes the disk (through the fault wrapper, if any).
   [[nodiscard]] int io_flush();
   sim::Machine& machine_;
-  std::unique_ptr<sim::BlockDevice> disk_;     // [i]
-  std::unique_ptr<sim::FaultyDisk> faulty_;    // [i] wraps disk_, or null
-  DiskBlockIo io_;                             // [i] over faulty_ or disk_
-  std::unique_ptr<ext2::Volume> volume_;       // [V]
+  std::unique_ptr<sim::BlockDevice> disk_;   // [i]
+  std::unique_ptr<sim::FaultyDisk> faulty_;  // [i] wraps disk_, or null
+  DiskBlockIo io_;                           // [i] over faulty_ or disk_
+  std::unique_ptr<ext2::Volume> volume_;     // [V]
   sim::Mutex vol_lock_;
   Ext2Ops ops_;
-  std::uint64_t volume_calls_ = 0;             // [V]
-  std::uint32_t block_size_ = 0;               // [i]
+  std::uint64_t volume_calls_ = 0;  // [V]
+  std::uint32_t block_size_ = 0;    // [i]
 };
 
 template <class Fn>

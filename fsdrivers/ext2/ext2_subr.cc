@@ -33,8 +33,7 @@ vn::VType vtype_of(ext2::FileType t) {
   return vn::VType::VNON;
 }
 
-void fill_vattr(const ext2::Attr& a, std::uint32_t fsid, std::uint32_t block_size,
-                vn::Vattr* va) {
+void fill_vattr(const ext2::Attr& a, std::uint32_t fsid, std::uint32_t block_size, vn::Vattr* va) {
   va->type = vtype_of(a.type);
   va->mode = a.mode & vn::kModeMask;
   va->nlink = a.nlink;

@@ -116,17 +116,15 @@ Status Ext2Ops::remove(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
 Status Ext2Ops::link(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
   const std::uint32_t dir = fs_.ino_of(dvp);
   const std::uint32_t ino = fs_.ino_of(vp);
-  return to_vn(
-      fs_.call([&](Volume& v) { return v.link(dir, cn.name, ino, fs_.now_seconds()); }));
+  return to_vn(fs_.call([&](Volume& v) { return v.link(dir, cn.name, ino, fs_.now_seconds()); }));
 }
 
-Status Ext2Ops::rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp,
-                       Vnode* tvp, const ComponentName& tcn) {
+Status Ext2Ops::rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp, Vnode* tvp,
+                       const ComponentName& tcn) {
   const std::uint32_t fdir = fs_.ino_of(fdvp);
   const std::uint32_t tdir = fs_.ino_of(tdvp);
-  return to_vn(fs_.call([&](Volume& v) {
-    return v.rename(fdir, fcn.name, tdir, tcn.name, fs_.now_seconds());
-  }));
+  return to_vn(fs_.call(
+      [&](Volume& v) { return v.rename(fdir, fcn.name, tdir, tcn.name, fs_.now_seconds()); }));
 }
 
 Status Ext2Ops::rmdir(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
@@ -173,8 +171,9 @@ Status Ext2Ops::inactive(Vnode& vp, bool* recycle) {
   *recycle = !a.ok() || a->nlink == 0;
   if (!a.ok() || a->nlink != 0) return kOk;
   ext2::Status s = fs_.call([&](Volume& v) { return v.inactive(ino, fs_.now_seconds()); });
-  if (!s.ok()) fs_.machine().event("ext2_inactive", "freeing inode " + std::to_string(ino) +
-                                                        " failed, errno " + std::to_string(s.err()));
+  if (!s.ok())
+    fs_.machine().event("ext2_inactive", "freeing inode " + std::to_string(ino) +
+                                             " failed, errno " + std::to_string(s.err()));
   return kOk;
 }
 

@@ -47,14 +47,19 @@ inline constexpr uint32_t kExtentsFl = 0x00080000;
 inline constexpr uint32_t kInlineDataFl = 0x10000000;
 
 // i_mode type bits.
-inline constexpr uint16_t kSIFMT = 0xF000, kSIFSOCK = 0xC000, kSIFLNK = 0xA000,
-                          kSIFREG = 0x8000, kSIFBLK = 0x6000, kSIFDIR = 0x4000,
-                          kSIFCHR = 0x2000, kSIFIFO = 0x1000;
+inline constexpr uint16_t kSIFMT = 0xF000, kSIFSOCK = 0xC000, kSIFLNK = 0xA000, kSIFREG = 0x8000,
+                          kSIFBLK = 0x6000, kSIFDIR = 0x4000, kSIFCHR = 0x2000, kSIFIFO = 0x1000;
 
 // Directory entry file types (feature filetype).
 enum class FileType : uint8_t {
-    Unknown = 0, Regular = 1, Directory = 2, CharDev = 3,
-    BlockDev = 4, Fifo = 5, Socket = 6, Symlink = 7,
+  Unknown = 0,
+  Regular = 1,
+  Directory = 2,
+  CharDev = 3,
+  BlockDev = 4,
+  Fifo = 5,
+  Socket = 6,
+  Symlink = 7,
 };
 FileType file_type_of_mode(uint16_t mode);
 bool mode_type_valid(uint16_t mode);
@@ -62,80 +67,78 @@ bool mode_type_valid(uint16_t mode);
 // Little-endian accessors over a byte span; offsets are internal constants,
 // so an out-of-range offset is a bug and asserted.
 inline uint8_t get8(std::span<const std::byte> b, size_t off) {
-    EXT2_ASSERT(off < b.size());
-    return static_cast<uint8_t>(b[off]);
+  EXT2_ASSERT(off < b.size());
+  return static_cast<uint8_t>(b[off]);
 }
 inline uint16_t get16(std::span<const std::byte> b, size_t off) {
-    return static_cast<uint16_t>(get8(b, off) | (get8(b, off + 1) << 8));
+  return static_cast<uint16_t>(get8(b, off) | (get8(b, off + 1) << 8));
 }
 inline uint32_t get32(std::span<const std::byte> b, size_t off) {
-    return static_cast<uint32_t>(get16(b, off)) | (static_cast<uint32_t>(get16(b, off + 2)) << 16);
+  return static_cast<uint32_t>(get16(b, off)) | (static_cast<uint32_t>(get16(b, off + 2)) << 16);
 }
 inline void put8(std::span<std::byte> b, size_t off, uint8_t v) {
-    EXT2_ASSERT(off < b.size());
-    b[off] = static_cast<std::byte>(v);
+  EXT2_ASSERT(off < b.size());
+  b[off] = static_cast<std::byte>(v);
 }
 inline void put16(std::span<std::byte> b, size_t off, uint16_t v) {
-    put8(b, off, static_cast<uint8_t>(v));
-    put8(b, off + 1, static_cast<uint8_t>(v >> 8));
+  put8(b, off, static_cast<uint8_t>(v));
+  put8(b, off + 1, static_cast<uint8_t>(v >> 8));
 }
 inline void put32(std::span<std::byte> b, size_t off, uint32_t v) {
-    put16(b, off, static_cast<uint16_t>(v));
-    put16(b, off + 2, static_cast<uint16_t>(v >> 16));
+  put16(b, off, static_cast<uint16_t>(v));
+  put16(b, off + 2, static_cast<uint16_t>(v >> 16));
 }
 
 // The superblock fields we use; everything else is preserved byte for byte
 // because the superblock is rewritten by patching the original 1024 bytes.
 struct Superblock {
-    uint32_t inodes_count, blocks_count, r_blocks_count, free_blocks_count, free_inodes_count;
-    uint32_t first_data_block, log_block_size, blocks_per_group, inodes_per_group;
-    uint16_t magic, state;
-    uint32_t rev_level, first_ino;
-    uint16_t inode_size;
-    uint32_t feature_compat, feature_incompat, feature_ro_compat;
-    uint16_t reserved_gdt_blocks;
+  uint32_t inodes_count, blocks_count, r_blocks_count, free_blocks_count, free_inodes_count;
+  uint32_t first_data_block, log_block_size, blocks_per_group, inodes_per_group;
+  uint16_t magic, state;
+  uint32_t rev_level, first_ino;
+  uint16_t inode_size;
+  uint32_t feature_compat, feature_incompat, feature_ro_compat;
+  uint16_t reserved_gdt_blocks;
 
-    static Superblock decode(std::span<const std::byte> raw);
-    // Writes the counters that change at run time back into raw.
-    void encode_counters(std::span<std::byte> raw) const;
+  static Superblock decode(std::span<const std::byte> raw);
+  // Writes the counters that change at run time back into raw.
+  void encode_counters(std::span<std::byte> raw) const;
 };
 
 struct GroupDesc {
-    uint32_t block_bitmap, inode_bitmap, inode_table;
-    uint16_t free_blocks_count, free_inodes_count, used_dirs_count, flags;
+  uint32_t block_bitmap, inode_bitmap, inode_table;
+  uint16_t free_blocks_count, free_inodes_count, used_dirs_count, flags;
 
-    static GroupDesc decode(std::span<const std::byte> raw);
-    void encode(std::span<std::byte> raw) const;
+  static GroupDesc decode(std::span<const std::byte> raw);
+  void encode(std::span<std::byte> raw) const;
 };
 
 // The classic 128-byte inode plus the extra fields of large inodes that we
 // maintain (i_extra_isize and crtime).
 struct Inode {
-    uint16_t mode = 0;
-    uint32_t uid = 0, gid = 0;
-    uint64_t size = 0;  // i_size | i_size_high << 32 (regular files only)
-    uint32_t atime = 0, ctime = 0, mtime = 0, dtime = 0;
-    uint16_t links_count = 0;
-    uint32_t blocks = 0;  // 512-byte sectors, including metadata blocks
-    uint32_t flags = 0;
-    std::array<uint32_t, kNBlocks> block{};
-    uint32_t generation = 0;
-    uint32_t file_acl = 0;
-    uint32_t size_high_raw = 0;  // i_size_high / i_dir_acl as stored
-    uint16_t blocks_hi = 0, file_acl_high = 0;
-    uint16_t extra_isize = 0;
-    uint32_t crtime = 0;
+  uint16_t mode = 0;
+  uint32_t uid = 0, gid = 0;
+  uint64_t size = 0;  // i_size | i_size_high << 32 (regular files only)
+  uint32_t atime = 0, ctime = 0, mtime = 0, dtime = 0;
+  uint16_t links_count = 0;
+  uint32_t blocks = 0;  // 512-byte sectors, including metadata blocks
+  uint32_t flags = 0;
+  std::array<uint32_t, kNBlocks> block{};
+  uint32_t generation = 0;
+  uint32_t file_acl = 0;
+  uint32_t size_high_raw = 0;  // i_size_high / i_dir_acl as stored
+  uint16_t blocks_hi = 0, file_acl_high = 0;
+  uint16_t extra_isize = 0;
+  uint32_t crtime = 0;
 
-    bool is_dir() const { return (mode & kSIFMT) == kSIFDIR; }
-    bool is_reg() const { return (mode & kSIFMT) == kSIFREG; }
-    bool is_symlink() const { return (mode & kSIFMT) == kSIFLNK; }
-    bool is_device() const {
-        return (mode & kSIFMT) == kSIFCHR || (mode & kSIFMT) == kSIFBLK;
-    }
+  bool is_dir() const { return (mode & kSIFMT) == kSIFDIR; }
+  bool is_reg() const { return (mode & kSIFMT) == kSIFREG; }
+  bool is_symlink() const { return (mode & kSIFMT) == kSIFLNK; }
+  bool is_device() const { return (mode & kSIFMT) == kSIFCHR || (mode & kSIFMT) == kSIFBLK; }
 
-    // raw is the whole on-disk inode (inode_size bytes).
-    static Inode decode(std::span<const std::byte> raw);
-    void encode(std::span<std::byte> raw) const;
+  // raw is the whole on-disk inode (inode_size bytes).
+  static Inode decode(std::span<const std::byte> raw);
+  void encode(std::span<std::byte> raw) const;
 };
 
 }  // namespace vfsim::ext2

@@ -216,7 +216,8 @@ TEST(Ext2Driver, RefusesCorruptImagesWithAReason) {
   std::fill(bytes.begin() + 1024, bytes.begin() + 2048, std::byte{0});
   ext2::test::save(dir / "zero.img", bytes);
   bool ran = false;
-  auto r = run_on_image(image_run((dir / "zero.img").string()), [&](vfs::Kernel&, vfs::Proc&) { ran = true; });
+  auto r = run_on_image(image_run((dir / "zero.img").string()),
+                        [&](vfs::Kernel&, vfs::Proc&) { ran = true; });
   EXPECT_FALSE(ran);
   EXPECT_NE(r.mount_err, 0);
   EXPECT_NE(r.mount_reason.find("zero.img"), std::string::npos) << r.mount_reason;
@@ -229,7 +230,8 @@ TEST(Ext2Driver, RefusesCorruptImagesWithAReason) {
   EXPECT_NE(r.mount_err, 0);
   EXPECT_FALSE(r.mount_reason.empty());
   EXPECT_EQ(r.mount_reason.find('\n'), std::string::npos);
-  auto missing = run_on_image(image_run((dir / "missing.img").string()), [&](vfs::Kernel&, vfs::Proc&) {});
+  auto missing =
+      run_on_image(image_run((dir / "missing.img").string()), [&](vfs::Kernel&, vfs::Proc&) {});
   EXPECT_EQ(missing.mount_err, EIO);
   EXPECT_NE(missing.mount_reason.find("missing.img"), std::string::npos);
 }

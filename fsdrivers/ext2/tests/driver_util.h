@@ -18,7 +18,7 @@ inline constexpr sim::VTime kStartTime = 1'700'000'000 * sim::kSecond;
 
 struct ImageRun {
   std::string image;
-  vfs::MountArgs extra;        // more mount options (faults, ro)
+  vfs::MountArgs extra;  // more mount options (faults, ro)
   std::uint64_t seed = 1;
   std::string strategy = "random";
   bool keep_trace = false;
@@ -33,8 +33,8 @@ inline ImageRun image_run(std::string image, vfs::MountArgs extra = {}) {
 
 struct ImageRunResult {
   sim::RunResult run;
-  int mount_err = 0;        // errno of a refused mount (the body did not run)
-  std::string mount_reason; // the driver's one-line reason
+  int mount_err = 0;         // errno of a refused mount (the body did not run)
+  std::string mount_reason;  // the driver's one-line reason
 };
 
 using Body = std::function<void(vfs::Kernel&, vfs::Proc&)>;

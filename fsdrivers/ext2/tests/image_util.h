@@ -17,18 +17,18 @@ namespace fs = std::filesystem;
 
 // splitmix64: small, seeded, identical on every platform.
 class SplitMix64 {
-public:
-    explicit SplitMix64(uint64_t seed) : s_(seed) {}
-    uint64_t next() {
-        uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-    uint64_t below(uint64_t n) { return n == 0 ? 0 : next() % n; }  // bias irrelevant for tests
+ public:
+  explicit SplitMix64(uint64_t seed) : s_(seed) {}
+  uint64_t next() {
+    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  uint64_t below(uint64_t n) { return n == 0 ? 0 : next() % n; }  // bias irrelevant for tests
 
-private:
-    uint64_t s_;
+ private:
+  uint64_t s_;
 };
 
 // A fresh, empty directory for the current test (under the build tree).
@@ -50,13 +50,13 @@ void write_host_file(const fs::path& p, const std::vector<std::byte>& data);
 
 // Direct image inspection, for building malformed images.
 struct ImageView {
-    std::vector<std::byte>& img;
-    Superblock sb() const;
-    uint32_t block_size() const { return 1024u << sb().log_block_size; }
-    uint64_t inode_offset(uint32_t ino) const;
-    Inode inode(uint32_t ino) const;
-    void put_inode(uint32_t ino, const Inode& n);
-    std::span<std::byte> block(uint32_t bno);
+  std::vector<std::byte>& img;
+  Superblock sb() const;
+  uint32_t block_size() const { return 1024u << sb().log_block_size; }
+  uint64_t inode_offset(uint32_t ino) const;
+  Inode inode(uint32_t ino) const;
+  void put_inode(uint32_t ino, const Inode& n);
+  std::span<std::byte> block(uint32_t bno);
 };
 
 }  // namespace vfsim::ext2::test
