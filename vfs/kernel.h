@@ -125,7 +125,11 @@ class Kernel {
 
   // --- file-system types and mounts (mount.cc) ---------------------------
   void register_fs_type(std::string name, FsFactory factory);
-  // Mounts the root file system; before any process exists.
+  // Mounts the root file system; before any process exists. Loads its root
+  // vnode (the kernel's own reference, NetBSD's rootvnode): a root that
+  // cannot be loaded (a puffs server that died at once, an unreadable root
+  // inode) fails the mount with that errno, and the file system is
+  // unmounted again.
   [[nodiscard]] Status mount_root(std::string_view fstype, const MountArgs& args);
   [[nodiscard]] Status mount(Proc& p, std::string_view fstype, std::string_view path,
                              const MountArgs& args);

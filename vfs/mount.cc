@@ -24,6 +24,17 @@ Status Kernel::mount_root(std::string_view fstype, const MountArgs& args) {
   auto mp = std::make_unique<vn::Mount>(machine_, id, std::move(*fs));
   mp->path = "/";
   mp->fs().bind(*mp, vcache_);
+  auto root = vcache_.get(*mp, mp->fs().root_key());
+  if (!root.ok()) {
+    // Nothing else knows this mount yet; a forced flush reclaims whatever
+    // the failed load left, and the file system lets go of its resources
+    // (a puffs stub's reply reader) before it is freed.
+    mp->unmounting = true;
+    (void)vcache_.flush(*mp, /*force=*/true);
+    (void)mp->fs().unmount(/*force=*/true);
+    return root.status();
+  }
+  rootvnode_ = *root;  // dropped at shutdown
   root_mount_ = mp.get();
   mounts_.emplace(id, std::move(mp));
   return vn::kOk;
