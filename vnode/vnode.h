@@ -116,8 +116,13 @@ class VnodeOps {
   virtual Status read(Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
                       int ioflag);
   // Writes `data` at *offset (at end of file with kIoAppend, which updates
-  // *offset first). ENOSPC when the file system is full; nothing is written.
-  virtual Status write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag);
+  // *offset first), advances *offset past what it wrote and sets *written to
+  // that count. A write that stored some bytes and then met an error (the
+  // file system full, a disk error, the largest file size) stops there and
+  // returns kOk with the short count, as write(2) does; one that stored
+  // nothing returns the errno (ENOSPC, EIO, EFBIG) with *written 0.
+  virtual Status write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag,
+                       std::size_t* written);
   virtual Status fsync(Vnode& vp);
   virtual Status remove(Vnode& dvp, Vnode& vp, const ComponentName& cn);
   virtual Status link(Vnode& dvp, Vnode& vp, const ComponentName& cn);

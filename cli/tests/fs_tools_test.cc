@@ -137,6 +137,52 @@ TEST(FsTools, ChangeAndReadBack) {
   EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
 }
 
+// A file larger than the image: `fs put` and `fs write` say ENOSPC in one
+// line with status 1 and leave no partial file (the image stays e2fsck-clean
+// and keeps its free blocks); `makefs -s` with a size too small for the tree
+// says so in one line with status 1 and leaves no image behind, whether
+// mke2fs itself refuses the size or the tree does not fit. (Before, put
+// answered EFBIG and left a partial file, and makefs left the image.)
+TEST(FsTools, TooLargeForTheImageIsENOSPC) {
+  const fs::path dir = scratch_dir();
+  const std::string img = (dir / "small.img").string();
+  ASSERT_NO_FATAL_FAILURE(make_image(img, 1024, 1024));
+  const fs::path tree = dir / "tree";
+  fs::create_directories(tree);
+  std::string big(3 << 20, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + i % 26);
+  std::ofstream(tree / "big", std::ios::binary) << big;
+  const auto free_blocks = [&] {
+    std::string out;
+    run(tool("dumpe2fs") + " -h " + img + " 2>/dev/null | grep '^Free blocks'", &out);
+    return out;
+  };
+  const std::string free_before = free_blocks();
+  ASSERT_FALSE(free_before.empty());
+
+  const Ran put = vfsim("fs put " + img + " " + (tree / "big").string() + " /big");
+  EXPECT_EQ(put.status, 1);
+  EXPECT_EQ(put.out, "vfsim fs put: " + img + ": /big: No space left on device\n");
+  EXPECT_EQ(vfsim("fs stat " + img + " /big").status, 1) << "a partial file was left";
+  const Ran write = vfsim("fs write " + img + " /w < " + (tree / "big").string());
+  EXPECT_EQ(write.status, 1);
+  EXPECT_EQ(write.out, "vfsim fs write: " + img + ": /w: No space left on device\n");
+  EXPECT_EQ(vfsim("fs stat " + img + " /w").status, 1) << "a partial file was left";
+  EXPECT_EQ(free_blocks(), free_before);
+  std::string report;
+  EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
+
+  for (const char* size : {"1m", "64k"}) {
+    const fs::path made = dir / (std::string("made-") + size + ".img");
+    const Ran mk =
+        vfsim("makefs -t ext2 -s " + std::string(size) + " " + made.string() + " " + tree.string());
+    EXPECT_EQ(mk.status, 1) << size;
+    EXPECT_EQ(std::count(mk.out.begin(), mk.out.end(), '\n'), 1) << mk.out;
+    EXPECT_NE(mk.out.find("too small"), std::string::npos) << mk.out;
+    EXPECT_FALSE(fs::exists(made)) << size << ": an image was left behind";
+  }
+}
+
 // `fs syscall` answers as the pjdfstest helper: 0, stat fields, errno names
 // with status 1 ending the chain, descriptors by index; credentials from -u
 // and -g; timestamps move forward from one invocation to the next.

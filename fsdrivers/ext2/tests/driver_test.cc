@@ -278,6 +278,38 @@ TEST(Ext2Driver, DiskFaultsBecomeErrnosNotCrashes) {
   EXPECT_GT(errors_seen, 0);
 }
 
+// Shows: write(2) on a volume that fills up returns the bytes it wrote, and
+// the next write, with nothing left to write into, answers ENOSPC (not
+// EFBIG, which is for the largest file size); the file's size is what was
+// written and reads back; the image stays e2fsck-clean. A write starting at
+// the largest file size still answers EFBIG. (Before, the first write
+// answered EFBIG after storing its bytes.)
+TEST(Ext2Driver, ShortWriteWhenTheVolumeFills) {
+  const fs::path dir = scratch_dir();
+  const std::string img = (dir / "full.img").string();
+  ASSERT_NO_FATAL_FAILURE(make_image(img, 1024, 1024));
+  const std::string data = big_text(2 << 20, 3);
+  auto r = run_on_image(image_run(img), [&](vfs::Kernel& k, vfs::Proc& p) {
+    auto fd = k.open(p, "/f", O_RDWR | O_CREAT, 0644);
+    ASSERT_TRUE(fd.ok());
+    auto n = k.write(p, *fd, data);
+    ASSERT_TRUE(n.ok()) << "errno " << n.err();
+    EXPECT_GT(*n, 100'000u);
+    EXPECT_LT(*n, data.size());
+    EXPECT_EQ(k.write(p, *fd, std::string_view(data).substr(*n)).err(), ENOSPC);
+    auto st = k.fstat(p, *fd);
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->size, *n);
+    auto back = k.pread(p, *fd, 4096, static_cast<std::int64_t>(*n - 4096));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, data.substr(*n - 4096, 4096));
+    EXPECT_EQ(k.pwrite(p, *fd, "x", std::int64_t{1} << 40).err(), EFBIG);
+    EXPECT_TRUE(k.close(p, *fd).ok());
+  });
+  ASSERT_EQ(r.run.outcome, sim::Outcome::pass) << r.run.message;
+  expect_clean(img);
+}
+
 // Two processes create, write and remove files in one directory while the
 // scheduler interleaves them at every disk request: for 20 seeds the image
 // is e2fsck-clean afterwards and each file has exactly its writer's bytes.
