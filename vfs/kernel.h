@@ -145,7 +145,9 @@ class Kernel {
   Proc* current_proc() const;
   void attach_current_lwp(Proc& p);
   Proc* proc_by_name(std::string_view name);
-  // Exits every process and unmounts every file system, innermost first.
+  // Exits every process and unmounts every file system, innermost first; one
+  // whose unmount fails (a disk write error) is unmounted by force, as
+  // NetBSD's vfs_unmountall does (trace event vfs_shutdown).
   [[nodiscard]] Status shutdown();
 
   // --- files and descriptors (syscalls_file.cc) ---------------------------
