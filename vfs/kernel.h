@@ -118,6 +118,12 @@ class Kernel {
   sim::Machine& machine() const { return machine_; }
   vn::Vcache& vcache() { return vcache_; }
   const PersonalityRules& rules() const { return *rules_; }
+  // The VOP_WRITE flags that make a write by `cred` clear S_ISUID/S_ISGID
+  // (vn::kIoKillPriv...): none for root.
+  int kill_priv_flags(const vn::Cred& cred) const {
+    if (cred.is_root()) return 0;
+    return vn::kIoKillPriv | (rules_->kill_sgid_needs_group_exec ? vn::kIoKillSgidIfGexec : 0);
+  }
   // The machine's pager, or null (KernelOptions::pager).
   pager::Pager* pager() const { return pager_.get(); }
   Personality personality() const { return options_.personality; }

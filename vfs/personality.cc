@@ -11,14 +11,16 @@ namespace vfsim::vfs {
 
 namespace {
 
-//                                     link   unlink  rmdir ".."  rename "." gid     symlink xattr
-//                                     follows dir                           from dir umask
-//                                     unknown->user then: PIPE_BUF, split fifo write short on
-//                                     EPIPE, open(2) of a socket
-constexpr PersonalityRules kNetbsd = {"netbsd", true, EPERM, EINVAL, EINVAL,    true,
-                                      true,     true, 512,   false,  EOPNOTSUPP};
-constexpr PersonalityRules kLinux = {"linux", false, EISDIR, ENOTEMPTY, EBUSY, false,
-                                     false,   false, 4096,   true,      ENXIO};
+// In the order of personality.h: link follows, unlink of a dir, rmdir "..",
+// rename ".", gid from dir, symlink umask, unknown xattr prefix -> user,
+// PIPE_BUF, split fifo write short on EPIPE, open(2) of a socket, chmod
+// sticky file EFTYPE, chmod S_ISGID non-member EPERM, S_ISGID kill needs g+x.
+constexpr PersonalityRules kNetbsd = {
+    "netbsd", true, EPERM, EINVAL, EINVAL, true, true, true, 512, false, EOPNOTSUPP,
+    true,     true, false};
+constexpr PersonalityRules kLinux = {
+    "linux", false, EISDIR, ENOTEMPTY, EBUSY, false, false, false, 4096, true, ENXIO,
+    false,   false, true};
 
 }  // namespace
 

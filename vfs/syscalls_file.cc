@@ -227,7 +227,7 @@ static Result<std::size_t> do_write(Kernel& k, Proc& p, int fd, std::string_view
   if (s.ok()) {
     vn::vn_lock(*f.vp, true);
     std::uint64_t at = offset != nullptr ? static_cast<std::uint64_t>(*offset) : f.offset;
-    const int ioflag = (f.flags & O_APPEND) != 0 ? vn::kIoAppend : 0;
+    const int ioflag = ((f.flags & O_APPEND) != 0 ? vn::kIoAppend : 0) | k.kill_priv_flags(p.cred);
     s = vn::vop_write(*f.vp, &at, data, ioflag, &written);
     if (s.ok() && offset == nullptr) f.offset = at;
     vn::vn_unlock(*f.vp);

@@ -66,6 +66,20 @@ struct ComponentName {
 // ioflag bits of VOP_READ / VOP_WRITE.
 inline constexpr int kIoAppend = 1;  // write at end of file (O_APPEND)
 inline constexpr int kIoSync = 2;    // O_SYNC: write through
+// The writer is not root: a write that stores bytes clears S_ISUID and
+// S_ISGID (kill_priv_bits), as the file system writes (FUSE's
+// FUSE_WRITE_KILL_SUIDGID, NetBSD's ffs_write).
+inline constexpr int kIoKillPriv = 4;
+inline constexpr int kIoKillSgidIfGexec = 8;  // with kIoKillPriv: S_ISGID only if g+x (Linux)
+
+// The bits of `mode` that a write or chown by a non-root caller clears,
+// given kIoKillPriv / kIoKillSgidIfGexec in `flags`; 0 without kIoKillPriv.
+inline std::uint32_t kill_priv_bits(std::uint32_t mode, int flags) {
+  if ((flags & kIoKillPriv) == 0) return 0;
+  std::uint32_t bits = kSetUid;
+  if ((flags & kIoKillSgidIfGexec) == 0 || (mode & 010) != 0) bits |= kSetGid;
+  return mode & bits;
+}
 
 // fflags of VOP_OPEN / VOP_CLOSE.
 inline constexpr int kFRead = 1;

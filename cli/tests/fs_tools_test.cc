@@ -208,6 +208,39 @@ TEST(FsSyscall, PrintsWhatPjdfstestExpects) {
   EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
 }
 
+// `fs syscall` takes the pjdfstest helper's pointer tokens NULL and DEADCODE
+// wherever a path (or a buffer) is expected, and the call answers EFAULT
+// instead of using them as names; and the ownership and mode rules reach the
+// helper: chown(-1, -1) by a non-owner is 0, NetBSD's chmod of the sticky
+// bit on a file by its owner is EFTYPE (Linux sets it), a write by a
+// non-root owner clears S_ISUID.
+TEST(FsSyscall, PointerTokensAndModeRules) {
+  const fs::path dir = scratch_dir();
+  const std::string img = (dir / "img").string();
+  ASSERT_NO_FATAL_FAILURE(make_image(img, 1024, 4096));
+  const std::string s = "fs syscall " + img + " ";
+  for (const char* call :
+       {"open NULL O_RDONLY", "open DEADCODE O_CREAT,O_RDWR 0644", "mkdir NULL 0755",
+        "rmdir DEADCODE", "unlink NULL", "link NULL /x", "link /x NULL", "rename /x DEADCODE",
+        "symlink NULL /s", "chmod NULL 0644", "chown DEADCODE -1 -1", "truncate NULL 0",
+        "stat NULL mode", "lstat DEADCODE mode", "mkfifo NULL 0644"}) {
+    const Ran r = vfsim(s + call);
+    EXPECT_EQ(r.out, "EFAULT\n") << call;
+    EXPECT_EQ(r.status, 1) << call;
+  }
+  EXPECT_EQ(vfsim(s + "open /f O_CREAT,O_RDWR 0644 : write 0 NULL").out, "0\nEFAULT\n");
+  EXPECT_EQ(vfsim(s + "stat /NULL mode").out, "ENOENT\n");  // only the bare token
+  EXPECT_EQ(vfsim(s + "chown /f 1000 100 : chmod /f 04755").out, "0\n0\n");
+  EXPECT_EQ(vfsim(s + "-u 1001 -g 101 chown /f -1 -1 : lchown /f -1 -1").out, "0\n0\n");
+  EXPECT_EQ(vfsim(s + "-u 1000 -g 100 chmod /f 01644").out, "EFTYPE\n");
+  EXPECT_EQ(vfsim(s + "--personality linux -u 1000 -g 100 chmod /f 05755 : stat /f mode").out,
+            "0\n05755\n");
+  EXPECT_EQ(vfsim(s + "-u 1000 -g 100 open /f O_WRONLY : write 0 x : fstat 0 mode").out,
+            "0\n0\n01755\n");  // S_ISUID cleared, the sticky bit stays
+  std::string report;
+  EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
+}
+
 // Malformed images: `vfsim fs ls` prints one line naming the image and the
 // problem, and exits with status 2.
 class BadImage : public ::testing::Test {

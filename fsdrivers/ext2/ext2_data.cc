@@ -63,6 +63,15 @@ Status Ext2Ops::write(Vnode& vp, std::uint64_t* offset, std::string_view data, i
   if (!n.ok()) return Status(n.err());
   *offset += *n;
   *written = *n;
+  if ((ioflag & vn::kIoKillPriv) != 0 && *n != 0) {
+    auto a = fs_.call([ino](Volume& v) { return v.getattr(ino); });
+    const std::uint32_t kill = a.ok() ? vn::kill_priv_bits(a->mode, ioflag) : 0;
+    if (kill != 0) {
+      ext2::SetAttr e;
+      e.mode = static_cast<std::uint16_t>(a->mode & vn::kModeMask & ~kill);
+      (void)fs_.call([&](Volume& v) { return v.setattr(ino, e, fs_.now_seconds()); });
+    }
+  }
   if ((ioflag & vn::kIoSync) != 0 && *n != 0) {
     // O_SYNC: what was written must be on disk before write(2) returns; if
     // it cannot be made so, the write reports the error, as Linux does.

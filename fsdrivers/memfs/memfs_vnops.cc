@@ -152,6 +152,7 @@ Status MemfsOps::write(Vnode& vp, std::uint64_t* offset, std::string_view data, 
   }
   *offset += data.size();
   *written = data.size();
+  n.mode &= ~vn::kill_priv_bits(n.mode, ioflag);
   n.mtime = n.ctime = fs_.now();
   return kOk;
 }

@@ -330,7 +330,20 @@ Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view d
     n.attr.size = std::max(n.attr.size, *offset + done);
     *offset += done;
     *written = done;
-    return done != 0 ? vn::kOk : Status(e);
+    if (done == 0) return Status(e);
+    // The bytes reach the server later, as PUTPAGES: the privilege bits
+    // are cleared now, as a SETATTR.
+    if ((ioflag & vn::kIoKillPriv) != 0 && !n.attr_valid) {
+      vn::Vattr va;
+      (void)fetch_attr(mp, vp, &va);  // the bytes are written whatever it answers
+    }
+    if (const std::uint32_t kill = vn::kill_priv_bits(n.attr.mode, ioflag); kill != 0) {
+      Request sr = make_req(PuffsOp::setattr, vp);
+      sr.sa.mode = n.attr.mode & ~kill;
+      Reply srp;
+      if (mp.call(sr, &srp).ok()) apply_attr(n, vp, srp.va, /*size_from_server=*/false);
+    }
+    return vn::kOk;
   }
   Request rq = make_req(PuffsOp::write, vp);
   rq.offset = *offset;
@@ -347,6 +360,7 @@ Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view d
   *written = static_cast<std::size_t>(rp.offset - rq.offset);
   *offset = rp.offset;
   n.attr.size = std::max(n.attr.size, *offset);
+  if (*written != 0) n.attr.mode &= ~vn::kill_priv_bits(n.attr.mode, ioflag);  // as the server did
   return *written != 0 || data.empty() ? vn::kOk : Status(EIO);
 }
 

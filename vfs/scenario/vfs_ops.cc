@@ -404,6 +404,7 @@ void register_xattr_ops(sc::OpRegistry& r) {
 }  // namespace
 
 void register_vfs_ops(sc::OpRegistry& r) {
+  r.add_errno("EFTYPE", kEFTYPE);  // NetBSD's, which Linux's errno.h lacks
   register_file_ops(r);
   register_name_ops(r);
   register_attr_ops(r);

@@ -39,7 +39,8 @@ struct StatResult {
 
 class Model {
  public:
-  explicit Model(bool netbsd);
+  // root_mode: the mode of "/" (owned by root).
+  explicit Model(bool netbsd, std::uint32_t root_mode = 0755);
 
   // Each returns 0 or the errno, and changes the model only on success.
   int create(const Cred& c, const std::string& path, std::uint32_t mode);
@@ -50,6 +51,8 @@ class Model {
   int symlink(const Cred& c, const std::string& target, const std::string& path);
   int rename(const Cred& c, const std::string& from, const std::string& to);
   int chmod(const Cred& c, const std::string& path, std::uint32_t mode);
+  // uid/gid -1: unchanged (both -1: nothing happens, whoever asks).
+  int chown(const Cred& c, const std::string& path, std::uint32_t uid, std::uint32_t gid);
   int write_file(const Cred& c, const std::string& path, const std::string& data);
   int stat(const Cred& c, const std::string& path, bool follow, StatResult* out) const;
 
@@ -71,6 +74,8 @@ class Model {
   int new_node(const Cred& c, int parent, Kind kind, std::uint32_t mode);
   void drop_name(int parent, const std::string& name);
   bool is_ancestor(int maybe_ancestor, int ino) const;
+  // What a non-root write or chown clears from `mode`.
+  std::uint32_t kill_priv(const Cred& c, std::uint32_t mode) const;
 
   bool netbsd_;
   std::map<int, Node> nodes_;
