@@ -271,6 +271,8 @@ Answer Chain::dispatch(const std::string& n) {
   if (n == "pwrite") return from(k_.pwrite(p_, fd(0), ptr(1), num(2)));
   if (n == "write") return from(k_.write(p_, fd(0), ptr(1)));
   if (n == "utimensat") return utimensat_call();
+  if (n == "bind") return from(k_.bind_unix(p_, ptr(0)));
+  if (n == "connect") return from(k_.connect_unix(p_, ptr(0)));
   throw BadArg{"not implemented"};
 }
 

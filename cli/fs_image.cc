@@ -48,6 +48,8 @@ std::string errno_name(int err) {
       {ENODATA, "ENODATA"},
       {EOVERFLOW, "EOVERFLOW"},
       {ENOTSOCK, "ENOTSOCK"},
+      {EADDRINUSE, "EADDRINUSE"},
+      {ECONNREFUSED, "ECONNREFUSED"},
       {vfs::kEFTYPE, "EFTYPE"},
   };
   for (auto [e, name] : kNames) {

@@ -21,7 +21,8 @@ const std::vector<CallSpec>& call_specs() {
       {"lchown", "snn"},   {"fchownat", "dsnns"}, {"truncate", "sn"},       {"ftruncate", "dn"},
       {"stat", "ss"},      {"fstat", "ds"},       {"lstat", "ss"},          {"fstatat", "dsss"},
       {"pathconf", "ss"},  {"fpathconf", "ds"},   {"lpathconf", "ss"},      {"pread", "dnn"},
-      {"pwrite", "dsn"},   {"write", "ds"},       {"utimensat", "dsnnnns"},
+      {"pwrite", "dsn"},   {"write", "ds"},       {"utimensat", "dsnnnns"}, {"bind", "s"},
+      {"connect", "s"},
   };
   return kSpecs;
 }

@@ -196,6 +196,14 @@ class Kernel {
   // mode carries the S_IF* type (S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, S_IFREG or 0).
   [[nodiscard]] Status mknod(Proc& p, std::string_view path, std::uint32_t mode, std::uint64_t dev);
   [[nodiscard]] Status mkfifo(Proc& p, std::string_view path, std::uint32_t mode);
+  // bind(2) of an AF_UNIX socket to `path`: a socket node (VSOCK, mode 0777
+  // & ~umask) with that one name; EADDRINUSE when the name exists. The
+  // socket itself is not modelled: the node stays, bound to no one.
+  [[nodiscard]] Status bind_unix(Proc& p, std::string_view path);
+  // connect(2) of an AF_UNIX socket to `path`: nothing ever listens, so a
+  // socket node the caller may write answers ECONNREFUSED; a node that is
+  // not a socket answers the personality's errno (connect_nonsocket_errno).
+  [[nodiscard]] Status connect_unix(Proc& p, std::string_view path);
 
   // --- attributes (syscalls_attr.cc) -------------------------------------
   [[nodiscard]] Result<Stat> stat(Proc& p, std::string_view path);

@@ -26,6 +26,7 @@ constexpr PersonalityRules kNetbsd = {
     .chmod_sticky_file_eftype = true,
     .chmod_sgid_nonmember_eperm = true,
     .kill_sgid_needs_group_exec = false,
+    .connect_nonsocket_errno = ENOTSOCK,
 };
 constexpr PersonalityRules kLinux = {
     .name = "linux",
@@ -42,6 +43,7 @@ constexpr PersonalityRules kLinux = {
     .chmod_sticky_file_eftype = false,
     .chmod_sgid_nonmember_eperm = false,
     .kill_sgid_needs_group_exec = true,
+    .connect_nonsocket_errno = ECONNREFUSED,
 };
 
 }  // namespace

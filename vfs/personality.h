@@ -56,6 +56,10 @@ struct PersonalityRules {
   // group-execute set (should_remove_suid: without it the bit means
   // mandatory locking, not set-group-ID).
   bool kill_sgid_needs_group_exec;
+  // connect(2) of an AF_UNIX socket to a node that is not a socket:
+  // ENOTSOCK, checked before write permission (NetBSD's unp_connect), or
+  // ECONNREFUSED, after it (Linux's unix_find_bsd).
+  int connect_nonsocket_errno;
 };
 
 // NetBSD's EFTYPE ("inappropriate file type or format"), which Linux lacks.

@@ -237,6 +237,13 @@ TEST(FsSyscall, PointerTokensAndModeRules) {
             "0\n05755\n");
   EXPECT_EQ(vfsim(s + "-u 1000 -g 100 open /f O_WRONLY : write 0 x : fstat 0 mode").out,
             "0\n0\n01755\n");  // S_ISUID cleared, the sticky bit stays
+  // bind makes a socket node; connect finds no listener.
+  EXPECT_EQ(vfsim(s + "bind /sock : stat /sock type,mode : connect /sock").out,
+            "0\nsocket,0777\nECONNREFUSED\n");  // the helper's umask is 0
+  EXPECT_EQ(vfsim(s + "bind /sock").out, "EADDRINUSE\n");
+  EXPECT_EQ(vfsim(s + "open /sock O_RDONLY").out, "EOPNOTSUPP\n");
+  EXPECT_EQ(vfsim(s + "--personality linux open /sock O_RDONLY").out, "ENXIO\n");
+  EXPECT_EQ(vfsim(s + "connect NULL").out, "EFAULT\n");
   std::string report;
   EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
 }

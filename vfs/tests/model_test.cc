@@ -229,6 +229,20 @@ struct Chmod : Op {
   }
 };
 
+struct Bind : Op {
+  std::string path = *gen_path();
+  int expected(ModelState& m) const override { return m.bind(cred(), path); }
+  int actual(Sut& s, Proc& p) const override { return s.k.bind_unix(p, path).err(); }
+  void show(std::ostream& os) const override { os << "bind(p" << proc << ", " << path << ")"; }
+};
+
+struct Connect : Op {
+  std::string path = *gen_path();
+  int expected(ModelState& m) const override { return m.connect(cred(), path); }
+  int actual(Sut& s, Proc& p) const override { return s.k.connect_unix(p, path).err(); }
+  void show(std::ostream& os) const override { os << "connect(p" << proc << ", " << path << ")"; }
+};
+
 struct Chown : Op {
   std::string path = *gen_path();
   std::uint32_t uid = *rc::gen::element<std::uint32_t>(~0u, 0, 1000, 1001);
@@ -275,6 +289,7 @@ struct StatOp : Op {
     if (werr != 0) return;
     const std::uint32_t type = want.kind == model::Kind::dir       ? S_IFDIR
                                : want.kind == model::Kind::symlink ? S_IFLNK
+                               : want.kind == model::Kind::socket  ? S_IFSOCK
                                                                    : S_IFREG;
     RC_ASSERT((got->mode & S_IFMT) == type);
     RC_ASSERT((got->mode & 07777) == want.mode);
@@ -311,8 +326,9 @@ TEST_P(Conformance, SyscallSequencesMatchTheModel) {
     // top (and chmod, chown and writes by owners who are not root happen).
     const ModelState initial(netbsd, 0777);
     const auto cmds = *rc::state::gen::commands(
-        initial, rc::state::gen::execOneOfWithArgs<Create, Mkdir, Unlink, Rmdir, Link, Symlink,
-                                                   Rename, Chmod, Chown, WriteFile, StatOp>());
+        initial,
+        rc::state::gen::execOneOfWithArgs<Create, Mkdir, Unlink, Rmdir, Link, Symlink, Rename,
+                                          Chmod, Chown, WriteFile, Bind, Connect, StatOp>());
     ukfs::Options o;
     o.fstype = mc.fstype;
     o.args = mc.prepare ? mc.prepare() : mc.args;

@@ -5,7 +5,8 @@
 // S_ISUID and S_ISGID (Linux: S_ISGID only with group-execute); NetBSD's
 // chmod refuses the sticky bit on a non-directory (EFTYPE) and S_ISGID
 // outside the caller's groups (EPERM), where Linux allows the first and
-// drops the second. Each test runs the calls and checks errno and mode.
+// drops the second; bind(2) of an AF_UNIX socket makes a socket node. Each
+// test runs the calls and checks errno, type and mode.
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -174,6 +175,48 @@ TEST_P(PosixAttr, ChmodStickyAndSetgidByNonRoot) {
     EXPECT_EQ(k.chmod(alice, "/g", 02755).err(), bsd ? EPERM : 0);
     EXPECT_EQ(k.chmod(fs.proc(), "/g", 03755).err(), 0);
     EXPECT_EQ(mode_of(fs, "/g"), 03755u);
+  });
+}
+
+// Shows: bind(2) makes a socket node (S_IFSOCK, 0777 & ~umask, one name) and
+// a second bind of the name is EADDRINUSE; open(2) of it answers ENXIO
+// (Linux) or EOPNOTSUPP (NetBSD), even for root; connect(2) answers
+// ECONNREFUSED (nothing listens), ENOENT for a missing name, and for a
+// regular file ENOTSOCK (NetBSD) or ECONNREFUSED (Linux); the node can be
+// renamed, hard-linked, chmod'ed, chown'ed and unlinked like a file.
+TEST_P(PosixAttr, BindMakesASocketNode) {
+  const bool bsd = netbsd();
+  run([bsd](Ukfs& fs) {
+    auto& k = fs.kernel();
+    auto& p = fs.proc();
+    ASSERT_EQ(k.bind_unix(p, "/s").err(), 0);
+    auto st = k.lstat(p, "/s");
+    ASSERT_TRUE(st.ok());
+    EXPECT_TRUE(S_ISSOCK(st->mode));
+    EXPECT_EQ(st->mode & 07777, 0755u);  // the umask is 022
+    EXPECT_EQ(st->nlink, 1u);
+    EXPECT_EQ(k.bind_unix(p, "/s").err(), EADDRINUSE);
+    EXPECT_EQ(k.open(p, "/s", O_RDONLY).err(), bsd ? EOPNOTSUPP : ENXIO);
+    EXPECT_EQ(k.open(p, "/s", O_RDWR | O_CREAT, 0644).err(), bsd ? EOPNOTSUPP : ENXIO);
+    EXPECT_EQ(k.connect_unix(p, "/s").err(), ECONNREFUSED);
+    EXPECT_EQ(k.connect_unix(p, "/none").err(), ENOENT);
+    ASSERT_TRUE(fs.write_file("/f", "x").ok());
+    EXPECT_EQ(k.connect_unix(p, "/f").err(), bsd ? ENOTSOCK : ECONNREFUSED);
+    EXPECT_EQ(k.rename(p, "/s", "/t").err(), 0);
+    EXPECT_EQ(k.link(p, "/t", "/u").err(), 0);
+    EXPECT_EQ(k.lstat(p, "/u")->nlink, 2u);
+    EXPECT_EQ(k.chmod(p, "/u", 0700).err(), 0);
+    EXPECT_EQ(k.chown(p, "/u", 1000, 100).err(), 0);
+    st = k.lstat(p, "/t");
+    ASSERT_TRUE(st.ok());
+    EXPECT_TRUE(S_ISSOCK(st->mode));
+    EXPECT_EQ(st->mode & 07777, 0700u);
+    EXPECT_EQ(st->uid, 1000u);
+    auto& bob = fs.new_process("bob", vn::Cred{1001, 101, {}});
+    EXPECT_EQ(k.connect_unix(bob, "/t").err(), EACCES);
+    EXPECT_EQ(k.unlink(p, "/t").err(), 0);
+    EXPECT_EQ(k.unlink(p, "/u").err(), 0);
+    EXPECT_EQ(k.lstat(p, "/u").err(), ENOENT);
   });
 }
 

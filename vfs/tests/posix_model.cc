@@ -140,6 +140,28 @@ int Model::create(const Cred& c, const std::string& path, std::uint32_t mode) {
   return 0;
 }
 
+int Model::bind(const Cred& c, const std::string& path) {
+  Resolved r = resolve(c, path, false);
+  if (r.err != 0) return r.err;
+  if (r.ino != -1) return EADDRINUSE;
+  if (!allowed(c, nodes_.at(r.parent), 3)) return EACCES;
+  nodes_.at(r.parent).kids[r.name] = new_node(c, r.parent, Kind::socket, 0777 & ~022u);
+  return 0;
+}
+
+// NetBSD's unp_connect checks the type first (ENOTSOCK), Linux's
+// unix_find_bsd write permission first and answers ECONNREFUSED for a node
+// that is not a socket.
+int Model::connect(const Cred& c, const std::string& path) const {
+  Resolved r = resolve(c, path, true);
+  if (r.err != 0) return r.err;
+  if (r.ino == -1) return ENOENT;
+  const Node& n = nodes_.at(r.ino);
+  if (netbsd_ && n.kind != Kind::socket) return ENOTSOCK;
+  if (!allowed(c, n, 2)) return EACCES;
+  return ECONNREFUSED;
+}
+
 int Model::mkdir(const Cred& c, const std::string& path, std::uint32_t mode) {
   Resolved r = resolve(c, path, false);
   if (r.err != 0) return r.err;
@@ -276,6 +298,7 @@ int Model::write_file(const Cred& c, const std::string& path, const std::string&
   if (r.ino == -1) return ENOENT;
   Node& n = nodes_.at(r.ino);
   if (n.kind == Kind::dir) return EISDIR;
+  if (n.kind == Kind::socket) return netbsd_ ? EOPNOTSUPP : ENXIO;  // before permission
   if (!allowed(c, n, 2)) return EACCES;
   n.data = data;
   if (!data.empty()) n.mode &= ~kill_priv(c, n.mode);  // a write that stores bytes

@@ -14,7 +14,7 @@
 
 namespace vfsim::model {
 
-enum class Kind : std::uint8_t { file, dir, symlink };
+enum class Kind : std::uint8_t { file, dir, symlink, socket };
 
 struct Cred {
   std::uint32_t uid = 0;
@@ -54,6 +54,10 @@ class Model {
   // uid/gid -1: unchanged (both -1: nothing happens, whoever asks).
   int chown(const Cred& c, const std::string& path, std::uint32_t uid, std::uint32_t gid);
   int write_file(const Cred& c, const std::string& path, const std::string& data);
+  // bind(2) / connect(2) of an AF_UNIX socket: a socket node (0777 & ~umask)
+  // or EADDRINUSE; nothing listens, so connect answers ECONNREFUSED.
+  int bind(const Cred& c, const std::string& path);
+  int connect(const Cred& c, const std::string& path) const;
   int stat(const Cred& c, const std::string& path, bool follow, StatResult* out) const;
 
   // Every name in the tree (path -> node), for the final comparison.
