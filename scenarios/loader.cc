@@ -3,6 +3,7 @@
 #include "scenarios/loader.h"
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -292,18 +293,35 @@ void check_registers(const LoadContext& cx, const Scenario& s) {
   for (const auto& l : s.lwps) verify(l.ops);
 }
 
+std::string place(const std::string& path, TextPos pos) {
+  return path + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
+}
+
 Json parse_json(std::string_view text, const std::string& path) {
+  // JSON has no NUL byte anywhere, and a parser reading a C string would stop
+  // at one and ignore the rest: name it rather than let either happen.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    throw ScenarioError(place(path, text_pos(text, nul)) +
+                        ": malformed JSON: a NUL byte (is this a JSON text file?)");
+  }
   try {
-    return Json::parse(text);
+    return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
     // e.byte is 1-based: the position of the character that did not fit.
     const auto pos = text_pos(text, e.byte == 0 ? 0 : e.byte - 1);
     std::string what = e.what();
     const auto colon = what.find(": ", what.find("column"));
     if (colon != std::string::npos) what = what.substr(colon + 2);
-    throw ScenarioError(path + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) +
-                        ": malformed JSON: " + what);
+    throw ScenarioError(place(path, pos) + ": malformed JSON: " + what);
   }
+}
+
+void reject_duplicate_keys(const JsonLocations& locations, const std::string& path) {
+  const auto& dup = locations.duplicate();
+  if (!dup) return;
+  throw ScenarioError(place(path, dup->pos) + ": " + dup->pointer + ": duplicate key (" +
+                      "first at " + std::to_string(dup->first.line) + ":" +
+                      std::to_string(dup->first.column) + ")");
 }
 
 }  // namespace
@@ -311,7 +329,9 @@ Json parse_json(std::string_view text, const std::string& path) {
 Scenario load_scenario_text(std::string_view text, const std::string& path, const Catalog& catalog,
                             const std::vector<Override>& overrides) {
   const Json root = parse_json(text, path);
-  const LoadContext cx(path, JsonLocations::index(text), catalog);
+  JsonLocations locations = JsonLocations::index(text);
+  reject_duplicate_keys(locations, path);
+  const LoadContext cx(path, std::move(locations), catalog);
   cx.require_object(root, "");
   cx.check_keys(root, "",
                 {"$schema", "name", "description", "config", "processes", "setup", "lwps", "checks",
@@ -334,6 +354,10 @@ Scenario load_scenario_text(std::string_view text, const std::string& path, cons
 
 Scenario load_scenario(const std::string& path, const Catalog& catalog,
                        const std::vector<Override>& overrides) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ScenarioError(path + ": is a directory, not a scenario file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ScenarioError(path + ": cannot open the scenario file");
   std::ostringstream buf;

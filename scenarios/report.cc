@@ -1,6 +1,7 @@
 // Writing and reading failure reports.
 #include "scenarios/report.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -140,13 +141,17 @@ sim::Schedule parse_schedule(const ReportReader& rd) {
 }
 
 Json parse_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ScenarioError(path + ": is a directory, not a report");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ScenarioError(path + ": cannot open the report");
   std::ostringstream buf;
   buf << in.rdbuf();
   const std::string text = buf.str();
   try {
-    return Json::parse(text);
+    return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
     const auto pos = text_pos(text, e.byte == 0 ? 0 : e.byte - 1);
     throw ScenarioError(path + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) +

@@ -160,6 +160,18 @@ test_bad_inputs() {
   bad_input "vfsim explore: --frobnicate: unknown option" \
     "$VFSIM" explore "$SCEN/counter_locked.json" --frobnicate
   bad_input "nope.json: cannot open" "$VFSIM" run nope.json
+  mkdir adir
+  bad_input "^adir: is a directory, not a scenario file$" "$VFSIM" explore adir
+  { cat "$SCEN/counter_locked.json"; printf '\0trailing garbage'; } >nul.json
+  bad_input "^nul.json:[0-9]+:1: malformed JSON: a NUL byte" "$VFSIM" check nul.json
+  echo '{"name": "a", "name": "b", "lwps": [{"name": "t", "ops": [{"op": "yield"}]}]}' >dup.json
+  bad_input "^dup.json:1:15: /name: duplicate key \(first at 1:2\)$" "$VFSIM" run dup.json
+  echo "${lwp/OP/{\"op\": \"chmod\", \"args\": {\"path\": \"/\", \"mode\": \"0999\"\}\}}" >mode.json
+  bad_input "mode.json:1:.*/args/mode: .* expects an octal mode" "$VFSIM" run mode.json
+  [ "$(wc -c <err.txt)" -lt 300 ] || fail "mode error is $(wc -c <err.txt) bytes long"
+  echo "${lwp/OP/{\"op\": \"sleep\", \"args\": {\"ms\": -5\}\}}" >neg.json
+  bad_input "neg.json:1:.*/args/ms: argument 'ms' of op 'sleep' must be at least 0, got -5$" \
+    "$VFSIM" run neg.json
   bad_input "unknown command 'explode'" "$VFSIM" explode
   echo "bad inputs rejected"
 }
