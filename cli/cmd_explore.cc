@@ -139,7 +139,9 @@ int explore_or_check(const ParsedArgs& args, Mode mode) {
     sum = sim::explore(scenarios::make_run_fn(scenario), options);
   }
   const sim::Outcome expected = scenario->expected_outcome.value_or(sim::Outcome::pass);
-  const bool as_expected = mode == Mode::check && sum.outcome == expected;
+  // A setup failure means the scenario never ran as written: never as expected.
+  const bool as_expected =
+      mode == Mode::check && sum.outcome == expected && sum.outcome != sim::Outcome::setup;
   int status = sum.first_failure ? kExitFailure : kExitPass;
   std::optional<std::string> written;
   if (sum.first_failure && !(as_expected && !args.value("report"))) {

@@ -212,6 +212,10 @@ std::optional<sim::Outcome> outcome_named(const LoadContext& cx, const Json& v,
   const std::string name = cx.require_string(v, p);
   auto o = sim::outcome_from_name(name);
   if (!o) cx.fail(p, "unknown outcome '" + name + "'");
+  if (*o == sim::Outcome::setup) {
+    cx.fail(p,
+            "'setup' is never an expected outcome: it means the scenario did not run as written");
+  }
   return o;
 }
 

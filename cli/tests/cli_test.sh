@@ -121,6 +121,21 @@ test_check_both_ways() {
   expect_exit 1 "$VFSIM" check "$SCEN/lost_update.json" --set explore.schedules=1 \
     --strategy dfs --preemption-bound 0
   grep -q "NOT as expected" out.txt || fail "mismatch not reported"
+  # A setup op that fails is never as expected, whatever expect_outcome says
+  # (issue 13, A2: it used to pass, the lwps running on what setup left).
+  python3 - "$SCEN/counter_locked.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["setup"] = [{"op": "mkdir", "args": {"path": "/no/such/dir"}}]
+json.dump(s, open("badsetup.json", "w"))
+PY
+  expect_exit 1 "$VFSIM" check badsetup.json
+  grep -q "setup op 0 (mkdir): failed with ENOENT" out.txt || fail "setup failure not named"
+  grep -q "NOT as expected: counter_locked expects pass, exploring gave setup" out.txt ||
+    fail "setup failure taken as expected"
+  expect_exit 1 "$VFSIM" check badsetup.json --set sched.locking=false
+  grep -q "NOT as expected: counter_locked expects expectation, exploring gave setup" out.txt ||
+    fail "setup failure taken as expected with the knob off"
   echo "expected outcomes hold"
 }
 

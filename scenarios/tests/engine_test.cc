@@ -49,6 +49,39 @@ TEST(Runner, ExpectationMissMessage) {
   EXPECT_EQ(r.message, "lwp t1 op 2 (var.read): expected 5, got 4");
 }
 
+// Shows: a setup op that fails with an errno it was not told to expect ends
+// the run as Outcome::setup, naming the op and the errno (it used to pass,
+// every later op running on whatever the failed op left); with an `expect`
+// the expectation decides; `setup` is never an expected outcome.
+TEST(Runner, FailedSetupOpEndsTheRun) {
+  auto bare = load_text(R"({"name": "t",
+      "setup": [{"op": "var.write", "args": {"var": "v", "value": 1}},
+                {"op": "probe.open", "args": {"path": "missing", "flags": 0}}],
+      "lwps": [{"name": "t1", "ops": [{"op": "var.add", "args": {"var": "v"}}]}]})");
+  const auto r = run_one(*bare, "random", 1);
+  EXPECT_EQ(r.outcome, sim::Outcome::setup);
+  EXPECT_EQ(r.message,
+            "setup op 1 (probe.open): failed with ENOENT; the scenario did not run as written");
+  auto expected = load_text(R"({"name": "t",
+      "setup": [{"op": "probe.open", "args": {"path": "missing", "flags": 0}, "expect": "ENOENT"}],
+      "lwps": [{"name": "t1", "ops": [{"op": "yield"}]}]})");
+  EXPECT_EQ(run_one(*expected, "random", 1).outcome, sim::Outcome::pass);
+  auto missed = load_text(R"({"name": "t",
+      "setup": [{"op": "probe.open", "args": {"path": "missing", "flags": 0}, "expect": ["ok", "EIO"]}],
+      "lwps": [{"name": "t1", "ops": [{"op": "yield"}]}]})");
+  const auto m = run_one(*missed, "random", 1);
+  EXPECT_EQ(m.outcome, sim::Outcome::setup);
+  EXPECT_EQ(m.message, R"(setup op 0 (probe.open): expected ["ok","EIO"], got ENOENT; )"
+                       "the scenario did not run as written");
+  auto value_miss = load_text(R"({"name": "t",
+      "setup": [{"op": "var.read", "args": {"var": "v"}, "expect": 3}],
+      "lwps": [{"name": "t1", "ops": [{"op": "yield"}]}]})");
+  EXPECT_EQ(run_one(*value_miss, "random", 1).outcome, sim::Outcome::expectation);
+  EXPECT_THAT(testing::load_error(R"({"name": "t", "expect_outcome": "setup",
+      "lwps": [{"name": "t1", "ops": [{"op": "yield"}]}]})"),
+              HasSubstr("/expect_outcome: 'setup' is never an expected outcome"));
+}
+
 // Shows: a failed data expectation shows the data; an errno shows its name.
 TEST(Runner, ExpectationMissShowsDataAndErrno) {
   auto s = load_text(scenario(
