@@ -83,6 +83,12 @@ int not_reproduced(std::ostream& out, const sim::RunResult& want, const sim::Run
   return kExitNotReproduced;
 }
 
+std::string describe_site(const sim::RunResult& r) {
+  std::string out = r.failure_lwp.empty() ? "no lwp" : "lwp '" + r.failure_lwp + "'";
+  if (!r.failure_op.empty()) out += ", in " + r.failure_op;
+  return out;
+}
+
 std::string default_shrunk_path(const std::string& report) {
   const std::string_view ext = ".json";
   const bool has_ext = report.size() > ext.size() && report.ends_with(ext);
@@ -145,7 +151,8 @@ int shrink_command(const ParsedArgs& args) {
   human << "shrunk: " << sim::outcome_name(full.outcome) << ": " << sr.original_decisions
         << " decisions, " << sr.original_preemptions << " preemptions -> " << sr.decisions
         << " decisions, " << sr.preemptions << " preemptions (" << sr.attempts << " replays)\n"
-        << "  " << full.message << "\n  report: " << out_path << "\n  replay: vfsim replay "
+        << "  " << full.message << "\n  site: " << describe_site(full)
+        << " (the same as the report's)\n  report: " << out_path << "\n  replay: vfsim replay "
         << out_path << "\n";
   if (json) {
     std::cout << nlohmann::json{{"outcome", std::string(sim::outcome_name(full.outcome))},

@@ -61,6 +61,7 @@ Json report_to_json(const Report& r) {
               {"schedule", schedule_json(x.schedule)},
               {"outcome", std::string(sim::outcome_name(x.outcome))},
               {"message", x.message},
+              {"site", Json{{"lwp", x.failure_lwp}, {"op", x.failure_op}}},
               {"trace_hash", hash_hex(x.trace_hash)},
               {"steps", x.steps},
               {"end_time_ns", x.end_time},
@@ -182,6 +183,10 @@ Report read_report(const std::string& path) {
   if (!outcome) rd.fail("outcome", "unknown outcome '" + rd.str("outcome") + "'");
   r.result.outcome = *outcome;
   r.result.message = root.value("message", "");
+  if (root.contains("site") && root["site"].is_object()) {
+    r.result.failure_lwp = root["site"].value("lwp", "");
+    r.result.failure_op = root["site"].value("op", "");
+  }
   r.result.trace_hash = parse_hash(rd, rd.str("trace_hash"));
   r.result.steps = root.value("steps", std::uint64_t{0});
   r.result.preemptions = root.value("preemptions", std::uint32_t{0});

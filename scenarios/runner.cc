@@ -118,9 +118,11 @@ void RunState::run_ops(const std::vector<OpCall>& ops, LwpContext& cx, std::stri
 }
 
 void RunState::run_op(const OpCall& call, LwpContext& cx, const std::string& place, List list) {
+  // The op is in flight from before its arguments are read until its result
+  // is checked, so a failure anywhere in between names it as its site.
+  const auto token = machine.op_begin(place, call.budget);
   Args args = resolve(call, place);
   cx.set_module(call.module_index);
-  const auto token = machine.op_begin(place, call.budget);
   OpResult result;
   try {
     result = call.spec->run(cx, args);
@@ -129,11 +131,11 @@ void RunState::run_op(const OpCall& call, LwpContext& cx, const std::string& pla
     // machine's own unwinding exceptions are not std::exceptions.)
     machine.panic(place + " threw: " + e.what());
   }
-  machine.op_end(token);
   machine.event("op", format_call(place, args, result, scenario.catalog->registry()));
   if (call.save) registers_[*call.save] = result;
   if (list == List::setup) check_setup(call, result, place);
   if (call.expect) check(call, result, place);
+  machine.op_end(token);
 }
 
 // A setup op builds what the lwps run on. An errno it was not told to expect

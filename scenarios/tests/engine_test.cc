@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "sim/tests/test_util.h"
 #include "test_support.h"
@@ -228,6 +229,44 @@ TEST(Replay, ReproducesFailure) {
   ASSERT_TRUE(sum.first_failure.has_value());
   sim::testing::expect_replays(make_run_fn(s), machine_options(*s, true), *sum.first_failure,
                                sum.first_failure->outcome);
+}
+
+// Shows: shrink keeps the failure's site (issue 13, A3). In this scenario a
+// run can fail at two sites: lwp b op 0 (b read `a` after lwp a wrote it:
+// the schedule with no preemption fails there) and the check (a lost update
+// of `c`). A failure found at the check shrinks to a schedule that fails at
+// the check again, with the same message shape; it used to shrink to the
+// empty schedule, which fails at b op 0, another bug.
+TEST(Shrink, KeepsTheFailureSite) {
+  auto s = load_text(scenario(R"([
+      {"name": "a", "ops": [{"op": "var.write", "args": {"var": "a", "value": 1}},
+                            {"op": "var.add", "args": {"var": "c"}}]},
+      {"name": "b", "ops": [{"op": "var.read", "args": {"var": "a"}, "expect": 0},
+                            {"op": "var.add", "args": {"var": "c"}}]}])",
+                              R"([{"op": "var.read", "args": {"var": "c"}, "expect": 2}])"));
+  const auto run = make_run_fn(s);
+  auto m = machine_options(*s, false);
+  const auto plain = sim::replay(run, m, {});
+  ASSERT_EQ(plain.outcome, sim::Outcome::expectation);
+  EXPECT_EQ(plain.failure_lwp, "b");
+  EXPECT_EQ(plain.failure_op, "lwp b op 0 (var.read)");
+  std::optional<sim::RunResult> at_check;
+  for (std::uint64_t seed = 1; seed < 2000 && !at_check; ++seed) {
+    auto r = run_one(*s, "random", seed);
+    if (r.outcome == sim::Outcome::expectation && r.failure_op == "checks op 0 (var.read)") {
+      at_check = std::move(r);
+    }
+  }
+  ASSERT_TRUE(at_check) << "no schedule lost the update";
+  EXPECT_EQ(at_check->failure_lwp, "controller");
+  EXPECT_EQ(at_check->message, "checks op 0 (var.read): expected 2, got 1");
+  m.seed = at_check->seed;
+  const auto shrunk = sim::shrink(run, m, *at_check);
+  EXPECT_EQ(shrunk.result.failure_op, "checks op 0 (var.read)") << shrunk.result.message;
+  EXPECT_EQ(shrunk.result.message, at_check->message);
+  EXPECT_TRUE(sim::same_failure_site(shrunk.result, *at_check));
+  EXPECT_LE(shrunk.preemptions, at_check->preemptions);
+  EXPECT_FALSE(sim::same_failure_site(plain, *at_check));
 }
 
 // Shows: two worker threads give the same summary as one (first failure
