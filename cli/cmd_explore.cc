@@ -138,6 +138,7 @@ int explore_or_check(const ParsedArgs& args, Mode mode) {
     options.progress = progress.callback();
     sum = sim::explore(scenarios::make_run_fn(scenario), options);
   }
+  verify_images(*scenario);
   const sim::Outcome expected = scenario->expected_outcome.value_or(sim::Outcome::pass);
   // A setup failure means the scenario never ran as written: never as expected.
   const bool as_expected =

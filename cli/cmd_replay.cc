@@ -102,6 +102,7 @@ int replay_command(const ParsedArgs& args) {
   const Loaded l = load_report(path);
   bool diverged = false;
   const sim::RunResult r = sim::replay(l.run, l.machine, l.report.result.schedule, &diverged);
+  verify_images(*l.scenario);
   const bool json = args.flag("json");
   std::ostream& human = json ? std::cerr : std::cout;
   if (args.flag("trace")) print_trace(human, r.events);
@@ -142,6 +143,7 @@ int shrink_command(const ParsedArgs& args) {
   const sim::ShrinkResult sr = sim::shrink(l.run, quick, original, attempts);
   // Once more with the full trace, for the shrunk report.
   const sim::RunResult full = sim::replay(l.run, l.machine, sr.result.schedule);
+  verify_images(*l.scenario);
   if (args.flag("trace")) print_trace(human, full.events);
   scenarios::Report shrunk = l.report;
   shrunk.result = full;

@@ -12,6 +12,8 @@ std::span<const OptionSpec> run_options() {
   static constexpr OptionSpec kOptions[] = {
       {"seed", "N", "the run's seed (default: the scenario's explore.seed)"},
       {"strategy", "NAME", "random, pct or dfs (default: the scenario's explore.strategy)"},
+      {"write-image", "",
+       "write the scenario's ext2 images on the host (default: the run sees a private copy)"},
       kSetOption,
       kReportOption,
       kTraceOption,
@@ -50,6 +52,8 @@ nlohmann::json run_json(const sim::RunResult& r, const scenarios::Scenario& s,
 int run_command(const ParsedArgs& args) {
   const std::string file = one_positional(args, "scenario FILE");
   const auto scenario = load(file, run_overrides(args));
+  // Only here may a run change a host image, and only when asked.
+  if (args.flag("write-image")) scenario->images->set_mode(sim::HostImages::Mode::write_back);
   const auto& ex = scenario->explore;
   sim::StrategyParams params;
   params.seed = ex.seed;
@@ -59,6 +63,7 @@ int run_command(const ParsedArgs& args) {
   (void)strategy->begin_run(0, ex.seed);  // the first schedule always exists
   const sim::RunResult r =
       scenarios::run_scenario(*scenario, scenarios::machine_options(*scenario, true), *strategy);
+  verify_images(*scenario);
 
   const bool json = args.flag("json");
   std::ostream& human = json ? std::cerr : std::cout;

@@ -34,6 +34,12 @@ std::string report_path(const ParsedArgs& args) {
   return args.value("report").value_or(std::string(kDefaultReport));
 }
 
+void verify_images(const scenarios::Scenario& s) {
+  if (const std::string changed = s.images->verify(); !changed.empty()) {
+    throw scenarios::ScenarioError(s.path + ": " + changed);
+  }
+}
+
 std::string format_vtime(sim::VTime t) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%llu.%09llus", static_cast<unsigned long long>(t / sim::kSecond),

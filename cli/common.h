@@ -35,6 +35,10 @@ inline constexpr std::string_view kDefaultReport = "vfsim-report.json";
 
 [[nodiscard]] std::string report_path(const ParsedArgs& args);
 
+// Throws a ScenarioError when a host image changed while the runs read it:
+// their verdict is then about no one image (sim/host_images.h).
+void verify_images(const scenarios::Scenario& s);
+
 void print_trace(std::ostream& out, const std::vector<sim::TraceEvent>& events);
 
 // Virtual time as seconds with nanosecond digits: "0.250000000s".

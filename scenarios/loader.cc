@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "scenarios/load_context.h"
+#include "sim/sha256.h"
 #include "sim/strategy.h"
 
 namespace vfsim::scenarios {
@@ -342,6 +343,8 @@ Scenario load_scenario_text(std::string_view text, const std::string& path, cons
                  "explore", "expect_outcome"});
   Scenario s;
   s.path = path;
+  s.sha256 = sim::sha256_hex(text);
+  s.images = std::make_shared<sim::HostImages>(std::filesystem::path(path).parent_path().string());
   s.catalog = &catalog;
   s.name = cx.require_string(cx.require(root, "", "name"), "/name");
   if (root.contains("description"))

@@ -189,6 +189,7 @@ sim::MachineOptions machine_options(const Scenario& scenario, bool keep_trace) {
   o.step_budget = scenario.explore.step_budget;
   o.op_budget = scenario.explore.op_budget_ms * sim::kMillisecond;
   o.keep_trace = keep_trace;
+  o.images = scenario.images.get();
   return o;
 }
 

@@ -33,6 +33,7 @@ class context;
 
 namespace vfsim::sim {
 
+class HostImages;
 class Machine;
 class Resource;
 class SimAlgorithm;
@@ -77,6 +78,10 @@ struct MachineOptions {
   VTime op_budget = 60 * kSecond;         // default hang budget of an operation
   bool keep_trace = false;                // keep every event, not only the hash
   StackPool* stacks = nullptr;            // optional shared stack pool
+  // How file systems see host image files (sim/host_images.h): a private
+  // view per machine. Null: a driver opens the host file itself (FileDisk),
+  // as the image tools do.
+  HostImages* images = nullptr;
 };
 
 enum class LwpState : std::uint8_t {
