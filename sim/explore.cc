@@ -179,6 +179,25 @@ ExploreSummary explore(const RunFn& run, const ExploreOptions& o) {
   return s;
 }
 
+std::optional<RunResult> run_schedule(const RunFn& run, const ExploreOptions& o,
+                                      std::uint64_t index) {
+  StackPool stacks(default_stack_bytes());
+  const std::uint64_t expected_steps = o.strategy == "pct" ? calibrate_steps(run, o, stacks) : 1000;
+  auto strategy = make_strategy(o.strategy, params_for(o, expected_steps));
+  // A parallel-safe strategy's schedule i depends on i and its seed alone
+  // (that is what lets workers take any index); dfs's on every run before.
+  for (std::uint64_t i = strategy->parallel_safe() ? index : 0;; ++i) {
+    MachineOptions m = o.machine;
+    m.seed = schedule_seed(o.seed, i);
+    m.stacks = &stacks;
+    m.keep_trace = i == index;
+    if (!strategy->begin_run(i, m.seed)) return std::nullopt;
+    RunResult r = run(m, *strategy);
+    strategy->end_run(r.steps);
+    if (i == index) return r;
+  }
+}
+
 RunResult replay(const RunFn& run, MachineOptions machine, const Schedule& schedule,
                  bool* diverged) {
   StrategyParams p;

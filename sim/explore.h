@@ -66,6 +66,14 @@ std::uint64_t schedule_seed(std::uint64_t seed, std::uint64_t index);
 // same seed, and the failure reported is the one with the lowest index.
 ExploreSummary explore(const RunFn& run, const ExploreOptions& options);
 
+// Runs schedule `index` of the exploration `options` on its own, exactly as
+// explore() runs it: the same run seed (schedule_seed), the same pct
+// calibration, and for a strategy whose schedules depend on the ones before
+// (dfs) those runs first. Keeps the full trace. nullopt when the strategy
+// has no schedule `index` (dfs: the space ends earlier).
+std::optional<RunResult> run_schedule(const RunFn& run, const ExploreOptions& options,
+                                      std::uint64_t index);
+
 // Replays one recorded schedule with the given run seed.
 RunResult replay(const RunFn& run, MachineOptions machine, const Schedule& schedule,
                  bool* diverged = nullptr);

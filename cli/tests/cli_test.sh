@@ -49,6 +49,49 @@ test_replay_reproduces() {
   echo "replay reproduced the failure"
 }
 
+# Shows (issue 13, A9): every failure prints the commands that reproduce it,
+# and each, run as printed, gives the failure's outcome and trace hash:
+# `replay` of the report, and `rerun` (vfsim run with --schedule-index),
+# under pct (whose schedules depend on the exploration: `run --seed S
+# --strategy pct` with the printed seed did not reproduce), random, dfs
+# (which reaches schedule #i through the schedules before it) and a failure
+# of `run` itself.
+test_rerun_reproduces() {
+  local cases=(
+    "lost_update.json --strategy pct"
+    "lost_update.json --strategy random --seed 9"
+    "counter_locked.json --set sched.locking=false"
+    "lock_order_deadlock.json --set explore.strategy=pct --depth 3"
+  )
+  local c
+  for c in "${cases[@]}"; do
+    # shellcheck disable=SC2086
+    expect_exit 1 "$VFSIM" explore "$SCEN/"$c --report rep.json
+    check_printed_commands "$c"
+  done
+  expect_exit 1 "$VFSIM" run "$SCEN/lock_order_deadlock.json" --seed 3 --report rep.json
+  check_printed_commands "run lock_order_deadlock.json --seed 3"
+  echo "printed commands reproduce the failure and its trace hash"
+}
+
+# check_printed_commands WHAT: runs the replay and rerun lines of out.txt as
+# printed and compares outcome and trace hash with rep.json.
+check_printed_commands() {
+  local want_hash want_outcome replay rerun
+  want_hash=$(json_field rep.json "['trace_hash']")
+  want_outcome=$(json_field rep.json "['outcome']")
+  replay=$(sed -n 's/^  replay: vfsim //p' out.txt)
+  rerun=$(sed -n 's/^  rerun:  vfsim //p' out.txt)
+  [ -n "$replay" ] || { cat out.txt; fail "$1: no replay command printed"; }
+  [ -n "$rerun" ] || { cat out.txt; fail "$1: no rerun command printed"; }
+  eval "\"\$VFSIM\" $replay --json" >r.json 2>/dev/null
+  [ "$(json_field r.json "['trace_hash']")" = "$want_hash" ] || fail "$1: replay: another hash"
+  eval "\"\$VFSIM\" $rerun --json --report again.json" >r.json 2>/dev/null
+  [ "$(json_field r.json "['trace_hash']")" = "$want_hash" ] ||
+    fail "$1: '$rerun' gave trace $(json_field r.json "['trace_hash']"), the failure $want_hash"
+  [ "$(json_field r.json "['outcome']")" = "$want_outcome" ] || fail "$1: rerun: another outcome"
+}
+
 # Shows: a report whose trace hash does not match is reported as not reproduced (exit 3).
 test_replay_mismatch() {
   expect_exit 1 "$VFSIM" explore "$SCEN/lock_order_deadlock.json" --report rep.json
