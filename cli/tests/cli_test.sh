@@ -92,6 +92,40 @@ check_printed_commands() {
   [ "$(json_field r.json "['outcome']")" = "$want_outcome" ] || fail "$1: rerun: another outcome"
 }
 
+# Shows (issue 13, A8): a report names its scenario relative to itself (and
+# by absolute path and SHA-256), so it replays from another directory, moved
+# along with its scenario, or moved alone; --scenario FILE overrides; a
+# scenario whose bytes differ from the report's is one line, exit 2. Before,
+# the path was relative to where explore ran and replay elsewhere failed.
+test_replay_elsewhere() {
+  mkdir -p a b reports
+  cp "$SCEN/lost_update.json" a/s.json
+  (cd a && "$VFSIM" explore s.json --report ../reports/rep.json >/dev/null 2>&1)
+  [ -f reports/rep.json ] || fail "no report"
+  [ "$(json_field reports/rep.json "['scenario']")" = ../a/s.json ] || fail "path not report-relative"
+  [ "$(json_field reports/rep.json "['scenario_sha256']")" = "$(sha256sum a/s.json | cut -d' ' -f1)" ] ||
+    fail "scenario_sha256 is not the file's sha256"
+  (cd b && expect_exit 1 "$VFSIM" replay ../reports/rep.json && grep -q "^reproduced: " out.txt) ||
+    fail "replay from another directory"
+  mkdir moved && cp -r a reports moved/
+  mv a a.away
+  expect_exit 1 "$VFSIM" replay moved/reports/rep.json   # beside the report, relative
+  expect_exit 1 "$VFSIM" shrink moved/reports/rep.json --out moved/reports/small.json
+  [ "$(json_field moved/reports/small.json "['scenario']")" = ../a/s.json ] || fail "shrunk path"
+  mv a.away a
+  cp reports/rep.json alone.json
+  expect_exit 1 "$VFSIM" replay alone.json   # moved alone: the absolute path
+  cp a/s.json copy.json
+  expect_exit 1 "$VFSIM" replay alone.json --scenario copy.json
+  echo '{"comment": "edited",' >edited.json && tail -c +2 a/s.json >>edited.json
+  bad_input "alone.json: /scenario_sha256: edited.json is not the file the report was made from" \
+    "$VFSIM" replay alone.json --scenario edited.json
+  cp edited.json a/s.json
+  bad_input "alone.json: /scenario_sha256: .*a/s.json is not the file the report was made from" \
+    "$VFSIM" shrink alone.json
+  echo "reports replay from anywhere, and only on their own scenario"
+}
+
 # Shows: a report whose trace hash does not match is reported as not reproduced (exit 3).
 test_replay_mismatch() {
   expect_exit 1 "$VFSIM" explore "$SCEN/lock_order_deadlock.json" --report rep.json
