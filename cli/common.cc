@@ -36,6 +36,7 @@ std::string report_path(const ParsedArgs& args) {
 }
 
 void verify_images(const scenarios::Scenario& s) {
+  if (!s.images) return;
   if (const std::string changed = s.images->verify(); !changed.empty()) {
     throw scenarios::ScenarioError(s.path + ": " + changed);
   }

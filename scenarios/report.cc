@@ -29,7 +29,9 @@ Report make_report(const Scenario& s, const sim::RunResult& r, std::string strat
   out.strategy = std::move(strategy);
   out.schedule_index = schedule_index;
   out.result = r;
-  for (const auto& image : s.images->images()) out.images.push_back({image.path, image.sha256});
+  if (s.images) {
+    for (const auto& image : s.images->images()) out.images.push_back({image.path, image.sha256});
+  }
   return out;
 }
 
