@@ -237,6 +237,12 @@ TEST(FsSyscall, PointerTokensAndModeRules) {
             "0\n05755\n");
   EXPECT_EQ(vfsim(s + "-u 1000 -g 100 open /f O_WRONLY : write 0 x : fstat 0 mode").out,
             "0\n0\n01755\n");  // S_ISUID cleared, the sticky bit stays
+  // The helper's nanosecond fields: ext2 keeps whole seconds (see
+  // PosixAttr.NanosecondTimes).
+  EXPECT_EQ(vfsim(s + "utimensat AT_FDCWD /f 1000000000 5 1100000000 7 0 : stat /f "
+                      "atime,atime_ns,mtime,mtime_ns,ctime_ns")
+                .out,
+            "0\n1000000000,0,1100000000,0,0\n");
   // bind makes a socket node; connect finds no listener.
   EXPECT_EQ(vfsim(s + "bind /sock : stat /sock type,mode : connect /sock").out,
             "0\nsocket,0777\nECONNREFUSED\n");  // the helper's umask is 0
