@@ -27,13 +27,23 @@
 
 namespace vfsim::fuse {
 
+// /dev/fuse as a socket pair: seqpacket, and receive buffers that hold the
+// largest request and reply (max_write of data plus headers), as /dev/fuse
+// itself has no smaller limit.
+inline sim::SocketOptions default_dev_socket() {
+  sim::SocketOptions o;
+  o.type = sim::SockType::seqpacket;
+  for (auto& b : o.buf) b.rcvbuf_bytes = kMaxReplyBytes + 4096;
+  return o;
+}
+
 struct FuseServerOptions {
   std::string name = "fuse";
-  DaemonOptions daemon;         // argv, mount point, fuse.workers, framing
-  ConnOptions conn;             // the kernel side of /dev/fuse
-  BridgeOptions bridge;         // fuse.size_serialise, fuse.forget_nlookup
-  puffs::ServerOptions server;  // the puffs side (workers, framing)
-  sim::SocketOptions dev;       // /dev/fuse: seqpacket unless transport says else
+  DaemonOptions daemon;                           // argv, mount point, fuse.workers, framing
+  ConnOptions conn;                               // the kernel side of /dev/fuse
+  BridgeOptions bridge;                           // fuse.size_serialise, fuse.forget_nlookup
+  puffs::ServerOptions server;                    // the puffs side (workers, framing)
+  sim::SocketOptions dev = default_dev_socket();  // transport=dgram|stream changes its type
 };
 
 class FuseServer {

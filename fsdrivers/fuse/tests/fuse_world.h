@@ -70,12 +70,16 @@ inline sim::RunResult run_world(const sim::MachineOptions& mo, sim::Strategy& st
         if (fs == nullptr) return vn::Status(ENODEV);
         sim::SocketOptions so;
         so.name = "puffs";
+        // The puffs stub sends a write(2) as one message: room for the largest
+        // one the tests make.
+        for (auto& b : so.buf) b.rcvbuf_bytes = 1 << 20;
         stack->puffs_pair = std::make_unique<sim::SocketPair>(mm, so);
         FuseServerOptions fo;
         fo.name = o.fs;
         fo.daemon.args = o.args;
         fo.daemon.workers = o.workers;
         fo.server.workers = o.puffs_workers;
+        fo.server.max_read = 1 << 20;
         fo.bridge.size_serialise = o.size_serialise;
         fo.bridge.forget_nlookup = o.forget_nlookup;
         std::string error;
