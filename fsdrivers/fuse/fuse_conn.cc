@@ -115,21 +115,51 @@ void FuseConn::close() {
   sock_.close();
 }
 
-void FuseConn::reader_loop() {
-  std::string msg;
-  while (!dead_) {
-    sim::IoResult r = sock_.recv(&msg, kMaxReplyBytes);
+// The kernel side frames a stream by fuse_out_header.len (what is under
+// test on a stream is the daemon's reading, not ours); a length that cannot
+// be right leaves no way to find the next message: the connection is lost.
+bool FuseConn::next_message(std::string* msg) {
+  if (sock_.type() != sim::SockType::stream) {
+    for (;;) {
+      sim::IoResult r = sock_.recv(msg, kMaxReplyBytes);
+      if (!r.ok() || r.eof) {
+        daemon_gone(r.eof ? "the daemon closed /dev/fuse" : "recv errno " + std::to_string(r.err));
+        return false;
+      }
+      if (!r.truncated) return true;
+      bad_reply(*msg, "message longer than " + std::to_string(kMaxReplyBytes) + " bytes",
+                std::nullopt);
+    }
+  }
+  std::string chunk;
+  for (;;) {
+    if (stream_buf_.size() >= sizeof(std::uint32_t)) {
+      std::uint32_t len = 0;
+      std::memcpy(&len, stream_buf_.data(), sizeof(len));
+      if (len < kOutHeaderBytes || len > kMaxReplyBytes) {
+        bad_reply(stream_buf_, "stream length field " + std::to_string(len) + " out of range",
+                  std::nullopt);
+        daemon_gone("unframeable stream");
+        return false;
+      }
+      if (stream_buf_.size() >= len) {
+        msg->assign(stream_buf_, 0, len);
+        stream_buf_.erase(0, len);
+        return true;
+      }
+    }
+    sim::IoResult r = sock_.recv(&chunk, kMaxReplyBytes);
     if (!r.ok() || r.eof) {
       daemon_gone(r.eof ? "the daemon closed /dev/fuse" : "recv errno " + std::to_string(r.err));
-      return;
+      return false;
     }
-    if (r.truncated) {
-      bad_reply(msg, "message longer than " + std::to_string(kMaxReplyBytes) + " bytes",
-                std::nullopt);
-      continue;
-    }
-    deliver(msg);
+    stream_buf_ += chunk;
   }
+}
+
+void FuseConn::reader_loop() {
+  std::string msg;
+  while (!dead_ && next_message(&msg)) deliver(msg);
 }
 
 void FuseConn::deliver(std::string_view bytes) {

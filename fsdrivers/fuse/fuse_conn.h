@@ -94,6 +94,7 @@ class FuseConn {
  private:
   struct Pending;
   void reader_loop();
+  bool next_message(std::string* msg);
   void deliver(std::string_view bytes);
   void notification(const Message& msg);
   void bad_reply(std::string_view bytes, const std::string& why, std::optional<std::uint64_t> id);
@@ -109,6 +110,7 @@ class FuseConn {
   NotifyHandler notify_;
   bool dead_ = false;
   bool closing_ = false;
+  std::string stream_buf_;  // [reader] stream framing: bytes of an incomplete message
   std::uint64_t bad_replies_ = 0;
   sim::LwpId reader_ = sim::kNoLwp;
 };

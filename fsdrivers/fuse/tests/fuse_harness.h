@@ -31,6 +31,7 @@ struct RigOptions {
   int workers = 1;
   sim::SockType transport = sim::SockType::seqpacket;
   bool mountpoint_is_file = false;  // null.c mounts on a regular file
+  DevFraming framing = DevFraming::naive;
 };
 
 inline sim::RunResult run_rig(const sim::MachineOptions& mo, sim::Strategy& st, const RigOptions& o,
@@ -46,6 +47,7 @@ inline sim::RunResult run_rig(const sim::MachineOptions& mo, sim::Strategy& st, 
   dopt.args = o.args;
   dopt.workers = o.workers;
   dopt.mountpoint_is_file = o.mountpoint_is_file;
+  dopt.framing = o.framing;
   std::string error;
   auto daemon = FuseDaemon::create(m, *fs, pair.end(1), dopt, &error);
   if (!daemon) throw std::runtime_error(error);

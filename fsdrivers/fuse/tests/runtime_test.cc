@@ -163,5 +163,63 @@ TEST(FuseRuntime, NotifyExamplesRunAndExit) {
   }
 }
 
+// hello_ll's file read back, ending the run (not the test) on a wrong
+// answer, for explorations that expect failures.
+void hello_or_fail(Rig& r) {
+  FuseConn& c = r.conn;
+  const std::uint32_t minor = c.proto().minor;
+  auto e = c.call(FUSE_LOOKUP, kRootNodeId, body_name("hello"), user());
+  auto entry = e.ok() ? decode_entry(*e, minor) : Decoded<Entry>{};
+  if (!entry.ok()) r.m.fail(Outcome::expectation, "LOOKUP hello failed");
+  auto o = c.call(FUSE_OPEN, entry->nodeid, body_open(O_RDONLY), user());
+  auto oo = o.ok() ? decode_open_out(*o) : Decoded<OpenOut>{};
+  if (!oo.ok()) r.m.fail(Outcome::expectation, "OPEN failed");
+  auto d = c.call(FUSE_READ, entry->nodeid, body_read(minor, oo->fh, 0, 4096, 0), user());
+  if (!d.ok() || *d != "Hello World!\n") r.m.fail(Outcome::expectation, "READ failed");
+  if (!c.call(FUSE_RELEASE, entry->nodeid, body_release(oo->fh, O_RDONLY), user()).ok()) {
+    r.m.fail(Outcome::expectation, "RELEASE failed");
+  }
+  (void)c.send_noreply(FUSE_FORGET, entry->nodeid, body_forget(1), user());
+}
+
+// /dev/fuse as a stream: requests may arrive split or joined. libfuse
+// reading it as messages cannot follow (some schedule fails); a reader that
+// reassembles by fuse_in_header.len, as hello_ll_uds does, always can.
+TEST(FuseRuntime, StreamNeedsReassembly) {
+  auto over_stream = [](DevFraming framing) {
+    sim::ExploreOptions eo;
+    eo.strategy = "random";
+    eo.schedules = 100;
+    RigOptions o{"hello_ll", {}, 1};
+    o.transport = sim::SockType::stream;
+    o.framing = framing;
+    return sim::explore(
+        [o](const sim::MachineOptions& mo, sim::Strategy& st) {
+          return testing::run_rig(mo, st, o, hello_or_fail);
+        },
+        eo);
+  };
+  auto naive = over_stream(DevFraming::naive);
+  EXPECT_NE(naive.outcome, Outcome::pass);
+  auto fixed = over_stream(DevFraming::reassemble);
+  EXPECT_EQ(fixed.outcome, Outcome::pass)
+      << (fixed.first_failure ? fixed.first_failure->message : "");
+  EXPECT_EQ(fixed.schedules_explored, 100u);
+}
+
+// INTERRUPT of a request already answered: libfuse keeps it aside, serves
+// the next requests, and the daemon still exits cleanly.
+TEST(FuseRuntime, InterruptOfAnAnsweredRequest) {
+  auto r = run_rig_once({"hello_ll", {}, 1}, [](Rig& rig) {
+    const std::uint64_t u = rig.conn.next_unique();
+    EXPECT_TRUE(
+        rig.conn.call(FUSE_GETATTR, kRootNodeId, body_getattr(rig.conn.proto().minor, 0, 0), user())
+            .ok());
+    EXPECT_TRUE(rig.conn.interrupt(u).ok());
+    hello_conversation(rig);
+  });
+  ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
+}
+
 }  // namespace
 }  // namespace vfsim::fuse
