@@ -180,6 +180,7 @@ void FuseDaemon::worker(fuse_session* se, int* result) {
     if (res <= 0) break;
     fuse_session_process_buf(se, &buf);
   }
+  foreign_untrack(buf.mem);  // libfuse allocated it through the shim (isolation.h)
   std::free(buf.mem);
   if (res < 0) {
     if (*result == 0) *result = res;

@@ -19,6 +19,9 @@
 // that was killed mid-way are not undone: the latter leak, the former must
 // not matter to a file system that is tested here.
 //
+// Heap blocks the foreign code still holds when a machine's last daemon is
+// gone are freed then (foreign_track below).
+//
 // Because the state is the process's, one machine at a time may run FUSE
 // daemons in a process, and one daemon of a given file system at a time:
 // `explore --jobs N` runs FUSE scenarios in N processes, not N threads, and
@@ -41,5 +44,16 @@ std::string claim_foreign_state(sim::Machine& m, std::string_view fs);
 void release_foreign_state(sim::Machine& m, std::string_view fs);
 // Bytes under snapshot (0 when nothing foreign is linked).
 std::size_t foreign_state_bytes();
+
+// The foreign heap: blocks the foreign code allocated (C's malloc family,
+// through the shim) while a daemon ran, and has not freed. When the last
+// daemon of the machine is gone they are freed, as a process's memory goes
+// when it exits: a run that ended with its daemon killed mid-request, or a
+// file system that never frees what it keeps in a global, leaks nothing
+// into the next run. (C++ operator new is not tracked: libstdc++'s own code
+// frees such blocks behind the shim's back.)
+void* foreign_track(void* p);  // returns p
+void foreign_untrack(void* p);
+std::size_t foreign_heap_blocks();
 
 }  // namespace vfsim::fuse

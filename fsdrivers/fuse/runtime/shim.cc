@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include <string>
 
 #include "fsdrivers/fuse/runtime/fuse_daemon.h"
+#include "fsdrivers/fuse/runtime/isolation.h"
 #include "fsdrivers/fuse/runtime/slot.h"
 
 using vfsim::fuse::current_daemon;
@@ -355,6 +357,55 @@ int vfsim_shim_lstat(const char* path, struct stat* st) {
 // x86_64: struct stat64 is struct stat.
 int vfsim_shim_stat64(const char* path, struct stat* st) { return vfsim_shim_stat(path, st); }
 int vfsim_shim_lstat64(const char* path, struct stat* st) { return vfsim_shim_lstat(path, st); }
+
+// --- the foreign heap (isolation.h) --------------------------------------------
+// Blocks allocated in a daemon are tracked, so that what a run leaves behind
+// is freed when its machine's daemons are gone.
+void* vfsim_shim_malloc(size_t n) {
+  void* p = malloc(n);
+  return current_daemon() != nullptr ? vfsim::fuse::foreign_track(p) : p;
+}
+void* vfsim_shim_calloc(size_t n, size_t size) {
+  void* p = calloc(n, size);
+  return current_daemon() != nullptr ? vfsim::fuse::foreign_track(p) : p;
+}
+void* vfsim_shim_realloc(void* old, size_t n) {
+  const bool in = current_daemon() != nullptr;
+  if (in) vfsim::fuse::foreign_untrack(old);  // before: realloc may free it
+  void* p = realloc(old, n);
+  if (in) vfsim::fuse::foreign_track(p != nullptr || n == 0 ? p : old);  // failed: old stays
+  return p;
+}
+void* vfsim_shim_reallocarray(void* old, size_t n, size_t size) {
+  if (size != 0 && n > SIZE_MAX / size) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return vfsim_shim_realloc(old, n * size);
+}
+void vfsim_shim_free(void* p) {
+  if (current_daemon() != nullptr) vfsim::fuse::foreign_untrack(p);
+  free(p);
+}
+char* vfsim_shim_strdup(const char* s) {
+  char* p = strdup(s);
+  if (current_daemon() != nullptr) vfsim::fuse::foreign_track(p);
+  return p;
+}
+char* vfsim_shim_strndup(const char* s, size_t n) {
+  char* p = strndup(s, n);
+  if (current_daemon() != nullptr) vfsim::fuse::foreign_track(p);
+  return p;
+}
+int vfsim_shim_posix_memalign(void** out, size_t align, size_t n) {
+  const int e = posix_memalign(out, align, n);
+  if (e == 0 && current_daemon() != nullptr) vfsim::fuse::foreign_track(*out);
+  return e;
+}
+void* vfsim_shim_aligned_alloc(size_t align, size_t n) {
+  void* p = aligned_alloc(align, n);
+  return current_daemon() != nullptr ? vfsim::fuse::foreign_track(p) : p;
+}
 
 // --- libfuse entry points replaced inside the machine ---------------------------
 struct fuse_session;

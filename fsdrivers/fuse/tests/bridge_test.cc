@@ -161,5 +161,16 @@ TEST(FuseBridge, ForgetBalancesLookups) {
   }
 }
 
+// The trace hash of one seed is pinned: the same in the dev, release and
+// asan builds (no pointer, host clock or host thread reaches the trace).
+TEST(FuseBridge, PinnedTraceHash) {
+  auto a = testing::run_once(opts("hello_ll"), hello_concurrent, 1, "pct");
+  auto b = testing::run_once(opts("hello"), hello_concurrent, 1, "random");
+  ASSERT_EQ(a.outcome, Outcome::pass) << a.message;
+  ASSERT_EQ(b.outcome, Outcome::pass) << b.message;
+  EXPECT_EQ(a.trace_hash, 0x52ba23e317f13e91ull) << std::hex << a.trace_hash;
+  EXPECT_EQ(b.trace_hash, 0x97e839a464b82302ull) << std::hex << b.trace_hash;
+}
+
 }  // namespace
 }  // namespace vfsim::fuse

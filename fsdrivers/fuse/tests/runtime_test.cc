@@ -221,5 +221,27 @@ TEST(FuseRuntime, InterruptOfAnAnsweredRequest) {
   ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
 }
 
+// What foreign code allocated and kept — hello.c's strdup'ed options, a
+// session whose daemon was killed mid-run (the naive stream fails) — is
+// freed when the machine's daemons are gone, as at a process's exit.
+TEST(FuseRuntime, ForeignHeapFreedAfterEachMachine) {
+  std::size_t during = 0;
+  auto passed = run_rig_once(
+      {"hello", {}, 2},
+      [&](Rig& r) {
+        during = foreign_heap_blocks();
+        hello_conversation(r);
+      },
+      9);
+  ASSERT_EQ(passed.outcome, Outcome::pass) << passed.message;
+  EXPECT_GT(during, 0u) << "libfuse's session, buffers and hello's options are tracked";
+  EXPECT_EQ(foreign_heap_blocks(), 0u);
+  RigOptions o{"hello_ll", {}, 2};
+  o.transport = sim::SockType::stream;
+  auto killed = run_rig_once(o, hello_or_fail, 1);
+  EXPECT_NE(killed.outcome, Outcome::pass);
+  EXPECT_EQ(foreign_heap_blocks(), 0u);
+}
+
 }  // namespace
 }  // namespace vfsim::fuse
