@@ -94,6 +94,23 @@ std::string FuseBridge::fh_label(std::uint64_t fh) {
   return "fh#" + std::to_string(it->second);
 }
 
+// The fh ledger: every fh the daemon handed out (a daemon may hand out one
+// value many times: hello_ll's are all 0) is released as often as it was
+// handed out; never more (that would be this bridge's bug).
+void FuseBridge::fh_opened(std::uint64_t fh) {
+  (void)fh_label(fh);
+  ++fh_ledger_[fh_ordinals_.at(fh)].looked_up;
+}
+
+void FuseBridge::fh_released(std::uint64_t fh) {
+  (void)fh_label(fh);
+  Ledger& l = fh_ledger_[fh_ordinals_.at(fh)];
+  ++l.forgotten;
+  VFSIM_KASSERT(
+      m_, l.forgotten <= l.looked_up,
+      "fuse '" + options_.name + "': " + fh_label(fh) + " released more often than opened");
+}
+
 FuseBridge::Node& FuseBridge::node(OpCtx& c) { return static_cast<Node&>(c.node); }
 
 FuseBridge::Node* FuseBridge::other(OpCtx& c, std::uint64_t cookie) {
@@ -190,6 +207,13 @@ std::vector<std::string> FuseBridge::leaks() const {
                     std::to_string(l.forgotten));
     }
   }
+  for (const auto& [ord, l] : fh_ledger_) {
+    if (l.looked_up != l.forgotten) {
+      out.push_back("fuse '" + options_.name + "' fh#" + std::to_string(ord) + " opened " +
+                    std::to_string(l.looked_up) + " times, released " +
+                    std::to_string(l.forgotten));
+    }
+  }
   return out;
 }
 
@@ -257,6 +281,7 @@ int FuseBridge::create(OpCtx& c, Reply* rp) {
     if (r.ok()) {
       auto d = decode_create_out(*r, conn_.proto().minor);
       if (!d.ok()) return bad("CREATE", d.error);
+      fh_opened(d->second.fh);
       return answer_node(c, Entry{d->first.nodeid, d->first.attr.va}, rp, d->second.fh);
     }
     if (r.err() != ENOSYS) return r.err();
@@ -278,6 +303,7 @@ int FuseBridge::create(OpCtx& c, Reply* rp) {
   if (op.ok()) {
     auto o = decode_open_out(*op);
     if (!o.ok()) return bad("OPEN", o.error);
+    fh_opened(o->fh);
     fh = o->fh;
   }
   if (made->nodeid != e->nodeid) {  // MKNOD and LOOKUP disagree: give MKNOD's back now
@@ -475,8 +501,14 @@ vn::Result<std::uint64_t> FuseBridge::fh_for(Node& n, bool write, const Caller& 
     if (!r.ok()) return r.status();
     auto o = decode_open_out(*r);
     if (!o.ok()) return vn::Status(bad("OPENDIR", o.error));
-    if (n.dfh)
-      return *n.dfh;  // another worker opened it meanwhile: keep one (this one leaks to the daemon)
+    fh_opened(o->fh);
+    if (n.dfh) {
+      fh_released(o->fh);
+      // Another worker opened it meanwhile: give this one back at once.
+      (void)call(FUSE_RELEASEDIR, n.nodeid, body_release(o->fh, O_RDONLY),
+                 Caller{who.uid, who.gid, 0});
+      return *n.dfh;
+    }
     n.dfh = o->fh;
     return o->fh;
   }
@@ -486,8 +518,10 @@ vn::Result<std::uint64_t> FuseBridge::fh_for(Node& n, bool write, const Caller& 
   if (!r.ok()) return r.status();
   auto o = decode_open_out(*r);
   if (!o.ok()) return vn::Status(bad("OPEN", o.error));
+  fh_opened(o->fh);
   std::optional<std::uint64_t>& slot = write ? n.wfh : n.rfh;
   if (slot) {
+    fh_released(o->fh);
     // Another worker opened one meanwhile: give this one back at once.
     (void)call(FUSE_RELEASE, n.nodeid, body_release(o->fh, write ? O_WRONLY : O_RDONLY),
                Caller{who.uid, who.gid, 0});
@@ -515,6 +549,7 @@ int FuseBridge::release_all(Node& n) {
     if (!slot) return;
     const std::uint64_t fh = *slot;
     slot.reset();
+    fh_released(fh);
     if (m_.trace().keeping()) {
       m_.note("fuse_release",
               options_.name + ": node#" + std::to_string(n.ordinal) + " " + fh_label(fh));

@@ -33,9 +33,11 @@
 // carries pid 0.
 //
 // The ledger: for every nodeid (by ordinal), how many entry replies named it
-// and how many FORGETs gave them back. leaks() lists every nodeid other
-// than the root whose counts differ once the mount is gone: a FUSE lookup
-// leak in the bridge (or the kernel) shows up there.
+// and how many FORGETs gave them back; for every fh, how often the daemon
+// handed it out and how often it was released. leaks() lists every nodeid
+// other than the root, and every fh, whose counts differ once the mount is
+// gone: a FUSE lookup or open-file leak in the bridge (or the kernel) shows
+// up there. A RELEASE beyond the opens is this bridge's bug: a panic.
 //
 // Replies are checked (fuse_abi.h); a body that does not decode is logged
 // ("fuse_bad_reply") and answered EIO/EPROTO, and with the connection's
@@ -100,6 +102,8 @@ class FuseBridge : public puffs::PuffsOps {
   std::string xattr_name(std::int32_t ns, const std::string& name) const;
   int forget(Node& n);
   std::string fh_label(std::uint64_t fh);
+  void fh_opened(std::uint64_t fh);
+  void fh_released(std::uint64_t fh);
 
   sim::Machine& m_;
   FuseConn& conn_;
@@ -113,7 +117,8 @@ class FuseBridge : public puffs::PuffsOps {
   struct Ledger {
     std::uint64_t looked_up = 0, forgotten = 0;
   };
-  std::map<std::uint64_t, Ledger> ledger_;  // by ordinal
+  std::map<std::uint64_t, Ledger> ledger_;     // by nodeid ordinal
+  std::map<std::uint64_t, Ledger> fh_ledger_;  // by fh ordinal: opened / released
   bool no_create_ = false, no_access_ = false, no_fsync_ = false;
   bool unmounted_ = false;
 };

@@ -3,7 +3,7 @@
 // FUSE (memfs_ll served by libfuse with 2 workers, behind the same puffs
 // stub), measured side by side in one run. Not a test: it prints.
 //
-//   fuse_race_figures [schedules]
+//   fuse_race_figures [schedules [fuse_workers]]
 #include <fcntl.h>
 
 #include <cstdio>
@@ -57,10 +57,13 @@ int main(int argc, char** argv) {
                    eo);
   fuse::testing::WorldOptions fo;
   fo.fs = "memfs_ll";
+  fo.workers = argc > 2 ? std::atoi(argv[2]) : 2;
   auto fuse_run = sim::explore(
       fuse::testing::world_fn(fo, [](fuse::testing::World& w) { append_race(w); }), eo);
   report("getattr_write_race over puffs (p2k memfs)", puffs_run);
-  report("getattr_write_race over FUSE (memfs_ll)", fuse_run);
+  report(fo.workers == 1 ? "getattr_write_race over FUSE, 1 worker"
+                         : "getattr_write_race over FUSE (memfs_ll)",
+         fuse_run);
   std::printf("FUSE / puffs = %.2f\n",
               fuse_run.schedules_per_second / puffs_run.schedules_per_second);
   return puffs_run.outcome == sim::Outcome::pass && fuse_run.outcome == sim::Outcome::pass ? 0 : 1;
