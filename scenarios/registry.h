@@ -146,7 +146,7 @@ class ModuleState {
  public:
   virtual ~ModuleState() = default;
   // Called inside every scenario lwp (and the controller) before its first op,
-  // e.g. to attach the lwp to its simulated process (Lwp::layer_slot).
+  // e.g. to attach the lwp to its simulated process (an lwp slot).
   virtual void lwp_start(sim::Machine& m, const LwpInfo& lwp) {}
   // Called inside an lwp after its last op, when it was not unwound by a failure.
   virtual void lwp_end(sim::Machine& m, const LwpInfo& lwp) {}

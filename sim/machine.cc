@@ -494,6 +494,15 @@ Lwp& Machine::current() {
   return *current_;
 }
 
+LwpSlot Machine::alloc_lwp_slot() {
+  if (lwp_slots_used_ == kLwpSlots) {
+    // A programming error in whoever builds on the machine, not a run's outcome.
+    std::fprintf(stderr, "vfsim: internal error: all %d lwp slots are taken\n", kLwpSlots);
+    std::abort();
+  }
+  return LwpSlot{lwp_slots_used_++};
+}
+
 Lwp* Machine::lwp(LwpId id) { return id < lwps_.size() ? lwps_[id].get() : nullptr; }
 
 void Machine::budget_exhausted(const SchedTag& tag) {

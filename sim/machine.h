@@ -90,6 +90,16 @@ enum class LwpState : std::uint8_t {
 // its pagedaemon so that a rule can depend on the calling context).
 using LwpTags = std::uint32_t;
 
+// A per-lwp pointer that code above the machine keeps on every lwp (the VFS:
+// the process an lwp belongs to). Slots are handed out at run time by
+// Machine::alloc_lwp_slot, so the machine names none of its users; a machine
+// has kLwpSlots of them.
+inline constexpr int kLwpSlots = 4;
+struct LwpSlot {
+  int index = -1;
+  bool valid() const { return index >= 0; }
+};
+
 struct Lwp {
   LwpId id = kNoLwp;
   std::string name;
@@ -103,12 +113,11 @@ struct Lwp {
   boost::fibers::context* ctx = nullptr;
   void* stack_lo = nullptr;  // lowest address of its fiber stack
   std::function<void()> body;
-  void* layer_slot[4] = {nullptr, nullptr, nullptr, nullptr};  // upper layers
-  std::unique_ptr<WaitChannel> exit_channel;                   // joiners wait here
+  // Per-lwp data of whoever asked the machine for a slot (LwpSlot); the
+  // machine gives the pointers no meaning.
+  void* slots[kLwpSlots] = {};
+  std::unique_ptr<WaitChannel> exit_channel;  // joiners wait here
 };
-
-// Indexes into Lwp::layer_slot, one per upper layer that keeps per-lwp data.
-enum LayerSlot : int { kSlotProcess = 0, kSlotPager = 1, kSlotScenario = 2, kSlotSpare = 3 };
 
 struct RunResult {
   Outcome outcome = Outcome::pass;
@@ -175,6 +184,10 @@ class Machine {
   }
 
   Lwp& current();
+  // A slot of Lwp::slots for the caller's own per-lwp pointer, null on every
+  // lwp until set. Each call hands out another; a KASSERT ends the run when
+  // all kLwpSlots are taken.
+  LwpSlot alloc_lwp_slot();
   LwpId current_id() const { return current_ ? current_->id : kNoLwp; }
   bool in_lwp() const { return current_ != nullptr; }
   Lwp* lwp(LwpId id);
@@ -310,6 +323,7 @@ class Machine {
   bool killing_ = false;
   bool ran_ = false;
   bool dispatcher_due_ = false;
+  int lwp_slots_used_ = 0;
   Outcome outcome_ = Outcome::pass;
   std::string message_;
   SimAlgorithm* algo_ = nullptr;

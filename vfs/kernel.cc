@@ -9,6 +9,7 @@ namespace vfsim::vfs {
 
 Kernel::Kernel(sim::Machine& m, KernelOptions options)
     : machine_(m),
+      proc_slot_(m.alloc_lwp_slot()),
       options_(options),
       pager_(options.pager ? std::make_unique<pager::Pager>(m, *options.pager) : nullptr),
       rules_(&vfs::rules(options.personality)),

@@ -137,7 +137,7 @@ class Kernel {
   Proc& proc_create(std::string name, vn::Cred cred, std::uint32_t umask = 022);
   // Closes every descriptor and releases cwd and root.
   void proc_exit(Proc& p);
-  // The process the calling lwp belongs to (Lwp::layer_slot), or null.
+  // The process the calling lwp belongs to (the kernel's lwp slot), or null.
   Proc* current_proc() const;
   void attach_current_lwp(Proc& p);
   Proc* proc_by_name(std::string_view name);
@@ -276,6 +276,7 @@ class Kernel {
   const OpenFile* find_file(std::uint64_t id) const;
 
   sim::Machine& machine_;
+  const sim::LwpSlot proc_slot_;  // Lwp::slots: the lwp's Proc
   const vn::Cred kernel_cred_{};  // root: for the kernel's own lookups
   KernelOptions options_;
   // Before everything that may hold pages: destroyed last.

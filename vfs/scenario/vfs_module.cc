@@ -48,8 +48,8 @@ void VfsState::lwp_start(sim::Machine& m, const sc::LwpInfo& lwp) {
   kernel_->attach_current_lwp(*p);
 }
 
-Proc& VfsState::proc(sim::Machine& m) {
-  auto* p = static_cast<Proc*>(m.current().layer_slot[sim::kSlotProcess]);
+Proc& VfsState::proc(sim::Machine&) {
+  Proc* p = kernel_->current_proc();
   return p != nullptr ? *p : *controller_;
 }
 
