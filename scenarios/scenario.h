@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -13,6 +14,10 @@
 #include "scenarios/config.h"
 #include "scenarios/registry.h"
 #include "sim/types.h"
+
+namespace vfsim::boot {
+struct BootConfig;
+}
 
 namespace vfsim::scenarios {
 
@@ -76,6 +81,9 @@ struct Scenario {
   std::string description;
   const Catalog* catalog = nullptr;  // outlives the scenario
   Config config;
+  // The machine every run of this scenario boots: built from `config` by
+  // the modules (Module::configure) and checked once, at load time.
+  std::shared_ptr<const boot::BootConfig> boot;
   std::vector<OpCall> setup;
   std::vector<LwpPlan> lwps;
   std::vector<OpCall> checks;

@@ -86,12 +86,12 @@ enum class LwpState : std::uint8_t {
   finished,  // its body returned or it was unwound
 };
 
-// Bits an upper layer may set on an lwp to tell what it is (the pager marks
-// its pagedaemon so that a rule can depend on the calling context).
+// Bits an upper layer may set on an lwp to tell what it is (a memory daemon
+// marks itself, so that a rule can depend on the calling context).
 using LwpTags = std::uint32_t;
 
-// A per-lwp pointer that code above the machine keeps on every lwp (the VFS:
-// the process an lwp belongs to). Slots are handed out at run time by
+// A per-lwp pointer that code above the machine keeps on every lwp (whose
+// task an lwp runs, say). Slots are handed out at run time by
 // Machine::alloc_lwp_slot, so the machine names none of its users; a machine
 // has kLwpSlots of them.
 inline constexpr int kLwpSlots = 4;

@@ -18,7 +18,7 @@ Status Kernel::mount_root(std::string_view fstype, const MountArgs& args) {
   VFSIM_KASSERT(machine_, root_mount_ == nullptr, "mount_root twice");
   auto type = fs_types_.find(fstype);
   if (type == fs_types_.end()) return Status(ENODEV);
-  auto fs = type->second(machine_, args);
+  auto fs = type->second(args);
   if (!fs.ok()) return fs.status();
   const std::uint32_t id = next_mount_id_++;
   auto mp = std::make_unique<vn::Mount>(machine_, id, std::move(*fs));
@@ -31,6 +31,16 @@ Status Kernel::mount_root(std::string_view fstype, const MountArgs& args) {
 
 Status Kernel::mount(Proc& p, std::string_view fstype, std::string_view path,
                      const MountArgs& args) {
+  auto type = fs_types_.find(fstype);
+  if (type == fs_types_.end()) {
+    return mount_with(p, path,
+                      [] { return Result<std::unique_ptr<vn::FileSystem>>(Status(ENODEV)); });
+  }
+  const FsFactory& factory = type->second;
+  return mount_with(p, path, [&factory, &args] { return factory(args); });
+}
+
+Status Kernel::mount_with(Proc& p, std::string_view path, const FsMaker& make) {
   if (!p.cred.is_root()) return Status(EPERM);
   Nameidata nd;
   VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
@@ -41,13 +51,11 @@ Status Kernel::mount(Proc& p, std::string_view fstype, std::string_view path,
   } else if (vp->is_root() || vp->mountedhere != nullptr) {
     s = Status(EBUSY);  // the root of a mount, or already covered
   }
-  auto type = fs_types_.find(fstype);
-  if (s.ok() && type == fs_types_.end()) s = Status(ENODEV);
   if (!s.ok()) {
     nd.release(*this);
     return s;
   }
-  auto fs = type->second(machine_, args);
+  auto fs = make();
   if (!fs.ok()) {
     nd.release(*this);
     return fs.status();
@@ -130,6 +138,7 @@ Status Kernel::shutdown() {
   root_mount_->unmounting = true;
   VN_TRY(vcache_.flush(*root_mount_, false));
   VN_TRY(root_mount_->fs().unmount(false));
+  shut_down_ = true;
   return vn::kOk;
 }
 

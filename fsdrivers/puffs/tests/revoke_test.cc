@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "boot/ukfs.h"
 #include "fsdrivers/puffs/tests/puffs_world.h"
 #include "sim/tests/test_util.h"
-#include "vfs/ukfs.h"
 #include "vnode/vcache.h"
 
 namespace vfsim::puffs {
