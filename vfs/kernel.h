@@ -294,7 +294,9 @@ class Kernel {
   vn::Vcache vcache_;
   std::map<std::string, FsFactory, std::less<>> fs_types_;
   std::map<std::uint32_t, std::unique_ptr<vn::Mount>> mounts_;  // by id
-  std::vector<std::unique_ptr<vn::Mount>> dead_mounts_;  // force-unmounted, vnodes still referenced
+  // Force-unmounted with vnodes still referenced: dead, then gone once the
+  // last of them is freed; freed with the kernel.
+  std::vector<std::unique_ptr<vn::Mount>> dead_mounts_;
   vn::Mount* root_mount_ = nullptr;
   // NetBSD's rootvnode: the root file system's root, referenced by the
   // kernel from the first process on until shutdown, so a process created

@@ -1,5 +1,6 @@
 // The mount table and the mount-by-type table: mount(2), unmount(2), the
-// root file system and shutdown. mountedhere / covered change only with the
+// root file system and shutdown. mountedhere / covered and a mount's state
+// (vnode.h: mounted -> unmounting -> dead / gone) change only with the
 // covered vnode locked exclusively; namei reads them between scheduling
 // points and waits (mount_change_) while a mount is being unmounted.
 #include <fcntl.h>
@@ -89,26 +90,35 @@ Status Kernel::unmount(Proc& p, std::string_view path, bool force) {
 }
 
 Status Kernel::unmount_mount(vn::Mount& mp, bool force) {
-  if (&mp == root_mount_ || mp.unmounting) return Status(EBUSY);
+  if (&mp == root_mount_ || mp.state() != vn::MountState::mounted) return Status(EBUSY);
   for (const auto& [id, other] : mounts_) {
     if (other->covered != nullptr && &other->covered->mount() == &mp) return Status(EBUSY);
   }
   vn::Vnode* covered = mp.covered;
   vn::vn_lock(*covered, true);
-  mp.unmounting = true;
+  // Another unmount may have finished while we waited for the lock.
+  if (covered->mountedhere != &mp || mp.state() != vn::MountState::mounted) {
+    vn::vn_unlock(*covered);
+    return Status(EBUSY);
+  }
+  vn::mount_state_change(mp, vn::MountState::mounted, vn::MountState::unmounting);
   Status s = vcache_.flush(mp, force);
   if (s.ok()) s = mp.fs().unmount(force);
   if (!s.ok()) {
-    mp.unmounting = false;
+    vn::mount_state_change(mp, vn::MountState::unmounting, vn::MountState::mounted);
     vn::vn_unlock(*covered);
     mount_change_.wakeup();
     return s;
   }
+  // Dead vnodes (a forced unmount's, still referenced) keep the mount.
+  const bool dead = mp.nvnodes != 0;
+  vn::mount_state_change(mp, vn::MountState::unmounting,
+                         dead ? vn::MountState::dead : vn::MountState::gone);
   covered->mountedhere = nullptr;
   mp.covered = nullptr;
   auto it = mounts_.find(mp.id());
-  if (mp.nvnodes != 0) dead_mounts_.push_back(std::move(it->second));  // dead vnodes remain
-  mounts_.erase(it);
+  if (dead) dead_mounts_.push_back(std::move(it->second));
+  mounts_.erase(it);  // frees a gone mount
   vn::vn_unlock(*covered);
   mount_change_.wakeup();
   vrele(*covered);
@@ -135,9 +145,10 @@ Status Kernel::shutdown() {
     rootvnode_ = nullptr;
     vrele(*root);
   }
-  root_mount_->unmounting = true;
+  vn::mount_state_change(*root_mount_, vn::MountState::mounted, vn::MountState::unmounting);
   VN_TRY(vcache_.flush(*root_mount_, false));
   VN_TRY(root_mount_->fs().unmount(false));
+  vn::mount_state_change(*root_mount_, vn::MountState::unmounting, vn::MountState::gone);
   shut_down_ = true;
   return vn::kOk;
 }

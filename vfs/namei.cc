@@ -40,7 +40,7 @@ Result<vn::Vnode*> Kernel::start_dir(Proc& p, int dirfd, std::string_view path) 
 Result<vn::Vnode*> Kernel::cross_into_mounts(vn::Vnode* vp) {
   while (vp->type == vn::VType::VDIR && vp->mountedhere != nullptr) {
     vn::Mount* mp = vp->mountedhere;
-    if (mp->unmounting) {
+    if (mp->state() == vn::MountState::unmounting) {
       mount_change_.sleep("unmount");
       continue;
     }
