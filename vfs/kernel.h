@@ -138,6 +138,9 @@ class Kernel {
   // mount(2) of the file system `make` builds (ENODEV and so on from it);
   // the type table is not asked. Same checks and order as mount().
   [[nodiscard]] Status mount_with(Proc& p, std::string_view path, const FsMaker& make);
+  // unmount(2). `path` names the mounted file system: its root, or the
+  // directory it covers (the last component does not cross into the mount,
+  // so the mount of a dead server, whose root is revoked, can be unmounted).
   [[nodiscard]] Status unmount(Proc& p, std::string_view path, bool force = false);
   vn::Mount* root_mount() const { return root_mount_; }
   std::size_t mount_count() const { return mounts_.size(); }
@@ -275,7 +278,7 @@ class Kernel {
  private:
   [[nodiscard]] Result<vn::Vnode*> cross_into_mounts(vn::Vnode* vp);
   [[nodiscard]] Status lookup_component(Proc& p, vn::Vnode*& cur, std::string_view comp,
-                                        vn::Vnode** child);
+                                        vn::Vnode** child, bool cross_mounts);
   // The last reference went: VOP_CLOSE; returns its error (a kept
   // write-back error), which close(2) reports when it dropped that reference.
   [[nodiscard]] Status file_release(OpenFile& f);

@@ -81,9 +81,22 @@ Status Kernel::mount_with(Proc& p, std::string_view path, const FsMaker& make) {
 Status Kernel::unmount(Proc& p, std::string_view path, bool force) {
   if (!p.cred.is_root()) return Status(EPERM);
   Nameidata nd;
-  VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
-  vn::Mount& mp = nd.vp->mount();
-  const bool is_root = nd.vp->is_root();
+  // The last component is not crossed: the directory a file system is
+  // mounted on names that mount even when its root cannot be loaded — the
+  // mount of a dead puffs server, whose root was revoked (NetBSD resolves
+  // such a path to the covered vnode).
+  VN_TRY(namei(p, AT_FDCWD, path, kFollow | kNoCrossMount, &nd));
+  vn::Vnode* vp = nd.vp;
+  if (vp->type == vn::VType::VDIR && vp->mountedhere != nullptr) {
+    // Our reference keeps the covered vnode while unmount_mount waits for
+    // its lock (no scheduling point between namei and that call).
+    Status s = unmount_mount(*vp->mountedhere, force);
+    nd.release(*this);
+    return s;
+  }
+  // A path that ends in the mount's root itself ("/mnt/.", "/").
+  vn::Mount& mp = vp->mount();
+  const bool is_root = vp->is_root();
   nd.release(*this);
   if (!is_root) return Status(EINVAL);
   return unmount_mount(mp, force);

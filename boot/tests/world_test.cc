@@ -157,6 +157,7 @@ TEST(World, OwnsThePagerAndTheServers) {
         server.crash();
         EXPECT_TRUE(server.dead());
         EXPECT_EQ(u.stat("/p/f").err(), ENXIO);
+        EXPECT_TRUE(u.kernel().unmount(u.proc(), "/p", true).ok());
       },
       o);
   EXPECT_EQ(r.outcome, sim::Outcome::pass) << r.message;
