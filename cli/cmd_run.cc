@@ -94,6 +94,7 @@ int run_command(const ParsedArgs& args) {
   const bool json = args.flag("json");
   std::ostream& human = json ? std::cerr : std::cout;
   if (args.flag("trace")) print_trace(human, r.events);
+  print_caveats(human, *scenario);
   int status = kExitPass;
   std::optional<std::string> written;
   if (r.failed()) {

@@ -93,6 +93,12 @@ class ServerProcess final : public vn::UserServer {
 
 }  // namespace
 
+std::size_t max_io_for(std::uint64_t rcvbuf_bytes) {
+  const std::uint64_t server_read = ServerOptions{}.max_read;
+  return static_cast<std::size_t>(
+      std::max<std::uint64_t>(std::min(rcvbuf_bytes, server_read) / 2, 512));
+}
+
 // Message memory from the machine's kmem with the caller's flag, KM_SLEEP,
 // which the pager turns into KM_NOSLEEP in the pagedaemon's context when
 // pager.pagedaemon_nosleep is on (the PERFUSE fix). Held only while the
@@ -124,6 +130,7 @@ vn::Result<std::unique_ptr<vn::FileSystem>> make_puffs(vn::MountEnv& env, const 
   o.root_cookie = server->root_cookie();
   o.msg_alloc = kmem_msg_alloc(env.pager());
   o.pager = env.pager();
+  o.max_io = max_io_for(c.rcvbuf_bytes);
   auto fs = std::make_unique<PuffsMount>(m, server->kernel_end(), o);
   fs->start();
   return std::unique_ptr<vn::FileSystem>(std::move(fs));
