@@ -13,8 +13,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "driver_util.h"
-#include "image_util.h"
+#include "fsdrivers/ext2/tests/driver_util.h"
+#include "fsdrivers/ext2/tests/image_util.h"
 
 namespace vfsim::ext2drv::test {
 namespace {
