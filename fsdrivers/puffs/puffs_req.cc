@@ -98,7 +98,7 @@ int PuffsMount::send(PuffsRequest& r) {
   ++r.sends;
   const bool keep = machine_.trace().keeping();
   sim::IoResult s = sock_.send(r.bytes, keep ? describe(r.rq.h) : std::string());
-  if (!s.ok()) server_gone("send failed with errno " + std::to_string(s.err));
+  if (!s.ok()) server_gone("send failed with errno " + std::to_string(s.err()));
   return 0;
 }
 
