@@ -118,10 +118,10 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps {
   vn::Status unmount(bool force) override;
 
   // --- the page cache's backing store (PagerOps) ---------------------------
-  [[nodiscard]] pager::Errno getpages(pager::PageObject& obj, std::uint64_t offset,
-                                      std::span<std::byte> dst) override;
-  [[nodiscard]] pager::Errno putpages(pager::PageObject& obj, std::uint64_t offset,
-                                      std::span<const std::byte> src) override;
+  [[nodiscard]] vn::Status getpages(pager::PageObject& obj, std::uint64_t offset,
+                                    std::span<std::byte> dst) override;
+  [[nodiscard]] vn::Status putpages(pager::PageObject& obj, std::uint64_t offset,
+                                    std::span<const std::byte> src) override;
 
   // What a LOOKUP/CREATE reply said about a node, for loadvnode.
   void note_newinfo(std::uint64_t cookie, vn::VType type, const vn::Vattr& va);
