@@ -92,12 +92,11 @@ struct OpCtx {
   PuffsNode* other(std::uint64_t cookie) const;
 };
 
-#define VFSIM_PUFFS_OPS(X)                                                                    \
-  X(statvfs)                                                                                  \
-  X(sync)                                                                                     \
-  X(unmount) X(lookup) X(create) X(mknod) X(mkdir) X(symlink) X(open) X(close) X(access)      \
-      X(getattr) X(setattr) X(read) X(write) X(putpages) X(fsync) X(remove) X(link) X(rename) \
-          X(rmdir) X(readdir) X(readlink) X(inactive) X(reclaim) X(getextattr) X(setextattr)  \
+#define VFSIM_PUFFS_OPS(X)                                                                       \
+  X(statvfs)                                                                                     \
+  X(sync) X(unmount) X(lookup) X(create) X(mknod) X(mkdir) X(symlink) X(open) X(close) X(access) \
+      X(getattr) X(setattr) X(read) X(write) X(putpages) X(fsync) X(remove) X(link) X(rename)    \
+          X(rmdir) X(readdir) X(readlink) X(inactive) X(reclaim) X(getextattr) X(setextattr)     \
               X(listextattr) X(deleteextattr)
 
 // The op vector. Each op returns kOk and fills the reply, or an errno. The
