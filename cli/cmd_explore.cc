@@ -76,20 +76,14 @@ class Progress {
 
 sim::ExploreOptions explore_options_for(const scenarios::Scenario& s, const ParsedArgs& args) {
   const auto& ex = s.explore;
-  sim::ExploreOptions o;
-  o.strategy = ex.strategy;
-  o.schedules = ex.schedules;
+  sim::ExploreOptions o = exploration_options(s);
   if (args.flag("long"))
     o.schedules = ex.long_schedules != 0 ? ex.long_schedules : 10 * ex.schedules;
-  o.seed = ex.seed;
-  o.depth = ex.depth;
-  o.preemption_bound = ex.preemption_bound;
   const auto jobs = args.number("jobs").value_or(1);
   if (jobs < 1 || jobs > 256) throw UsageError("--jobs: expected 1 to 256");
   o.jobs = static_cast<int>(jobs);
   o.keep_going = args.flag("keep-going");
   o.check_determinism = args.flag("check-determinism");
-  o.machine = scenarios::machine_options(s, false);
   return o;
 }
 
@@ -128,7 +122,8 @@ void print_pass(std::ostream& out, const scenarios::Scenario& s, const sim::Expl
 
 int explore_or_check(const ParsedArgs& args, Mode mode) {
   const std::string file = one_positional(args, "scenario FILE");
-  const auto scenario = load(file, explore_overrides(args));
+  const auto overrides = explore_overrides(args);
+  const auto scenario = load(file, overrides);
   sim::ExploreOptions options = explore_options_for(*scenario, args);
   const bool json = args.flag("json");
   std::ostream& human = json ? std::cerr : std::cout;
@@ -138,8 +133,11 @@ int explore_or_check(const ParsedArgs& args, Mode mode) {
     options.progress = progress.callback();
     sum = sim::explore(scenarios::make_run_fn(scenario), options);
   }
+  verify_images(*scenario);
   const sim::Outcome expected = scenario->expected_outcome.value_or(sim::Outcome::pass);
-  const bool as_expected = mode == Mode::check && sum.outcome == expected;
+  // A setup failure means the scenario never ran as written: never as expected.
+  const bool as_expected =
+      mode == Mode::check && sum.outcome == expected && sum.outcome != sim::Outcome::setup;
   int status = sum.first_failure ? kExitFailure : kExitPass;
   std::optional<std::string> written;
   if (sum.first_failure && !(as_expected && !args.value("report"))) {
@@ -150,7 +148,7 @@ int explore_or_check(const ParsedArgs& args, Mode mode) {
     (void)report_failure(human,
                          scenarios::make_report(*scenario, *sum.first_failure, options.strategy,
                                                 sum.first_failure_index),
-                         *written);
+                         *written, rerun_command(file, overrides, sum.first_failure_index));
   } else if (!sum.first_failure) {
     print_pass(human, *scenario, options, sum);
   }

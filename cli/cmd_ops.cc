@@ -22,6 +22,8 @@ nlohmann::json arg_json(const scenarios::ArgSpec& a) {
                       {"required", a.required},
                       {"doc", a.doc}};
   if (!a.default_value.is_null()) j["default"] = a.default_value;
+  if (a.min != INT64_MIN) j["min"] = a.min;
+  if (a.max != INT64_MAX) j["max"] = a.max;
   if (!a.names.empty()) {
     j["names"] = nlohmann::json::object();
     for (const auto& [n, v] : a.names) j["names"][n] = v;
@@ -62,6 +64,8 @@ int ops_command(const ParsedArgs& args) {
     for (const auto& a : spec.args) {
       std::cout << "      " << a.name << ": " << scenarios::arg_type_name(a.type)
                 << (a.required ? "" : ", optional")
+                << (a.min == INT64_MIN ? "" : ", at least " + std::to_string(a.min))
+                << (a.max == INT64_MAX ? "" : ", at most " + std::to_string(a.max))
                 << (a.default_value.is_null() ? "" : ", default " + a.default_value.dump()) << "  "
                 << a.doc << "\n";
     }

@@ -10,8 +10,15 @@ namespace vfsim::cli {
 
 std::span<const OptionSpec> run_options() {
   static constexpr OptionSpec kOptions[] = {
-      {"seed", "N", "the run's seed (default: the scenario's explore.seed)"},
+      {"seed", "N",
+       "explore.seed: the run's seed; with --schedule-index, the exploration's (default: the "
+       "scenario's)"},
+      {"schedule-index", "I",
+       "run schedule #I of the exploration `vfsim explore` makes with these settings, as it "
+       "ran it there"},
       {"strategy", "NAME", "random, pct or dfs (default: the scenario's explore.strategy)"},
+      {"write-image", "",
+       "write the scenario's ext2 images on the host (default: the run sees a private copy)"},
       kSetOption,
       kReportOption,
       kTraceOption,
@@ -32,12 +39,14 @@ std::vector<scenarios::Override> run_overrides(const ParsedArgs& args) {
 }
 
 nlohmann::json run_json(const sim::RunResult& r, const scenarios::Scenario& s,
+                        std::optional<std::uint64_t> index,
                         const std::optional<std::string>& report) {
   return {{"outcome", std::string(sim::outcome_name(r.outcome))},
           {"message", r.message},
           {"scenario", s.path},
           {"seed", r.seed},
           {"strategy", s.explore.strategy},
+          {"schedule_index", index ? nlohmann::json(*index) : nlohmann::json(nullptr)},
           {"steps", r.steps},
           {"decisions", r.schedule.size()},
           {"preemptions", r.preemptions},
@@ -45,20 +54,42 @@ nlohmann::json run_json(const sim::RunResult& r, const scenarios::Scenario& s,
           {"report", report ? nlohmann::json(*report) : nlohmann::json(nullptr)}};
 }
 
-}  // namespace
-
-int run_command(const ParsedArgs& args) {
-  const std::string file = one_positional(args, "scenario FILE");
-  const auto scenario = load(file, run_overrides(args));
-  const auto& ex = scenario->explore;
+// The run's own first schedule, seeded with explore.seed itself.
+sim::RunResult run_seed(const scenarios::Scenario& s) {
+  const auto& ex = s.explore;
   sim::StrategyParams params;
   params.seed = ex.seed;
   params.depth = ex.depth;
   params.preemption_bound = ex.preemption_bound;
   auto strategy = sim::make_strategy(ex.strategy, params);
   (void)strategy->begin_run(0, ex.seed);  // the first schedule always exists
-  const sim::RunResult r =
-      scenarios::run_scenario(*scenario, scenarios::machine_options(*scenario, true), *strategy);
+  return scenarios::run_scenario(s, scenarios::machine_options(s, true), *strategy);
+}
+
+// Schedule `index` of the exploration, as `vfsim explore` ran it.
+sim::RunResult run_index(const std::shared_ptr<const scenarios::Scenario>& s, std::uint64_t index) {
+  sim::ExploreOptions o = exploration_options(*s);
+  o.machine.keep_trace = true;
+  auto r = sim::run_schedule(scenarios::make_run_fn(s), o, index);
+  if (!r) {
+    throw UsageError("--schedule-index " + std::to_string(index) + ": the " + o.strategy +
+                     " exploration of " + s->path + " ends before that schedule");
+  }
+  return std::move(*r);
+}
+
+}  // namespace
+
+int run_command(const ParsedArgs& args) {
+  const std::string file = one_positional(args, "scenario FILE");
+  const auto overrides = run_overrides(args);
+  const auto scenario = load(file, overrides);
+  const auto index = args.number("schedule-index");
+  // Only here may a run change a host image, and only when asked.
+  if (args.flag("write-image")) scenario->images->set_mode(sim::HostImages::Mode::write_back);
+  const auto& ex = scenario->explore;
+  const sim::RunResult r = index ? run_index(scenario, *index) : run_seed(*scenario);
+  verify_images(*scenario);
 
   const bool json = args.flag("json");
   std::ostream& human = json ? std::cerr : std::cout;
@@ -67,15 +98,16 @@ int run_command(const ParsedArgs& args) {
   std::optional<std::string> written;
   if (r.failed()) {
     written = report_path(args);
-    status = report_failure(human, scenarios::make_report(*scenario, r, ex.strategy, std::nullopt),
-                            *written);
+    status = report_failure(human, scenarios::make_report(*scenario, r, ex.strategy, index),
+                            *written, rerun_command(file, overrides, index));
   } else {
     human << "pass: " << scenario->name << " (seed " << r.seed << ", " << ex.strategy
-          << "): " << r.steps << " steps, " << r.schedule.size() << " decisions, " << r.preemptions
+          << (index ? ", schedule #" + std::to_string(*index) : "") << "): " << r.steps
+          << " steps, " << r.schedule.size() << " decisions, " << r.preemptions
           << " preemptions, virtual time " << format_vtime(r.end_time) << ", trace "
           << scenarios::hash_hex(r.trace_hash) << "\n";
   }
-  if (json) std::cout << run_json(r, *scenario, written).dump() << "\n";
+  if (json) std::cout << run_json(r, *scenario, index, written).dump() << "\n";
   return status;
 }
 

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "scenarios/modules.h"
+#include "scenarios/runner.h"
 
 namespace vfsim::cli {
 
@@ -32,6 +33,13 @@ std::shared_ptr<const scenarios::Scenario> load(const std::string& path,
 
 std::string report_path(const ParsedArgs& args) {
   return args.value("report").value_or(std::string(kDefaultReport));
+}
+
+void verify_images(const scenarios::Scenario& s) {
+  if (!s.images) return;
+  if (const std::string changed = s.images->verify(); !changed.empty()) {
+    throw scenarios::ScenarioError(s.path + ": " + changed);
+  }
 }
 
 std::string format_vtime(sim::VTime t) {
@@ -64,25 +72,67 @@ std::string indent(std::string text, std::string_view pad) {
   return out;
 }
 
+// A word as a POSIX shell reads it back: as is when it is made of safe
+// characters, else in single quotes.
+std::string shell_quote(const std::string& word) {
+  const bool safe = !word.empty() && word.find_first_not_of(
+                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                         "0123456789_./=:,+-@%") == std::string::npos;
+  if (safe) return word;
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
 }  // namespace
 
-int report_failure(std::ostream& out, const scenarios::Report& report, const std::string& path) {
+sim::ExploreOptions exploration_options(const scenarios::Scenario& s) {
+  const auto& ex = s.explore;
+  sim::ExploreOptions o;
+  o.strategy = ex.strategy;
+  o.schedules = ex.schedules;
+  o.seed = ex.seed;
+  o.depth = ex.depth;
+  o.preemption_bound = ex.preemption_bound;
+  o.machine = scenarios::machine_options(s, false);
+  return o;
+}
+
+std::string rerun_command(const std::string& file,
+                          const std::vector<scenarios::Override>& overrides,
+                          std::optional<std::uint64_t> schedule_index) {
+  std::string out = "vfsim run " + shell_quote(file);
+  for (const auto& o : overrides) out += " --set " + shell_quote(o.key + "=" + o.value);
+  if (schedule_index) out += " --schedule-index " + std::to_string(*schedule_index);
+  return out;
+}
+
+int report_failure(std::ostream& out, const scenarios::Report& report, const std::string& path,
+                   const std::string& rerun) {
   const sim::RunResult& r = report.result;
   out << "FAILED: " << sim::outcome_name(r.outcome) << "\n";
   out << "  " << indent(r.message, "  ") << "\n";
   out << "  scenario: " << report.scenario << " (" << report.scenario_name << ")\n";
-  out << "  seed: " << r.seed << "  strategy: " << report.strategy;
-  if (report.schedule_index) out << "  schedule #" << *report.schedule_index;
+  out << "  seed: " << r.seed;
+  if (report.schedule_index) {
+    out << " (schedule #" << *report.schedule_index << " of the exploration with seed "
+        << report.explore.value("seed", std::uint64_t{0}) << ")";
+  }
+  out << "  strategy: " << report.strategy;
   out << "\n  schedule: " << r.schedule.size() << " decisions, " << r.preemptions
       << " preemptions, " << r.steps << " steps, trace " << scenarios::hash_hex(r.trace_hash)
       << "\n";
   std::string why;
-  if (!scenarios::write_report(report, path, &why)) {
+  if (scenarios::write_report(report, path, &why)) {
+    out << "  report: " << path << "\n";
+    out << "  replay: vfsim replay " << shell_quote(path) << "\n";
+  } else {
     out << "  report: NOT WRITTEN: " << why << "\n";
-    return kExitFailure;
   }
-  out << "  report: " << path << "\n";
-  out << "  replay: vfsim replay " << path << "\n";
+  out << "  rerun:  " << rerun << "\n";
   return kExitFailure;
 }
 

@@ -12,6 +12,7 @@
 #include "scenarios/loader.h"
 #include "scenarios/report.h"
 #include "scenarios/scenario.h"
+#include "sim/explore.h"
 #include "sim/machine.h"
 
 namespace vfsim::cli {
@@ -35,13 +36,31 @@ inline constexpr std::string_view kDefaultReport = "vfsim-report.json";
 
 [[nodiscard]] std::string report_path(const ParsedArgs& args);
 
+// Throws a ScenarioError when a host image changed while the runs read it:
+// their verdict is then about no one image (sim/host_images.h).
+void verify_images(const scenarios::Scenario& s);
+
 void print_trace(std::ostream& out, const std::vector<sim::TraceEvent>& events);
 
 // Virtual time as seconds with nanosecond digits: "0.250000000s".
 [[nodiscard]] std::string format_vtime(sim::VTime t);
 
+// The exploration a scenario's effective explore settings describe (one
+// job, stopping at the first failure).
+[[nodiscard]] sim::ExploreOptions exploration_options(const scenarios::Scenario& s);
+
+// The `vfsim run` command that runs the same schedule again: the scenario
+// file as given, every override as --set, and --schedule-index for a
+// schedule of an exploration. Quoted for a POSIX shell.
+[[nodiscard]] std::string rerun_command(const std::string& file,
+                                        const std::vector<scenarios::Override>& overrides,
+                                        std::optional<std::uint64_t> schedule_index);
+
 // Writes the report and prints the failure: outcome, message, seed, schedule
-// size, the report path and how to replay it. Returns kExitFailure.
-int report_failure(std::ostream& out, const scenarios::Report& report, const std::string& path);
+// size, the report path and the two commands that reproduce it: replay of
+// the report, and `rerun` (vfsim run with what it needs). Returns
+// kExitFailure.
+int report_failure(std::ostream& out, const scenarios::Report& report, const std::string& path,
+                   const std::string& rerun);
 
 }  // namespace vfsim::cli

@@ -38,8 +38,9 @@ constexpr int kMaxDepth = 256;
 class Scanner {
  public:
   using PosMap = std::map<std::string, TextPos, std::less<>>;
-  Scanner(std::string_view text, PosMap& values, PosMap& keys)
-      : text_(text), out_(values), keys_(keys) {}
+  Scanner(std::string_view text, PosMap& values, PosMap& keys,
+          std::optional<DuplicateKey>& duplicate)
+      : text_(text), out_(values), keys_(keys), duplicate_(duplicate) {}
 
   void scan() {
     skip_ws();
@@ -90,8 +91,10 @@ class Scanner {
       skip_ws();
       if (at(':')) advance();
       skip_ws();
-      keys_.emplace(pointer + "/" + pointer_escape(key), key_pos);
-      value(pointer + "/" + pointer_escape(key), depth + 1);
+      const std::string member = pointer + "/" + pointer_escape(key);
+      auto [it, fresh] = keys_.emplace(member, key_pos);
+      if (!fresh && !duplicate_) duplicate_ = DuplicateKey{member, key_pos, it->second};
+      value(member, depth + 1);
       skip_ws();
       if (at(',')) advance();
       skip_ws();
@@ -148,6 +151,7 @@ class Scanner {
   std::string_view text_;
   PosMap& out_;
   PosMap& keys_;
+  std::optional<DuplicateKey>& duplicate_;
   std::size_t i_ = 0;
   TextPos pos_;
 };
@@ -156,7 +160,7 @@ class Scanner {
 
 JsonLocations JsonLocations::index(std::string_view text) {
   JsonLocations loc;
-  Scanner(text, loc.positions_, loc.key_positions_).scan();
+  Scanner(text, loc.positions_, loc.key_positions_, loc.duplicate_).scan();
   return loc;
 }
 

@@ -23,6 +23,14 @@ struct TextPos {
 // Escapes one reference token of a JSON pointer (RFC 6901: ~ and /).
 [[nodiscard]] std::string pointer_escape(std::string_view token);
 
+// A member name given twice in one object: JSON parsers disagree on which
+// value wins (nlohmann keeps the last), so a scenario must not have one.
+struct DuplicateKey {
+  std::string pointer;  // of the second occurrence
+  TextPos pos;          // where the second occurrence's name is
+  TextPos first;        // where the first one's is
+};
+
 class JsonLocations {
  public:
   // Indexes `text`, which must be valid JSON (parse it first). Nesting deeper
@@ -38,9 +46,13 @@ class JsonLocations {
   // object) when there is one: where an unknown field is best blamed.
   [[nodiscard]] std::optional<TextPos> find_key(std::string_view pointer) const;
 
+  // The first member name repeated within one object, in text order.
+  [[nodiscard]] const std::optional<DuplicateKey>& duplicate() const { return duplicate_; }
+
  private:
   std::map<std::string, TextPos, std::less<>> positions_;
   std::map<std::string, TextPos, std::less<>> key_positions_;
+  std::optional<DuplicateKey> duplicate_;
 };
 
 }  // namespace vfsim::scenarios

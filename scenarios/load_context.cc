@@ -80,8 +80,7 @@ std::int64_t LoadContext::require_int(const Json& v, const std::string& pointer,
 std::uint64_t LoadContext::require_uint(const Json& v, const std::string& pointer,
                                         std::uint64_t min) const {
   if (!v.is_number_unsigned()) {
-    fail(pointer, "expected a non-negative integer, got " + type_of(v) +
-                      (v.is_number_integer() ? " " + v.dump() : ""));
+    fail(pointer, "expected a non-negative integer, got " + type_of(v));
   }
   const auto n = v.get<std::uint64_t>();
   if (n < min) fail(pointer, "must be at least " + std::to_string(min) + ", got " + v.dump());

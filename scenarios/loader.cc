@@ -3,11 +3,13 @@
 #include "scenarios/loader.h"
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "scenarios/load_context.h"
+#include "sim/sha256.h"
 #include "sim/strategy.h"
 
 namespace vfsim::scenarios {
@@ -211,6 +213,10 @@ std::optional<sim::Outcome> outcome_named(const LoadContext& cx, const Json& v,
   const std::string name = cx.require_string(v, p);
   auto o = sim::outcome_from_name(name);
   if (!o) cx.fail(p, "unknown outcome '" + name + "'");
+  if (*o == sim::Outcome::setup) {
+    cx.fail(p,
+            "'setup' is never an expected outcome: it means the scenario did not run as written");
+  }
   return o;
 }
 
@@ -292,18 +298,35 @@ void check_registers(const LoadContext& cx, const Scenario& s) {
   for (const auto& l : s.lwps) verify(l.ops);
 }
 
+std::string place(const std::string& path, TextPos pos) {
+  return path + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
+}
+
 Json parse_json(std::string_view text, const std::string& path) {
+  // JSON has no NUL byte anywhere, and a parser reading a C string would stop
+  // at one and ignore the rest: name it rather than let either happen.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    throw ScenarioError(place(path, text_pos(text, nul)) +
+                        ": malformed JSON: a NUL byte (is this a JSON text file?)");
+  }
   try {
-    return Json::parse(text);
+    return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
     // e.byte is 1-based: the position of the character that did not fit.
     const auto pos = text_pos(text, e.byte == 0 ? 0 : e.byte - 1);
     std::string what = e.what();
     const auto colon = what.find(": ", what.find("column"));
     if (colon != std::string::npos) what = what.substr(colon + 2);
-    throw ScenarioError(path + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) +
-                        ": malformed JSON: " + what);
+    throw ScenarioError(place(path, pos) + ": malformed JSON: " + what);
   }
+}
+
+void reject_duplicate_keys(const JsonLocations& locations, const std::string& path) {
+  const auto& dup = locations.duplicate();
+  if (!dup) return;
+  throw ScenarioError(place(path, dup->pos) + ": " + dup->pointer + ": duplicate key (" +
+                      "first at " + std::to_string(dup->first.line) + ":" +
+                      std::to_string(dup->first.column) + ")");
 }
 
 }  // namespace
@@ -311,13 +334,17 @@ Json parse_json(std::string_view text, const std::string& path) {
 Scenario load_scenario_text(std::string_view text, const std::string& path, const Catalog& catalog,
                             const std::vector<Override>& overrides) {
   const Json root = parse_json(text, path);
-  const LoadContext cx(path, JsonLocations::index(text), catalog);
+  JsonLocations locations = JsonLocations::index(text);
+  reject_duplicate_keys(locations, path);
+  const LoadContext cx(path, std::move(locations), catalog);
   cx.require_object(root, "");
   cx.check_keys(root, "",
                 {"$schema", "name", "description", "config", "processes", "setup", "lwps", "checks",
                  "explore", "expect_outcome"});
   Scenario s;
   s.path = path;
+  s.sha256 = sim::sha256_hex(text);
+  s.images = std::make_shared<sim::HostImages>(std::filesystem::path(path).parent_path().string());
   s.catalog = &catalog;
   s.name = cx.require_string(cx.require(root, "", "name"), "/name");
   if (root.contains("description"))
@@ -334,6 +361,10 @@ Scenario load_scenario_text(std::string_view text, const std::string& path, cons
 
 Scenario load_scenario(const std::string& path, const Catalog& catalog,
                        const std::vector<Override>& overrides) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ScenarioError(path + ": is a directory, not a scenario file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ScenarioError(path + ": cannot open the scenario file");
   std::ostringstream buf;

@@ -7,9 +7,15 @@ namespace vfsim::scenarios::detail {
 
 namespace {
 
+// The names of a table for an error message, cut short for a big table so
+// the message stays one short line.
 std::string known_names(const NameTable& names) {
+  constexpr std::size_t kShown = 24;
   std::string out;
-  for (const auto& [n, v] : names) out += (out.empty() ? "" : ", ") + n;
+  for (std::size_t i = 0; i < names.size() && i < kShown; ++i) {
+    out += (out.empty() ? "" : ", ") + names[i].first;
+  }
+  if (names.size() > kShown) out += ", ... " + std::to_string(names.size()) + " in all";
   return out;
 }
 
@@ -79,6 +85,52 @@ std::int64_t parse_enum(const ArgPlace& at, const Json& v) {
   return *value;
 }
 
+// An integer literal inside the argument's declared range.
+std::int64_t in_range(const ArgPlace& at, std::int64_t v) {
+  if (v < at.spec.min) {
+    at.fail("argument '" + at.spec.name + "' of op '" + at.op + "' must be at least " +
+            std::to_string(at.spec.min) + ", got " + std::to_string(v));
+  }
+  if (v > at.spec.max) {
+    at.fail("argument '" + at.spec.name + "' of op '" + at.op + "' must be at most " +
+            std::to_string(at.spec.max) + ", got " + std::to_string(v));
+  }
+  return v;
+}
+
+// Octal text: digits 0-7 only, at most 22 of them (no overflow of int64).
+std::optional<std::int64_t> octal_value(std::string_view s) {
+  if (s.empty() || s.size() > 21) return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '7') return std::nullopt;
+    v = v * 8 + (c - '0');
+  }
+  return v;
+}
+
+std::string octal_text(std::int64_t v) {
+  std::string out;
+  do {
+    out.insert(out.begin(), static_cast<char>('0' + (v & 7)));
+    v >>= 3;
+  } while (v != 0);
+  return "0" + out;
+}
+
+std::int64_t parse_octal(const ArgPlace& at, const Json& v) {
+  const std::string expected =
+      "an octal mode like \"0644\" (0 to " + octal_text(at.spec.max) + ") or an integer";
+  std::optional<std::int64_t> value;
+  if (v.is_number_integer() && !(v.is_number_unsigned() && v.get<std::uint64_t>() > INT64_MAX)) {
+    value = v.get<std::int64_t>();
+  } else if (v.is_string()) {
+    value = octal_value(v.get_ref<const std::string&>());
+  }
+  if (!value || *value < at.spec.min || *value > at.spec.max) at.wrong_type(v, expected);
+  return *value;
+}
+
 bool is_register_name(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -98,7 +150,7 @@ LoadedArg parse_value(const ArgPlace& at, const Json& v) {
         arg.reg = name;
       } else if (v.is_number_integer() &&
                  !(v.is_number_unsigned() && v.get<std::uint64_t>() > INT64_MAX)) {
-        arg.value = v.get<std::int64_t>();
+        arg.value = in_range(at, v.get<std::int64_t>());
       } else {
         at.wrong_type(v, "an integer or \"$register\"");
       }
@@ -115,6 +167,7 @@ LoadedArg parse_value(const ArgPlace& at, const Json& v) {
     case ArgType::flags: arg.value = parse_flags(at, v); break;
     case ArgType::enumeration: arg.value = parse_enum(at, v); break;
     case ArgType::json: arg.value = v; break;
+    case ArgType::octal: arg.value = parse_octal(at, v); break;
   }
   return arg;
 }
@@ -236,8 +289,11 @@ OpCall load_op(const LoadContext& cx, const Json& op, const std::string& pointer
   }
   if (op.contains("expect")) call.expect = parse_expect(cx, op["expect"], child(pointer, "expect"));
   if (op.contains("repeat")) {
-    call.repeat = static_cast<std::uint32_t>(std::min<std::uint64_t>(
-        cx.require_uint(op["repeat"], child(pointer, "repeat"), 1), 1'000'000));
+    constexpr std::uint64_t kMaxRepeat = 1'000'000;
+    const auto p = child(pointer, "repeat");
+    const std::uint64_t n = cx.require_uint(op["repeat"], p, 1);
+    if (n > kMaxRepeat) cx.fail(p, "must be at most " + std::to_string(kMaxRepeat));
+    call.repeat = static_cast<std::uint32_t>(n);
   }
   if (op.contains("budget_ms")) {
     call.budget =

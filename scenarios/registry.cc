@@ -16,6 +16,7 @@ std::string_view arg_type_name(ArgType t) {
     case ArgType::flags: return "flags";
     case ArgType::enumeration: return "enum";
     case ArgType::json: return "json";
+    case ArgType::octal: return "octal";
   }
   return "?";
 }
@@ -23,7 +24,8 @@ std::string_view arg_type_name(ArgType t) {
 namespace {
 
 ArgSpec make_arg(std::string name, ArgType type, std::string doc, NameTable names = {}) {
-  return ArgSpec{std::move(name), type, std::move(doc), true, nullptr, std::move(names)};
+  return ArgSpec{std::move(name),  type,      std::move(doc), true, nullptr,
+                 std::move(names), INT64_MIN, INT64_MAX};
 }
 
 }  // namespace
@@ -51,6 +53,18 @@ ArgSpec ArgSpec::enumeration(std::string name, std::string doc, NameTable names)
 }
 ArgSpec ArgSpec::json(std::string name, std::string doc) {
   return make_arg(std::move(name), ArgType::json, std::move(doc));
+}
+
+ArgSpec ArgSpec::octal(std::string name, std::string doc, std::int64_t max) {
+  ArgSpec a = make_arg(std::move(name), ArgType::octal, std::move(doc));
+  a.min = 0;
+  a.max = max;
+  return a;
+}
+
+ArgSpec ArgSpec::at_least(std::int64_t least) && {
+  min = least;
+  return std::move(*this);
 }
 
 ArgSpec ArgSpec::optional(nlohmann::json def) && {

@@ -63,6 +63,7 @@ enum class ArgType : std::uint8_t {
                 // names, or a plain integer; the values are OR-ed
   enumeration,  // exactly one name from the table (or a plain integer)
   json,         // any JSON value; the module checks it itself
+  octal,        // a mode: an octal string ("0644") or a JSON integer, 0 to ArgSpec::max
 };
 
 std::string_view arg_type_name(ArgType t);
@@ -74,6 +75,10 @@ struct ArgSpec {
   bool required = true;
   nlohmann::json default_value = {};  // used when not required and not given; null: absent
   NameTable names = {};               // flags / enumeration
+  // Integer-like literals (integer, fd, octal) outside [min, max] are load
+  // errors. A value read from a register is the handler's to check.
+  std::int64_t min = INT64_MIN;
+  std::int64_t max = INT64_MAX;
 
   [[nodiscard]] static ArgSpec integer(std::string name, std::string doc);
   [[nodiscard]] static ArgSpec fd(std::string name, std::string doc);
@@ -83,6 +88,11 @@ struct ArgSpec {
   [[nodiscard]] static ArgSpec flags(std::string name, std::string doc, NameTable names);
   [[nodiscard]] static ArgSpec enumeration(std::string name, std::string doc, NameTable names);
   [[nodiscard]] static ArgSpec json(std::string name, std::string doc);
+  // Permission bits written in octal, at most `max` (07777 for a mode).
+  [[nodiscard]] static ArgSpec octal(std::string name, std::string doc, std::int64_t max);
+
+  // Literals below `least` are load errors (a negative sleep, a negative size).
+  [[nodiscard]] ArgSpec at_least(std::int64_t least) &&;
 
   // Makes the argument optional; `def` is its value when omitted (JSON null:
   // no default, Args::has() tells whether it was given).

@@ -1,6 +1,7 @@
 // Writing and reading failure reports.
 #include "scenarios/report.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -19,9 +20,19 @@ std::string hash_hex(std::uint64_t h) {
 
 Report make_report(const Scenario& s, const sim::RunResult& r, std::string strategy,
                    std::optional<std::uint64_t> schedule_index) {
-  return Report{
-      s.path,         s.name, s.config.to_json(), s.explore.to_json(), std::move(strategy),
-      schedule_index, r};
+  Report out;
+  out.scenario = s.path;
+  out.scenario_sha256 = s.sha256;
+  out.scenario_name = s.name;
+  out.config = s.config.to_json();
+  out.explore = s.explore.to_json();
+  out.strategy = std::move(strategy);
+  out.schedule_index = schedule_index;
+  out.result = r;
+  if (s.images) {
+    for (const auto& image : s.images->images()) out.images.push_back({image.path, image.sha256});
+  }
+  return out;
 }
 
 namespace {
@@ -45,12 +56,28 @@ Json trace_json(const std::vector<sim::TraceEvent>& events) {
   return out;
 }
 
+Json images_json(const std::vector<ReportImage>& images) {
+  Json out = Json::array();
+  for (const auto& i : images) out.push_back(Json{{"path", i.path}, {"sha256", i.sha256}});
+  return out;
+}
+
+// An absolute, normal form of `p` with symbolic links resolved where they
+// exist, so two spellings of one directory give one relative path.
+std::filesystem::path absolute_form(const std::filesystem::path& p) {
+  std::error_code ec;
+  auto out = std::filesystem::weakly_canonical(std::filesystem::absolute(p, ec), ec);
+  return ec ? std::filesystem::absolute(p).lexically_normal() : out;
+}
+
 }  // namespace
 
 Json report_to_json(const Report& r) {
   const sim::RunResult& x = r.result;
-  return Json{{"vfsim_report", 1},
+  return Json{{"vfsim_report", 2},
               {"scenario", r.scenario},
+              {"scenario_abs", r.scenario_abs},
+              {"scenario_sha256", r.scenario_sha256},
               {"scenario_name", r.scenario_name},
               {"config", r.config},
               {"explore", r.explore},
@@ -60,20 +87,28 @@ Json report_to_json(const Report& r) {
               {"schedule", schedule_json(x.schedule)},
               {"outcome", std::string(sim::outcome_name(x.outcome))},
               {"message", x.message},
+              {"site", Json{{"lwp", x.failure_lwp}, {"op", x.failure_op}}},
               {"trace_hash", hash_hex(x.trace_hash)},
               {"steps", x.steps},
               {"end_time_ns", x.end_time},
               {"preemptions", x.preemptions},
+              {"images", images_json(r.images)},
               {"trace", trace_json(x.events)}};
 }
 
 bool write_report(const Report& r, const std::string& path, std::string* why) {
+  namespace fs = std::filesystem;
+  Report placed = r;
+  const fs::path scenario = absolute_form(r.scenario);
+  placed.scenario_abs = scenario.string();
+  placed.scenario = scenario.lexically_relative(absolute_form(path).parent_path()).string();
+  if (placed.scenario.empty()) placed.scenario = placed.scenario_abs;  // no relative path
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) {
     *why = "cannot create " + path;
     return false;
   }
-  out << report_to_json(r).dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
+  out << report_to_json(placed).dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
   out.close();
   if (!out) {
     *why = "cannot write " + path;
@@ -140,13 +175,17 @@ sim::Schedule parse_schedule(const ReportReader& rd) {
 }
 
 Json parse_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ScenarioError(path + ": is a directory, not a report");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ScenarioError(path + ": cannot open the report");
   std::ostringstream buf;
   buf << in.rdbuf();
   const std::string text = buf.str();
   try {
-    return Json::parse(text);
+    return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
     const auto pos = text_pos(text, e.byte == 0 ? 0 : e.byte - 1);
     throw ScenarioError(path + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) +
@@ -161,7 +200,10 @@ Report read_report(const std::string& path) {
   const ReportReader rd(path, root);
   if (!root.is_object()) rd.fail("", "expected a report object");
   Report r;
+  r.version = root.value("vfsim_report", 1);
   r.scenario = rd.str("scenario");
+  if (root.contains("scenario_abs")) r.scenario_abs = rd.str("scenario_abs");
+  if (root.contains("scenario_sha256")) r.scenario_sha256 = rd.str("scenario_sha256");
   r.scenario_name = rd.str("scenario_name");
   r.config = rd.get("config");
   if (!r.config.is_object()) rd.fail("config", "expected an object");
@@ -177,9 +219,25 @@ Report read_report(const std::string& path) {
   if (!outcome) rd.fail("outcome", "unknown outcome '" + rd.str("outcome") + "'");
   r.result.outcome = *outcome;
   r.result.message = root.value("message", "");
+  if (root.contains("site") && root["site"].is_object()) {
+    r.result.failure_lwp = root["site"].value("lwp", "");
+    r.result.failure_op = root["site"].value("op", "");
+  }
   r.result.trace_hash = parse_hash(rd, rd.str("trace_hash"));
   r.result.steps = root.value("steps", std::uint64_t{0});
   r.result.preemptions = root.value("preemptions", std::uint32_t{0});
+  if (root.contains("images")) {
+    const Json& list = root["images"];
+    if (!list.is_array()) rd.fail("images", "expected an array");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const Json& e = list[i];
+      if (!e.is_object() || !e.contains("path") || !e["path"].is_string() ||
+          !e.contains("sha256") || !e["sha256"].is_string()) {
+        rd.fail("images/" + std::to_string(i), "expected {\"path\": ..., \"sha256\": ...}");
+      }
+      r.images.push_back({e["path"].get<std::string>(), e["sha256"].get<std::string>()});
+    }
+  }
   return r;
 }
 

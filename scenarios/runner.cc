@@ -46,10 +46,12 @@ class RunState {
   std::vector<std::unique_ptr<ModuleState>> states;  // by Catalog module index
 
  private:
-  void run_ops(const std::vector<OpCall>& ops, LwpContext& cx, std::string_view list);
-  void run_op(const OpCall& call, LwpContext& cx, const std::string& place);
+  enum class List { setup, lwp, checks };
+  void run_ops(const std::vector<OpCall>& ops, LwpContext& cx, std::string_view name, List list);
+  void run_op(const OpCall& call, LwpContext& cx, const std::string& place, List list);
   Args resolve(const OpCall& call, const std::string& place);
   void check(const OpCall& call, const OpResult& result, const std::string& place);
+  void check_setup(const OpCall& call, const OpResult& result, const std::string& place);
   void lwp_hooks(LwpContext& cx, bool start);
 
   // Results saved by `save`, by name. Lwps share them: fibers never run at
@@ -78,13 +80,13 @@ void RunState::controller() {
     VFSIM_KASSERT(machine, states.back() != nullptr, "Module::start returned null");
   }
   lwp_hooks(cx, true);
-  run_ops(scenario.setup, cx, "setup");
+  run_ops(scenario.setup, cx, "setup", List::setup);
   std::vector<sim::LwpId> ids;
   for (const auto& plan : scenario.lwps) {
     ids.push_back(machine.spawn(plan.name, [this, &plan] { lwp_body(plan); }));
   }
   for (const auto id : ids) machine.join(id);
-  run_ops(scenario.checks, cx, "checks");
+  run_ops(scenario.checks, cx, "checks", List::checks);
   lwp_hooks(cx, false);
   for (auto it = states.rbegin(); it != states.rend(); ++it) (*it)->stop(machine);
 }
@@ -93,7 +95,7 @@ void RunState::lwp_body(const LwpPlan& plan) {
   const auto& processes = scenario.config.processes();
   LwpContext cx(*this, plan.name, plan.process ? &processes[*plan.process] : nullptr, false);
   lwp_hooks(cx, true);
-  run_ops(plan.ops, cx, "lwp " + plan.name);
+  run_ops(plan.ops, cx, "lwp " + plan.name, List::lwp);
   lwp_hooks(cx, false);
 }
 
@@ -104,20 +106,23 @@ void RunState::lwp_hooks(LwpContext& cx, bool start) {
   }
 }
 
-void RunState::run_ops(const std::vector<OpCall>& ops, LwpContext& cx, std::string_view list) {
+void RunState::run_ops(const std::vector<OpCall>& ops, LwpContext& cx, std::string_view name,
+                       List list) {
   for (const auto& call : ops) {
     std::string place =
-        std::string(list) + " op " + std::to_string(call.index) + " (" + call.spec->name + ")";
+        std::string(name) + " op " + std::to_string(call.index) + " (" + call.spec->name + ")";
     for (std::uint32_t i = 0; i < call.repeat; ++i) {
-      run_op(call, cx, call.repeat > 1 ? place + " #" + std::to_string(i) : place);
+      run_op(call, cx, call.repeat > 1 ? place + " #" + std::to_string(i) : place, list);
     }
   }
 }
 
-void RunState::run_op(const OpCall& call, LwpContext& cx, const std::string& place) {
+void RunState::run_op(const OpCall& call, LwpContext& cx, const std::string& place, List list) {
+  // The op is in flight from before its arguments are read until its result
+  // is checked, so a failure anywhere in between names it as its site.
+  const auto token = machine.op_begin(place, call.budget);
   Args args = resolve(call, place);
   cx.set_module(call.module_index);
-  const auto token = machine.op_begin(place, call.budget);
   OpResult result;
   try {
     result = call.spec->run(cx, args);
@@ -126,10 +131,31 @@ void RunState::run_op(const OpCall& call, LwpContext& cx, const std::string& pla
     // machine's own unwinding exceptions are not std::exceptions.)
     machine.panic(place + " threw: " + e.what());
   }
-  machine.op_end(token);
   machine.event("op", format_call(place, args, result, scenario.catalog->registry()));
   if (call.save) registers_[*call.save] = result;
+  if (list == List::setup) check_setup(call, result, place);
   if (call.expect) check(call, result, place);
+  machine.op_end(token);
+}
+
+// A setup op builds what the lwps run on. An errno it was not told to expect
+// means nothing after it runs as written (a mount that failed leaves every
+// later op on the root file system), so the run ends as Outcome::setup,
+// which no scenario may expect: never a pass, never "as expected". Without
+// `expect` a setup op must succeed; with one, the expectation decides, and
+// a miss with an errno is a setup failure (a miss with a value stays an
+// expectation failure: the op ran and the system answered wrongly).
+void RunState::check_setup(const OpCall& call, const OpResult& result, const std::string& place) {
+  if (result.err == 0) return;
+  const OpRegistry& registry = scenario.catalog->registry();
+  if (!call.expect) {
+    machine.fail(sim::Outcome::setup, place + ": failed with " + registry.errno_name(result.err) +
+                                          "; the scenario did not run as written");
+  }
+  if (expectation_holds(*call.expect, result)) return;
+  machine.fail(sim::Outcome::setup, place + ": expected " + call.expect->text + ", got " +
+                                        describe_result(result, *call.expect, registry) +
+                                        "; the scenario did not run as written");
 }
 
 Args RunState::resolve(const OpCall& call, const std::string& place) {
@@ -163,6 +189,7 @@ sim::MachineOptions machine_options(const Scenario& scenario, bool keep_trace) {
   o.step_budget = scenario.explore.step_budget;
   o.op_budget = scenario.explore.op_budget_ms * sim::kMillisecond;
   o.keep_trace = keep_trace;
+  o.images = scenario.images.get();
   return o;
 }
 

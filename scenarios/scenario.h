@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "scenarios/config.h"
 #include "scenarios/registry.h"
+#include "sim/host_images.h"
 #include "sim/types.h"
 
 namespace vfsim::scenarios {
@@ -71,7 +73,8 @@ struct ExploreSettings {
 };
 
 struct Scenario {
-  std::string path;  // as given on the command line
+  std::string path;    // as given on the command line
+  std::string sha256;  // of the file's bytes: a report names the exact text it came from
   std::string name;
   std::string description;
   const Catalog* catalog = nullptr;  // outlives the scenario
@@ -83,6 +86,10 @@ struct Scenario {
   // What exploring this configuration should end in (expect_outcome), when
   // the file says; ctest asserts it with `vfsim check`.
   std::optional<sim::Outcome> expected_outcome;
+  // The host image files the runs mount, each run seeing its own
+  // copy-on-write view of them (sim/host_images.h); relative image paths
+  // are relative to the scenario file. Shared by every run; thread-safe.
+  std::shared_ptr<sim::HostImages> images;
 };
 
 }  // namespace vfsim::scenarios

@@ -128,7 +128,7 @@ void register_locks(OpRegistry& r) {
 void register_time(OpRegistry& r) {
   r.add({.name = "sleep",
          .doc = "sleeps for ms of virtual time",
-         .args = {ArgSpec::integer("ms", "milliseconds")},
+         .args = {ArgSpec::integer("ms", "milliseconds").at_least(0)},
          .run = [](OpContext& c, const Args& a) {
            if (a.integer("ms") < 0) return OpResult::error(EINVAL);
            c.machine().sleep_for(static_cast<sim::VTime>(a.integer("ms")) * sim::kMillisecond);
@@ -137,7 +137,7 @@ void register_time(OpRegistry& r) {
   r.add({.name = "wait",
          .doc = "sleeps on a named channel until a wakeup; ETIMEDOUT after timeout_ms (0: never)",
          .args = {ArgSpec::string("chan", "channel name"),
-                  ArgSpec::integer("timeout_ms", "timeout, 0 for none").optional(0)},
+                  ArgSpec::integer("timeout_ms", "timeout, 0 for none").at_least(0).optional(0)},
          .run = [](OpContext& c, const Args& a) {
            if (a.integer("timeout_ms") < 0) return OpResult::error(EINVAL);
            const auto timeout =

@@ -138,6 +138,99 @@ Status FileDisk::do_write(std::uint64_t offset, std::span<const std::byte> buf) 
 Status FileDisk::do_flush() { return ::fsync(fd_) == 0 ? kOk : Status(EIO); }
 
 // ---------------------------------------------------------------------------
+// ReadOnlyFile and OverlayDisk
+
+std::shared_ptr<ReadOnlyFile> ReadOnlyFile::open(const std::string& path, std::string* reason) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *reason = path + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    *reason = path + ": not a regular file";
+    ::close(fd);
+    return nullptr;
+  }
+  return std::shared_ptr<ReadOnlyFile>(
+      new ReadOnlyFile(fd, static_cast<std::uint64_t>(st.st_size)));
+}
+
+ReadOnlyFile::~ReadOnlyFile() { ::close(fd_); }
+
+Status ReadOnlyFile::read(std::uint64_t offset, std::span<std::byte> buf) const {
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const ssize_t n =
+        ::pread(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status(EIO);
+    done += static_cast<std::size_t>(n);
+  }
+  return kOk;
+}
+
+std::unique_ptr<OverlayDisk> OverlayDisk::make(Machine& m, std::shared_ptr<const ReadOnlyFile> base,
+                                               BlockDevOptions options, std::string* reason) {
+  if (base->size() > options.max_bytes) {
+    *reason = options.name + ": image of " + std::to_string(base->size()) +
+              " bytes exceeds the limit of " + std::to_string(options.max_bytes);
+    return nullptr;
+  }
+  return std::unique_ptr<OverlayDisk>(new OverlayDisk(m, std::move(options), std::move(base)));
+}
+
+OverlayDisk::OverlayDisk(Machine& m, BlockDevOptions options,
+                         std::shared_ptr<const ReadOnlyFile> base)
+    : DiskBase(m, std::move(options), base->size()), base_(std::move(base)) {}
+
+Status OverlayDisk::private_block(std::uint64_t n, std::byte** out) {
+  auto it = blocks_.find(n);
+  if (it == blocks_.end()) {
+    auto bytes = std::make_unique<std::byte[]>(kBlockBytes);
+    const std::uint64_t start = n * kBlockBytes;
+    const std::uint64_t len = std::min(kBlockBytes, size_bytes() - start);
+    VFSIM_TRY(base_->read(start, std::span(bytes.get(), len)));
+    it = blocks_.emplace(n, std::move(bytes)).first;
+  }
+  *out = it->second.get();
+  return kOk;
+}
+
+// Block by block: a private block from memory, a run of others from the host.
+Status OverlayDisk::do_read(std::uint64_t offset, std::span<std::byte> buf) {
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const std::uint64_t at = offset + done;
+    const std::uint64_t n = at / kBlockBytes;
+    const std::size_t within = static_cast<std::size_t>(at % kBlockBytes);
+    const std::size_t len = std::min<std::size_t>(buf.size() - done, kBlockBytes - within);
+    auto it = blocks_.find(n);
+    if (it != blocks_.end()) {
+      std::memcpy(buf.data() + done, it->second.get() + within, len);
+    } else if (Status err = base_->read(at, buf.subspan(done, len)); !err.ok()) {
+      return err;
+    }
+    done += len;
+  }
+  return kOk;
+}
+
+Status OverlayDisk::do_write(std::uint64_t offset, std::span<const std::byte> buf) {
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const std::uint64_t at = offset + done;
+    const std::size_t within = static_cast<std::size_t>(at % kBlockBytes);
+    const std::size_t len = std::min<std::size_t>(buf.size() - done, kBlockBytes - within);
+    std::byte* block = nullptr;
+    VFSIM_TRY(private_block(at / kBlockBytes, &block));
+    std::memcpy(block + within, buf.data() + done, len);
+    done += len;
+  }
+  return kOk;
+}
+
+// ---------------------------------------------------------------------------
 // FaultyDisk
 
 std::string_view disk_fault_name(DiskFault f) {

@@ -3,12 +3,20 @@
 // A BlockDevice reads and writes bytes at offsets of a fixed-size medium.
 // Every read, write and flush is a scheduling point of the machine (a disk
 // request is where a kernel lwp sleeps and another runs), and may take
-// virtual time. Two media exist:
-//   - MemDisk:  the image in memory (tests, the fuzzer);
-//   - FileDisk: a host image file, read with pread and written with pwrite as
-//     each request arrives (an unbuffered backend in the rump paper's terms,
-//     §3.1); flush() makes the host file durable with fsync. This is the only
-//     place in vfsim that touches a host file for a file system.
+// virtual time. Three media exist:
+//   - MemDisk:     the image in memory (tests, the fuzzer);
+//   - FileDisk:    a host image file, read with pread and written with pwrite
+//     as each request arrives (an unbuffered backend in the rump paper's
+//     terms, §3.1); flush() makes the host file durable with fsync. The image
+//     tools (vfsim fs, makefs) edit images this way, and `vfsim run
+//     --write-image`;
+//   - OverlayDisk: a private copy-on-write view of a host image file (one per
+//     machine): reads come from the host file unless this disk wrote the
+//     block, writes stay in the disk's memory and never reach the host.
+//     Scenario runs see their images this way (sim/host_images.h), so no run
+//     sees another's writes and the host file is never changed.
+// These and host_images.cc are the only places in vfsim that touch a host
+// file for a file system.
 // Sizes are bounded: a medium larger than BlockDevOptions::max_bytes is
 // refused when it is opened, and a request longer than max_request_bytes or
 // outside the medium fails with EIO, so no request allocates without bound.
@@ -38,6 +46,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/errno.h"
@@ -139,6 +148,54 @@ class FileDisk final : public DiskBase {
   Status do_write(std::uint64_t offset, std::span<const std::byte> buf) override;
   Status do_flush() override;
   int fd_;
+};
+
+// A host file opened read-only, shared by every OverlayDisk over it (pread
+// is safe from several threads at once).
+class ReadOnlyFile {
+ public:
+  // nullptr with a one-line reason naming the file when it cannot be opened
+  // or is not a regular file.
+  [[nodiscard]] static std::shared_ptr<ReadOnlyFile> open(const std::string& path,
+                                                          std::string* reason);
+  ~ReadOnlyFile();
+  ReadOnlyFile(const ReadOnlyFile&) = delete;
+  ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
+  std::uint64_t size() const { return size_; }
+  // Reads buf.size() bytes at `offset`: kOk or EIO (a host error, or the
+  // file shrank under us).
+  [[nodiscard]] Status read(std::uint64_t offset, std::span<std::byte> buf) const;
+
+ private:
+  ReadOnlyFile(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
+  int fd_;
+  std::uint64_t size_;
+};
+
+class OverlayDisk final : public DiskBase {
+ public:
+  // Written bytes are kept per block of this size.
+  static constexpr std::uint64_t kBlockBytes = 4096;
+
+  // A view of `base`; nullptr with a reason when it exceeds max_bytes.
+  [[nodiscard]] static std::unique_ptr<OverlayDisk> make(Machine& m,
+                                                         std::shared_ptr<const ReadOnlyFile> base,
+                                                         BlockDevOptions options,
+                                                         std::string* reason);
+  // Blocks this disk holds privately (written at least in part).
+  std::size_t private_blocks() const { return blocks_.size(); }
+
+ private:
+  OverlayDisk(Machine& m, BlockDevOptions options, std::shared_ptr<const ReadOnlyFile> base);
+  Status do_read(std::uint64_t offset, std::span<std::byte> buf) override;
+  Status do_write(std::uint64_t offset, std::span<const std::byte> buf) override;
+  Status do_flush() override { return kOk; }  // nothing ever goes to the host
+  // The private copy of block `n`, made from the host file on first use.
+  Status private_block(std::uint64_t n, std::byte** out);
+
+  std::shared_ptr<const ReadOnlyFile> base_;
+  // Block number -> its bytes. Only looked up, never iterated.
+  std::unordered_map<std::uint64_t, std::unique_ptr<std::byte[]>> blocks_;
 };
 
 enum class DiskFault : std::uint8_t {

@@ -179,6 +179,25 @@ ExploreSummary explore(const RunFn& run, const ExploreOptions& o) {
   return s;
 }
 
+std::optional<RunResult> run_schedule(const RunFn& run, const ExploreOptions& o,
+                                      std::uint64_t index) {
+  StackPool stacks(default_stack_bytes());
+  const std::uint64_t expected_steps = o.strategy == "pct" ? calibrate_steps(run, o, stacks) : 1000;
+  auto strategy = make_strategy(o.strategy, params_for(o, expected_steps));
+  // A parallel-safe strategy's schedule i depends on i and its seed alone
+  // (that is what lets workers take any index); dfs's on every run before.
+  for (std::uint64_t i = strategy->parallel_safe() ? index : 0;; ++i) {
+    MachineOptions m = o.machine;
+    m.seed = schedule_seed(o.seed, i);
+    m.stacks = &stacks;
+    m.keep_trace = i == index;
+    if (!strategy->begin_run(i, m.seed)) return std::nullopt;
+    RunResult r = run(m, *strategy);
+    strategy->end_run(r.steps);
+    if (i == index) return r;
+  }
+}
+
 RunResult replay(const RunFn& run, MachineOptions machine, const Schedule& schedule,
                  bool* diverged) {
   StrategyParams p;
@@ -241,6 +260,49 @@ Schedule trimmed(const RunResult& r) {
 
 }  // namespace
 
+std::string message_shape(std::string_view message) {
+  auto alnum = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
+  std::string out;
+  out.reserve(message.size());
+  for (std::size_t i = 0; i < message.size();) {
+    const char c = message[i];
+    if (!alnum(c)) {
+      out += c;
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < message.size() && alnum(message[end])) ++end;
+    if (c >= '0' && c <= '9') out += '#';  // a number, in any base, with any unit
+    else out.append(message.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
+namespace {
+
+// An op's place without its repetition number: "lwp t1 op 3 (read) #2" is
+// the same op as "lwp t1 op 3 (read) #0".
+std::string_view without_repetition(std::string_view place) {
+  const auto hash = place.rfind(" #");
+  if (hash == std::string_view::npos || hash + 2 == place.size()) return place;
+  for (std::size_t i = hash + 2; i < place.size(); ++i) {
+    if (place[i] < '0' || place[i] > '9') return place;
+  }
+  return place.substr(0, hash);
+}
+
+}  // namespace
+
+bool same_failure_site(const RunResult& a, const RunResult& b) {
+  return a.outcome == b.outcome && a.failure_lwp == b.failure_lwp &&
+         without_repetition(a.failure_op) == without_repetition(b.failure_op) &&
+         message_shape(a.message) == message_shape(b.message);
+}
+
 ShrinkResult shrink(const RunFn& run, const MachineOptions& machine, const RunResult& failing,
                     std::uint64_t max_attempts) {
   ShrinkResult out;
@@ -254,7 +316,7 @@ ShrinkResult shrink(const RunFn& run, const MachineOptions& machine, const RunRe
   auto attempt = [&](const Schedule& s) -> std::optional<RunResult> {
     ++out.attempts;
     RunResult r = replay(run, m, s);
-    if (r.outcome != failing.outcome) return std::nullopt;
+    if (!same_failure_site(r, failing)) return std::nullopt;
     return r;
   };
 
@@ -290,7 +352,7 @@ ShrinkResult shrink(const RunFn& run, const MachineOptions& machine, const RunRe
   m.keep_trace = true;
   Schedule final_schedule = trimmed(best);
   RunResult full = replay(run, m, final_schedule);
-  if (full.outcome != failing.outcome) full = best;  // cannot happen if deterministic
+  if (!same_failure_site(full, failing)) full = best;  // cannot happen if deterministic
   full.schedule = trimmed(full);
   out.result = std::move(full);
   out.decisions = out.result.schedule.size();

@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/machine.h"
@@ -65,6 +66,14 @@ std::uint64_t schedule_seed(std::uint64_t seed, std::uint64_t index);
 // same seed, and the failure reported is the one with the lowest index.
 ExploreSummary explore(const RunFn& run, const ExploreOptions& options);
 
+// Runs schedule `index` of the exploration `options` on its own, exactly as
+// explore() runs it: the same run seed (schedule_seed), the same pct
+// calibration, and for a strategy whose schedules depend on the ones before
+// (dfs) those runs first. Keeps the full trace. nullopt when the strategy
+// has no schedule `index` (dfs: the space ends earlier).
+std::optional<RunResult> run_schedule(const RunFn& run, const ExploreOptions& options,
+                                      std::uint64_t index);
+
 // Replays one recorded schedule with the given run seed.
 RunResult replay(const RunFn& run, MachineOptions machine, const Schedule& schedule,
                  bool* diverged = nullptr);
@@ -74,8 +83,20 @@ RunResult replay(const RunFn& run, MachineOptions machine, const Schedule& sched
 std::string check_determinism(const RunFn& run, const MachineOptions& machine,
                               const Schedule& schedule);
 
+// A failure's message with every number replaced by '#' (a number is a run
+// of letters and digits that starts with a digit: 42, 0x7f, 250ms), so two
+// failures of one bug compare equal when only counts, sizes, times or
+// addresses differ: "lwp t1 op 3 (read): expected 5, got 4" has the shape
+// "lwp t1 op # (read): expected #, got #".
+[[nodiscard]] std::string message_shape(std::string_view message);
+
+// True when two failing runs fail at the same site: the same outcome, the
+// same failing lwp and operation (the op's place, which holds its list and
+// index, without the repetition number " #k"), and the same message shape.
+[[nodiscard]] bool same_failure_site(const RunResult& a, const RunResult& b);
+
 struct ShrinkResult {
-  RunResult result;  // the shortest failing run found, same outcome
+  RunResult result;  // the shortest failing run found, at the same site
   std::size_t original_decisions = 0;
   std::uint32_t original_preemptions = 0;
   std::size_t decisions = 0;
@@ -84,9 +105,9 @@ struct ShrinkResult {
 };
 
 // Delta debugging over the decisions of a failing run: looks for a shorter
-// schedule with fewer preemptions that fails with the same outcome.
+// schedule with fewer preemptions that fails at the same site
+// (same_failure_site), so it never trades one bug for another.
 ShrinkResult shrink(const RunFn& run, const MachineOptions& machine, const RunResult& failing,
                     std::uint64_t max_attempts = 2000);
 
-// Counts the preemptions a schedule makes (needs a replay to know them).
 }  // namespace vfsim::sim

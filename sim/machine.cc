@@ -258,6 +258,8 @@ RunResult Machine::run() {
   RunResult r;
   r.outcome = outcome_;
   r.message = message_;
+  r.failure_lwp = failure_lwp_;
+  r.failure_op = failure_op_;
   r.seed = options_.seed;
   r.steps = steps_;
   r.end_time = now_;
@@ -322,10 +324,12 @@ bool Machine::advance_clock() {
   if (late != nullptr && op_deadline <= next) {
     if (timers_.empty() && find_cycle().empty() == false) return false;  // a deadlock, not a hang
     now_ = std::max(now_, op_deadline);
-    note_failure(Outcome::hang, "operation '" + late->description + "' of lwp '" +
-                                    lwps_[late->lwp]->name + "' did not return within its " +
-                                    std::to_string(late->budget / kMillisecond) +
-                                    " ms budget (virtual time)" + waits_summary());
+    record_failure(Outcome::hang,
+                   "operation '" + late->description + "' of lwp '" + lwps_[late->lwp]->name +
+                       "' did not return within its " +
+                       std::to_string(late->budget / kMillisecond) + " ms budget (virtual time)" +
+                       waits_summary(),
+                   lwps_[late->lwp].get(), late);
     return true;
   }
   now_ = next;
@@ -463,7 +467,20 @@ void Machine::add_invariant(std::string name, std::function<std::string()> check
 // Failures
 
 void Machine::note_failure(Outcome outcome, std::string message) {
+  record_failure(outcome, std::move(message), current_, nullptr);
+}
+
+// The first failure wins. Its site is `lwp` and `op`, or else the innermost
+// operation `lwp` has in flight.
+void Machine::record_failure(Outcome outcome, std::string message, const Lwp* lwp, const Op* op) {
   if (outcome_ == Outcome::pass && outcome != Outcome::pass) {
+    if (lwp != nullptr && op == nullptr) {
+      for (const auto& [token, o] : ops_) {
+        if (o.lwp == lwp->id) op = &o;
+      }
+    }
+    failure_lwp_ = lwp != nullptr ? lwp->name : "";
+    failure_op_ = op != nullptr ? op->description : "";
     outcome_ = outcome;
     message_ = std::move(message);
     trace_.add(steps_, now_, current_ ? current_->id : kNoLwp, "failure",

@@ -34,6 +34,7 @@ class context;
 
 namespace vfsim::sim {
 
+class HostImages;
 class Machine;
 class Resource;
 class SimAlgorithm;
@@ -72,6 +73,10 @@ struct MachineOptions {
   VTime op_budget = 60 * kSecond;         // default hang budget of an operation
   bool keep_trace = false;                // keep every event, not only the hash
   StackPool* stacks = nullptr;            // optional shared stack pool
+  // How file systems see host image files (sim/host_images.h): a private
+  // view per machine. Null: a driver opens the host file itself (FileDisk),
+  // as the image tools do.
+  HostImages* images = nullptr;
 };
 
 enum class LwpState : std::uint8_t {
@@ -116,6 +121,11 @@ struct RunResult {
   std::vector<bool> defaults;  // per decision: was it the default choice
   std::uint32_t preemptions = 0;
   std::vector<TraceEvent> events;  // when MachineOptions::keep_trace
+  // Where the failure happened: the lwp that failed (the one running, or the
+  // one whose operation ran out of time; "" when none, as for a deadlock or
+  // a leak) and the operation it was in (op_begin's description, "" if none).
+  std::string failure_lwp;
+  std::string failure_op;
   bool failed() const { return outcome != Outcome::pass; }
 };
 
@@ -241,6 +251,8 @@ class Machine {
   std::string waits_summary() const;
   std::vector<LwpId> find_cycle() const;
   void run_leak_checks();
+  struct Op;
+  void record_failure(Outcome outcome, std::string message, const Lwp* lwp, const Op* op);
   std::string reason_text(const Resource& r, std::string_view reason) const;
   [[noreturn]] void throw_killed();
   void note_running_stack();
@@ -307,6 +319,8 @@ class Machine {
   bool dispatcher_due_ = false;
   Outcome outcome_ = Outcome::pass;
   std::string message_;
+  std::string failure_lwp_;
+  std::string failure_op_;
   SimAlgorithm* algo_ = nullptr;
   void* main_stack_lo_ = nullptr;  // only known under ASan
   std::size_t main_stack_size_ = 0;

@@ -6,7 +6,7 @@
 namespace vfsim::sim {
 
 namespace {
-constexpr std::array<std::pair<Outcome, std::string_view>, 8> kOutcomeNames{{
+constexpr std::array<std::pair<Outcome, std::string_view>, 9> kOutcomeNames{{
     {Outcome::pass, "pass"},
     {Outcome::panic, "panic"},
     {Outcome::deadlock, "deadlock"},
@@ -15,6 +15,7 @@ constexpr std::array<std::pair<Outcome, std::string_view>, 8> kOutcomeNames{{
     {Outcome::expectation, "expectation"},
     {Outcome::leak, "leak"},
     {Outcome::protocol, "protocol"},
+    {Outcome::setup, "setup"},
 }};
 }  // namespace
 

@@ -28,6 +28,7 @@ enum class Outcome : std::uint8_t {
   expectation,  // a scenario's check on results or contents failed
   leak,         // something was still held after teardown
   protocol,     // a message on a transport could not be parsed
+  setup,        // a scenario's setup op failed: nothing after it ran as written
 };
 
 std::string_view outcome_name(Outcome o);

@@ -49,6 +49,83 @@ test_replay_reproduces() {
   echo "replay reproduced the failure"
 }
 
+# Shows (issue 13, A9): every failure prints the commands that reproduce it,
+# and each, run as printed, gives the failure's outcome and trace hash:
+# `replay` of the report, and `rerun` (vfsim run with --schedule-index),
+# under pct (whose schedules depend on the exploration: `run --seed S
+# --strategy pct` with the printed seed did not reproduce), random, dfs
+# (which reaches schedule #i through the schedules before it) and a failure
+# of `run` itself.
+test_rerun_reproduces() {
+  local cases=(
+    "lost_update.json --strategy pct"
+    "lost_update.json --strategy random --seed 9"
+    "counter_locked.json --set sched.locking=false"
+    "lock_order_deadlock.json --set explore.strategy=pct --depth 3"
+  )
+  local c
+  for c in "${cases[@]}"; do
+    # shellcheck disable=SC2086
+    expect_exit 1 "$VFSIM" explore "$SCEN/"$c --report rep.json
+    check_printed_commands "$c"
+  done
+  expect_exit 1 "$VFSIM" run "$SCEN/lock_order_deadlock.json" --seed 3 --report rep.json
+  check_printed_commands "run lock_order_deadlock.json --seed 3"
+  echo "printed commands reproduce the failure and its trace hash"
+}
+
+# check_printed_commands WHAT: runs the replay and rerun lines of out.txt as
+# printed and compares outcome and trace hash with rep.json.
+check_printed_commands() {
+  local want_hash want_outcome replay rerun
+  want_hash=$(json_field rep.json "['trace_hash']")
+  want_outcome=$(json_field rep.json "['outcome']")
+  replay=$(sed -n 's/^  replay: vfsim //p' out.txt)
+  rerun=$(sed -n 's/^  rerun:  vfsim //p' out.txt)
+  [ -n "$replay" ] || { cat out.txt; fail "$1: no replay command printed"; }
+  [ -n "$rerun" ] || { cat out.txt; fail "$1: no rerun command printed"; }
+  eval "\"\$VFSIM\" $replay --json" >r.json 2>/dev/null
+  [ "$(json_field r.json "['trace_hash']")" = "$want_hash" ] || fail "$1: replay: another hash"
+  eval "\"\$VFSIM\" $rerun --json --report again.json" >r.json 2>/dev/null
+  [ "$(json_field r.json "['trace_hash']")" = "$want_hash" ] ||
+    fail "$1: '$rerun' gave trace $(json_field r.json "['trace_hash']"), the failure $want_hash"
+  [ "$(json_field r.json "['outcome']")" = "$want_outcome" ] || fail "$1: rerun: another outcome"
+}
+
+# Shows (issue 13, A8): a report names its scenario relative to itself (and
+# by absolute path and SHA-256), so it replays from another directory, moved
+# along with its scenario, or moved alone; --scenario FILE overrides; a
+# scenario whose bytes differ from the report's is one line, exit 2. Before,
+# the path was relative to where explore ran and replay elsewhere failed.
+test_replay_elsewhere() {
+  mkdir -p a b reports
+  cp "$SCEN/lost_update.json" a/s.json
+  (cd a && "$VFSIM" explore s.json --report ../reports/rep.json >/dev/null 2>&1)
+  [ -f reports/rep.json ] || fail "no report"
+  [ "$(json_field reports/rep.json "['scenario']")" = ../a/s.json ] || fail "path not report-relative"
+  [ "$(json_field reports/rep.json "['scenario_sha256']")" = "$(sha256sum a/s.json | cut -d' ' -f1)" ] ||
+    fail "scenario_sha256 is not the file's sha256"
+  (cd b && expect_exit 1 "$VFSIM" replay ../reports/rep.json && grep -q "^reproduced: " out.txt) ||
+    fail "replay from another directory"
+  mkdir moved && cp -r a reports moved/
+  mv a a.away
+  expect_exit 1 "$VFSIM" replay moved/reports/rep.json   # beside the report, relative
+  expect_exit 1 "$VFSIM" shrink moved/reports/rep.json --out moved/reports/small.json
+  [ "$(json_field moved/reports/small.json "['scenario']")" = ../a/s.json ] || fail "shrunk path"
+  mv a.away a
+  cp reports/rep.json alone.json
+  expect_exit 1 "$VFSIM" replay alone.json   # moved alone: the absolute path
+  cp a/s.json copy.json
+  expect_exit 1 "$VFSIM" replay alone.json --scenario copy.json
+  echo '{"comment": "edited",' >edited.json && tail -c +2 a/s.json >>edited.json
+  bad_input "alone.json: /scenario_sha256: edited.json is not the file the report was made from" \
+    "$VFSIM" replay alone.json --scenario edited.json
+  cp edited.json a/s.json
+  bad_input "alone.json: /scenario_sha256: .*a/s.json is not the file the report was made from" \
+    "$VFSIM" shrink alone.json
+  echo "reports replay from anywhere, and only on their own scenario"
+}
+
 # Shows: a report whose trace hash does not match is reported as not reproduced (exit 3).
 test_replay_mismatch() {
   expect_exit 1 "$VFSIM" explore "$SCEN/lock_order_deadlock.json" --report rep.json
@@ -121,6 +198,21 @@ test_check_both_ways() {
   expect_exit 1 "$VFSIM" check "$SCEN/lost_update.json" --set explore.schedules=1 \
     --strategy dfs --preemption-bound 0
   grep -q "NOT as expected" out.txt || fail "mismatch not reported"
+  # A setup op that fails is never as expected, whatever expect_outcome says
+  # (issue 13, A2: it used to pass, the lwps running on what setup left).
+  python3 - "$SCEN/counter_locked.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["setup"] = [{"op": "mkdir", "args": {"path": "/no/such/dir"}}]
+json.dump(s, open("badsetup.json", "w"))
+PY
+  expect_exit 1 "$VFSIM" check badsetup.json
+  grep -q "setup op 0 (mkdir): failed with ENOENT" out.txt || fail "setup failure not named"
+  grep -q "NOT as expected: counter_locked expects pass, exploring gave setup" out.txt ||
+    fail "setup failure taken as expected"
+  expect_exit 1 "$VFSIM" check badsetup.json --set sched.locking=false
+  grep -q "NOT as expected: counter_locked expects expectation, exploring gave setup" out.txt ||
+    fail "setup failure taken as expected with the knob off"
   echo "expected outcomes hold"
 }
 
@@ -160,6 +252,18 @@ test_bad_inputs() {
   bad_input "vfsim explore: --frobnicate: unknown option" \
     "$VFSIM" explore "$SCEN/counter_locked.json" --frobnicate
   bad_input "nope.json: cannot open" "$VFSIM" run nope.json
+  mkdir adir
+  bad_input "^adir: is a directory, not a scenario file$" "$VFSIM" explore adir
+  { cat "$SCEN/counter_locked.json"; printf '\0trailing garbage'; } >nul.json
+  bad_input "^nul.json:[0-9]+:1: malformed JSON: a NUL byte" "$VFSIM" check nul.json
+  echo '{"name": "a", "name": "b", "lwps": [{"name": "t", "ops": [{"op": "yield"}]}]}' >dup.json
+  bad_input "^dup.json:1:15: /name: duplicate key \(first at 1:2\)$" "$VFSIM" run dup.json
+  echo "${lwp/OP/{\"op\": \"chmod\", \"args\": {\"path\": \"/\", \"mode\": \"0999\"\}\}}" >mode.json
+  bad_input "mode.json:1:.*/args/mode: .* expects an octal mode" "$VFSIM" run mode.json
+  [ "$(wc -c <err.txt)" -lt 300 ] || fail "mode error is $(wc -c <err.txt) bytes long"
+  echo "${lwp/OP/{\"op\": \"sleep\", \"args\": {\"ms\": -5\}\}}" >neg.json
+  bad_input "neg.json:1:.*/args/ms: argument 'ms' of op 'sleep' must be at least 0, got -5$" \
+    "$VFSIM" run neg.json
   bad_input "unknown command 'explode'" "$VFSIM" explode
   echo "bad inputs rejected"
 }

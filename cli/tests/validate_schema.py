@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Shows: every shipped scenario file (scenarios/*.json) validates against
+"""Shows: every shipped scenario file (scenarios/**/*.json) validates against
 docs/scenario.schema.json, and the schema itself is a valid JSON Schema.
 
 usage: validate_schema.py SCHEMA SCENARIO_DIR; exit 77 (skip) without jsonschema."""
@@ -20,7 +20,7 @@ with open(schema_path) as f:
 validator_class = jsonschema.validators.validator_for(schema)
 validator_class.check_schema(schema)
 validator = validator_class(schema)
-files = sorted(glob.glob(os.path.join(scenario_dir, "*.json")))
+files = sorted(glob.glob(os.path.join(scenario_dir, "**", "*.json"), recursive=True))
 if not files:
     print("no scenario files found")
     sys.exit(1)

@@ -13,7 +13,10 @@
 // core's one-line reason, and corrupt metadata met later answers EIO.
 //
 // Mount options (vfs MountArgs, all text):
-//   image=PATH          the host image file (required unless made in memory)
+//   image=PATH          the host image file (required unless made in memory);
+//                       under a scenario, relative to the scenario file and
+//                       seen through a private copy-on-write view per run
+//                       (sim/host_images.h), so the host file never changes
 //   ro=1                mount read-only
 //   cache_blocks=N      metadata buffer-cache capacity (default 256)
 //   read_eio_nth=K, write_eio_nth=K, torn_write_nth=K

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "fsdrivers/ext2/ext2_node.h"
+#include "sim/host_images.h"
 
 namespace vfsim::ext2drv {
 
@@ -127,9 +128,12 @@ std::unique_ptr<sim::BlockDevice> open_disk(sim::Machine& m, const Ext2Options& 
     *err = vn::Status(EINVAL);
     return nullptr;
   }
-  auto disk = sim::FileDisk::open(m, o.image_path, d, reason);
   *err = vn::Status(EIO);
-  return disk;
+  // Under a scenario the machine's HostImages gives each run its own view of
+  // the image as it was on the host (nothing reaches the host file); the
+  // image tools have none and edit the file itself.
+  if (sim::HostImages* images = m.options().images) return images->open(m, o.image_path, d, reason);
+  return sim::FileDisk::open(m, o.image_path, d, reason);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "sim/tests/test_util.h"
 #include "test_support.h"
@@ -47,6 +48,39 @@ TEST(Runner, ExpectationMissMessage) {
   const auto r = run_one(*s, "random", 1);
   EXPECT_EQ(r.outcome, sim::Outcome::expectation);
   EXPECT_EQ(r.message, "lwp t1 op 2 (var.read): expected 5, got 4");
+}
+
+// Shows: a setup op that fails with an errno it was not told to expect ends
+// the run as Outcome::setup, naming the op and the errno (it used to pass,
+// every later op running on whatever the failed op left); with an `expect`
+// the expectation decides; `setup` is never an expected outcome.
+TEST(Runner, FailedSetupOpEndsTheRun) {
+  auto bare = load_text(R"({"name": "t",
+      "setup": [{"op": "var.write", "args": {"var": "v", "value": 1}},
+                {"op": "probe.open", "args": {"path": "missing", "flags": 0}}],
+      "lwps": [{"name": "t1", "ops": [{"op": "var.add", "args": {"var": "v"}}]}]})");
+  const auto r = run_one(*bare, "random", 1);
+  EXPECT_EQ(r.outcome, sim::Outcome::setup);
+  EXPECT_EQ(r.message,
+            "setup op 1 (probe.open): failed with ENOENT; the scenario did not run as written");
+  auto expected = load_text(R"({"name": "t",
+      "setup": [{"op": "probe.open", "args": {"path": "missing", "flags": 0}, "expect": "ENOENT"}],
+      "lwps": [{"name": "t1", "ops": [{"op": "yield"}]}]})");
+  EXPECT_EQ(run_one(*expected, "random", 1).outcome, sim::Outcome::pass);
+  auto missed = load_text(R"({"name": "t",
+      "setup": [{"op": "probe.open", "args": {"path": "missing", "flags": 0}, "expect": ["ok", "EIO"]}],
+      "lwps": [{"name": "t1", "ops": [{"op": "yield"}]}]})");
+  const auto m = run_one(*missed, "random", 1);
+  EXPECT_EQ(m.outcome, sim::Outcome::setup);
+  EXPECT_EQ(m.message, R"(setup op 0 (probe.open): expected ["ok","EIO"], got ENOENT; )"
+                       "the scenario did not run as written");
+  auto value_miss = load_text(R"({"name": "t",
+      "setup": [{"op": "var.read", "args": {"var": "v"}, "expect": 3}],
+      "lwps": [{"name": "t1", "ops": [{"op": "yield"}]}]})");
+  EXPECT_EQ(run_one(*value_miss, "random", 1).outcome, sim::Outcome::expectation);
+  EXPECT_THAT(testing::load_error(R"({"name": "t", "expect_outcome": "setup",
+      "lwps": [{"name": "t1", "ops": [{"op": "yield"}]}]})"),
+              HasSubstr("/expect_outcome: 'setup' is never an expected outcome"));
 }
 
 // Shows: a failed data expectation shows the data; an errno shows its name.
@@ -195,6 +229,44 @@ TEST(Replay, ReproducesFailure) {
   ASSERT_TRUE(sum.first_failure.has_value());
   sim::testing::expect_replays(make_run_fn(s), machine_options(*s, true), *sum.first_failure,
                                sum.first_failure->outcome);
+}
+
+// Shows: shrink keeps the failure's site (issue 13, A3). In this scenario a
+// run can fail at two sites: lwp b op 0 (b read `a` after lwp a wrote it:
+// the schedule with no preemption fails there) and the check (a lost update
+// of `c`). A failure found at the check shrinks to a schedule that fails at
+// the check again, with the same message shape; it used to shrink to the
+// empty schedule, which fails at b op 0, another bug.
+TEST(Shrink, KeepsTheFailureSite) {
+  auto s = load_text(scenario(R"([
+      {"name": "a", "ops": [{"op": "var.write", "args": {"var": "a", "value": 1}},
+                            {"op": "var.add", "args": {"var": "c"}}]},
+      {"name": "b", "ops": [{"op": "var.read", "args": {"var": "a"}, "expect": 0},
+                            {"op": "var.add", "args": {"var": "c"}}]}])",
+                              R"([{"op": "var.read", "args": {"var": "c"}, "expect": 2}])"));
+  const auto run = make_run_fn(s);
+  auto m = machine_options(*s, false);
+  const auto plain = sim::replay(run, m, {});
+  ASSERT_EQ(plain.outcome, sim::Outcome::expectation);
+  EXPECT_EQ(plain.failure_lwp, "b");
+  EXPECT_EQ(plain.failure_op, "lwp b op 0 (var.read)");
+  std::optional<sim::RunResult> at_check;
+  for (std::uint64_t seed = 1; seed < 2000 && !at_check; ++seed) {
+    auto r = run_one(*s, "random", seed);
+    if (r.outcome == sim::Outcome::expectation && r.failure_op == "checks op 0 (var.read)") {
+      at_check = std::move(r);
+    }
+  }
+  ASSERT_TRUE(at_check) << "no schedule lost the update";
+  EXPECT_EQ(at_check->failure_lwp, "controller");
+  EXPECT_EQ(at_check->message, "checks op 0 (var.read): expected 2, got 1");
+  m.seed = at_check->seed;
+  const auto shrunk = sim::shrink(run, m, *at_check);
+  EXPECT_EQ(shrunk.result.failure_op, "checks op 0 (var.read)") << shrunk.result.message;
+  EXPECT_EQ(shrunk.result.message, at_check->message);
+  EXPECT_TRUE(sim::same_failure_site(shrunk.result, *at_check));
+  EXPECT_LE(shrunk.preemptions, at_check->preemptions);
+  EXPECT_FALSE(sim::same_failure_site(plain, *at_check));
 }
 
 // Shows: two worker threads give the same summary as one (first failure

@@ -117,6 +117,53 @@ TEST(LoaderErrors, ExpectationsRegistersAndModuleChecks) {
               HasSubstr("/lwps/0/ops/0/when/probe.personality: expected one of netbsd, linux"));
 }
 
+// Shows: bad input that used to load or be reported badly (issue 13, A10) is
+// one short line naming the file, the place and the reason: a NUL byte (a
+// C-string parser stopped there and ignored the rest), garbage after the
+// JSON, a key given twice (the last one used to win), a directory instead of
+// a file, an impossible octal mode (the message used to list 8,192
+// spellings), a negative integer (its value was printed twice), a negative
+// sleep, and a repeat count beyond the limit (silently cut before).
+TEST(LoaderErrors, BadInputIsOneShortLine) {
+  const std::string good = with_op(R"({"op": "yield"})");
+  auto one_line = [](const std::string& msg) {
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    EXPECT_LT(msg.size(), 240u) << msg;
+    return msg;
+  };
+  EXPECT_EQ(one_line(load_error(good + std::string(1, '\0') + "garbage")),
+            "test.json:9:1: malformed JSON: a NUL byte (is this a JSON text file?)");
+  EXPECT_THAT(one_line(load_error(good + "}")),
+              HasSubstr("test.json:9:1: malformed JSON: syntax error"));
+  EXPECT_EQ(one_line(load_error(with_op(R"({"op": "yield"})", "  \"name\": \"u\",\n"))),
+            "test.json:3:3: /name: duplicate key (first at 2:3)");
+  EXPECT_EQ(one_line(load_error(with_op(R"({"op": "yield", "op": "yield"})"))),
+            "test.json:5:23: /lwps/0/ops/0/op: duplicate key (first at 5:8)");
+  try {
+    (void)load_scenario(VFSIM_SCENARIO_DIR, testing::test_catalog());
+    ADD_FAILURE() << "a directory loaded";
+  } catch (const ScenarioError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              std::string(VFSIM_SCENARIO_DIR) + ": is a directory, not a scenario file");
+  }
+  EXPECT_EQ(
+      one_line(load_error(with_op(R"({"op": "chmod", "args": {"path": "/", "mode": "0999"}})"))),
+      "test.json:5:53: /lwps/0/ops/0/args/mode: argument 'mode' of op 'chmod' expects an "
+      "octal mode like \"0644\" (0 to 07777) or an integer, got a string \"0999\"");
+  EXPECT_THAT(load_error(with_op(R"({"op": "chmod", "args": {"path": "/", "mode": 4096}})")),
+              HasSubstr("got an integer 4096"));
+  EXPECT_EQ(load_error(with_op(R"({"op": "chmod", "args": {"path": "/", "mode": "01777"}})")), "");
+  EXPECT_THAT(
+      one_line(load_error(
+          with_op(R"({"op": "yield"})", "  \"processes\": [{\"name\": \"p\", \"uid\": -5}],\n"))),
+      ::testing::EndsWith("/processes/0/uid: expected a non-negative integer, got an integer -5"));
+  EXPECT_EQ(one_line(load_error(with_op(R"({"op": "sleep", "args": {"ms": -5}})"))),
+            "test.json:5:38: /lwps/0/ops/0/args/ms: argument 'ms' of op 'sleep' must be at least "
+            "0, got -5");
+  EXPECT_THAT(one_line(load_error(with_op(R"({"op": "yield", "repeat": 1000001})"))),
+              HasSubstr("/lwps/0/ops/0/repeat: must be at most 1000000"));
+}
+
 // Shows: flags are OR-ed from either form, enums and defaults are resolved.
 TEST(Loader, ResolvesTypedArguments) {
   auto s = load_text(with_op(

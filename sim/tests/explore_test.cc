@@ -78,5 +78,35 @@ TEST(Explore, ShrinkKeepsFailureAndReduces) {
               sr.original_preemptions, sr.decisions, sr.preemptions);
 }
 
+// A message's shape hides numbers of any base or unit, keeps names with
+// digits in them, and the failure site compares outcome, lwp, op (without
+// the repetition number) and shape.
+TEST(Shrink, MessageShapeAndFailureSite) {
+  EXPECT_EQ(message_shape("lwp t1 op 3 (read): expected 5, got 4"),
+            "lwp t1 op # (read): expected #, got #");
+  EXPECT_EQ(message_shape("KASSERT failed: x (vnode 0x7f3a, 250ms) at ext2_data.cc:123"),
+            "KASSERT failed: x (vnode #, #) at ext2_data.cc:#");
+  RunResult a;
+  a.outcome = Outcome::expectation;
+  a.failure_lwp = "t1";
+  a.failure_op = "lwp t1 op 3 (read) #2";
+  a.message = "lwp t1 op 3 (read) #2: expected 5, got 4";
+  RunResult b = a;
+  b.failure_op = "lwp t1 op 3 (read) #0";
+  b.message = "lwp t1 op 3 (read) #0: expected 5, got 3";
+  EXPECT_TRUE(same_failure_site(a, b));
+  b.failure_op = "lwp t1 op 4 (read)";
+  EXPECT_FALSE(same_failure_site(a, b));
+  b = a;
+  b.failure_lwp = "t2";
+  EXPECT_FALSE(same_failure_site(a, b));
+  b = a;
+  b.message = "lwp t1 op 3 (read) #2: expected 5, got EIO";
+  EXPECT_FALSE(same_failure_site(a, b));
+  b = a;
+  b.outcome = Outcome::panic;
+  EXPECT_FALSE(same_failure_site(a, b));
+}
+
 }  // namespace
 }  // namespace vfsim::sim

@@ -74,21 +74,6 @@ OpResult names_record(const Result<std::vector<std::string>>& r) {
   return OpResult::with_record(static_cast<std::int64_t>(r->size()), nlohmann::json(*r));
 }
 
-// Modes as octal names ("644", "0644", "01777") or plain integers.
-const sc::NameTable& octal_modes() {
-  static const sc::NameTable table = [] {
-    sc::NameTable t;
-    for (std::int64_t v = 0; v <= 07777; ++v) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "%llo", static_cast<long long>(v));
-      t.emplace_back(buf, v);
-      t.emplace_back(std::string("0") + buf, v);
-    }
-    return t;
-  }();
-  return table;
-}
-
 const sc::NameTable kOpenFlags = {{"O_RDONLY", O_RDONLY},     {"O_WRONLY", O_WRONLY},
                                   {"O_RDWR", O_RDWR},         {"O_CREAT", O_CREAT},
                                   {"O_EXCL", O_EXCL},         {"O_TRUNC", O_TRUNC},
@@ -112,7 +97,7 @@ const sc::NameTable kNodeTypes = {{"S_IFIFO", S_IFIFO},
 
 ArgSpec path(std::string name = "path") { return ArgSpec::string(std::move(name), "a path"); }
 ArgSpec mode(std::int64_t def) {
-  return ArgSpec::enumeration("mode", "permission bits, octal", octal_modes()).optional(def);
+  return ArgSpec::octal("mode", "permission bits, octal (\"0644\")", 07777).optional(def);
 }
 ArgSpec fd(std::string name = "fd") { return ArgSpec::fd(std::move(name), "a descriptor"); }
 ArgSpec dirfd(std::string name = "dirfd") {
