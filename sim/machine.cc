@@ -249,8 +249,27 @@ void Machine::lwp_entry(Lwp* l) {
 // ---------------------------------------------------------------------------
 // The outer loop, on the thread's main context
 
+namespace {
+// See Machine::running_on_this_thread(): set only while run() executes.
+thread_local Machine* t_running_machine = nullptr;
+
+class RunningGuard {
+ public:
+  explicit RunningGuard(Machine* m) : prev_(t_running_machine) { t_running_machine = m; }
+  ~RunningGuard() { t_running_machine = prev_; }
+  RunningGuard(const RunningGuard&) = delete;
+  RunningGuard& operator=(const RunningGuard&) = delete;
+
+ private:
+  Machine* prev_;
+};
+}  // namespace
+
+Machine* Machine::running_on_this_thread() { return t_running_machine; }
+
 RunResult Machine::run() {
   VFSIM_KASSERT(*this, !ran_, "Machine::run called twice");
+  const RunningGuard running(this);
   VFSIM_KASSERT(*this, fibers::context::active()->is_context(fibers::type::main_context),
                 "Machine::run must be called from a thread's main context");
   ran_ = true;

@@ -231,6 +231,14 @@ class Machine {
   const MachineOptions& options() const { return options_; }
   bool killing() const { return killing_; }
 
+  // The machine whose run() is executing on the calling thread, or null
+  // (outside run(), e.g. before it starts or after it returns). The one
+  // sanctioned piece of thread-wide state (docs/sim.md, "Determinism"): it
+  // exists for foreign C code that calls back without any context (libfuse's
+  // pthread calls, rewritten to sim primitives by fsdrivers/fuse). Nothing
+  // of vfsim's own finds its machine this way: it is handed a Machine&.
+  static Machine* running_on_this_thread();
+
   // Records an event in the trace (hash always, text when keeping).
   void event(std::string_view kind, std::string_view detail);
   // Keeps an event's text when the full trace is kept, and never hashes it,

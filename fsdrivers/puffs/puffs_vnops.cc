@@ -231,7 +231,8 @@ class PuffsVnodeOps final : public vn::VnodeOps {
     rq.flags = static_cast<int>(ns);
     Reply rp;
     VN_TRY(pmp(vp).call(rq, &rp));
-    *names = std::move(rp.names);
+    // Added to, not replaced: listxattr(2) gathers both namespaces in one list.
+    for (auto& n : rp.names) names->push_back(std::move(n));
     return vn::kOk;
   }
   Status deleteextattr(Vnode& vp, vn::XattrNs ns, std::string_view name) override {
