@@ -44,10 +44,10 @@ void forget_attr(PuffsMount& mp, PuffsVnode& n) {
 
 }  // namespace
 
-int PuffsMount::inval_entry(std::uint64_t dir, std::string_view name,
-                            std::optional<std::uint64_t> child) {
+sim::Status PuffsMount::inval_entry(std::uint64_t dir, std::string_view name,
+                                    std::optional<std::uint64_t> child) {
   vn::Vnode* dvp = cached_vnode(*this, dir);
-  if (dvp == nullptr) return ENOENT;
+  if (dvp == nullptr) return sim::Status(ENOENT);
   if (machine_.trace().keeping()) {
     machine_.note("puffs_inval_entry", options_.name + ": cookie " + std::to_string(dir) + " '" +
                                            std::string(name) + "'");
@@ -56,9 +56,9 @@ int PuffsMount::inval_entry(std::uint64_t dir, std::string_view name,
   // takes the parent's inode lock; then the child's (directory before
   // file: the kernel's lock order, vnode.h).
   vn::vn_lock(*dvp, true);
-  int err = 0;
+  sim::Status err = sim::kOk;
   if (dvp->type != vn::VType::VDIR) {
-    err = ENOTDIR;
+    err = sim::Status(ENOTDIR);
   } else if (dvp->data != nullptr) {
     forget_attr(*this, node_of(*dvp));
     if (child) {
@@ -75,12 +75,12 @@ int PuffsMount::inval_entry(std::uint64_t dir, std::string_view name,
   return err;
 }
 
-int PuffsMount::inval_node(std::uint64_t cookie, std::int64_t offset, std::int64_t len) {
+sim::Status PuffsMount::inval_node(std::uint64_t cookie, std::int64_t offset, std::int64_t len) {
   vn::Vnode* vp = cached_vnode(*this, cookie);
-  if (vp == nullptr) return ENOENT;
+  if (vp == nullptr) return sim::Status(ENOENT);
   PuffsVnode& n = node_of(*vp);
   forget_attr(*this, n);
-  int err = 0;
+  sim::Status err = sim::kOk;
   if (offset >= 0 && n.obj != nullptr) {
     const auto from = static_cast<std::uint64_t>(offset);
     const std::uint64_t count = len <= 0 ? UINT64_MAX - from : static_cast<std::uint64_t>(len);
@@ -90,9 +90,9 @@ int PuffsMount::inval_node(std::uint64_t cookie, std::int64_t offset, std::int64
   return err;
 }
 
-int PuffsMount::store(std::uint64_t cookie, std::uint64_t offset, std::string_view data) {
+sim::Status PuffsMount::store(std::uint64_t cookie, std::uint64_t offset, std::string_view data) {
   vn::Vnode* vp = cached_vnode(*this, cookie);
-  if (vp == nullptr) return ENOENT;
+  if (vp == nullptr) return sim::Status(ENOENT);
   PuffsVnode& n = node_of(*vp);
   {
     sim::Mutex* lock = options_.size_lock ? &n.size_lock : nullptr;
@@ -100,24 +100,24 @@ int PuffsMount::store(std::uint64_t cookie, std::uint64_t offset, std::string_vi
     if (n.attr_valid && offset + data.size() > n.attr.size) n.attr.size = offset + data.size();
     if (lock != nullptr) lock->unlock();
   }
-  int err = 0;
+  sim::Status err = sim::kOk;
   if (n.obj != nullptr) err = options_.pager->invalidate(*n.obj, offset, data.size());
   vcache().vrele(*vp);
   return err;
 }
 
-int PuffsMount::retrieve(std::uint64_t cookie, std::uint64_t offset, std::uint32_t size,
-                         std::string* out) {
+sim::Status PuffsMount::retrieve(std::uint64_t cookie, std::uint64_t offset, std::uint32_t size,
+                                 std::string* out) {
   out->clear();
   vn::Vnode* vp = cached_vnode(*this, cookie);
-  if (vp == nullptr) return ENOENT;
+  if (vp == nullptr) return sim::Status(ENOENT);
   PuffsVnode& n = node_of(*vp);
   if (n.obj != nullptr && n.attr_valid && offset < n.attr.size) {
     const auto most = static_cast<std::size_t>(std::min<std::uint64_t>(size, n.attr.size - offset));
     *out = options_.pager->peek(*n.obj, offset, most);
   }
   vcache().vrele(*vp);
-  return 0;
+  return sim::kOk;
 }
 
 }  // namespace vfsim::puffs

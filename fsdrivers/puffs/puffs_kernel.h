@@ -49,9 +49,9 @@
 
 namespace vfsim::puffs {
 
-// Message memory: the stand-in for kmem_alloc(size, caller's flag). Returns 0
-// or ENOMEM. The scenario module plugs the pager's kmem in here.
-using MsgAlloc = std::function<int(std::size_t bytes)>;
+// Message memory: the stand-in for kmem_alloc(size, caller's flag). Returns
+// kOk or ENOMEM. The scenario module plugs the pager's kmem in here.
+using MsgAlloc = std::function<vn::Status(std::size_t bytes)>;
 
 struct PuffsMountOptions {
   std::string name = "puffs";
@@ -85,8 +85,8 @@ struct PuffsRequest {
   Request rq;
   std::string bytes;  // the encoded request, sent (again) as is
   ReqState state = ReqState::created;
-  int error = 0;  // when failed
-  Reply rep;      // when answered
+  vn::Status error;  // when failed
+  Reply rep;         // when answered
   int sends = 0;
   sim::WaitChannel done;
 };
@@ -127,20 +127,20 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps, public KernelC
   vn::Status unmount(bool force) override;
 
   // --- the page cache's backing store (PagerOps) ---------------------------
-  [[nodiscard]] pager::Errno getpages(pager::PageObject& obj, std::uint64_t offset,
-                                      std::span<std::byte> dst) override;
-  [[nodiscard]] pager::Errno putpages(pager::PageObject& obj, std::uint64_t offset,
-                                      std::span<const std::byte> src) override;
+  [[nodiscard]] vn::Status getpages(pager::PageObject& obj, std::uint64_t offset,
+                                    std::span<std::byte> dst) override;
+  [[nodiscard]] vn::Status putpages(pager::PageObject& obj, std::uint64_t offset,
+                                    std::span<const std::byte> src) override;
 
   // --- the server's cache operations (KernelCaches, puffs_inval.cc) ---------
-  [[nodiscard]] int inval_entry(std::uint64_t dir, std::string_view name,
-                                std::optional<std::uint64_t> child) override;
-  [[nodiscard]] int inval_node(std::uint64_t cookie, std::int64_t offset,
-                               std::int64_t len) override;
-  [[nodiscard]] int store(std::uint64_t cookie, std::uint64_t offset,
-                          std::string_view data) override;
-  [[nodiscard]] int retrieve(std::uint64_t cookie, std::uint64_t offset, std::uint32_t size,
-                             std::string* out) override;
+  [[nodiscard]] sim::Status inval_entry(std::uint64_t dir, std::string_view name,
+                                        std::optional<std::uint64_t> child) override;
+  [[nodiscard]] sim::Status inval_node(std::uint64_t cookie, std::int64_t offset,
+                                       std::int64_t len) override;
+  [[nodiscard]] sim::Status store(std::uint64_t cookie, std::uint64_t offset,
+                                  std::string_view data) override;
+  [[nodiscard]] sim::Status retrieve(std::uint64_t cookie, std::uint64_t offset, std::uint32_t size,
+                                     std::string* out) override;
 
   // What a LOOKUP/CREATE reply said about a node, for loadvnode.
   void note_newinfo(std::uint64_t cookie, vn::VType type, const vn::Vattr& va);
@@ -161,8 +161,8 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps, public KernelC
  private:
   friend class PuffsVnodeOps;
   void state_change(PuffsRequest& r, ReqState from, ReqState to);
-  [[nodiscard]] int send(PuffsRequest& r);
-  [[nodiscard]] int wait(PuffsRequest& r);
+  [[nodiscard]] vn::Status send(PuffsRequest& r);
+  [[nodiscard]] vn::Status wait(PuffsRequest& r);
   void finish(PuffsRequest& r);
   void reader_loop();
   bool read_reply(std::string* msg);

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "fsdrivers/puffs/puffs_msg.h"
+#include "sim/errno.h"
 #include "sim/machine.h"
 #include "sim/socket.h"
 #include "sim/sync.h"
@@ -92,15 +93,16 @@ struct OpCtx {
   PuffsNode* other(std::uint64_t cookie) const;
 };
 
-#define VFSIM_PUFFS_OPS(X)                                                                    \
-  X(statvfs)                                                                                  \
-  X(sync)                                                                                     \
-  X(unmount) X(lookup) X(create) X(mknod) X(mkdir) X(symlink) X(open) X(close) X(access)      \
-      X(getattr) X(setattr) X(read) X(write) X(putpages) X(fsync) X(remove) X(link) X(rename) \
-          X(rmdir) X(readdir) X(readlink) X(inactive) X(reclaim) X(getextattr) X(setextattr)  \
-              X(listextattr) X(deleteextattr)
+#define VFSIM_PUFFS_OPS(X)                                                                         \
+  X(statvfs)                                                                                       \
+  X(sync)                                                                                          \
+  X(unmount)                                                                                       \
+  X(lookup) X(create) X(mknod) X(mkdir) X(symlink) X(open) X(close) X(access) X(getattr)           \
+      X(setattr) X(read) X(write) X(putpages) X(fsync) X(remove) X(link) X(rename) X(rmdir)        \
+          X(readdir) X(readlink) X(inactive) X(reclaim) X(getextattr) X(setextattr) X(listextattr) \
+              X(deleteextattr)
 
-// The op vector. Each op returns 0 and fills the reply, or an errno. The
+// The op vector. Each op returns kOk and fills the reply, or an errno. The
 // framework fills the reply header. The framework calls RECLAIM only when
 // the node is to be freed (its lookup count reached zero), and drops the
 // node from the map after the op succeeds. An op that answers a node
@@ -110,11 +112,11 @@ struct OpCtx {
 class PuffsOps {
  public:
   virtual ~PuffsOps() = default;
-#define VFSIM_PUFFS_DECLARE(name)         \
-  virtual int name(OpCtx& c, Reply* rp) { \
-    (void)c;                              \
-    (void)rp;                             \
-    return EOPNOTSUPP;                    \
+#define VFSIM_PUFFS_DECLARE(name)                 \
+  virtual sim::Status name(OpCtx& c, Reply* rp) { \
+    (void)c;                                      \
+    (void)rp;                                     \
+    return sim::Status(EOPNOTSUPP);               \
   }
   VFSIM_PUFFS_OPS(VFSIM_PUFFS_DECLARE)
 #undef VFSIM_PUFFS_DECLARE
@@ -125,7 +127,7 @@ class PuffsOps {
 // and their kin (written to /dev/puffs, run in the writer's context), and
 // what FUSE's notifications need (Linux runs fuse_notify_* in the writing
 // daemon's thread). Each runs in the calling server lwp, takes the locks the
-// kernel takes for it, and answers 0 or an errno: ENOENT when the kernel
+// kernel takes for it, and answers kOk or an errno: ENOENT when the kernel
 // has no vnode for the cookie (nothing cached, nothing to drop).
 class KernelCaches {
  public:
@@ -134,22 +136,22 @@ class KernelCaches {
   // that node no more: FUSE's NOTIFY_DELETE): under the directory's vnode
   // lock, taken exclusively (and the child's after it), their cached
   // attributes are dropped.
-  [[nodiscard]] virtual int inval_entry(std::uint64_t dir, std::string_view name,
-                                        std::optional<std::uint64_t> child) = 0;
+  [[nodiscard]] virtual sim::Status inval_entry(std::uint64_t dir, std::string_view name,
+                                                std::optional<std::uint64_t> child) = 0;
   // A node's attributes changed, and with offset >= 0 its data in
   // [offset, offset + len) (len 0: to the end): the cached attributes and
   // the clean cached pages of the range are dropped.
-  [[nodiscard]] virtual int inval_node(std::uint64_t cookie, std::int64_t offset,
-                                       std::int64_t len) = 0;
+  [[nodiscard]] virtual sim::Status inval_node(std::uint64_t cookie, std::int64_t offset,
+                                               std::int64_t len) = 0;
   // The server pushes data it holds at `offset` (FUSE's NOTIFY_STORE): the
   // cached size grows to cover it and cached pages of the range are dropped
   // (the next read fetches the server's bytes).
-  [[nodiscard]] virtual int store(std::uint64_t cookie, std::uint64_t offset,
-                                  std::string_view data) = 0;
+  [[nodiscard]] virtual sim::Status store(std::uint64_t cookie, std::uint64_t offset,
+                                          std::string_view data) = 0;
   // What the kernel has cached of a node's data from `offset` on, at most
   // `size` bytes (FUSE's NOTIFY_RETRIEVE); "" when nothing.
-  [[nodiscard]] virtual int retrieve(std::uint64_t cookie, std::uint64_t offset, std::uint32_t size,
-                                     std::string* out) = 0;
+  [[nodiscard]] virtual sim::Status retrieve(std::uint64_t cookie, std::uint64_t offset,
+                                             std::uint32_t size, std::string* out) = 0;
 };
 
 enum class Framing : std::uint8_t { naive, reassemble };
@@ -202,8 +204,8 @@ class Server {
   bool receive_reassembled(std::string* msg);
   void handle(std::string_view bytes);
   void bad_request(std::string_view bytes, const DecodeError& e);
-  int dispatch(OpCtx& c, Reply* rp);
-  int reclaim(OpCtx& c, Reply* rp);
+  sim::Status dispatch(OpCtx& c, Reply* rp);
+  sim::Status reclaim(OpCtx& c, Reply* rp);
   void count_lookup(const Request& rq, const Reply& rp);
   void send_reply(const Request& rq, Reply& rp);
 

@@ -34,34 +34,34 @@ class HostFuseSocket final : public sim::Socket {
 
   sim::IoResult send(std::string_view bytes, std::string_view tag) override {
     (void)tag;
-    if (fd_ < 0) return sim::IoResult{EBADF, 0, false, false};
-    if (eof_) return sim::IoResult{EPIPE, 0, false, false};
+    if (fd_ < 0) return sim::IoResult{sim::Status(EBADF), 0, false, false};
+    if (eof_) return sim::IoResult{sim::Status(EPIPE), 0, false, false};
     const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n != static_cast<ssize_t>(bytes.size())) {
       gone("send: " + std::string(std::strerror(errno)));
-      return sim::IoResult{EPIPE, 0, false, false};
+      return sim::IoResult{sim::Status(EPIPE), 0, false, false};
     }
     if (expects_reply(bytes)) {
       fuse_in_header in;
       std::memcpy(&in, bytes.data(), sizeof(in));
       await_reply(in.unique);
     }
-    return sim::IoResult{0, bytes.size(), false, false};
+    return sim::IoResult{sim::kOk, bytes.size(), false, false};
   }
 
   sim::IoResult recv(std::string* out, std::size_t max, sim::VTime timeout) override {
     while (queue_.empty() && !eof_) {
       if (!readable_.sleep("external fuse reply", timeout)) {
-        return sim::IoResult{EAGAIN, 0, false, false};
+        return sim::IoResult{sim::Status(EAGAIN), 0, false, false};
       }
     }
     if (queue_.empty()) {
       out->clear();
-      return sim::IoResult{0, 0, true, false};
+      return sim::IoResult{sim::kOk, 0, true, false};
     }
     *out = std::move(queue_.front());
     queue_.pop_front();
-    sim::IoResult r{0, out->size(), false, false};
+    sim::IoResult r{sim::kOk, out->size(), false, false};
     if (out->size() > max) {
       out->resize(max);
       r.truncated = true;
