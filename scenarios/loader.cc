@@ -329,7 +329,9 @@ void check_registers(const LoadContext& cx, const Scenario& s) {
 void note_op_needs(Scenario& s) {
   auto visit = [&](const std::vector<OpCall>& ops) {
     for (const auto& op : ops) {
-      s.process_isolation = s.process_isolation || op.spec->process_isolation;
+      const bool isolates = op.spec->isolates ? op.spec->isolates(detail::literal_args(op))
+                                              : op.spec->process_isolation;
+      s.process_isolation = s.process_isolation || isolates;
       if (!op.spec->caveat) continue;
       std::string c = op.spec->caveat(detail::literal_args(op));
       if (!c.empty() && std::find(s.caveats.begin(), s.caveats.end(), c) == s.caveats.end()) {

@@ -225,6 +225,9 @@ struct OpSpec {
   // system's globals): one machine per process at a time may run it, so
   // explorations of a scenario that calls it run their jobs as processes.
   bool process_isolation = false;
+  // The same, decided by a call's literal arguments (registers absent):
+  // mount(2) of a type that runs foreign code. Unset: process_isolation.
+  std::function<bool(const Args& literals)> isolates = {};
 };
 
 class Module;
