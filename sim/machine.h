@@ -100,6 +100,10 @@ struct Lwp {
   std::string name;
   bool daemon = false;  // killed quietly once every non-daemon lwp finished
   LwpTags tags = 0;
+  // Where a drawing of the run puts it (sim/trace_export.h): "" for the
+  // default (a user lwp, or the kernel's for a daemon), else e.g. "server
+  // puffs" for the workers of a userspace server. Never decides anything.
+  std::string group;
   LwpState state = LwpState::ready;
   Resource* waiting_on = nullptr;  // when blocked
   std::string wait_reason;         // e.g. "lock", "sleep"; for reports
@@ -115,6 +119,14 @@ struct Lwp {
 // Indexes into Lwp::layer_slot, one per upper layer that keeps per-lwp data.
 enum LayerSlot : int { kSlotProcess = 0, kSlotPager = 1, kSlotScenario = 2, kSlotSpare = 3 };
 
+// An lwp as a kept trace describes it, for the tools that draw a run.
+struct LwpSummary {
+  LwpId id = kNoLwp;
+  std::string name;
+  std::string group;  // Lwp::group
+  bool daemon = false;
+};
+
 struct RunResult {
   Outcome outcome = Outcome::pass;
   std::string message;  // one paragraph; for deadlock the cycle
@@ -126,6 +138,7 @@ struct RunResult {
   std::vector<bool> defaults;  // per decision: was it the default choice
   std::uint32_t preemptions = 0;
   std::vector<TraceEvent> events;  // when MachineOptions::keep_trace
+  std::vector<LwpSummary> lwps;    // every lwp, by id; when MachineOptions::keep_trace
   // Where the failure happened: the lwp that failed (the one running, or the
   // one whose operation ran out of time; "" when none, as for a deadlock or
   // a leak) and the operation it was in (op_begin's description, "" if none).
@@ -192,6 +205,9 @@ class Machine {
 
   // Waits until lwp `id` finished.
   void join(LwpId id);
+
+  // Sets where a drawing of the run puts lwp `id` (Lwp::group).
+  void set_group(LwpId id, std::string group);
 
   // Sleeps for `d` of virtual time.
   void sleep_for(VTime d);
