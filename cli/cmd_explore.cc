@@ -28,6 +28,7 @@ constexpr OptionSpec kOptions[] = {
     kSetOption,
     kReportOption,
     kTraceOption,
+    kTraceOutOption,
     kJsonOption,
 };
 
@@ -149,6 +150,7 @@ int explore_or_check(const ParsedArgs& args, Mode mode) {
                          scenarios::make_report(*scenario, *sum.first_failure, options.strategy,
                                                 sum.first_failure_index),
                          *written, rerun_command(file, overrides, sum.first_failure_index));
+    write_trace_out(args, human, *sum.first_failure, scenario->path, scenario->name);
   } else if (!sum.first_failure) {
     print_pass(human, *scenario, options, sum);
   }
