@@ -123,17 +123,21 @@ class Chart {
   std::size_t last_ = 0;
   std::vector<std::vector<std::size_t>> by_lwp_;  // event indexes per lwp
   std::vector<long long> cut_;
-  std::optional<std::size_t> failure_;
+  std::optional<std::size_t> failure_;  // the failure event
+  LwpId failure_lwp_ = sim::kNoLwp;     // whose it is (a hang's: the op's lwp)
+  bool focused_ = false;
   std::vector<Box> boxes_;
   std::vector<std::size_t> messages_;  // into model.messages()
   std::vector<Wake> wakes_;
   std::vector<std::size_t> preempts_;  // event indexes
   std::vector<std::size_t> notices_;   // event indexes
+  std::vector<std::size_t> lost_;      // messages never received, into model.messages()
   std::vector<Column> columns_;
   std::map<LwpId, int> col_of_;
   std::vector<std::size_t> rows_;  // sorted event indexes that have a row
   int width_ = 0;
   int height_ = 0;
+  std::vector<std::string> failed_lines_;
 };
 
 void Chart::select() {
@@ -143,12 +147,27 @@ void Chart::select() {
   for (std::size_t i = 0; i < ev().size(); ++i) {
     if (ev()[i].lwp < n) by_lwp_[ev()[i].lwp].push_back(i);
   }
-  const auto f = model_.failure();
-  if (f && ev()[*f].lwp < n) failure_ = f;
-  last_ = f ? *f : ev().size() - 1;
+  failure_ = model_.failure();
+  last_ = failure_ ? *failure_ : ev().size() - 1;
   checks_ = last_ + 1;
-  const bool focused = !o_.all && failure_.has_value();
-  cut_ = focused ? model_.happened_before(*failure_, n) : std::vector<long long>(n, LLONG_MAX);
+  // The failing lwp: the failure event's, or (a hang found by the clock, a
+  // deadlock) the one the run names, if any; what it did last is the anchor.
+  std::optional<std::size_t> anchor;
+  if (failure_ && ev()[*failure_].lwp < n) {
+    failure_lwp_ = ev()[*failure_].lwp;
+    anchor = failure_;
+  } else if (failure_ && !r_.failure_lwp.empty()) {
+    for (const auto& l : r_.lwps) {
+      if (l.name != r_.failure_lwp || by_lwp_[l.id].empty()) continue;
+      failure_lwp_ = l.id;
+      const auto& mine = by_lwp_[l.id];
+      const auto it = std::upper_bound(mine.begin(), mine.end(), *failure_);
+      if (it != mine.begin()) anchor = *std::prev(it);
+      break;
+    }
+  }
+  focused_ = !o_.all && anchor.has_value();
+  cut_ = focused_ ? model_.happened_before(*anchor, n) : std::vector<long long>(n, LLONG_MAX);
   if (!o_.all) {
     // The scenario's setup and check ops (runner.cc names them "setup op N
     // (...)" and "checks op N (...)") only observe and prepare.
@@ -171,6 +190,10 @@ void Chart::select() {
       messages_.push_back(m);
     }
   }
+  for (std::size_t m = 0; m < model_.messages().size(); ++m) {
+    const auto& msg = model_.messages()[m];
+    if (!msg.receive && in_detail(msg.send)) lost_.push_back(m);
+  }
   select_wakes();
   for (std::size_t i = 0; i <= last_; ++i) {
     if (model_.role(i) == EventRole::preempt && in(i)) preempts_.push_back(i);
@@ -189,7 +212,8 @@ void Chart::select() {
   }
   for (std::size_t p : preempts_) used.insert(ev()[p].lwp);
   for (std::size_t p : notices_) used.insert(ev()[p].lwp);
-  if (failure_) used.insert(ev()[*failure_].lwp);
+  for (std::size_t m : lost_) used.insert(ev()[model_.messages()[m].send].lwp);
+  if (failure_lwp_ != sim::kNoLwp) used.insert(failure_lwp_);
   std::map<std::string, int> server_order;
   for (LwpId l : used) {
     const sim::LwpSummary& s = r_.lwps[l];
@@ -231,11 +255,15 @@ void Chart::select_spans() {
   }
   // The failing op: the last scenario op its lwp began before the failure
   // (a check fails after its op's result is recorded).
+  // Without a failing lwp (a deadlock), the ops the run ended inside.
   if (!failure_) return;
   Box* failing = nullptr;
   for (Box& b : boxes_) {
     const TraceModel::Span& span = model_.spans()[b.span];
-    if (span.kind == "op_begin" && span.lwp == ev()[*failure_].lwp && span.begin <= *failure_) {
+    if (span.kind != "op_begin") continue;
+    if (failure_lwp_ == sim::kNoLwp) {
+      b.failing = !span.ended || span.end > *failure_;
+    } else if (span.lwp == failure_lwp_ && span.begin <= *failure_) {
       failing = &b;
     }
   }
@@ -296,10 +324,34 @@ void Chart::place() {
   }
   rows.insert(preempts_.begin(), preempts_.end());
   rows.insert(notices_.begin(), notices_.end());
+  for (std::size_t m : lost_) rows.insert(model_.messages()[m].send);
   if (failure_) rows.insert(*failure_);
   rows_.assign(rows.begin(), rows.end());
-  width_ = std::max(2 * kMargin + static_cast<int>(columns_.size()) * kColW, 640);
-  height_ = kTop + static_cast<int>(rows_.size()) * kRowH + 96;
+  // Room for the marks right of the last column, and for the headings.
+  const std::size_t heading = std::max(o_.title.size(), o_.subtitle.size());
+  width_ = std::max({2 * kMargin + static_cast<int>(columns_.size()) * kColW + 70, 640,
+                     kMargin * 2 + static_cast<int>(heading) * 13 / 2});
+  // The failure's message, wrapped to the chart's width (4 lines at most).
+  if (r_.failed()) {
+    const std::string outcome(sim::outcome_name(r_.outcome));
+    std::string text =
+        "FAILED: " +
+        (r_.message.starts_with(outcome + ":") ? r_.message : outcome + ": " + r_.message);
+    const std::size_t per_line = static_cast<std::size_t>((width_ - 2 * kMargin) * 10 / 70);
+    while (!text.empty() && failed_lines_.size() < 4) {
+      std::size_t cut = text.size();
+      if (cut > per_line) {
+        cut = text.rfind(' ', per_line);
+        if (cut == std::string::npos || cut == 0) cut = per_line;
+      }
+      failed_lines_.push_back(failed_lines_.size() == 3 && cut < text.size()
+                                  ? shorten(text, per_line)
+                                  : text.substr(0, cut));
+      text.erase(0, std::min(text.size(), cut + 1));
+    }
+  }
+  height_ = kTop + static_cast<int>(rows_.size()) * kRowH + 96 +
+            15 * static_cast<int>(failed_lines_.empty() ? 0 : failed_lines_.size() - 1);
 }
 
 int Chart::y(std::size_t event) const {
@@ -345,7 +397,8 @@ void Chart::draw_header(std::string& out) const {
            xml(columns_[k].group) + "</text></g>\n";
     k = e;
   }
-  const int bottom = height_ - 80;
+  const int bottom =
+      height_ - 80 - 15 * static_cast<int>(failed_lines_.empty() ? 0 : failed_lines_.size() - 1);
   for (const Column& c : columns_) {
     const int cx = x(c.lwp);
     out += "<g class=\"lwp\" data-lwp=\"" + xml(c.name) + "\" data-id=\"" + std::to_string(c.lwp) +
@@ -440,6 +493,22 @@ void Chart::draw_marks(std::string& out) const {
            std::to_string(cx + 6) + "\" y=\"" + std::to_string(cy + 3) +
            "\" font-size=\"9\" fill=\"#b55f00\">preempted</text></g>\n";
   }
+  for (std::size_t m : lost_) {
+    const auto& msg = model_.messages()[m];
+    const LwpId l = ev()[msg.send].lwp;
+    const std::string text =
+        shorten((msg.dropped ? "dropped: " : "never received: ") + msg.label, 48);
+    const int cx = x(l) - kBoxW / 2 + 6;
+    const int cy = y(msg.send);
+    const int w = std::max(kBoxW - 10, static_cast<int>(text.size()) * 11 / 2 + 6);
+    out += "<g class=\"lost\" data-lwp=\"" + xml(r_.lwps[l].name) + "\" data-msg=\"" +
+           xml(msg.label) + "\"><title>" + xml(line(msg.send)) + "</title><rect x=\"" +
+           std::to_string(cx - 2) + "\" y=\"" + std::to_string(cy - 6) + "\" width=\"" +
+           std::to_string(w) + "\" height=\"12\" rx=\"2\" fill=\"#fde0e0\" " +
+           "stroke=\"#d01010\" stroke-dasharray=\"3 2\"/><text x=\"" + std::to_string(cx) +
+           "\" y=\"" + std::to_string(cy + 3) + "\" font-size=\"9\" fill=\"#a00000\">" + xml(text) +
+           "</text></g>\n";
+  }
   for (std::size_t p : notices_) {
     // A notice may run over into the next column: it is what the reader
     // should see, so it is drawn last but the failure, in full.
@@ -456,17 +525,20 @@ void Chart::draw_marks(std::string& out) const {
            std::to_string(cy + 3) + "\" font-size=\"9\" fill=\"#5a4a00\">" + xml(text) +
            "</text></g>\n";
   }
-  if (failure_) {
-    const LwpId l = ev()[*failure_].lwp;
+  if (failure_ && failure_lwp_ != sim::kNoLwp) {
+    const LwpId l = failure_lwp_;
     const int cx = x(l);
     const int cy = y(*failure_);
     out += "<g class=\"failure\" data-lwp=\"" + xml(r_.lwps[l].name) + "\"><title>" +
            xml(line(*failure_)) + "</title><circle cx=\"" + std::to_string(cx) + "\" cy=\"" +
            std::to_string(cy) + "\" r=\"7\" fill=\"#d01010\"/><path d=\"M" +
            std::to_string(cx - 3) + " " + std::to_string(cy - 3) + " l6 6 m0 -6 l-6 6\" " +
-           "stroke=\"#fff\" stroke-width=\"2\"/><text x=\"" + std::to_string(kMargin) + "\" y=\"" +
-           std::to_string(height_ - 58) + "\" fill=\"#d01010\" font-weight=\"bold\">" +
-           xml("FAILED: " + shorten(r_.message, 150)) + "</text></g>\n";
+           "stroke=\"#fff\" stroke-width=\"2\"/></g>\n";
+  }
+  for (std::size_t k = 0; k < failed_lines_.size(); ++k) {
+    out += "<text class=\"failure-message\" x=\"" + std::to_string(kMargin) + "\" y=\"" +
+           std::to_string(height_ - 58 - 15 * static_cast<int>(failed_lines_.size() - 1 - k)) +
+           "\" fill=\"#d01010\" font-weight=\"bold\">" + xml(failed_lines_[k]) + "</text>\n";
   }
   // Legend.
   const int ly = height_ - 30;
@@ -491,8 +563,8 @@ void Chart::draw_marks(std::string& out) const {
          std::to_string(ly) + "\" fill=\"#b55f00\">preempted: the schedule switched lwps</text>" +
          "<text x=\"" + std::to_string(kMargin) + "\" y=\"" + std::to_string(ly + 16) +
          "\">time goes down; one row per drawn event, in trace order" +
-         std::string(o_.all ? "" : "; only what the failure depends on, after setup") +
-         "</text></g>\n";
+         std::string(focused_ ? "; only what the failure depends on" : "") +
+         std::string(o_.all ? "" : "; messages between the setup and the checks") + "</text></g>\n";
 }
 
 std::string Chart::svg() const {

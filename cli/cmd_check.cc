@@ -239,7 +239,12 @@ std::string annotation(const File& f, const Verdict& v) {
 int check_sides(const ParsedArgs& args) {
   if (args.positional.empty()) throw UsageError("expected one or more scenario FILEs");
   if (args.value("report")) throw UsageError("--report: with several sides, use --report-dir");
-  if (args.value("shard")) throw UsageError("--shard: only explore shards");
+  for (const char* only_one : {"trace", "trace-out"}) {
+    if (args.value(only_one)) {
+      throw UsageError("--" + std::string(only_one) +
+                       ": with several sides, replay a side's report with it instead");
+    }
+  }
   const auto given = explore_overrides(args);
   std::vector<File> files;
   for (const auto& path : args.positional) files.push_back(load_sides(path, given));

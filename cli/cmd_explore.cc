@@ -241,6 +241,9 @@ int check_command(const ParsedArgs& args) {
   if (args.positional.size() > 1 || args.value("junit") || args.flag("sides")) {
     return check_sides(args);
   }
+  if (args.value("report-dir")) {
+    throw UsageError("--report-dir: only with several files, --sides or --junit (else --report)");
+  }
   return explore_or_check(args, Mode::check);
 }
 
