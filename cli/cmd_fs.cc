@@ -160,7 +160,9 @@ int mv(const ImageSession& s, ukfs::Ukfs& fs, const std::vector<std::string>& ar
 int write_tool(const ImageSession& s, ukfs::Ukfs& fs, const std::vector<std::string>& args) {
   const std::string data((std::istreambuf_iterator<char>(std::cin)), {});
   vn::Status r = fs.write_file(args[0], data);
-  return r.ok() ? kExitPass : report_errno(s, args[0], r.err());
+  if (r.ok()) return kExitPass;
+  (void)fs.remove(args[0]);  // no partial file left behind
+  return report_errno(s, args[0], r.err());
 }
 
 // Each tool with the number of arguments after IMAGE it takes, checked

@@ -37,6 +37,10 @@ struct BadArg {
   std::string message;
 };
 
+// A pointer argument that points nowhere (NULL, DEADCODE): the call answers
+// EFAULT before it does anything.
+struct Fault {};
+
 // What one call answers: an errno, or the text to print (usually "0").
 struct Answer {
   int err = 0;
@@ -60,6 +64,8 @@ class Chain {
     Answer a;
     try {
       a = dispatch(c.name);
+    } catch (const Fault&) {
+      a = {EFAULT, ""};
     } catch (const BadArg& e) {
       std::cerr << "vfsim fs syscall: " << c.name << ": " << e.message << "\n";
       return kExitBadInput;
@@ -75,6 +81,13 @@ class Chain {
  private:
   // --- arguments ---------------------------------------------------------
   const std::string& str(std::size_t i) const { return args_->args.at(i); }
+  // A pointer argument (a path, a symlink target, a buffer): the pjdfstest
+  // helper's tokens NULL and DEADCODE stand for a null and an unmapped
+  // pointer, which the kernel's copyin answers with EFAULT.
+  const std::string& ptr(std::size_t i) const {
+    if (str(i) == "NULL" || str(i) == "DEADCODE") throw Fault{};
+    return str(i);
+  }
   std::int64_t num(std::size_t i) const {
     auto v = pjd::number(str(i));
     if (!v)
@@ -136,7 +149,7 @@ Answer Chain::open_call(bool at) {
   if ((f & O_CREAT) != 0 && args_->args.size() < b + 3) throw BadArg{"O_CREAT needs a mode"};
   if ((f & O_CREAT) == 0 && args_->args.size() > b + 2) throw BadArg{"too many arguments"};
   const std::uint32_t m = (f & O_CREAT) != 0 ? mode(b + 2) : 0;
-  auto r = k_.openat(p_, dirfd, str(b), f, m);
+  auto r = k_.openat(p_, dirfd, ptr(b), f, m);
   auto path = at_path(dirfd, str(b));
   opened(r, path.ok() ? *path : str(b));
   return from(r);
@@ -148,7 +161,7 @@ Answer Chain::mknod_call(bool at) {
       {"c", S_IFCHR}, {"b", S_IFBLK}, {"f", S_IFIFO}, {"d", S_IFDIR}, {"o", S_IFREG}};
   auto type = kTypes.find(str(b + 1));
   if (type == kTypes.end()) throw BadArg{"wrong argument 1"};
-  auto path = at_path(at ? fd(0) : AT_FDCWD, str(b));
+  auto path = at_path(at ? fd(0) : AT_FDCWD, ptr(b));
   if (!path.ok()) return from(path);
   const auto dev = makedev(static_cast<unsigned>(num(b + 3)), static_cast<unsigned>(num(b + 4)));
   return from(k_.mknod(p_, *path, type->second | mode(b + 2), dev));
@@ -190,7 +203,7 @@ Answer Chain::utimensat_call() {
     if (!v) throw BadArg{"argument " + std::to_string(2 + i) + ": time expected"};
     (i % 2 == 0 ? times[i / 2].sec : times[i / 2].nsec) = *v;
   }
-  return from(k_.utimensat(p_, fd(0), str(1), times, flags(6, false)));
+  return from(k_.utimensat(p_, fd(0), ptr(1), times, flags(6, false)));
 }
 
 Answer Chain::dispatch(const std::string& n) {
@@ -198,55 +211,55 @@ Answer Chain::dispatch(const std::string& n) {
   if (n == "open") return open_call(false);
   if (n == "openat") return open_call(true);
   if (n == "create") {
-    auto r = k_.open(p_, str(0), O_CREAT | O_EXCL | O_WRONLY, mode(1));
+    auto r = k_.open(p_, ptr(0), O_CREAT | O_EXCL | O_WRONLY, mode(1));
     if (r.ok()) (void)k_.close(p_, *r);
     return from(r);
   }
-  if (n == "unlink") return from(k_.unlink(p_, str(0)));
-  if (n == "unlinkat") return from(k_.unlinkat(p_, fd(0), str(1), flags(2, false)));
-  if (n == "mkdir") return from(k_.mkdir(p_, str(0), mode(1)));
-  if (n == "mkdirat") return from(k_.mkdirat(p_, fd(0), str(1), mode(2)));
-  if (n == "rmdir") return from(k_.rmdir(p_, str(0)));
-  if (n == "link") return from(k_.link(p_, str(0), str(1)));
-  if (n == "linkat") return from(k_.linkat(p_, fd(0), str(1), fd(2), str(3), flags(4, false)));
-  if (n == "symlink") return from(k_.symlink(p_, str(0), str(1)));
-  if (n == "symlinkat") return from(k_.symlinkat(p_, str(0), fd(1), str(2)));
-  if (n == "rename") return from(k_.rename(p_, str(0), str(1)));
-  if (n == "renameat") return from(k_.renameat(p_, fd(0), str(1), fd(2), str(3)));
-  if (n == "mkfifo") return from(k_.mkfifo(p_, str(0), mode(1)));
+  if (n == "unlink") return from(k_.unlink(p_, ptr(0)));
+  if (n == "unlinkat") return from(k_.unlinkat(p_, fd(0), ptr(1), flags(2, false)));
+  if (n == "mkdir") return from(k_.mkdir(p_, ptr(0), mode(1)));
+  if (n == "mkdirat") return from(k_.mkdirat(p_, fd(0), ptr(1), mode(2)));
+  if (n == "rmdir") return from(k_.rmdir(p_, ptr(0)));
+  if (n == "link") return from(k_.link(p_, ptr(0), ptr(1)));
+  if (n == "linkat") return from(k_.linkat(p_, fd(0), ptr(1), fd(2), ptr(3), flags(4, false)));
+  if (n == "symlink") return from(k_.symlink(p_, ptr(0), ptr(1)));
+  if (n == "symlinkat") return from(k_.symlinkat(p_, ptr(0), fd(1), ptr(2)));
+  if (n == "rename") return from(k_.rename(p_, ptr(0), ptr(1)));
+  if (n == "renameat") return from(k_.renameat(p_, fd(0), ptr(1), fd(2), ptr(3)));
+  if (n == "mkfifo") return from(k_.mkfifo(p_, ptr(0), mode(1)));
   if (n == "mkfifoat") {
-    R path = at_path(fd(0), str(1));
+    R path = at_path(fd(0), ptr(1));
     return path.ok() ? from(k_.mkfifo(p_, *path, mode(2))) : from(path);
   }
   if (n == "mknod") return mknod_call(false);
   if (n == "mknodat") return mknod_call(true);
-  if (n == "chmod") return from(k_.chmod(p_, str(0), mode(1)));
+  if (n == "chmod") return from(k_.chmod(p_, ptr(0), mode(1)));
   if (n == "fchmod") return from(k_.fchmod(p_, fd(0), mode(1)));
-  if (n == "lchmod") return chmod_nofollow(str(0), mode(1));
+  if (n == "lchmod") return chmod_nofollow(ptr(0), mode(1));
   if (n == "fchmodat") {
     const bool nofollow = (flags(3, false) & AT_SYMLINK_NOFOLLOW) != 0;
-    R path = at_path(fd(0), str(1));
+    R path = at_path(fd(0), ptr(1));
     if (!path.ok()) return from(path);
     return nofollow ? chmod_nofollow(*path, mode(2)) : from(k_.chmod(p_, *path, mode(2)));
   }
   const auto id = [this](std::size_t i) { return static_cast<std::uint32_t>(num(i)); };
-  if (n == "chown") return from(k_.chown(p_, str(0), id(1), id(2)));
+  if (n == "chown") return from(k_.chown(p_, ptr(0), id(1), id(2)));
   if (n == "fchown") return from(k_.fchown(p_, fd(0), id(1), id(2)));
-  if (n == "lchown") return from(k_.lchown(p_, str(0), id(1), id(2)));
+  if (n == "lchown") return from(k_.lchown(p_, ptr(0), id(1), id(2)));
   if (n == "fchownat") {
     const bool nofollow = (flags(4, false) & AT_SYMLINK_NOFOLLOW) != 0;
-    R path = at_path(fd(0), str(1));
+    R path = at_path(fd(0), ptr(1));
     if (!path.ok()) return from(path);
     return from(nofollow ? k_.lchown(p_, *path, id(2), id(3)) : k_.chown(p_, *path, id(2), id(3)));
   }
-  if (n == "truncate") return from(k_.truncate(p_, str(0), num(1)));
+  if (n == "truncate") return from(k_.truncate(p_, ptr(0), num(1)));
   if (n == "ftruncate") return from(k_.ftruncate(p_, fd(0), num(1)));
-  if (n == "stat") return stat_call(k_.stat(p_, str(0)), 1);
-  if (n == "lstat") return stat_call(k_.lstat(p_, str(0)), 1);
+  if (n == "stat") return stat_call(k_.stat(p_, ptr(0)), 1);
+  if (n == "lstat") return stat_call(k_.lstat(p_, ptr(0)), 1);
   if (n == "fstat") return stat_call(k_.fstat(p_, fd(0)), 1);
-  if (n == "fstatat") return stat_call(k_.fstatat(p_, fd(0), str(1), flags(2, false)), 3);
-  if (n == "pathconf") return pathconf_call(k_.stat(p_, str(0)), str(0), str(1));
-  if (n == "lpathconf") return pathconf_call(k_.lstat(p_, str(0)), str(0), str(1));
+  if (n == "fstatat") return stat_call(k_.fstatat(p_, fd(0), ptr(1), flags(2, false)), 3);
+  if (n == "pathconf") return pathconf_call(k_.stat(p_, ptr(0)), ptr(0), str(1));
+  if (n == "lpathconf") return pathconf_call(k_.lstat(p_, ptr(0)), ptr(0), str(1));
   if (n == "fpathconf") {
     auto it = fd_paths_.find(fd(0));
     return pathconf_call(k_.fstat(p_, fd(0)), it == fd_paths_.end() ? "/" : it->second, str(1));
@@ -255,9 +268,11 @@ Answer Chain::dispatch(const std::string& n) {
     auto r = k_.pread(p_, fd(0), static_cast<std::size_t>(num(1)), num(2));
     return r.ok() ? Answer{0, *r} : from(r);
   }
-  if (n == "pwrite") return from(k_.pwrite(p_, fd(0), str(1), num(2)));
-  if (n == "write") return from(k_.write(p_, fd(0), str(1)));
+  if (n == "pwrite") return from(k_.pwrite(p_, fd(0), ptr(1), num(2)));
+  if (n == "write") return from(k_.write(p_, fd(0), ptr(1)));
   if (n == "utimensat") return utimensat_call();
+  if (n == "bind") return from(k_.bind_unix(p_, ptr(0)));
+  if (n == "connect") return from(k_.connect_unix(p_, ptr(0)));
   throw BadArg{"not implemented"};
 }
 

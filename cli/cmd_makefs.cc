@@ -5,9 +5,11 @@
 //   3. make the empty file system with the external mke2fs;
 //   4. put the tree in through the driver (fs_copy.cc, as fsu_put does),
 //      keeping modes, owners, times, hard links, symlinks and device nodes.
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -76,7 +78,8 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
   return std::nullopt;
 }
 
-// Phase 3: mke2fs, as a child process; its output only when it fails.
+// Phase 3: mke2fs, as a child process, its output and errors thrown away:
+// vfsim says in one line what went wrong.
 int run_mke2fs(const std::string& image, std::uint64_t kib, std::uint64_t inodes) {
   std::vector<std::string> argv = {"mke2fs",
                                    "-q",
@@ -91,11 +94,19 @@ int run_mke2fs(const std::string& image, std::uint64_t kib, std::uint64_t inodes
   for (std::string& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
   std::string path = "PATH=/sbin:/usr/sbin:/bin:/usr/bin";
+  posix_spawn_file_actions_t quiet;
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&quiet, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
   pid_t pid = 0;
-  if (posix_spawnp(&pid, "mke2fs", nullptr, nullptr, cargv.data(), environ) != 0) {
+  int spawned = posix_spawnp(&pid, "mke2fs", &quiet, nullptr, cargv.data(), environ);
+  if (spawned != 0) {
     char* env[] = {path.data(), nullptr};
-    if (posix_spawn(&pid, "/sbin/mke2fs", nullptr, nullptr, cargv.data(), env) != 0) return -1;
+    spawned = posix_spawn(&pid, "/sbin/mke2fs", &quiet, nullptr, cargv.data(), env);
   }
+  posix_spawn_file_actions_destroy(&quiet);
+  if (spawned != 0) return -1;
   int status = 0;
   if (::waitpid(pid, &status, 0) < 0) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -148,18 +159,44 @@ int makefs_command(const ParsedArgs& args) {
     return kExitBadInput;
   }
   const std::uint64_t kib = m.size_bytes ? *m.size_bytes / 1024 : image_kib(scan);
+  // From here on a failure leaves no image behind, empty or partial.
+  const auto remove_image = [&] {
+    std::error_code ignored;
+    std::filesystem::remove(m.image, ignored);
+  };
   if (int rc = run_mke2fs(m.image, kib, scan.inodes); rc != 0) {
-    std::cerr << "vfsim makefs: " << m.image << ": mke2fs failed (status " << rc << ")\n";
+    remove_image();
+    std::cerr << "vfsim makefs: " << m.image << ": mke2fs could not make an ext2 file system of "
+              << kib << " KiB for " << scan.inodes << " inodes"
+              << (m.size_bytes ? " (-s too small?)" : "") << " (status " << rc << ")\n";
+    return kExitFailure;
+  }
+  // mke2fs need not write the image's last blocks (they read as zeros):
+  // the image file gets its whole size, as a sparse tail.
+  std::error_code ec;
+  if (std::filesystem::file_size(m.image, ec) < kib * 1024 && !ec) {
+    std::filesystem::resize_file(m.image, kib * 1024, ec);
+  }
+  if (ec) {
+    remove_image();
+    std::cerr << "vfsim makefs: " << m.image << ": " << ec.message() << "\n";
     return kExitFailure;
   }
   ImageSession s;
   s.tool = "makefs";
   s.image = m.image;
   s.umask = 0;
-  return with_image(s, [&](ukfs::Ukfs& fs) {
+  const int status = with_image(s, [&](ukfs::Ukfs& fs) {
     const CopyError e = copy_in(fs, m.dir, "/");
+    if (e.err == ENOSPC && m.size_bytes) {
+      std::cerr << "vfsim makefs: " << m.image << ": an image of " << *m.size_bytes
+                << " bytes is too small for " << m.dir << " (no space left for " << e.what << ")\n";
+      return kExitFailure;
+    }
     return e.err == 0 ? kExitPass : report_errno(s, e.what, e.err);
   });
+  if (status != kExitPass) remove_image();
+  return status;
 }
 
 }  // namespace vfsim::cli

@@ -79,6 +79,9 @@ class CopyIn {
     }
   }
 
+  // A write that comes back short (the image is full) is written on from
+  // where it stopped, which answers the errno; a file that could not be
+  // copied whole is removed, so no partial file is left behind.
   CopyError file(const std::string& host, const std::string& dst, std::uint32_t perm) {
     std::ifstream in(host, std::ios::binary);
     if (!in) return {host, errno != 0 ? errno : EIO};
@@ -88,13 +91,16 @@ class CopyIn {
     CopyError e;
     while (e.err == 0 && in) {
       in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-      const auto got = static_cast<std::size_t>(in.gcount());
-      if (got == 0) break;
-      auto n = k_.write(p_, *fd, std::string_view(buf.data(), got));
-      if (!n.ok()) e = {dst, n.err()};
+      std::string_view rest(buf.data(), static_cast<std::size_t>(in.gcount()));
+      while (e.err == 0 && !rest.empty()) {
+        auto n = k_.write(p_, *fd, rest);
+        if (!n.ok()) e = {dst, n.err()};
+        else rest.remove_prefix(*n);
+      }
     }
     vn::Status c = k_.close(p_, *fd);
     if (e.err == 0 && !c.ok()) e = {dst, c.err()};
+    if (e.err != 0) (void)k_.unlink(p_, dst);
     return e;
   }
 

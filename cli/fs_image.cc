@@ -48,6 +48,9 @@ std::string errno_name(int err) {
       {ENODATA, "ENODATA"},
       {EOVERFLOW, "EOVERFLOW"},
       {ENOTSOCK, "ENOTSOCK"},
+      {EADDRINUSE, "EADDRINUSE"},
+      {ECONNREFUSED, "ECONNREFUSED"},
+      {vfs::kEFTYPE, "EFTYPE"},
   };
   for (auto [e, name] : kNames) {
     if (e == err && e != 0) return std::string(name);
@@ -56,7 +59,9 @@ std::string errno_name(int err) {
 }
 
 int report_errno(const ImageSession& s, std::string_view what, int err) {
-  std::cerr << "vfsim " << s.tool << ": " << s.image << ": " << what << ": " << std::strerror(err)
+  const std::string text =
+      err == vfs::kEFTYPE ? "Inappropriate file type or format" : std::strerror(err);
+  std::cerr << "vfsim " << s.tool << ": " << s.image << ": " << what << ": " << text
             << (err == EIO ? " (corrupt or unreadable image)" : "") << "\n";
   return err == EIO ? kExitBadInput : kExitFailure;
 }

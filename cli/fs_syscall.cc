@@ -21,7 +21,8 @@ const std::vector<CallSpec>& call_specs() {
       {"lchown", "snn"},   {"fchownat", "dsnns"}, {"truncate", "sn"},       {"ftruncate", "dn"},
       {"stat", "ss"},      {"fstat", "ds"},       {"lstat", "ss"},          {"fstatat", "dsss"},
       {"pathconf", "ss"},  {"fpathconf", "ds"},   {"lpathconf", "ss"},      {"pread", "dnn"},
-      {"pwrite", "dsn"},   {"write", "ds"},       {"utimensat", "dsnnnns"},
+      {"pwrite", "dsn"},   {"write", "ds"},       {"utimensat", "dsnnnns"}, {"bind", "s"},
+      {"connect", "s"},
   };
   return kSpecs;
 }
@@ -140,6 +141,7 @@ std::string octal(std::uint32_t v) {
 
 std::string field(const vfs::Stat& st, std::string_view f) {
   const auto sec = [](sim::VTime t) { return std::to_string(t / sim::kSecond); };
+  const auto nsec = [](sim::VTime t) { return std::to_string(t % sim::kSecond); };
   if (f == "mode") return octal(st.mode & 07777);
   if (f == "inode") return std::to_string(st.ino);
   if (f == "nlink") return std::to_string(st.nlink);
@@ -151,6 +153,10 @@ std::string field(const vfs::Stat& st, std::string_view f) {
   if (f == "mtime") return sec(st.mtime);
   if (f == "ctime") return sec(st.ctime);
   if (f == "birthtime") return sec(st.birthtime);
+  if (f == "atime_ns") return nsec(st.atime);  // the tv_nsec parts, as pjdfstest's helper
+  if (f == "mtime_ns") return nsec(st.mtime);
+  if (f == "ctime_ns") return nsec(st.ctime);
+  if (f == "birthtime_ns") return nsec(st.birthtime);
   if (f == "flags") return "none";  // no chflags(2) in vfsim
   if (f == "major") return std::to_string(major(static_cast<dev_t>(st.rdev)));
   if (f == "minor") return std::to_string(minor(static_cast<dev_t>(st.rdev)));

@@ -23,7 +23,13 @@ void Pager::pagedaemon_main() {
     while (phys_.free_count() >= freemin_ && !mem_chan_.has_sleepers())
       pd_chan_.sleep(lock_, "pgdaemon");
     // Freed pages woke the memory sleepers already (free_cache_page_locked).
-    const std::size_t freed = scan_locked(g);
+    // A scan is work in progress (pages busy, page-outs in flight): the run
+    // does not end in the middle of one. Its naps are idle.
+    std::size_t freed = 0;
+    {
+      sim::DaemonWork work(m_);
+      freed = scan_locked(g);
+    }
     if (freed != 0) {
       nap = kNapFirst;
       continue;

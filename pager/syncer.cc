@@ -18,6 +18,7 @@ void Pager::syncer_main() {
       syncer_idle_ = false;
     }
     syncer_chan_.sleep(lock_, "syncer", cfg_.syncer_period);
+    sim::DaemonWork work(m_);  // a pass in progress: page-outs in flight
     syncer_pass_locked(g);
   }
 }

@@ -146,6 +146,21 @@ std::size_t default_stack_bytes() {
 #endif
 }
 
+// What quiesce() waits on: its holders, for the wait-for graph, are the
+// daemons still busy (a cycle through one of them is a real deadlock).
+class QuiesceResource final : public Resource {
+ public:
+  explicit QuiesceResource(Machine& m)
+      : Resource(m, "quiescence (every daemon idle)", ResourceKind::channel) {}
+  std::vector<LwpId> holders() const override {
+    std::vector<LwpId> out;
+    for (const auto& l : machine().lwps()) {
+      if (l->daemon && l->busy != 0 && l->state != LwpState::finished) out.push_back(l->id);
+    }
+    return out;
+  }
+};
+
 // The fibers of one machine, kept out of the header.
 struct FiberSet {
   std::vector<fibers::fiber> fibers;
@@ -160,6 +175,7 @@ Machine::Machine(MachineOptions options, Strategy& strategy)
       rng_(derive_seed(options.seed, 0x44415441 /* "DATA" */)),
       trace_(options.keep_trace),
       now_(options.start_time) {
+  quiesce_ = std::make_unique<QuiesceResource>(*this);
   if (options_.stacks == nullptr) {
     own_stacks_ = std::make_unique<StackPool>(default_stack_bytes());
     stacks_ = own_stacks_.get();
@@ -233,8 +249,27 @@ void Machine::lwp_entry(Lwp* l) {
 // ---------------------------------------------------------------------------
 // The outer loop, on the thread's main context
 
+namespace {
+// See Machine::running_on_this_thread(): set only while run() executes.
+thread_local Machine* t_running_machine = nullptr;
+
+class RunningGuard {
+ public:
+  explicit RunningGuard(Machine* m) : prev_(t_running_machine) { t_running_machine = m; }
+  ~RunningGuard() { t_running_machine = prev_; }
+  RunningGuard(const RunningGuard&) = delete;
+  RunningGuard& operator=(const RunningGuard&) = delete;
+
+ private:
+  Machine* prev_;
+};
+}  // namespace
+
+Machine* Machine::running_on_this_thread() { return t_running_machine; }
+
 RunResult Machine::run() {
   VFSIM_KASSERT(*this, !ran_, "Machine::run called twice");
+  const RunningGuard running(this);
   VFSIM_KASSERT(*this, fibers::context::active()->is_context(fibers::type::main_context),
                 "Machine::run must be called from a thread's main context");
   ran_ = true;
@@ -287,13 +322,16 @@ void Machine::main_loop() {
       wake_everyone();
       continue;
     }
-    if (all_user_lwps_finished()) {
+    // Daemons are stopped only when idle: one inside a piece of work (say a
+    // forced unmount's flush) may still hold what it is about to release.
+    if (all_user_lwps_finished() && !any_daemon_busy()) {
       trace_.add(steps_, now_, kNoLwp, "end", "every lwp finished; stopping daemons");
       killing_ = true;
       continue;
     }
     run_invariants("quiescence");
     if (killing_) continue;
+    if (wake_quiesced()) continue;
     if (!advance_clock()) analyse_stuck();
   }
 }
@@ -304,6 +342,36 @@ void Machine::wake_everyone() {
   for (auto& l : lwps_) {
     if (l->state == LwpState::blocked) wake(*l);
   }
+}
+
+bool Machine::any_daemon_busy() const {
+  return std::any_of(lwps_.begin(), lwps_.end(), [](const auto& l) {
+    return l->daemon && l->busy != 0 && l->state != LwpState::finished;
+  });
+}
+
+// Called with no lwp ready: the lwps in quiesce() may go on once no daemon
+// is busy. Returns whether it woke any.
+bool Machine::wake_quiesced() {
+  if (quiesce_waiters_ == 0 || any_daemon_busy()) return false;
+  bool woke = false;
+  for (auto& l : lwps_) {
+    if (l->state == LwpState::blocked && l->waiting_on == quiesce_.get()) {
+      wake(*l);
+      woke = true;
+    }
+  }
+  return woke;
+}
+
+void Machine::quiesce() {
+  if (!killing_ && ready_.empty() && pending_ == nullptr && !any_daemon_busy()) return;
+  ++quiesce_waiters_;
+  struct Leave {
+    std::size_t& n;
+    ~Leave() { --n; }
+  } leave{quiesce_waiters_};
+  block(*quiesce_, "quiesce");
 }
 
 bool Machine::all_user_lwps_finished() const {

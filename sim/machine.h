@@ -99,6 +99,10 @@ struct Lwp {
   LwpId id = kNoLwp;
   std::string name;
   bool daemon = false;  // killed quietly once every non-daemon lwp finished
+  // A daemon in the middle of a piece of work (DaemonWork scopes, counted):
+  // the run does not end, and quiesce() does not return, until it is back
+  // at an idle point (see Machine::quiesce).
+  std::uint32_t busy = 0;
   LwpTags tags = 0;
   // Where a drawing of the run puts it (sim/trace_export.h): "" for the
   // default (a user lwp, or the kernel's for a daemon), else e.g. "server
@@ -166,6 +170,9 @@ class Machine {
   RunResult run();
 
   // Checks run after every lwp is gone; each returns what it found leaked.
+  // Every daemon is idle then (see quiesce): a daemon still inside a
+  // DaemonWork scope when the ordinary lwps are done finishes that work
+  // first, so what a check finds is held for good, not held for a moment.
   void add_leak_check(std::string name, std::function<std::vector<std::string>()> check);
 
   // Invariant checks run whenever the machine is quiescent (no lwp ready,
@@ -209,6 +216,16 @@ class Machine {
   // Sets where a drawing of the run puts lwp `id` (Lwp::group).
   void set_group(LwpId id, std::string group);
 
+  // Waits for true quiescence: no other lwp ready to run and no daemon
+  // inside a DaemonWork scope (every daemon idle at its wait for new work,
+  // or gone). Moves the clock if a busy daemon waits for a timer. Call it
+  // before checking for leaked references from inside a run: a daemon
+  // woken but not yet run may still hold what it is about to let go. Returns
+  // at once, with no scheduling point, when the machine is quiescent already.
+  // A busy daemon that can never go on ends the run as a hang or deadlock.
+  void quiesce();
+  bool any_daemon_busy() const;
+
   // Sleeps for `d` of virtual time.
   void sleep_for(VTime d);
 
@@ -234,6 +251,14 @@ class Machine {
   std::uint64_t steps() const { return steps_; }
   const MachineOptions& options() const { return options_; }
   bool killing() const { return killing_; }
+
+  // The machine whose run() is executing on the calling thread, or null
+  // (outside run(), e.g. before it starts or after it returns). The one
+  // sanctioned piece of thread-wide state (docs/sim.md, "Determinism"): it
+  // exists for foreign C code that calls back without any context (libfuse's
+  // pthread calls, rewritten to sim primitives by fsdrivers/fuse). Nothing
+  // of vfsim's own finds its machine this way: it is handed a Machine&.
+  static Machine* running_on_this_thread();
 
   // Records an event in the trace (hash always, text when keeping).
   void event(std::string_view kind, std::string_view detail);
@@ -269,6 +294,7 @@ class Machine {
   void sched_point_slow(const SchedTag& tag, bool may_throw);
   void start_fiber(Lwp* l);
   void wake_everyone();
+  bool wake_quiesced();
   std::string waits_summary() const;
   std::vector<LwpId> find_cycle() const;
   void run_leak_checks();
@@ -328,6 +354,8 @@ class Machine {
   std::uint64_t next_op_ = 1;
 
   std::vector<std::pair<std::string, std::function<std::vector<std::string>()>>> leak_checks_;
+  std::unique_ptr<Resource> quiesce_;  // quiesce() blocks here
+  std::size_t quiesce_waiters_ = 0;
   std::vector<std::pair<std::string, std::function<std::string()>>> invariants_;
 
   std::uint64_t steps_ = 0;
@@ -345,6 +373,25 @@ class Machine {
   SimAlgorithm* algo_ = nullptr;
   void* main_stack_lo_ = nullptr;  // only known under ASan
   std::size_t main_stack_size_ = 0;
+};
+
+// Marks the calling daemon lwp busy for its scope: the piece of work between
+// two waits for new work (a reply to deliver, a forced unmount to finish, a
+// pagedaemon scan). Outside any scope a daemon counts as idle, and the run
+// may end (unwinding it) whenever it blocks. Nests; a no-op outside an lwp.
+class DaemonWork {
+ public:
+  explicit DaemonWork(Machine& m) : lwp_(m.in_lwp() ? &m.current() : nullptr) {
+    if (lwp_ != nullptr) ++lwp_->busy;
+  }
+  ~DaemonWork() {
+    if (lwp_ != nullptr) --lwp_->busy;
+  }
+  DaemonWork(const DaemonWork&) = delete;
+  DaemonWork& operator=(const DaemonWork&) = delete;
+
+ private:
+  Lwp* lwp_;
 };
 
 // The failure half of VFSIM_KASSERT, out of line and cold: the message is

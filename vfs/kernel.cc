@@ -45,7 +45,8 @@ std::string Kernel::check_invariants() const {
   return fifos_->check_invariants();
 }
 
-std::vector<std::string> Kernel::unexplained_references() const {
+std::vector<std::string> Kernel::unexplained_references() {
+  if (machine_.in_lwp()) machine_.quiesce();
   std::map<std::uint64_t, std::uint32_t> expected;  // vnode serial -> refs
   for (const auto& f : files_) ++expected[f->vp->serial()];
   for (const auto& [pid, p] : procs_) {

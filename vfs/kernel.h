@@ -118,6 +118,12 @@ class Kernel {
   sim::Machine& machine() const { return machine_; }
   vn::Vcache& vcache() { return vcache_; }
   const PersonalityRules& rules() const { return *rules_; }
+  // The VOP_WRITE flags that make a write by `cred` clear S_ISUID/S_ISGID
+  // (vn::kIoKillPriv...): none for root.
+  int kill_priv_flags(const vn::Cred& cred) const {
+    if (cred.is_root()) return 0;
+    return vn::kIoKillPriv | (rules_->kill_sgid_needs_group_exec ? vn::kIoKillSgidIfGexec : 0);
+  }
   // The machine's pager, or null (KernelOptions::pager).
   pager::Pager* pager() const { return pager_.get(); }
   Personality personality() const { return options_.personality; }
@@ -125,7 +131,11 @@ class Kernel {
 
   // --- file-system types and mounts (mount.cc) ---------------------------
   void register_fs_type(std::string name, FsFactory factory);
-  // Mounts the root file system; before any process exists.
+  // Mounts the root file system; before any process exists. Loads its root
+  // vnode (the kernel's own reference, NetBSD's rootvnode): a root that
+  // cannot be loaded (a puffs server that died at once, an unreadable root
+  // inode) fails the mount with that errno, and the file system is
+  // unmounted again.
   [[nodiscard]] Status mount_root(std::string_view fstype, const MountArgs& args);
   [[nodiscard]] Status mount(Proc& p, std::string_view fstype, std::string_view path,
                              const MountArgs& args);
@@ -141,7 +151,9 @@ class Kernel {
   Proc* current_proc() const;
   void attach_current_lwp(Proc& p);
   Proc* proc_by_name(std::string_view name);
-  // Exits every process and unmounts every file system, innermost first.
+  // Exits every process and unmounts every file system, innermost first; one
+  // whose unmount fails (a disk write error) is unmounted by force, as
+  // NetBSD's vfs_unmountall does (trace event vfs_shutdown).
   [[nodiscard]] Status shutdown();
 
   // --- files and descriptors (syscalls_file.cc) ---------------------------
@@ -184,6 +196,14 @@ class Kernel {
   // mode carries the S_IF* type (S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, S_IFREG or 0).
   [[nodiscard]] Status mknod(Proc& p, std::string_view path, std::uint32_t mode, std::uint64_t dev);
   [[nodiscard]] Status mkfifo(Proc& p, std::string_view path, std::uint32_t mode);
+  // bind(2) of an AF_UNIX socket to `path`: a socket node (VSOCK, mode 0777
+  // & ~umask) with that one name; EADDRINUSE when the name exists. The
+  // socket itself is not modelled: the node stays, bound to no one.
+  [[nodiscard]] Status bind_unix(Proc& p, std::string_view path);
+  // connect(2) of an AF_UNIX socket to `path`: nothing ever listens, so a
+  // socket node the caller may write answers ECONNREFUSED; a node that is
+  // not a socket answers the personality's errno (connect_nonsocket_errno).
+  [[nodiscard]] Status connect_unix(Proc& p, std::string_view path);
 
   // --- attributes (syscalls_attr.cc) -------------------------------------
   [[nodiscard]] Result<Stat> stat(Proc& p, std::string_view path);
@@ -236,8 +256,11 @@ class Kernel {
   // --- checks -----------------------------------------------------------
   // At teardown: every vnode's use count must equal the references the
   // kernel can name (open files, cwd and root of live processes, covered
-  // mount points); one line per vnode that has more.
-  [[nodiscard]] std::vector<std::string> unexplained_references() const;
+  // mount points); one line per vnode that has more. Called in an lwp, it
+  // first waits for quiescence (sim::Machine::quiesce): a reference or hold
+  // of a daemon in the middle of its work, or of an lwp woken but not yet
+  // run, is not a leak.
+  [[nodiscard]] std::vector<std::string> unexplained_references();
   // Invariants of the VFS's own tables; "" when they hold.
   [[nodiscard]] std::string check_invariants() const;
 

@@ -24,6 +24,17 @@ Status Kernel::mount_root(std::string_view fstype, const MountArgs& args) {
   auto mp = std::make_unique<vn::Mount>(machine_, id, std::move(*fs));
   mp->path = "/";
   mp->fs().bind(*mp, vcache_);
+  auto root = vcache_.get(*mp, mp->fs().root_key());
+  if (!root.ok()) {
+    // Nothing else knows this mount yet; a forced flush reclaims whatever
+    // the failed load left, and the file system lets go of its resources
+    // (a puffs stub's reply reader) before it is freed.
+    mp->unmounting = true;
+    (void)vcache_.flush(*mp, /*force=*/true);
+    (void)mp->fs().unmount(/*force=*/true);
+    return root.status();
+  }
+  rootvnode_ = *root;  // dropped at shutdown
   root_mount_ = mp.get();
   mounts_.emplace(id, std::move(mp));
   return vn::kOk;
@@ -120,7 +131,13 @@ Status Kernel::shutdown() {
       if (mp.get() != root_mount_ && !covers_something) leaf = mp.get();
     }
     VFSIM_KASSERT(machine_, leaf != nullptr, "mount table has no leaf");
-    VN_TRY(unmount_mount(*leaf, false));
+    if (Status s = unmount_mount(*leaf, false); !s.ok()) {
+      // As NetBSD's vfs_unmountall: a file system that cannot write itself
+      // back (a disk error) is unmounted by force; its image is not clean.
+      machine_.event("vfs_shutdown", "unmount of " + leaf->path + " failed with errno " +
+                                         std::to_string(s.err()) + "; forcing it");
+      VN_TRY(unmount_mount(*leaf, true));
+    }
   }
   if (rootvnode_ != nullptr) {
     vn::Vnode* root = rootvnode_;
@@ -129,7 +146,11 @@ Status Kernel::shutdown() {
   }
   root_mount_->unmounting = true;
   VN_TRY(vcache_.flush(*root_mount_, false));
-  VN_TRY(root_mount_->fs().unmount(false));
+  if (Status s = root_mount_->fs().unmount(false); !s.ok()) {
+    machine_.event("vfs_shutdown",
+                   "unmount of / failed with errno " + std::to_string(s.err()) + "; forcing it");
+    VN_TRY(root_mount_->fs().unmount(true));
+  }
   return vn::kOk;
 }
 

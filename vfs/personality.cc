@@ -11,14 +11,40 @@ namespace vfsim::vfs {
 
 namespace {
 
-//                                     link   unlink  rmdir ".."  rename "." gid     symlink xattr
-//                                     follows dir                           from dir umask
-//                                     unknown->user then: PIPE_BUF, split fifo write short on
-//                                     EPIPE, open(2) of a socket
-constexpr PersonalityRules kNetbsd = {"netbsd", true, EPERM, EINVAL, EINVAL,    true,
-                                      true,     true, 512,   false,  EOPNOTSUPP};
-constexpr PersonalityRules kLinux = {"linux", false, EISDIR, ENOTEMPTY, EBUSY, false,
-                                     false,   false, 4096,   true,      ENXIO};
+constexpr PersonalityRules kNetbsd = {
+    .name = "netbsd",
+    .link_follows_symlink = true,
+    .unlink_dir_errno = EPERM,
+    .rmdir_dotdot_errno = EINVAL,
+    .rename_dot_errno = EINVAL,
+    .new_file_gid_from_dir = true,
+    .symlink_mode_umask = true,
+    .xattr_unknown_prefix_is_user = true,
+    .pipe_buf = 512,
+    .fifo_split_write_short_on_epipe = false,
+    .socket_open_errno = EOPNOTSUPP,
+    .chmod_sticky_file_eftype = true,
+    .chmod_sgid_nonmember_eperm = true,
+    .kill_sgid_needs_group_exec = false,
+    .connect_nonsocket_errno = ENOTSOCK,
+};
+constexpr PersonalityRules kLinux = {
+    .name = "linux",
+    .link_follows_symlink = false,
+    .unlink_dir_errno = EISDIR,
+    .rmdir_dotdot_errno = ENOTEMPTY,
+    .rename_dot_errno = EBUSY,
+    .new_file_gid_from_dir = false,
+    .symlink_mode_umask = false,
+    .xattr_unknown_prefix_is_user = false,
+    .pipe_buf = 4096,
+    .fifo_split_write_short_on_epipe = true,
+    .socket_open_errno = ENXIO,
+    .chmod_sticky_file_eftype = false,
+    .chmod_sgid_nonmember_eperm = false,
+    .kill_sgid_needs_group_exec = true,
+    .connect_nonsocket_errno = ECONNREFUSED,
+};
 
 }  // namespace
 

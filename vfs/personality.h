@@ -44,7 +44,27 @@ struct PersonalityRules {
   // open(2) of a socket node: EOPNOTSUPP (NetBSD's vn_open refuses VSOCK)
   // or ENXIO (Linux's may_open).
   int socket_open_errno;
+  // chmod(2) by a non-root owner setting the sticky bit on a non-directory:
+  // EFTYPE (NetBSD's genfs_can_chmod) or allowed (Linux).
+  bool chmod_sticky_file_eftype;
+  // chmod(2) by a non-root owner setting S_ISGID on a file whose group it is
+  // not in: EPERM (genfs_can_chmod) or the bit silently cleared (Linux's
+  // setattr_prepare).
+  bool chmod_sgid_nonmember_eperm;
+  // A write(2) that stores bytes, or a chown(2), by a non-root caller clears
+  // S_ISUID and S_ISGID (NetBSD); Linux clears S_ISGID only with
+  // group-execute set (should_remove_suid: without it the bit means
+  // mandatory locking, not set-group-ID).
+  bool kill_sgid_needs_group_exec;
+  // connect(2) of an AF_UNIX socket to a node that is not a socket:
+  // ENOTSOCK, checked before write permission (NetBSD's unp_connect), or
+  // ECONNREFUSED, after it (Linux's unix_find_bsd).
+  int connect_nonsocket_errno;
 };
+
+// NetBSD's EFTYPE ("inappropriate file type or format"), which Linux lacks.
+// NetBSD's number; on Linux 79 is ELIBACC, which vfsim never answers.
+inline constexpr int kEFTYPE = 79;
 
 const PersonalityRules& rules(Personality p);
 std::optional<Personality> personality_from_name(std::string_view name);

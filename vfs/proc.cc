@@ -15,11 +15,7 @@ Proc& Kernel::proc_create(std::string name, vn::Cred cred, std::uint32_t umask) 
   p->name = std::move(name);
   p->cred = std::move(cred);
   p->umask = umask & 0777;
-  if (rootvnode_ == nullptr) {
-    auto root = vcache_.get(*root_mount_, root_mount_->fs().root_key());
-    VFSIM_KASSERT(machine_, root.ok(), "root vnode of the root file system");
-    rootvnode_ = *root;  // the kernel's own reference, dropped at shutdown
-  }
+  VFSIM_KASSERT(machine_, rootvnode_ != nullptr, "no root vnode after mount_root");
   p->root = rootvnode_;
   vref(*p->root);
   p->cwd = rootvnode_;

@@ -64,15 +64,26 @@ Result<Stat> Kernel::fstat(Proc& p, int fd) {
   return on_fd<Stat>(*this, p, fd, [this](vn::Vnode& vp) { return stat_vnode(*this, vp); });
 }
 
-// chmod: the owner or root; a non-member's set-group-ID bit is dropped.
+// chmod: the owner or root. For others than root (genfs_can_chmod / Linux's
+// setattr_prepare, by personality): the sticky bit on a non-directory is
+// EFTYPE (NetBSD) or allowed; S_ISGID on a file of a group the caller is not
+// in is EPERM (NetBSD) or silently dropped (Linux).
 static Status chmod_vnode(Kernel& k, Proc& p, vn::Vnode& vp, std::uint32_t mode) {
   vn::vn_lock(vp, true);
   auto va = k.getattr_locked(vp);
   Status s = va.status();
   if (s.ok() && !p.cred.is_root() && p.cred.uid != va->uid) s = Status(EPERM);
+  mode &= vn::kModeMask;
+  if (s.ok() && !p.cred.is_root()) {
+    if (k.rules().chmod_sticky_file_eftype && vp.type != vn::VType::VDIR &&
+        (mode & vn::kSticky) != 0) {
+      s = Status(kEFTYPE);
+    } else if ((mode & vn::kSetGid) != 0 && !p.cred.groupmember(va->gid)) {
+      if (k.rules().chmod_sgid_nonmember_eperm) s = Status(EPERM);
+      else mode &= ~vn::kSetGid;
+    }
+  }
   if (s.ok()) {
-    mode &= vn::kModeMask;
-    if (!p.cred.is_root() && !p.cred.groupmember(va->gid)) mode &= ~vn::kSetGid;
     vn::SetAttr sa;
     sa.mode = mode;
     s = vn::vop_setattr(vp, sa, p.cred);
@@ -94,8 +105,11 @@ Status Kernel::fchmod(Proc& p, int fd, std::uint32_t mode) {
 }
 
 // chown: root changes anything; the owner may only change the group, to a
-// group it belongs to. A non-root chown clears set-user/group-ID bits.
+// group it belongs to. A non-root chown of a non-directory clears S_ISUID and
+// S_ISGID (Linux: S_ISGID only with group-execute). chown(-1, -1) changes
+// nothing and asks nothing (POSIX: no ownership needed for a no-op).
 static Status chown_vnode(Kernel& k, Proc& p, vn::Vnode& vp, vn::Uid uid, vn::Gid gid) {
+  if (uid == static_cast<vn::Uid>(-1) && gid == static_cast<vn::Gid>(-1)) return vn::kOk;
   vn::vn_lock(vp, true);
   auto va = k.getattr_locked(vp);
   Status s = va.status();
@@ -110,8 +124,9 @@ static Status chown_vnode(Kernel& k, Proc& p, vn::Vnode& vp, vn::Uid uid, vn::Gi
       vn::SetAttr sa;
       sa.uid = new_uid;
       sa.gid = new_gid;
-      if (!p.cred.is_root() && vp.type != vn::VType::VDIR) {
-        sa.mode = va->mode & ~(vn::kSetUid | vn::kSetGid);
+      if (vp.type != vn::VType::VDIR) {
+        const std::uint32_t kill = vn::kill_priv_bits(va->mode, k.kill_priv_flags(p.cred));
+        if (kill != 0) sa.mode = va->mode & ~kill;
       }
       s = vn::vop_setattr(vp, sa, p.cred);
     }

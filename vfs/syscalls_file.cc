@@ -214,6 +214,7 @@ static Result<std::size_t> do_write(Kernel& k, Proc& p, int fd, std::string_view
   auto fr = k.getfile(p, fd);
   if (!fr.ok()) return fr.status();
   OpenFile& f = **fr;
+  std::size_t written = 0;
   Status s = !f.writable()                                         ? Status(EBADF)
              : offset != nullptr && f.vp->type == vn::VType::VFIFO ? Status(ESPIPE)
                                                                    : io_type_check(*f.vp);
@@ -226,14 +227,14 @@ static Result<std::size_t> do_write(Kernel& k, Proc& p, int fd, std::string_view
   if (s.ok()) {
     vn::vn_lock(*f.vp, true);
     std::uint64_t at = offset != nullptr ? static_cast<std::uint64_t>(*offset) : f.offset;
-    const int ioflag = (f.flags & O_APPEND) != 0 ? vn::kIoAppend : 0;
-    s = vn::vop_write(*f.vp, &at, data, ioflag);
+    const int ioflag = ((f.flags & O_APPEND) != 0 ? vn::kIoAppend : 0) | k.kill_priv_flags(p.cred);
+    s = vn::vop_write(*f.vp, &at, data, ioflag, &written);
     if (s.ok() && offset == nullptr) f.offset = at;
     vn::vn_unlock(*f.vp);
   }
   k.putfile(f);
   if (!s.ok()) return s;
-  return data.size();
+  return written;  // short when the file system stopped early (ENOSPC, EIO)
 }
 
 Result<std::string> Kernel::read(Proc& p, int fd, std::size_t len) {

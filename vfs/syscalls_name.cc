@@ -199,6 +199,28 @@ Status Kernel::mkfifo(Proc& p, std::string_view path, std::uint32_t mode) {
   return mknod(p, path, S_IFIFO | (mode & 07777), 0);
 }
 
+// unp_bind / unix_bind: the socket's inode mode is 0777, less the umask.
+Status Kernel::bind_unix(Proc& p, std::string_view path) {
+  const Status s = mknod(p, path, S_IFSOCK | 0777, 0);
+  return s.err() == EEXIST ? Status(EADDRINUSE) : s;
+}
+
+Status Kernel::connect_unix(Proc& p, std::string_view path) {
+  Nameidata nd;
+  VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
+  vn::Vnode& vp = *nd.vp;
+  const int not_socket = vp.type == vn::VType::VSOCK ? 0 : rules().connect_nonsocket_errno;
+  Status s = not_socket == ENOTSOCK ? Status(ENOTSOCK) : vn::kOk;
+  if (s.ok()) {
+    vn::vn_lock(vp, false);
+    s = vn::vop_access(vp, vn::kAccWrite, p.cred);
+    vn::vn_unlock(vp);
+  }
+  if (s.ok()) s = Status(ECONNREFUSED);  // not a socket (Linux), or no listener
+  nd.release(*this);
+  return s;
+}
+
 Status Kernel::link(Proc& p, std::string_view oldpath, std::string_view newpath) {
   // link(2) on a symlink is the personality difference of the PERFUSE paper.
   const int flags = rules().link_follows_symlink ? AT_SYMLINK_FOLLOW : 0;

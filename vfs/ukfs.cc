@@ -54,9 +54,14 @@ Result<std::size_t> Ukfs::write(std::string_view path, std::uint64_t offset,
 Status Ukfs::write_file(std::string_view path, std::string_view data) {
   auto fd = k_.open(p_, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (!fd.ok()) return fd.status();
-  auto r = k_.write(p_, *fd, data);
+  Status s = vn::kOk;
+  while (s.ok() && !data.empty()) {  // a short write goes on from where it stopped
+    auto r = k_.write(p_, *fd, data);
+    if (r.ok()) data.remove_prefix(*r);
+    else s = r.status();
+  }
   Status c = k_.close(p_, *fd);
-  return r.ok() ? c : r.status();
+  return s.ok() ? c : s;
 }
 
 Result<std::string> Ukfs::read_file(std::string_view path) {

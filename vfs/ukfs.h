@@ -67,7 +67,8 @@ class Ukfs {
                                          std::size_t len);
   [[nodiscard]] Result<std::size_t> write(std::string_view path, std::uint64_t offset,
                                           std::string_view data);
-  // Replaces the whole content / reads the whole file.
+  // Replaces the whole content (written on after a short write, so an error
+  // is the one that stopped it) / reads the whole file.
   [[nodiscard]] Status write_file(std::string_view path, std::string_view data);
   [[nodiscard]] Result<std::string> read_file(std::string_view path);
   // Every name in a directory except "." and "..", in the file system's order.

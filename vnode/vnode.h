@@ -66,6 +66,20 @@ struct ComponentName {
 // ioflag bits of VOP_READ / VOP_WRITE.
 inline constexpr int kIoAppend = 1;  // write at end of file (O_APPEND)
 inline constexpr int kIoSync = 2;    // O_SYNC: write through
+// The writer is not root: a write that stores bytes clears S_ISUID and
+// S_ISGID (kill_priv_bits), as the file system writes (FUSE's
+// FUSE_WRITE_KILL_SUIDGID, NetBSD's ffs_write).
+inline constexpr int kIoKillPriv = 4;
+inline constexpr int kIoKillSgidIfGexec = 8;  // with kIoKillPriv: S_ISGID only if g+x (Linux)
+
+// The bits of `mode` that a write or chown by a non-root caller clears,
+// given kIoKillPriv / kIoKillSgidIfGexec in `flags`; 0 without kIoKillPriv.
+inline std::uint32_t kill_priv_bits(std::uint32_t mode, int flags) {
+  if ((flags & kIoKillPriv) == 0) return 0;
+  std::uint32_t bits = kSetUid;
+  if ((flags & kIoKillSgidIfGexec) == 0 || (mode & 010) != 0) bits |= kSetGid;
+  return mode & bits;
+}
 
 // fflags of VOP_OPEN / VOP_CLOSE.
 inline constexpr int kFRead = 1;
@@ -116,8 +130,13 @@ class VnodeOps {
   virtual Status read(Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
                       int ioflag);
   // Writes `data` at *offset (at end of file with kIoAppend, which updates
-  // *offset first). ENOSPC when the file system is full; nothing is written.
-  virtual Status write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag);
+  // *offset first), advances *offset past what it wrote and sets *written to
+  // that count. A write that stored some bytes and then met an error (the
+  // file system full, a disk error, the largest file size) stops there and
+  // returns kOk with the short count, as write(2) does; one that stored
+  // nothing returns the errno (ENOSPC, EIO, EFBIG) with *written 0.
+  virtual Status write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag,
+                       std::size_t* written);
   virtual Status fsync(Vnode& vp);
   virtual Status remove(Vnode& dvp, Vnode& vp, const ComponentName& cn);
   virtual Status link(Vnode& dvp, Vnode& vp, const ComponentName& cn);

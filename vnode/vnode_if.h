@@ -112,10 +112,17 @@ inline Status vop_read(Vnode& vp, std::uint64_t offset, std::size_t len, std::st
   return s;
 }
 
-inline Status vop_write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag) {
+inline Status vop_write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag,
+                        std::size_t* written) {
   VOP_SPAN(vp, "VOP_WRITE");
   VN_ASSERT_XLOCKED(vp);
-  return vp.op->write(vp, offset, data, ioflag);
+  *written = 0;
+  Status s = vp.op->write(vp, offset, data, ioflag, written);
+  VFSIM_KASSERT(vp.machine(),
+                *written <= data.size() && (s.ok() ? *written != 0 || data.empty() : *written == 0),
+                "VOP_WRITE wrote " + std::to_string(*written) + " of " +
+                    std::to_string(data.size()) + " bytes with errno " + std::to_string(s.err()));
+  return s;
 }
 
 inline Status vop_fsync(Vnode& vp) {

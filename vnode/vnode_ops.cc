@@ -25,7 +25,9 @@ Status VnodeOps::setattr(Vnode&, const SetAttr&, const Cred&) { return unsupport
 Status VnodeOps::read(Vnode&, std::uint64_t, std::size_t, std::string*, int) {
   return unsupported();
 }
-Status VnodeOps::write(Vnode&, std::uint64_t*, std::string_view, int) { return unsupported(); }
+Status VnodeOps::write(Vnode&, std::uint64_t*, std::string_view, int, std::size_t*) {
+  return unsupported();
+}
 Status VnodeOps::fsync(Vnode&) { return unsupported(); }
 Status VnodeOps::remove(Vnode&, Vnode&, const ComponentName&) { return unsupported(); }
 Status VnodeOps::link(Vnode&, Vnode&, const ComponentName&) { return unsupported(); }

@@ -137,6 +137,52 @@ TEST(FsTools, ChangeAndReadBack) {
   EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
 }
 
+// A file larger than the image: `fs put` and `fs write` say ENOSPC in one
+// line with status 1 and leave no partial file (the image stays e2fsck-clean
+// and keeps its free blocks); `makefs -s` with a size too small for the tree
+// says so in one line with status 1 and leaves no image behind, whether
+// mke2fs itself refuses the size or the tree does not fit. (Before, put
+// answered EFBIG and left a partial file, and makefs left the image.)
+TEST(FsTools, TooLargeForTheImageIsENOSPC) {
+  const fs::path dir = scratch_dir();
+  const std::string img = (dir / "small.img").string();
+  ASSERT_NO_FATAL_FAILURE(make_image(img, 1024, 1024));
+  const fs::path tree = dir / "tree";
+  fs::create_directories(tree);
+  std::string big(3 << 20, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + i % 26);
+  std::ofstream(tree / "big", std::ios::binary) << big;
+  const auto free_blocks = [&] {
+    std::string out;
+    run(tool("dumpe2fs") + " -h " + img + " 2>/dev/null | grep '^Free blocks'", &out);
+    return out;
+  };
+  const std::string free_before = free_blocks();
+  ASSERT_FALSE(free_before.empty());
+
+  const Ran put = vfsim("fs put " + img + " " + (tree / "big").string() + " /big");
+  EXPECT_EQ(put.status, 1);
+  EXPECT_EQ(put.out, "vfsim fs put: " + img + ": /big: No space left on device\n");
+  EXPECT_EQ(vfsim("fs stat " + img + " /big").status, 1) << "a partial file was left";
+  const Ran write = vfsim("fs write " + img + " /w < " + (tree / "big").string());
+  EXPECT_EQ(write.status, 1);
+  EXPECT_EQ(write.out, "vfsim fs write: " + img + ": /w: No space left on device\n");
+  EXPECT_EQ(vfsim("fs stat " + img + " /w").status, 1) << "a partial file was left";
+  EXPECT_EQ(free_blocks(), free_before);
+  std::string report;
+  EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
+
+  for (const char* size : {"1m", "64k"}) {
+    const fs::path made = dir / (std::string("made-") + size + ".img");
+    const Ran mk =
+        vfsim("makefs -t ext2 -s " + std::string(size) + " " + made.string() + " " + tree.string());
+    EXPECT_EQ(mk.status, 1) << size;
+    EXPECT_EQ(std::count(mk.out.begin(), mk.out.end(), '\n'), 1) << mk.out;
+    EXPECT_NE(mk.out.find("too small"), std::string::npos) << mk.out;
+    EXPECT_FALSE(fs::exists(made)) << size << ": an image was left behind";
+  }
+}
+
 // `fs syscall` answers as the pjdfstest helper: 0, stat fields, errno names
 // with status 1 ending the chain, descriptors by index; credentials from -u
 // and -g; timestamps move forward from one invocation to the next.
@@ -158,6 +204,52 @@ TEST(FsSyscall, PrintsWhatPjdfstestExpects) {
   EXPECT_EQ(vfsim(s + "-U 077 open /d/u O_CREAT,O_RDWR 0666 : fstat 0 mode").out, "0\n0600\n");
   EXPECT_EQ(vfsim(s + "link /d/nope /d/x").out, "ENOENT\n");
   EXPECT_EQ(vfsim(s + "frobnicate /d").status, 2);
+  std::string report;
+  EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
+}
+
+// `fs syscall` takes the pjdfstest helper's pointer tokens NULL and DEADCODE
+// wherever a path (or a buffer) is expected, and the call answers EFAULT
+// instead of using them as names; and the ownership and mode rules reach the
+// helper: chown(-1, -1) by a non-owner is 0, NetBSD's chmod of the sticky
+// bit on a file by its owner is EFTYPE (Linux sets it), a write by a
+// non-root owner clears S_ISUID.
+TEST(FsSyscall, PointerTokensAndModeRules) {
+  const fs::path dir = scratch_dir();
+  const std::string img = (dir / "img").string();
+  ASSERT_NO_FATAL_FAILURE(make_image(img, 1024, 4096));
+  const std::string s = "fs syscall " + img + " ";
+  for (const char* call :
+       {"open NULL O_RDONLY", "open DEADCODE O_CREAT,O_RDWR 0644", "mkdir NULL 0755",
+        "rmdir DEADCODE", "unlink NULL", "link NULL /x", "link /x NULL", "rename /x DEADCODE",
+        "symlink NULL /s", "chmod NULL 0644", "chown DEADCODE -1 -1", "truncate NULL 0",
+        "stat NULL mode", "lstat DEADCODE mode", "mkfifo NULL 0644"}) {
+    const Ran r = vfsim(s + call);
+    EXPECT_EQ(r.out, "EFAULT\n") << call;
+    EXPECT_EQ(r.status, 1) << call;
+  }
+  EXPECT_EQ(vfsim(s + "open /f O_CREAT,O_RDWR 0644 : write 0 NULL").out, "0\nEFAULT\n");
+  EXPECT_EQ(vfsim(s + "stat /NULL mode").out, "ENOENT\n");  // only the bare token
+  EXPECT_EQ(vfsim(s + "chown /f 1000 100 : chmod /f 04755").out, "0\n0\n");
+  EXPECT_EQ(vfsim(s + "-u 1001 -g 101 chown /f -1 -1 : lchown /f -1 -1").out, "0\n0\n");
+  EXPECT_EQ(vfsim(s + "-u 1000 -g 100 chmod /f 01644").out, "EFTYPE\n");
+  EXPECT_EQ(vfsim(s + "--personality linux -u 1000 -g 100 chmod /f 05755 : stat /f mode").out,
+            "0\n05755\n");
+  EXPECT_EQ(vfsim(s + "-u 1000 -g 100 open /f O_WRONLY : write 0 x : fstat 0 mode").out,
+            "0\n0\n01755\n");  // S_ISUID cleared, the sticky bit stays
+  // The helper's nanosecond fields: ext2 keeps whole seconds (see
+  // PosixAttr.NanosecondTimes).
+  EXPECT_EQ(vfsim(s + "utimensat AT_FDCWD /f 1000000000 5 1100000000 7 0 : stat /f "
+                      "atime,atime_ns,mtime,mtime_ns,ctime_ns")
+                .out,
+            "0\n1000000000,0,1100000000,0,0\n");
+  // bind makes a socket node; connect finds no listener.
+  EXPECT_EQ(vfsim(s + "bind /sock : stat /sock type,mode : connect /sock").out,
+            "0\nsocket,0777\nECONNREFUSED\n");  // the helper's umask is 0
+  EXPECT_EQ(vfsim(s + "bind /sock").out, "EADDRINUSE\n");
+  EXPECT_EQ(vfsim(s + "open /sock O_RDONLY").out, "EOPNOTSUPP\n");
+  EXPECT_EQ(vfsim(s + "--personality linux open /sock O_RDONLY").out, "ENXIO\n");
+  EXPECT_EQ(vfsim(s + "connect NULL").out, "EFAULT\n");
   std::string report;
   EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
 }

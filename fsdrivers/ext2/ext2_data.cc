@@ -45,7 +45,12 @@ Status Ext2Ops::read(Vnode& vp, std::uint64_t offset, std::size_t len, std::stri
   return kOk;
 }
 
-Status Ext2Ops::write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag) {
+// The core stops at the first block it cannot allocate (ENOSPC) or write
+// (EIO), or at the largest file the format holds, and answers the bytes it
+// wrote before; only a write that stored nothing answers that errno (EFBIG
+// when it starts at or past the largest size).
+Status Ext2Ops::write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag,
+                      std::size_t* written) {
   VN_TRY(regular_only(vp));
   const std::uint32_t ino = fs_.ino_of(vp);
   if ((ioflag & vn::kIoAppend) != 0) {
@@ -57,8 +62,24 @@ Status Ext2Ops::write(Vnode& vp, std::uint64_t* offset, std::string_view data, i
   auto n = fs_.call([&](Volume& v) { return v.write(ino, *offset, bytes, fs_.now_seconds()); });
   if (!n.ok()) return Status(n.err());
   *offset += *n;
-  if (*n < data.size()) return Status(EFBIG);  // past the largest file the format holds
-  if ((ioflag & vn::kIoSync) != 0) return fsync(vp);
+  *written = *n;
+  if ((ioflag & vn::kIoKillPriv) != 0 && *n != 0) {
+    auto a = fs_.call([ino](Volume& v) { return v.getattr(ino); });
+    const std::uint32_t kill = a.ok() ? vn::kill_priv_bits(a->mode, ioflag) : 0;
+    if (kill != 0) {
+      ext2::SetAttr e;
+      e.mode = static_cast<std::uint16_t>(a->mode & vn::kModeMask & ~kill);
+      (void)fs_.call([&](Volume& v) { return v.setattr(ino, e, fs_.now_seconds()); });
+    }
+  }
+  if ((ioflag & vn::kIoSync) != 0 && *n != 0) {
+    // O_SYNC: what was written must be on disk before write(2) returns; if
+    // it cannot be made so, the write reports the error, as Linux does.
+    if (Status s = fsync(vp); !s.ok()) {
+      *written = 0;
+      return s;
+    }
+  }
   return kOk;
 }
 

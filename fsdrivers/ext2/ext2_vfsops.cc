@@ -79,14 +79,28 @@ vn::Status Ext2Mount::sync() {
 }
 
 // Every vnode is reclaimed by now: write everything back and close the volume.
+// A disk error on the way (NetBSD's ffs_unmount when its flush fails) fails
+// the unmount with that errno and keeps the volume mounted and usable, its
+// unwritten blocks still dirty for a later try; a forced unmount gives the
+// volume up all the same (the image is then not clean) and succeeds. Once
+// the volume is written back, a failed flush of the host file changes
+// nothing any more: it is only reported in the trace (as Linux's umount
+// ignores it).
 vn::Status Ext2Mount::unmount(bool force) {
-  vn::Status s = to_vn(call([](ext2::Volume& v) { return v.unmount(); }));
-  const int f = io_flush();
-  {
-    sim::MutexGuard guard(vol_lock_);
-    volume_.reset();
+  const vn::Status s = to_vn(call([](ext2::Volume& v) { return v.unmount(); }));
+  if (!s.ok()) {
+    machine_.event("ext2_unmount", disk_->options().name + ": write-back failed with errno " +
+                                       std::to_string(s.err()) +
+                                       (force ? "; forced: the image is not clean" : ""));
+    if (!force) return s;
   }
-  return s.ok() ? vn::Status(f) : s;
+  if (const int f = io_flush(); f != 0) {
+    machine_.event("ext2_unmount",
+                   disk_->options().name + ": flush failed with errno " + std::to_string(f));
+  }
+  sim::MutexGuard guard(vol_lock_);
+  volume_.reset();
+  return vn::kOk;
 }
 
 int Ext2Mount::io_flush() {

@@ -564,9 +564,9 @@ Status Volume::sync() {
 
 Status Volume::unmount() {
   EXT2_TRY(usable(false));
-  Status s = core_->sync();
+  EXT2_TRY(core_->sync());
   unmounted_ = true;
-  return s;
+  return kOk;
 }
 
 }  // namespace vfsim::ext2

@@ -137,7 +137,10 @@ class Volume {
   Result<StatVfs> statvfs();
   Status fsync(uint32_t ino);
   Status sync();
-  // Syncs; afterwards every operation answers ENXIO.
+  // Syncs; afterwards every operation answers ENXIO. When the sync fails
+  // (a disk write error) the volume stays mounted and usable, its unwritten
+  // blocks still dirty, and the error is returned: the caller may retry, or
+  // give the volume up (a forced unmount) knowing the image is not clean.
   Status unmount();
 
  private:

@@ -64,8 +64,8 @@ class MemfsOps final : public vn::VnodeOps {
   vn::Status setattr(vn::Vnode& vp, const vn::SetAttr& sa, const vn::Cred& cred) override;
   vn::Status read(vn::Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
                   int ioflag) override;
-  vn::Status write(vn::Vnode& vp, std::uint64_t* offset, std::string_view data,
-                   int ioflag) override;
+  vn::Status write(vn::Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag,
+                   std::size_t* written) override;
   vn::Status fsync(vn::Vnode& vp) override;
   vn::Status remove(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
   vn::Status link(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;

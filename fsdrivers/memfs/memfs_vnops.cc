@@ -134,7 +134,9 @@ Status MemfsOps::read(Vnode& vp, std::uint64_t offset, std::size_t len, std::str
   return kOk;
 }
 
-Status MemfsOps::write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag) {
+// All or nothing: memory is charged for the whole write before any byte moves.
+Status MemfsOps::write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag,
+                       std::size_t* written) {
   MemNode& n = fs_.node_of(vp);
   if (n.type == VType::VDIR) return Status(EISDIR);
   if (n.type != VType::VREG) return Status(EINVAL);
@@ -149,6 +151,8 @@ Status MemfsOps::write(Vnode& vp, std::uint64_t* offset, std::string_view data, 
     return s;
   }
   *offset += data.size();
+  *written = data.size();
+  n.mode &= ~vn::kill_priv_bits(n.mode, ioflag);
   n.mtime = n.ctime = fs_.now();
   return kOk;
 }

@@ -174,8 +174,9 @@ int P2k::read(OpCtx& c, Reply* rp) {
 int P2k::write(OpCtx& c, Reply* rp) {
   Locked l(vnode_of(c), true);
   std::uint64_t off = c.rq.offset;
-  VN_TRY_INT(vn::vop_write(vnode_of(c), &off, c.rq.data, c.rq.flags));
-  rp->offset = off;
+  std::size_t written = 0;
+  VN_TRY_INT(vn::vop_write(vnode_of(c), &off, c.rq.data, c.rq.flags, &written));
+  rp->offset = off;  // short by what the file system could not write
   return 0;
 }
 // Page-out: the kernel trimmed the pages to its size of the file (which may
@@ -184,7 +185,15 @@ int P2k::putpages(OpCtx& c, Reply*) {
   Vnode& vp = vnode_of(c);
   Locked l(vp, true);
   std::uint64_t off = c.rq.offset;
-  return err(vn::vop_write(vp, &off, c.rq.data, 0));
+  std::string_view rest = c.rq.data;
+  // A short write stops where the file system could not go on; writing the
+  // rest again gets the errno that stopped it (a page-out is all or error).
+  while (!rest.empty()) {
+    std::size_t written = 0;
+    VN_TRY_INT(vn::vop_write(vp, &off, rest, 0, &written));
+    rest.remove_prefix(written);
+  }
+  return 0;
 }
 int P2k::fsync(OpCtx& c, Reply*) {
   Locked l(vnode_of(c), true);

@@ -135,6 +135,7 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps {
   const PuffsMountOptions& options() const { return options_; }
   bool dead() const { return dead_; }
   std::size_t pending() const { return pending_.size(); }
+  std::uint64_t requests() const { return next_id_ - 1; }  // ids handed out so far
   std::uint64_t bad_replies() const { return bad_replies_; }
   std::size_t live_nodes() const { return vnodes_.size(); }
 

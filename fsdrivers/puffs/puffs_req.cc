@@ -131,10 +131,16 @@ void PuffsMount::finish(PuffsRequest& r) {
 // noticed first, the socket is closed for it too), and the one that then
 // reclaims the mount's vnodes: it holds no vnode lock, and no one waits for
 // it once every request has failed.
+// Between two reads it is busy (sim::DaemonWork): the run does not end, and
+// no leak check runs, in the middle of a delivery or of the forced unmount.
 void PuffsMount::reader_loop() {
   std::string msg;
-  while (!unmounting_ && read_reply(&msg)) deliver(msg);
+  while (!unmounting_ && read_reply(&msg)) {
+    sim::DaemonWork work(machine_);
+    deliver(msg);
+  }
   if (unmounting_) return;  // the VFS is unmounting: its flush reclaims
+  sim::DaemonWork work(machine_);
   server_gone("socket closed");
   revoke_vnodes();
 }

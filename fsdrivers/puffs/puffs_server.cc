@@ -84,7 +84,10 @@ void Server::crash() {
 
 void Server::worker_loop() {
   std::string msg;
-  while (!dead_ && receive(&msg)) handle(msg);
+  while (!dead_ && receive(&msg)) {
+    sim::DaemonWork work(machine_);  // a request in hand: not idle
+    handle(msg);
+  }
 }
 
 // One message, by the server's framing; false when the socket is gone.

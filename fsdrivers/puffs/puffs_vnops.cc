@@ -166,7 +166,8 @@ class PuffsVnodeOps final : public vn::VnodeOps {
   Status setattr(Vnode& vp, const vn::SetAttr& sa, const vn::Cred& cred) override;
   Status read(Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
               int ioflag) override;
-  Status write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag) override;
+  Status write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag,
+               std::size_t* written) override;
   Status fsync(Vnode& vp) override {
     PuffsVnode& n = pmp(vp).node_of(vp);
     if (n.obj != nullptr) VN_TRY(Status(pmp(vp).options().pager->fsync(*n.obj)));
@@ -230,7 +231,8 @@ class PuffsVnodeOps final : public vn::VnodeOps {
     rq.flags = static_cast<int>(ns);
     Reply rp;
     VN_TRY(pmp(vp).call(rq, &rp));
-    *names = std::move(rp.names);
+    // Added to, not replaced: listxattr(2) gathers both namespaces in one list.
+    for (auto& n : rp.names) names->push_back(std::move(n));
     return vn::kOk;
   }
   Status deleteextattr(Vnode& vp, vn::XattrNs ns, std::string_view name) override {
@@ -306,7 +308,11 @@ Status PuffsVnodeOps::read(Vnode& vp, std::uint64_t offset, std::size_t len, std
 
 // An append writes at the size the kernel has cached: when a stale GETATTR
 // reply shrank it, the write lands on top of bytes already written.
-Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag) {
+// A short write is the server's to say: the reply names where the write
+// ended (untrusted: anything outside the request's range is EPROTO); the
+// page cache's write stops at the first page it cannot get.
+Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag,
+                            std::size_t* written) {
   PuffsMount& mp = pmp(vp);
   PuffsVnode& n = mp.node_of(vp);
   SizeGuard g(mp, n);
@@ -324,7 +330,21 @@ Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view d
     const int e = mp.options().pager->write(*n.obj, *offset, bytes, pager::KM_SLEEP, &done);
     n.attr.size = std::max(n.attr.size, *offset + done);
     *offset += done;
-    return Status(e);
+    *written = done;
+    if (done == 0) return Status(e);
+    // The bytes reach the server later, as PUTPAGES: the privilege bits
+    // are cleared now, as a SETATTR.
+    if ((ioflag & vn::kIoKillPriv) != 0 && !n.attr_valid) {
+      vn::Vattr va;
+      (void)fetch_attr(mp, vp, &va);  // the bytes are written whatever it answers
+    }
+    if (const std::uint32_t kill = vn::kill_priv_bits(n.attr.mode, ioflag); kill != 0) {
+      Request sr = make_req(PuffsOp::setattr, vp);
+      sr.sa.mode = n.attr.mode & ~kill;
+      Reply srp;
+      if (mp.call(sr, &srp).ok()) apply_attr(n, vp, srp.va, /*size_from_server=*/false);
+    }
+    return vn::kOk;
   }
   Request rq = make_req(PuffsOp::write, vp);
   rq.offset = *offset;
@@ -333,9 +353,16 @@ Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view d
   Reply rp;
   VN_TRY(mp.call(rq, &rp));
   if (vp.data == nullptr) return Status(ENXIO);
-  *offset += data.size();
+  if (rp.offset < rq.offset || rp.offset - rq.offset > data.size()) {
+    mp.machine().event("puffs_bad_reply", describe(rp.h) + ": write ended at " +
+                                              std::to_string(rp.offset) + ", outside the request");
+    return Status(EPROTO);
+  }
+  *written = static_cast<std::size_t>(rp.offset - rq.offset);
+  *offset = rp.offset;
   n.attr.size = std::max(n.attr.size, *offset);
-  return vn::kOk;
+  if (*written != 0) n.attr.mode &= ~vn::kill_priv_bits(n.attr.mode, ioflag);  // as the server did
+  return *written != 0 || data.empty() ? vn::kOk : Status(EIO);
 }
 
 Status PuffsVnodeOps::readdir(Vnode& vp, std::uint64_t cookie, std::size_t max,

@@ -248,6 +248,12 @@ void register_name_ops(sc::OpRegistry& r) {
   add(r, "mkfifo", "mkfifo(2)", {path(), mode(0644)}, [](Kernel& k, Proc& p, const Args& a) {
     return status(k.mkfifo(p, a.string("path"), u(a, "mode")));
   });
+  add(r, "bind", "bind(2) of an AF_UNIX socket: makes a socket node", {path()},
+      [](Kernel& k, Proc& p, const Args& a) { return status(k.bind_unix(p, a.string("path"))); });
+  add(r, "connect", "connect(2) of an AF_UNIX socket (nothing listens: ECONNREFUSED)", {path()},
+      [](Kernel& k, Proc& p, const Args& a) {
+        return status(k.connect_unix(p, a.string("path")));
+      });
 }
 
 void register_attr_ops(sc::OpRegistry& r) {
@@ -389,6 +395,9 @@ void register_xattr_ops(sc::OpRegistry& r) {
 }  // namespace
 
 void register_vfs_ops(sc::OpRegistry& r) {
+  r.add_errno("EFTYPE", kEFTYPE);         // NetBSD's, which Linux's errno.h lacks
+  r.add_errno("EADDRINUSE", EADDRINUSE);  // bind(2)
+  r.add_errno("ENOTSOCK", ENOTSOCK);      // connect(2) of a non-socket (NetBSD)
   register_file_ops(r);
   register_name_ops(r);
   register_attr_ops(r);

@@ -127,6 +127,12 @@ rc::Gen<std::string> gen_path() {
 rc::Gen<std::uint32_t> gen_mode() {
   return rc::gen::element<std::uint32_t>(0755, 0700, 0777, 0644, 0600, 0711, 0555);
 }
+// chmod also sets the set-user-ID, set-group-ID (with and without
+// group-execute) and sticky bits, whose rules differ by personality.
+rc::Gen<std::uint32_t> gen_chmod_mode() {
+  return rc::gen::element<std::uint32_t>(0755, 0700, 0644, 0600, 0555, 04755, 02755, 02745, 06711,
+                                         01777, 01644);
+}
 rc::Gen<int> gen_proc() { return rc::gen::inRange(0, 3); }
 
 // One generated call: run() compares the real result with the model's.
@@ -215,11 +221,37 @@ struct Rename : Op {
 
 struct Chmod : Op {
   std::string path = *gen_path();
-  std::uint32_t mode = *gen_mode();
+  std::uint32_t mode = *gen_chmod_mode();
   int expected(ModelState& m) const override { return m.chmod(cred(), path, mode); }
   int actual(Sut& s, Proc& p) const override { return s.k.chmod(p, path, mode).err(); }
   void show(std::ostream& os) const override {
     os << "chmod(p" << proc << ", " << path << ", 0" << std::oct << mode << std::dec << ")";
+  }
+};
+
+struct Bind : Op {
+  std::string path = *gen_path();
+  int expected(ModelState& m) const override { return m.bind(cred(), path); }
+  int actual(Sut& s, Proc& p) const override { return s.k.bind_unix(p, path).err(); }
+  void show(std::ostream& os) const override { os << "bind(p" << proc << ", " << path << ")"; }
+};
+
+struct Connect : Op {
+  std::string path = *gen_path();
+  int expected(ModelState& m) const override { return m.connect(cred(), path); }
+  int actual(Sut& s, Proc& p) const override { return s.k.connect_unix(p, path).err(); }
+  void show(std::ostream& os) const override { os << "connect(p" << proc << ", " << path << ")"; }
+};
+
+struct Chown : Op {
+  std::string path = *gen_path();
+  std::uint32_t uid = *rc::gen::element<std::uint32_t>(~0u, 0, 1000, 1001);
+  std::uint32_t gid = *rc::gen::element<std::uint32_t>(~0u, 0, 100, 101);
+  int expected(ModelState& m) const override { return m.chown(cred(), path, uid, gid); }
+  int actual(Sut& s, Proc& p) const override { return s.k.chown(p, path, uid, gid).err(); }
+  void show(std::ostream& os) const override {
+    os << "chown(p" << proc << ", " << path << ", " << static_cast<std::int32_t>(uid) << ", "
+       << static_cast<std::int32_t>(gid) << ")";
   }
 };
 
@@ -257,6 +289,7 @@ struct StatOp : Op {
     if (werr != 0) return;
     const std::uint32_t type = want.kind == model::Kind::dir       ? S_IFDIR
                                : want.kind == model::Kind::symlink ? S_IFLNK
+                               : want.kind == model::Kind::socket  ? S_IFSOCK
                                                                    : S_IFREG;
     RC_ASSERT((got->mode & S_IFMT) == type);
     RC_ASSERT((got->mode & 07777) == want.mode);
@@ -289,10 +322,13 @@ TEST_P(Conformance, SyscallSequencesMatchTheModel) {
   const auto& [mc, personality] = GetParam();
   const bool netbsd = personality == Personality::NetBSD;
   const bool ok = rc::check(mc.name + "/" + std::string(personality_name(personality)), [&] {
-    const ModelState initial(netbsd);
+    // "/" is 0777, so that every process creates files of its own at the
+    // top (and chmod, chown and writes by owners who are not root happen).
+    const ModelState initial(netbsd, 0777);
     const auto cmds = *rc::state::gen::commands(
-        initial, rc::state::gen::execOneOfWithArgs<Create, Mkdir, Unlink, Rmdir, Link, Symlink,
-                                                   Rename, Chmod, WriteFile, StatOp>());
+        initial,
+        rc::state::gen::execOneOfWithArgs<Create, Mkdir, Unlink, Rmdir, Link, Symlink, Rename,
+                                          Chmod, Chown, WriteFile, Bind, Connect, StatOp>());
     ukfs::Options o;
     o.fstype = mc.fstype;
     o.args = mc.prepare ? mc.prepare() : mc.args;
@@ -305,6 +341,7 @@ TEST_P(Conformance, SyscallSequencesMatchTheModel) {
       sut.procs.push_back(&fs.new_process("alice", vn::Cred{1000, 100, {}}));
       sut.procs.push_back(&fs.new_process("bob", vn::Cred{1001, 101, {}}));
       try {
+        RC_ASSERT(fs.kernel().chmod(fs.proc(), "/", 0777).ok());
         ModelState m = initial;
         for (const auto& cmd : cmds) {
           cmd->run(m, sut);

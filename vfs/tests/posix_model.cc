@@ -34,10 +34,10 @@ Model::Resolved Model::fail(int err) {
 
 namespace {}  // namespace
 
-Model::Model(bool netbsd) : netbsd_(netbsd) {
+Model::Model(bool netbsd, std::uint32_t root_mode) : netbsd_(netbsd) {
   Node root;
   root.kind = Kind::dir;
-  root.mode = 0755;
+  root.mode = root_mode;
   root.parent = kRoot;
   nodes_[kRoot] = root;
 }
@@ -91,7 +91,12 @@ int Model::new_node(const Cred& c, int parent, Kind kind, std::uint32_t mode) {
   n.kind = kind;
   n.mode = mode;
   n.uid = c.uid;
-  n.gid = netbsd_ ? nodes_.at(parent).gid : c.gid;
+  // BSD: the directory's group; System V (Linux): the creator's, unless the
+  // directory is set-group-ID, whose subdirectories inherit the bit.
+  const Node& dir = nodes_.at(parent);
+  const bool sgid_dir = (dir.mode & 02000) != 0;
+  n.gid = netbsd_ || sgid_dir ? dir.gid : c.gid;
+  if (!netbsd_ && sgid_dir && kind == Kind::dir) n.mode |= 02000;
   n.parent = parent;
   const int ino = next_++;
   nodes_[ino] = n;
@@ -133,6 +138,28 @@ int Model::create(const Cred& c, const std::string& path, std::uint32_t mode) {
   if (!allowed(c, nodes_.at(r.parent), 3)) return EACCES;
   nodes_.at(r.parent).kids[r.name] = new_node(c, r.parent, Kind::file, mode & ~022u);
   return 0;
+}
+
+int Model::bind(const Cred& c, const std::string& path) {
+  Resolved r = resolve(c, path, false);
+  if (r.err != 0) return r.err;
+  if (r.ino != -1) return EADDRINUSE;
+  if (!allowed(c, nodes_.at(r.parent), 3)) return EACCES;
+  nodes_.at(r.parent).kids[r.name] = new_node(c, r.parent, Kind::socket, 0777 & ~022u);
+  return 0;
+}
+
+// NetBSD's unp_connect checks the type first (ENOTSOCK), Linux's
+// unix_find_bsd write permission first and answers ECONNREFUSED for a node
+// that is not a socket.
+int Model::connect(const Cred& c, const std::string& path) const {
+  Resolved r = resolve(c, path, true);
+  if (r.err != 0) return r.err;
+  if (r.ino == -1) return ENOENT;
+  const Node& n = nodes_.at(r.ino);
+  if (netbsd_ && n.kind != Kind::socket) return ENOTSOCK;
+  if (!allowed(c, n, 2)) return EACCES;
+  return ECONNREFUSED;
 }
 
 int Model::mkdir(const Cred& c, const std::string& path, std::uint32_t mode) {
@@ -216,13 +243,52 @@ int Model::rename(const Cred& c, const std::string& from, const std::string& to)
   return 0;
 }
 
+// NetBSD's EFTYPE (vfs/personality.h), which Linux's errno.h lacks.
+constexpr int kEFTYPE = 79;
+
 int Model::chmod(const Cred& c, const std::string& path, std::uint32_t mode) {
   Resolved r = resolve(c, path, true);
   if (r.err != 0) return r.err;
   if (r.ino == -1) return ENOENT;
   Node& n = nodes_.at(r.ino);
-  if (c.uid != 0 && c.uid != n.uid) return EPERM;
-  n.mode = mode & 07777;
+  mode &= 07777;
+  if (c.uid != 0) {
+    if (c.uid != n.uid) return EPERM;
+    // NetBSD: no sticky bit on a non-directory, no S_ISGID outside one's
+    // groups; Linux allows the first and drops the second.
+    if (netbsd_ && n.kind != Kind::dir && (mode & 01000) != 0) return kEFTYPE;
+    if ((mode & 02000) != 0 && c.gid != n.gid) {
+      if (netbsd_) return EPERM;
+      mode &= ~02000u;
+    }
+  }
+  n.mode = mode;
+  return 0;
+}
+
+std::uint32_t Model::kill_priv(const Cred& c, std::uint32_t mode) const {
+  if (c.uid == 0) return 0;
+  std::uint32_t bits = 04000;
+  if (netbsd_ || (mode & 010) != 0) bits |= 02000;
+  return mode & bits;
+}
+
+int Model::chown(const Cred& c, const std::string& path, std::uint32_t uid, std::uint32_t gid) {
+  constexpr std::uint32_t kSame = ~0u;
+  Resolved r = resolve(c, path, true);
+  if (r.err != 0) return r.err;
+  if (r.ino == -1) return ENOENT;
+  if (uid == kSame && gid == kSame) return 0;
+  Node& n = nodes_.at(r.ino);
+  const std::uint32_t new_uid = uid == kSame ? n.uid : uid;
+  const std::uint32_t new_gid = gid == kSame ? n.gid : gid;
+  if (c.uid != 0 &&
+      (c.uid != n.uid || new_uid != n.uid || (new_gid != n.gid && new_gid != c.gid))) {
+    return EPERM;
+  }
+  n.uid = new_uid;
+  n.gid = new_gid;
+  if (n.kind != Kind::dir) n.mode &= ~kill_priv(c, n.mode);
   return 0;
 }
 
@@ -232,8 +298,10 @@ int Model::write_file(const Cred& c, const std::string& path, const std::string&
   if (r.ino == -1) return ENOENT;
   Node& n = nodes_.at(r.ino);
   if (n.kind == Kind::dir) return EISDIR;
+  if (n.kind == Kind::socket) return netbsd_ ? EOPNOTSUPP : ENXIO;  // before permission
   if (!allowed(c, n, 2)) return EACCES;
   n.data = data;
+  if (!data.empty()) n.mode &= ~kill_priv(c, n.mode);  // a write that stores bytes
   return 0;
 }
 

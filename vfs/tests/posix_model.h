@@ -14,7 +14,7 @@
 
 namespace vfsim::model {
 
-enum class Kind : std::uint8_t { file, dir, symlink };
+enum class Kind : std::uint8_t { file, dir, symlink, socket };
 
 struct Cred {
   std::uint32_t uid = 0;
@@ -39,7 +39,8 @@ struct StatResult {
 
 class Model {
  public:
-  explicit Model(bool netbsd);
+  // root_mode: the mode of "/" (owned by root).
+  explicit Model(bool netbsd, std::uint32_t root_mode = 0755);
 
   // Each returns 0 or the errno, and changes the model only on success.
   int create(const Cred& c, const std::string& path, std::uint32_t mode);
@@ -50,7 +51,13 @@ class Model {
   int symlink(const Cred& c, const std::string& target, const std::string& path);
   int rename(const Cred& c, const std::string& from, const std::string& to);
   int chmod(const Cred& c, const std::string& path, std::uint32_t mode);
+  // uid/gid -1: unchanged (both -1: nothing happens, whoever asks).
+  int chown(const Cred& c, const std::string& path, std::uint32_t uid, std::uint32_t gid);
   int write_file(const Cred& c, const std::string& path, const std::string& data);
+  // bind(2) / connect(2) of an AF_UNIX socket: a socket node (0777 & ~umask)
+  // or EADDRINUSE; nothing listens, so connect answers ECONNREFUSED.
+  int bind(const Cred& c, const std::string& path);
+  int connect(const Cred& c, const std::string& path) const;
   int stat(const Cred& c, const std::string& path, bool follow, StatResult* out) const;
 
   // Every name in the tree (path -> node), for the final comparison.
@@ -71,6 +78,8 @@ class Model {
   int new_node(const Cred& c, int parent, Kind kind, std::uint32_t mode);
   void drop_name(int parent, const std::string& name);
   bool is_ancestor(int maybe_ancestor, int ino) const;
+  // What a non-root write or chown clears from `mode`.
+  std::uint32_t kill_priv(const Cred& c, std::uint32_t mode) const;
 
   bool netbsd_;
   std::map<int, Node> nodes_;

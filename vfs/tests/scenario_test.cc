@@ -158,5 +158,35 @@ TEST(VfsScenarios, FifoReaderAndWriter) {
   }
 }
 
+// Shows: the bind and connect ops in a scenario, under both personalities:
+// bind makes a socket node (stat's record says type sock), a second bind
+// is EADDRINUSE, open is the personality's errno, connect ECONNREFUSED, and
+// the node renames and unlinks; a scenario expecting the other
+// personality's open errno fails as `expectation`.
+TEST(VfsScenarios, BindAndConnectOps) {
+  for (const char* pers : {"netbsd", "linux"}) {
+    const std::string open_errno = std::string(pers) == "netbsd" ? "EOPNOTSUPP" : "ENXIO";
+    const std::string text = R"({"name": "bind", "description": "socket nodes",
+      "config": {"personality": ")" +
+                             std::string(pers) + R"("},
+      "lwps": [{"name": "a", "ops": [
+        {"op": "bind", "args": {"path": "/s"}, "expect": "ok"},
+        {"op": "lstat", "args": {"path": "/s"}, "expect": {"record": {"type": "sock"}}},
+        {"op": "bind", "args": {"path": "/s"}, "expect": "EADDRINUSE"},
+        {"op": "open", "args": {"path": "/s", "flags": "O_RDONLY"}, "expect": ")" +
+                             open_errno + R"("},
+        {"op": "connect", "args": {"path": "/s"}, "expect": "ECONNREFUSED"},
+        {"op": "rename", "args": {"from": "/s", "to": "/t"}, "expect": "ok"},
+        {"op": "unlink", "args": {"path": "/t"}, "expect": "ok"}]}]})";
+    const sc::Scenario s = sc::load_scenario_text(text, "bind.json", catalog());
+    const sim::RunResult r = run_once(s);
+    EXPECT_EQ(r.outcome, sim::Outcome::pass) << pers << ": " << r.message;
+    const sc::Scenario other = sc::load_scenario_text(
+        text, "bind.json", catalog(),
+        {{"personality", std::string(pers) == "netbsd" ? "linux" : "netbsd", "--set"}});
+    EXPECT_EQ(run_once(other).outcome, sim::Outcome::expectation) << pers;
+  }
+}
+
 }  // namespace
 }  // namespace vfsim::vfs

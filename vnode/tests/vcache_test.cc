@@ -130,7 +130,8 @@ TEST(Vcache, UnfilledOpsAnswerEopnotsupp) {
     std::string target;
     EXPECT_EQ(vop_readlink(**v, &target).err(), EOPNOTSUPP);
     std::uint64_t off = 0;
-    EXPECT_EQ(vop_write(**v, &off, "x", 0).err(), EOPNOTSUPP);
+    std::size_t written = 0;
+    EXPECT_EQ(vop_write(**v, &off, "x", 0, &written).err(), EOPNOTSUPP);
     EXPECT_EQ(vop_setextattr(**v, XattrNs::user, "a", "b", 0).err(), EOPNOTSUPP);
     vn_unlock(**v);
     w.vcache.vrele(**v);

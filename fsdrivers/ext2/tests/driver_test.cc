@@ -10,11 +10,14 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "driver_util.h"
 #include "image_util.h"
+#include "sim/tests/test_util.h"
+#include "vfs/fstypes.h"
 
 namespace vfsim::ext2drv::test {
 namespace {
@@ -276,6 +279,166 @@ TEST(Ext2Driver, DiskFaultsBecomeErrnosNotCrashes) {
     }
   }
   EXPECT_GT(errors_seen, 0);
+}
+
+// Shows: write(2) on a volume that fills up returns the bytes it wrote, and
+// the next write, with nothing left to write into, answers ENOSPC (not
+// EFBIG, which is for the largest file size); the file's size is what was
+// written and reads back; the image stays e2fsck-clean. A write starting at
+// the largest file size still answers EFBIG. (Before, the first write
+// answered EFBIG after storing its bytes.)
+TEST(Ext2Driver, ShortWriteWhenTheVolumeFills) {
+  const fs::path dir = scratch_dir();
+  const std::string img = (dir / "full.img").string();
+  ASSERT_NO_FATAL_FAILURE(make_image(img, 1024, 1024));
+  const std::string data = big_text(2 << 20, 3);
+  auto r = run_on_image(image_run(img), [&](vfs::Kernel& k, vfs::Proc& p) {
+    auto fd = k.open(p, "/f", O_RDWR | O_CREAT, 0644);
+    ASSERT_TRUE(fd.ok());
+    auto n = k.write(p, *fd, data);
+    ASSERT_TRUE(n.ok()) << "errno " << n.err();
+    EXPECT_GT(*n, 100'000u);
+    EXPECT_LT(*n, data.size());
+    EXPECT_EQ(k.write(p, *fd, std::string_view(data).substr(*n)).err(), ENOSPC);
+    auto st = k.fstat(p, *fd);
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->size, *n);
+    auto back = k.pread(p, *fd, 4096, static_cast<std::int64_t>(*n - 4096));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, data.substr(*n - 4096, 4096));
+    EXPECT_EQ(k.pwrite(p, *fd, "x", std::int64_t{1} << 40).err(), EFBIG);
+    EXPECT_TRUE(k.close(p, *fd).ok());
+  });
+  ASSERT_EQ(r.run.outcome, sim::Outcome::pass) << r.run.message;
+  expect_clean(img);
+}
+
+// The workload of the write-error sweep: files written and fsynced, a
+// directory, a rename and an unlink on the ext2 mount at `dir` (a write that
+// comes back short is written on from there). Every syscall must answer
+// success, EIO (the failed write) or ENOENT (a name an earlier failure kept
+// from existing); returns how many answered EIO or came back short.
+int eio_workload(vfs::Kernel& k, vfs::Proc& p, const std::string& dir) {
+  int eio = 0;
+  auto seen = [&](int err, const std::string& what) {
+    EXPECT_TRUE(err == 0 || err == EIO || err == ENOENT) << what << ": errno " << err;
+    eio += err == EIO;
+  };
+  for (int i = 0; i < 3; ++i) {
+    const std::string path = dir + "/f" + std::to_string(i);
+    auto fd = k.open(p, path, O_WRONLY | O_CREAT, 0644);
+    seen(fd.err(), "open " + path);
+    if (!fd.ok()) continue;
+    // As an application does: a short count, then the rest again, which
+    // answers the errno that stopped the first write.
+    const std::string text = big_text(2500, i);
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      auto n = k.write(p, *fd, rest);
+      seen(n.err(), "write " + path);
+      if (!n.ok()) break;
+      EXPECT_GT(*n, 0u);
+      eio += *n < rest.size();  // a short count reports the failed write too
+      rest.remove_prefix(*n);
+    }
+    seen(k.fsync(p, *fd).err(), "fsync " + path);
+    seen(k.close(p, *fd).err(), "close " + path);
+  }
+  seen(k.mkdir(p, dir + "/d", 0755).err(), "mkdir");
+  seen(k.rename(p, dir + "/f0", dir + "/d/g").err(), "rename");
+  seen(k.unlink(p, dir + "/f1").err(), "unlink");
+  return eio;
+}
+
+bool fault_fired(const sim::RunResult& r) {
+  for (const sim::TraceEvent& e : r.events) {
+    if (e.kind == "disk_fault_write_eio") return true;
+  }
+  return false;
+}
+
+// Shows: a disk write error on any write of a workload, the unmount's own
+// write-back included, is an errno and never a panic. For each n from 1 until
+// the workload makes fewer than n writes, ext2 is mounted at /mnt (on a memfs
+// root) with write_eio_nth=n; the workload's syscalls answer success, EIO or
+// ENOENT; the failed write is reported by some syscall or by unmount(2); an
+// unmount that fails with EIO leaves the volume mounted and usable (a stat
+// through it answers), and a second unmount, with the fault spent, succeeds.
+// The run ends as a pass. (Before, a failed unmount freed the volume and left
+// it in the mount table: the next stat was the KASSERT volume_ != nullptr.)
+TEST(Ext2Driver, WriteErrorAtEveryWriteIsAnErrno) {
+  const fs::path dir = scratch_dir();
+  const std::string clean = (dir / "clean.img").string();
+  ASSERT_NO_FATAL_FAILURE(make_image(clean, 1024, 2048));
+  int nth = 1;
+  int unmount_failures = 0;
+  for (;; ++nth) {
+    ASSERT_LT(nth, 1000) << "the workload should make fewer writes";
+    const std::string img = (dir / "w.img").string();
+    fs::copy_file(clean, img, fs::copy_options::overwrite_existing);
+    int reported = 0;
+    bool unmount_failed = false;
+    auto r = sim::testing::run_once(
+        [&](sim::Machine& m) {
+          auto k = std::make_shared<vfs::Kernel>(m, vfs::KernelOptions{});
+          vfs::register_builtin_fs_types(*k);
+          m.add_leak_check("vnodes", [k] { return k->vcache().referenced(); });
+          m.spawn("test", [&, k] {
+            m.sleep_for(kStartTime);
+            ASSERT_TRUE(k->mount_root("memfs", {}).ok());
+            vfs::Proc& p = k->proc_create("test", vn::Cred{});
+            k->attach_current_lwp(p);
+            ASSERT_TRUE(k->mkdir(p, "/mnt", 0755).ok());
+            const vn::Status ms = k->mount(
+                p, "ext2", "/mnt", {{"image", img}, {"write_eio_nth", std::to_string(nth)}});
+            ASSERT_TRUE(ms.ok()) << ms.err();
+            reported += eio_workload(*k, p, "/mnt");
+            const vn::Status us = k->unmount(p, "/mnt");
+            EXPECT_TRUE(us.ok() || us.err() == EIO) << "unmount: errno " << us.err();
+            if (!us.ok()) {
+              unmount_failed = true;
+              ++reported;
+              const int st = k->stat(p, "/mnt/d").err();
+              EXPECT_TRUE(st == 0 || st == ENOENT) << "stat after a failed unmount: " << st;
+              EXPECT_TRUE(k->unmount(p, "/mnt").ok()) << "the second unmount";
+            }
+            EXPECT_TRUE(k->shutdown().ok());
+          });
+        },
+        "random", 1, /*keep_trace=*/true);
+    ASSERT_EQ(r.outcome, sim::Outcome::pass) << "write_eio_nth=" << nth << ": " << r.message;
+    if (!fault_fired(r)) break;  // past the workload's last write
+    EXPECT_GT(reported, 0) << "write_eio_nth=" << nth << ": the failed write went unreported";
+    unmount_failures += unmount_failed;
+  }
+  std::printf("write_eio_nth 1..%d: %d unmounts failed\n", nth - 1, unmount_failures);
+  EXPECT_GT(nth, 20) << "the workload makes more writes than that";
+  EXPECT_GT(unmount_failures, 0) << "some fault should land in the unmount's write-back";
+}
+
+// Shows: the same on the root file system, whose unmount at shutdown cannot
+// be retried by anyone: a write-back error there makes the shutdown unmount
+// it by force (trace event vfs_shutdown) and the run passes; the first write
+// failing (write_eio_nth=1, the first write of the workload) and one in five
+// writes failing (write_eio_ppm=200000) alike.
+TEST(Ext2Driver, WriteErrorAtShutdownIsForcedNotAPanic) {
+  const fs::path dir = scratch_dir();
+  const std::string clean = (dir / "clean.img").string();
+  ASSERT_NO_FATAL_FAILURE(make_image(clean, 1024, 2048));
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"write_eio_nth", "1"}, {"write_eio_ppm", "200000"}}) {
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+      const std::string img = (dir / "s.img").string();
+      fs::copy_file(clean, img, fs::copy_options::overwrite_existing);
+      ImageRun run = image_run(img, {{key, value}});
+      run.seed = seed;
+      run.keep_trace = true;
+      auto r =
+          run_on_image(run, [](vfs::Kernel& k, vfs::Proc& p) { (void)eio_workload(k, p, ""); });
+      ASSERT_EQ(r.run.outcome, sim::Outcome::pass)
+          << key << "=" << value << " seed " << seed << ": " << r.run.message;
+    }
+  }
 }
 
 // Two processes create, write and remove files in one directory while the

@@ -196,3 +196,29 @@ TEST(PuffsTransport, StreamFragmentationIsAProtocolError) {
 
 }  // namespace
 }  // namespace vfsim::puffs
+
+namespace vfsim::puffs {
+namespace {
+
+// listxattr(2) as root lists the user namespace, then the system one, into
+// one list (vfs/xattr.cc): the stub must add the server's names to the
+// list, not replace it, or root sees only its system attributes. (Found by
+// the FUSE conformance test; failed before the fix.)
+TEST(PuffsMount, ListxattrAsRootListsBothNamespaces) {
+  std::vector<std::string> names;
+  auto r = run_once({}, [&](World& w) {
+    auto fd = w.k.open(w.p, "/f", O_CREAT | O_RDWR, 0644);
+    ASSERT_TRUE(fd.ok());
+    (void)w.k.close(w.p, *fd);
+    ASSERT_TRUE(w.k.setxattr(w.p, "/f", "user.a", "1", 0).ok());
+    ASSERT_TRUE(w.k.setxattr(w.p, "/f", "trusted.b", "2", 0).ok());
+    auto got = w.k.listxattr(w.p, "/f");
+    ASSERT_TRUE(got.ok());
+    names = *got;
+  });
+  ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
+  EXPECT_EQ(names, (std::vector<std::string>{"user.a", "trusted.b"}));
+}
+
+}  // namespace
+}  // namespace vfsim::puffs

@@ -1,0 +1,244 @@
+#include "fsdrivers/fuse/fuse_conn.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace vfsim::fuse {
+
+struct FuseConn::Pending {
+  Pending(sim::Machine& m, std::uint64_t unique, std::uint32_t opcode)
+      : opcode(opcode),
+        done(m, "fuse reply to req " + std::to_string(unique) + " " +
+                    std::string(opcode_name(opcode))) {}
+  std::uint32_t opcode;
+  bool finished = false;
+  int error = 0;  // positive errno when finished with an error
+  std::string body;
+  sim::WaitChannel done;
+};
+
+FuseConn::FuseConn(sim::Machine& m, sim::Socket& kernel_end, ConnOptions options)
+    : m_(m), sock_(kernel_end), options_(std::move(options)) {
+  proto_.minor = kOurMinor;
+}
+
+FuseConn::~FuseConn() = default;
+
+void FuseConn::start() {
+  reader_ = m_.spawn(
+      options_.name + " fuse reader", [this] { reader_loop(); }, /*daemon=*/true);
+}
+
+vn::Status FuseConn::init() {
+  Caller root;
+  auto r = call(FUSE_INIT, 0, body_init(options_.max_readahead, options_.init_flags), root);
+  if (!r.ok()) {
+    m_.event("fuse_init_failed", options_.name + ": errno " + std::to_string(r.err()));
+    return r.status();
+  }
+  auto out = decode_init_out(*r, kOurMinor);
+  Decoded<Negotiated> n;
+  if (out.ok()) n = negotiate(kOurMinor, options_.init_flags, *out);
+  if (!out.ok() || !n.ok()) {
+    const std::string why = !out.ok() ? out.error.why : n.error.why;
+    bad_reply(*r, "INIT: " + why, std::nullopt);
+    return vn::Status(EPROTO);
+  }
+  proto_ = *n;
+  initialised_ = true;
+  m_.event("fuse_init", options_.name + ": protocol 7." + std::to_string(proto_.minor) +
+                            " (daemon 7." + std::to_string(out->minor) + "), max_write " +
+                            std::to_string(proto_.max_write));
+  return vn::kOk;
+}
+
+vn::Result<std::string> FuseConn::call(std::uint32_t opcode, std::uint64_t nodeid,
+                                       std::string_view body, const Caller& who) {
+  if (dead_) return vn::Status(ENXIO);
+  const std::uint64_t unique = next_unique_;
+  next_unique_ += 2;
+  Pending p(m_, unique, opcode);
+  const std::string bytes =
+      encode_request({opcode, unique, nodeid, who.uid, who.gid, who.pid}, body);
+  pending_.emplace(unique, &p);
+  const bool keep = m_.trace().keeping();
+  sim::IoResult r = sock_.send(
+      bytes, keep ? "req " + std::to_string(unique) + " " + std::string(opcode_name(opcode))
+                  : std::string());
+  if (!r.ok()) {
+    pending_.erase(unique);
+    daemon_gone("send failed: errno " + std::to_string(r.err));
+    return vn::Status(ENXIO);
+  }
+  struct Forget {  // out of the map on every path out, unwinding included
+    std::map<std::uint64_t, Pending*>& map;
+    std::uint64_t unique;
+    ~Forget() { map.erase(unique); }
+  } forget{pending_, unique};
+  while (!p.finished) {
+    if (!p.done.sleep("fuse reply", options_.timeout)) {
+      m_.event("fuse_timeout", options_.name + ": req " + std::to_string(unique) + " " +
+                                   std::string(opcode_name(opcode)));
+      return vn::Status(EIO);
+    }
+  }
+  if (p.error != 0) return vn::Status(p.error);
+  return std::move(p.body);
+}
+
+vn::Status FuseConn::send_noreply(std::uint32_t opcode, std::uint64_t nodeid, std::string_view body,
+                                  const Caller& who) {
+  if (dead_) return vn::Status(ENXIO);
+  const std::uint64_t unique = next_unique_;
+  next_unique_ += 2;
+  const std::string bytes =
+      encode_request({opcode, unique, nodeid, who.uid, who.gid, who.pid}, body);
+  sim::IoResult r = sock_.send(bytes);
+  if (!r.ok()) {
+    daemon_gone("send failed: errno " + std::to_string(r.err));
+    return vn::Status(ENXIO);
+  }
+  return vn::kOk;
+}
+
+vn::Status FuseConn::interrupt(std::uint64_t unique) {
+  if (dead_) return vn::Status(ENXIO);
+  const std::string bytes =
+      encode_request({FUSE_INTERRUPT, unique | 1, 0, 0, 0, 0}, body_interrupt(unique));
+  sim::IoResult r = sock_.send(bytes);
+  return r.ok() ? vn::kOk : vn::Status(ENXIO);
+}
+
+void FuseConn::close() {
+  if (closing_) return;
+  closing_ = true;
+  sock_.close();
+}
+
+// The kernel side frames a stream by fuse_out_header.len (what is under
+// test on a stream is the daemon's reading, not ours); a length that cannot
+// be right leaves no way to find the next message: the connection is lost.
+bool FuseConn::next_message(std::string* msg) {
+  if (sock_.type() != sim::SockType::stream) {
+    for (;;) {
+      sim::IoResult r = sock_.recv(msg, kMaxReplyBytes);
+      if (!r.ok() || r.eof) {
+        daemon_gone(r.eof ? "the daemon closed /dev/fuse" : "recv errno " + std::to_string(r.err));
+        return false;
+      }
+      if (!r.truncated) return true;
+      bad_reply(*msg, "message longer than " + std::to_string(kMaxReplyBytes) + " bytes",
+                std::nullopt);
+    }
+  }
+  std::string chunk;
+  for (;;) {
+    if (stream_buf_.size() >= sizeof(std::uint32_t)) {
+      std::uint32_t len = 0;
+      std::memcpy(&len, stream_buf_.data(), sizeof(len));
+      if (len < kOutHeaderBytes || len > kMaxReplyBytes) {
+        bad_reply(stream_buf_, "stream length field " + std::to_string(len) + " out of range",
+                  std::nullopt);
+        daemon_gone("unframeable stream");
+        return false;
+      }
+      if (stream_buf_.size() >= len) {
+        msg->assign(stream_buf_, 0, len);
+        stream_buf_.erase(0, len);
+        return true;
+      }
+    }
+    sim::IoResult r = sock_.recv(&chunk, kMaxReplyBytes);
+    if (!r.ok() || r.eof) {
+      daemon_gone(r.eof ? "the daemon closed /dev/fuse" : "recv errno " + std::to_string(r.err));
+      return false;
+    }
+    stream_buf_ += chunk;
+  }
+}
+
+void FuseConn::reader_loop() {
+  std::string msg;
+  while (!dead_ && next_message(&msg)) deliver(msg);
+}
+
+void FuseConn::deliver(std::string_view bytes) {
+  auto d = decode_message(bytes);
+  if (!d.ok()) {
+    std::optional<std::uint64_t> id;
+    if (bytes.size() >= kOutHeaderBytes) {
+      fuse_out_header oh;
+      std::memcpy(&oh, bytes.data(), sizeof(oh));
+      if (oh.unique != 0) id = oh.unique;
+    }
+    bad_reply(bytes, d.error.why, id);
+    return;
+  }
+  if (d->h.notification()) {
+    notification(*d);
+    return;
+  }
+  auto it = pending_.find(d->h.unique);
+  if (it == pending_.end()) {
+    // A reply to an INTERRUPT (EAGAIN), or to a request that timed out.
+    m_.event("fuse_unknown_reply", options_.name + ": unique " + std::to_string(d->h.unique) +
+                                       " error " + std::to_string(d->h.error));
+    return;
+  }
+  Pending& p = *it->second;
+  p.finished = true;
+  p.error = -d->h.error;
+  p.body.assign(d->body);
+  p.done.wakeup();
+}
+
+void FuseConn::notification(const Message& msg) {
+  auto n = decode_notification(msg.h.error, msg.body);
+  if (!n.ok()) {
+    bad_reply(std::string_view(), "notification: " + n.error.why, std::nullopt);
+    return;
+  }
+  if (notify_) {
+    (void)notify_(*n.value);
+    return;
+  }
+  m_.event("fuse_notify", options_.name + ": " + std::string(notify_name(msg.h.error)));
+  if (const auto* r = std::get_if<NotifyRetrieve>(&*n.value)) {
+    // Nothing cached to give back: an empty NOTIFY_REPLY under the
+    // notification's own unique, as a kernel with no pages of the file.
+    const std::string bytes =
+        encode_request({FUSE_NOTIFY_REPLY, r->notify_unique, r->nodeid, 0, 0, 0},
+                       body_notify_reply(r->offset, {}));
+    (void)sock_.send(bytes);
+  }
+}
+
+void FuseConn::bad_reply(std::string_view bytes, const std::string& why,
+                         std::optional<std::uint64_t> id) {
+  ++bad_replies_;
+  const std::string text = "fuse '" + options_.name + "': bad message from the daemon (" +
+                           std::to_string(bytes.size()) + " bytes" +
+                           (id ? ", unique " + std::to_string(*id) : std::string()) + "): " + why;
+  m_.event("fuse_bad_reply", text);
+  if (id) {
+    if (auto it = pending_.find(*id); it != pending_.end()) {
+      it->second->finished = true;
+      it->second->error = EIO;
+      it->second->done.wakeup();
+    }
+  }
+  if (options_.fatal_protocol_errors) m_.fail(sim::Outcome::protocol, text);
+}
+
+void FuseConn::daemon_gone(std::string_view why) {
+  if (dead_) return;
+  dead_ = true;
+  if (!closing_) m_.event("fuse_daemon_gone", options_.name + ": " + std::string(why));
+  for (auto& [unique, p] : pending_) {
+    p->finished = true;
+    p->error = ENXIO;
+    p->done.wakeup();
+  }
+}
+
+}  // namespace vfsim::fuse
