@@ -82,8 +82,7 @@ int main() {
   const sc::Catalog catalog(std::move(modules));  // outlives the scenarios
 
   const sim::ExploreSummary racy = explore(catalog, false);
-  const bool found = racy.first_failure.has_value() &&
-                     racy.outcome == sim::Outcome::expectation &&
+  const bool found = racy.first_failure.has_value() && racy.outcome == sim::Outcome::expectation &&
                      racy.first_failure->message.find("example.read") != std::string::npos;
   std::printf("unlocked: %s after %llu schedules: %s\n", sim::outcome_name(racy.outcome).data(),
               static_cast<unsigned long long>(racy.schedules_explored),
