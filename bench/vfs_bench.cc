@@ -21,9 +21,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "boot/world.h"
 #include "sim/machine.h"
 #include "sim/strategy.h"
-#include "vfs/fstypes.h"
 #include "vfs/kernel.h"
 
 namespace {
@@ -128,11 +128,11 @@ void BM_Vfsim(benchmark::State& state, int nlwps, const char* strategy_name, Mix
   sim::MachineOptions mo;
   mo.step_budget = ~std::uint64_t{0};
   sim::Machine m(mo, *strategy);
-  Kernel k(m, {});
-  vfs::register_builtin_fs_types(k);
+  boot::World w(m, boot::BootConfig{});  // memfs at "/"
+  Kernel& k = w.kernel();
   std::uint64_t other_iterations = 0;
   m.spawn("bench", [&] {
-    if (!k.mount_root("memfs", {}).ok()) m.panic("bench: mount failed");
+    if (!w.mount_root().ok()) m.panic("bench: mount failed");
     Proc& p = k.proc_create("bench", vn::Cred{});
     k.attach_current_lwp(p);
     bool done = false;

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "vfs/ukfs.h"
+#include "boot/ukfs.h"
 
 namespace vfsim::cli {
 

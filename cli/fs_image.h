@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "vfs/ukfs.h"
+#include "boot/ukfs.h"
 
 namespace vfsim::cli {
 

@@ -4,7 +4,7 @@
 #   find_package(vfsim CONFIG REQUIRED)
 #   target_link_libraries(my_test PRIVATE vfsim::vfsim)
 #
-# and includes "vfs/ukfs.h", "scenarios/registry.h", ... (examples/ shows
+# and includes "boot/ukfs.h", "scenarios/registry.h", ... (examples/ shows
 # both uses). Installed:
 #   bin/vfsim                          the command
 #   lib/libvfsim_*.a                   the libraries of the public surface
@@ -22,11 +22,10 @@ include(CMakePackageConfigHelpers)
 # with every module, ukfs, the drivers).
 set(VFSIM_INSTALL_TARGETS
   vfsim_sim vfsim_pager vfsim_vnode vfsim_memfs vfsim_ext2core vfsim_ext2 vfsim_puffs
-  vfsim_vfs vfsim_scenario_api vfsim_pager_module vfsim_vfs_module vfsim_puffs_module
-  vfsim_scenarios)
+  vfsim_vfs vfsim_boot vfsim_scenario_api vfsim_scenario_modules vfsim_scenarios)
 # Directories whose headers are installed (every *.h but tests'): the public
 # headers include their layers' others.
-set(VFSIM_INSTALL_HEADER_DIRS sim pager vnode vfs fsdrivers scenarios)
+set(VFSIM_INSTALL_HEADER_DIRS sim pager vnode vfs fsdrivers boot scenarios)
 # CMake files that define functions for users, included by the config.
 set(VFSIM_INSTALL_CMAKE_MODULES "")
 

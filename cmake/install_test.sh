@@ -22,7 +22,7 @@ test_install() {
     { cat "$work/install.log"; fail "cmake --install failed"; }
   local f
   for f in bin/vfsim lib/cmake/vfsim/vfsimConfig.cmake lib/cmake/vfsim/vfsimTargets.cmake \
-           lib/cmake/vfsim/vfsimConfigVersion.cmake include/vfsim/vfs/ukfs.h \
+           lib/cmake/vfsim/vfsimConfigVersion.cmake include/vfsim/boot/ukfs.h \
            include/vfsim/scenarios/registry.h include/vfsim/sim/machine.h \
            include/vfsim/fsdrivers/ext2/volume.h lib/libvfsim_scenarios.a lib/libvfsim_sim.a \
            share/vfsim/scenarios/getattr_write_race.json share/vfsim/scenario.schema.json; do
@@ -59,7 +59,7 @@ test_deb() {
   [ -n "$deb" ] || { cat "$work/cpack.log"; fail "no .deb written"; }
   dpkg-deb -c "$deb" >"$work/contents"
   local f
-  for f in ./usr/bin/vfsim ./usr/lib/cmake/vfsim/vfsimConfig.cmake ./usr/include/vfsim/vfs/ukfs.h \
+  for f in ./usr/bin/vfsim ./usr/lib/cmake/vfsim/vfsimConfig.cmake ./usr/include/vfsim/boot/ukfs.h \
            ./usr/lib/libvfsim_scenarios.a ./usr/share/vfsim/scenarios/getattr_write_race.json; do
     grep -q " $f\$" "$work/contents" || fail "$f is not in $(basename "$deb")"
   done

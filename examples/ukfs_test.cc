@@ -4,7 +4,7 @@
 // held). It shows rename semantics and an errno, then the same kind of body
 // explored under many schedules with two lwps creating files in one
 // directory: every schedule must list both.
-#include "vfs/ukfs.h"
+#include "boot/ukfs.h"
 
 #include <cerrno>
 #include <cstdio>

@@ -7,6 +7,7 @@
 #include <deque>
 #include <vector>
 
+#include "boot/world.h"
 #include "fsdrivers/ext2/ext2.h"
 #include "sim/strategy.h"
 #include "vfs/kernel.h"
@@ -135,19 +136,23 @@ MachineFuzzResult fuzz_ext2_machine(const std::uint8_t* data, std::size_t size) 
   sim::MachineOptions mo;
   mo.step_budget = kStepBudget;
   sim::Machine m(mo, *strategy);
-  vfs::Kernel k(m, {});
-  k.register_fs_type("ext2", [data, size](sim::Machine& mm, const vfs::MountArgs&) {
-    ext2drv::Ext2Options o;
-    o.image_bytes.emplace(size);
-    if (size != 0) std::memcpy(o.image_bytes->data(), data, size);
-    o.cache_blocks = 16;  // small, so eviction paths run too
-    std::string reason;
-    return ext2drv::make_ext2(mm, o, &reason);
-  });
-  m.add_leak_check("vnodes", [&] { return k.vcache().referenced(); });
+  // The input as a file-system type of its own: ext2 over the bytes in memory.
+  boot::BootConfig bc;
+  bc.fs_types.push_back({"ext2-input", "ext2 over the fuzz input",
+                         [data, size](vn::MountEnv& env, const vn::MountArgs&) {
+                           ext2drv::Ext2Options o;
+                           o.image_bytes.emplace(size);
+                           if (size != 0) std::memcpy(o.image_bytes->data(), data, size);
+                           o.cache_blocks = 16;  // small, so eviction paths run too
+                           std::string reason;
+                           return ext2drv::make_ext2(env.machine(), o, &reason);
+                         }});
+  bc.root_type = "ext2-input";
+  boot::World w(m, std::move(bc));
+  vfs::Kernel& k = w.kernel();
   m.spawn("fuzz", [&] {
     m.sleep_for(1'700'000'000 * sim::kSecond);
-    if (!k.mount_root("ext2", {}).ok()) return;
+    if (!w.mount_root().ok()) return;
     out.mounted = true;
     vfs::Proc& p = k.proc_create("fuzz", vn::Cred{});
     k.attach_current_lwp(p);

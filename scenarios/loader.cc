@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "boot/config.h"
 #include "scenarios/load_context.h"
 #include "sim/sha256.h"
 #include "sim/strategy.h"
@@ -135,6 +136,21 @@ std::vector<ProcessSpec> load_processes(const LoadContext& cx, const Json& root)
   return out;
 }
 
+// A problem with a knob's value, blamed on where that value came from: its
+// last --set (or the report that set it), else its place in the file, else
+// the file's config as a whole (the knob kept its default).
+[[noreturn]] void config_issue(const LoadContext& cx, const Json& root,
+                               const std::vector<Override>& sets, const ConfigIssue& issue) {
+  for (auto it = sets.rbegin(); it != sets.rend(); ++it) {
+    if (it->key == issue.key)
+      throw ScenarioError(cx.path() + ": " + it->origin + ": " + issue.reason);
+  }
+  if (root.contains("config") && root["config"].is_object() && root["config"].contains(issue.key)) {
+    cx.fail(child("/config", issue.key), issue.reason);
+  }
+  cx.fail("/config", "'" + issue.key + "' (default value): " + issue.reason);
+}
+
 Config build_config(const LoadContext& cx, const Json& root, const std::vector<Override>& sets) {
   ValueMap values = load_config_values(cx, root);
   for (const auto& o : sets) {
@@ -142,13 +158,22 @@ Config build_config(const LoadContext& cx, const Json& root, const std::vector<O
   }
   Config config(std::move(values), load_processes(cx, root));
   for (const auto& m : cx.catalog().modules()) {
-    if (auto issue = m->validate(config)) {
-      const bool from_file = root.contains("config") && root["config"].contains(issue->key);
-      cx.fail(from_file ? child("/config", issue->key) : "/config",
-              "'" + issue->key + "': " + issue->reason);
-    }
+    if (auto issue = m->validate(config)) config_issue(cx, root, sets, *issue);
   }
   return config;
+}
+
+// The machine the scenario boots: each module's knobs into their part of
+// it, then the rules across parts. Built and checked here, once.
+std::shared_ptr<const boot::BootConfig> build_boot(const LoadContext& cx, const Json& root,
+                                                   const std::vector<Override>& sets,
+                                                   const Config& config) {
+  auto boot = std::make_shared<boot::BootConfig>();
+  for (const auto& m : cx.catalog().modules()) {
+    if (auto issue = m->configure(config, boot.get())) config_issue(cx, root, sets, *issue);
+  }
+  if (auto issue = boot->check()) config_issue(cx, root, sets, {issue->knob, issue->reason});
+  return boot;
 }
 
 // --- exploration settings ---------------------------------------------------------
@@ -350,6 +375,7 @@ Scenario load_scenario_text(std::string_view text, const std::string& path, cons
   if (root.contains("description"))
     s.description = cx.require_string(root["description"], "/description");
   s.config = build_config(cx, root, overrides);
+  s.boot = build_boot(cx, root, overrides, s.config);
   if (root.contains("setup")) s.setup = detail::load_ops(cx, root["setup"], "/setup", s.config);
   s.lwps = load_lwps(cx, root, s.config);
   if (root.contains("checks")) s.checks = detail::load_ops(cx, root["checks"], "/checks", s.config);

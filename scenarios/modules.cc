@@ -1,11 +1,12 @@
-// The list of scenario modules. To add a layer's ops to scenarios, add its
-// module here (one line) and link its library to vfsim_scenarios.
+// The list of scenario modules. To add a layer's ops to scenarios, write its
+// module in scenarios/modules/ (it gets the World, boot/world.h) and add it
+// here (one line).
 #include "scenarios/modules.h"
 
-#include "fsdrivers/puffs/scenario/puffs_module.h"
-#include "pager/scenario/pager_module.h"
+#include "scenarios/modules/pager_module.h"
+#include "scenarios/modules/puffs_module.h"
+#include "scenarios/modules/vfs_module.h"
 #include "scenarios/sched_module.h"
-#include "vfs/scenario/vfs_module.h"
 
 namespace vfsim::scenarios {
 

@@ -29,8 +29,15 @@
 //                ...  return OpResult::ok(fd) or OpResult::error(ENOENT);
 //              }});
 //     }
-//     std::unique_ptr<ModuleState> start(sim::Machine& m, const Config& c) const override;
+//     std::unique_ptr<ModuleState> start(sim::Machine& m, const Config& c,
+//                                        boot::World& w) const override;
 //   };
+//
+// The machine a scenario runs on is a boot::World (boot/world.h), built by
+// the runner for every run from the BootConfig the modules' configure()
+// filled in at load time. Module states and op handlers reach the kernel,
+// the pager and the mount types through it (OpContext::world()), never
+// through another module's state.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +54,11 @@
 
 #include "scenarios/config.h"
 #include "sim/machine.h"
+
+namespace vfsim::boot {
+struct BootConfig;
+class World;
+}  // namespace vfsim::boot
 
 namespace vfsim::scenarios {
 
@@ -156,7 +168,7 @@ class ModuleState {
  public:
   virtual ~ModuleState() = default;
   // Called inside every scenario lwp (and the controller) before its first op,
-  // e.g. to attach the lwp to its simulated process (Lwp::layer_slot).
+  // e.g. to attach the lwp to its simulated process (an lwp slot).
   virtual void lwp_start(sim::Machine& m, const LwpInfo& lwp) {}
   // Called inside an lwp after its last op, when it was not unwound by a failure.
   virtual void lwp_end(sim::Machine& m, const LwpInfo& lwp) {}
@@ -166,18 +178,18 @@ class ModuleState {
   virtual void stop(sim::Machine& m) {}
 };
 
-// What a handler sees of the run: the machine, the configuration, the calling
-// lwp and module states. Implemented by the runner.
+// What a handler sees of the run: the machine, the World built on it, the
+// configuration, the calling lwp and its own module's state. Implemented by
+// the runner.
 class OpContext {
  public:
   virtual ~OpContext() = default;
   [[nodiscard]] virtual sim::Machine& machine() const = 0;
+  [[nodiscard]] virtual boot::World& world() const = 0;
   [[nodiscard]] virtual const Config& config() const = 0;
   [[nodiscard]] virtual const LwpInfo& lwp() const = 0;
   // The state of the module that registered the running op.
   [[nodiscard]] virtual ModuleState& own_state() const = 0;
-  // The state of another module by name; throws std::logic_error if unknown.
-  [[nodiscard]] virtual ModuleState& state_of(std::string_view module) const = 0;
 
   template <class T>
   [[nodiscard]] T& state() const {
@@ -244,10 +256,20 @@ class Module {
   [[nodiscard]] virtual std::optional<ConfigIssue> validate(const Config& config) const {
     return std::nullopt;
   }
-  // Creates the per-run state; runs inside the controller lwp, so it may
-  // spawn daemon lwps and use sim primitives. Never returns null.
+  // Load time, once per scenario: turns this module's knobs into its part of
+  // the machine's boot configuration, which the loader then checks as a
+  // whole (BootConfig::check) and keeps in the Scenario. An issue names the
+  // knob to blame.
+  [[nodiscard]] virtual std::optional<ConfigIssue> configure(const Config& config,
+                                                             boot::BootConfig* boot) const {
+    return std::nullopt;
+  }
+  // Creates the per-run state; runs inside the controller lwp once the
+  // run's World is built and its root mounted, so it may spawn daemon lwps
+  // and use sim primitives. Never returns null.
   [[nodiscard]] virtual std::unique_ptr<ModuleState> start(sim::Machine& machine,
-                                                           const Config& config) const = 0;
+                                                           const Config& config,
+                                                           boot::World& world) const = 0;
 };
 
 using ModuleList = std::vector<std::shared_ptr<const Module>>;

@@ -4,6 +4,7 @@
 #include <exception>
 #include <map>
 
+#include "boot/world.h"
 #include "scenarios/result_format.h"
 
 namespace vfsim::scenarios {
@@ -19,10 +20,10 @@ class LwpContext final : public OpContext {
       : run_(run), info_{name, process, controller} {}
 
   sim::Machine& machine() const override;
+  boot::World& world() const override;
   const Config& config() const override;
   const LwpInfo& lwp() const override { return info_; }
   ModuleState& own_state() const override;
-  ModuleState& state_of(std::string_view module) const override;
   void set_module(std::size_t index) { module_ = index; }
 
  private:
@@ -43,6 +44,9 @@ class RunState {
 
   sim::Machine& machine;
   const Scenario& scenario;
+  // The machine's kernel, built by the controller before any module state;
+  // the module states go first at teardown (declared after it).
+  std::unique_ptr<boot::World> world;
   std::vector<std::unique_ptr<ModuleState>> states;  // by Catalog module index
 
  private:
@@ -61,22 +65,23 @@ class RunState {
 
 sim::Machine& LwpContext::machine() const { return run_.machine; }
 const Config& LwpContext::config() const { return run_.scenario.config; }
+boot::World& LwpContext::world() const { return *run_.world; }
 ModuleState& LwpContext::own_state() const { return *run_.states.at(module_); }
 
-ModuleState& LwpContext::state_of(std::string_view module) const {
-  const std::size_t i = run_.scenario.catalog->module_index(module);
-  if (i >= run_.states.size()) {
-    throw std::logic_error("no state for module '" + std::string(module) + "'");
-  }
-  return *run_.states[i];
-}
-
+// Boots the World, starts the module states, runs setup, the lwps and the
+// checks, then stops the module states in reverse and shuts the World down.
 void RunState::controller() {
   const auto& processes = scenario.config.processes();
   // Setup and checks run as the first declared process, if there is one.
   LwpContext cx(*this, "controller", processes.empty() ? nullptr : &processes.front(), true);
+  world = std::make_unique<boot::World>(machine, *scenario.boot);
+  const vn::Status root = world->mount_root();
+  if (!root.ok()) {
+    machine.panic("boot: mounting " + scenario.boot->root_type + " at / failed with errno " +
+                  std::to_string(root.err()));
+  }
   for (const auto& module : scenario.catalog->modules()) {
-    states.push_back(module->start(machine, scenario.config));
+    states.push_back(module->start(machine, scenario.config, *world));
     VFSIM_KASSERT(machine, states.back() != nullptr, "Module::start returned null");
   }
   lwp_hooks(cx, true);
@@ -89,6 +94,7 @@ void RunState::controller() {
   run_ops(scenario.checks, cx, "checks", List::checks);
   lwp_hooks(cx, false);
   for (auto it = states.rbegin(); it != states.rend(); ++it) (*it)->stop(machine);
+  world->shutdown();
 }
 
 void RunState::lwp_body(const LwpPlan& plan) {

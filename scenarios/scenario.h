@@ -16,6 +16,10 @@
 #include "sim/host_images.h"
 #include "sim/types.h"
 
+namespace vfsim::boot {
+struct BootConfig;
+}
+
 namespace vfsim::scenarios {
 
 // One argument of an op call as the file gives it. Integer-like arguments may
@@ -79,6 +83,9 @@ struct Scenario {
   std::string description;
   const Catalog* catalog = nullptr;  // outlives the scenario
   Config config;
+  // The machine every run of this scenario boots: built from `config` by
+  // the modules (Module::configure) and checked once, at load time.
+  std::shared_ptr<const boot::BootConfig> boot;
   std::vector<OpCall> setup;
   std::vector<LwpPlan> lwps;
   std::vector<OpCall> checks;

@@ -180,7 +180,8 @@ class SchedModule final : public Module {
     register_locks(r);
     register_time(r);
   }
-  std::unique_ptr<ModuleState> start(sim::Machine& m, const Config& config) const override {
+  std::unique_ptr<ModuleState> start(sim::Machine& m, const Config& config,
+                                     boot::World&) const override {
     auto st = std::make_unique<SchedState>(m, config.get_bool("sched.locking"));
     m.add_leak_check("sched.locks", [s = st.get()] { return s->held_locks(); });
     return st;

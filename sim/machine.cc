@@ -582,6 +582,23 @@ Lwp& Machine::current() {
   return *current_;
 }
 
+LwpSlot Machine::alloc_lwp_slot() {
+  if (lwp_slots_used_ == kLwpSlots) {
+    // A programming error in whoever builds on the machine, not a run's outcome.
+    std::fprintf(stderr, "vfsim: internal error: all %d lwp slots are taken\n", kLwpSlots);
+    std::abort();
+  }
+  return LwpSlot{lwp_slots_used_++};
+}
+
+LwpSlot Machine::lwp_slot(std::string_view owner) {
+  for (const auto& [name, slot] : named_slots_) {
+    if (name == owner) return slot;
+  }
+  named_slots_.emplace_back(std::string(owner), alloc_lwp_slot());
+  return named_slots_.back().second;
+}
+
 Lwp* Machine::lwp(LwpId id) { return id < lwps_.size() ? lwps_[id].get() : nullptr; }
 
 void Machine::budget_exhausted(const SchedTag& tag) {

@@ -91,9 +91,19 @@ enum class LwpState : std::uint8_t {
   finished,  // its body returned or it was unwound
 };
 
-// Bits an upper layer may set on an lwp to tell what it is (the pager marks
-// its pagedaemon so that a rule can depend on the calling context).
+// Bits an upper layer may set on an lwp to tell what it is (a memory daemon
+// marks itself, so that a rule can depend on the calling context).
 using LwpTags = std::uint32_t;
+
+// A per-lwp pointer that code above the machine keeps on every lwp (whose
+// task an lwp runs, say). Slots are handed out at run time by
+// Machine::alloc_lwp_slot, so the machine names none of its users; a machine
+// has kLwpSlots of them.
+inline constexpr int kLwpSlots = 4;
+struct LwpSlot {
+  int index = -1;
+  bool valid() const { return index >= 0; }
+};
 
 struct Lwp {
   LwpId id = kNoLwp;
@@ -116,12 +126,11 @@ struct Lwp {
   boost::fibers::context* ctx = nullptr;
   void* stack_lo = nullptr;  // lowest address of its fiber stack
   std::function<void()> body;
-  void* layer_slot[4] = {nullptr, nullptr, nullptr, nullptr};  // upper layers
-  std::unique_ptr<WaitChannel> exit_channel;                   // joiners wait here
+  // Per-lwp data of whoever asked the machine for a slot (LwpSlot); the
+  // machine gives the pointers no meaning.
+  void* slots[kLwpSlots] = {};
+  std::unique_ptr<WaitChannel> exit_channel;  // joiners wait here
 };
-
-// Indexes into Lwp::layer_slot, one per upper layer that keeps per-lwp data.
-enum LayerSlot : int { kSlotProcess = 0, kSlotPager = 1, kSlotScenario = 2, kSlotSpare = 3 };
 
 // An lwp as a kept trace describes it, for the tools that draw a run.
 struct LwpSummary {
@@ -205,6 +214,14 @@ class Machine {
   }
 
   Lwp& current();
+  // A slot of Lwp::slots for the caller's own per-lwp pointer, null on every
+  // lwp until set. Each call hands out another; taking more than kLwpSlots
+  // is a programming error (the program aborts with a message).
+  LwpSlot alloc_lwp_slot();
+  // The slot of `owner`, handed out on its first use: for code that cannot
+  // keep the slot it was given (foreign callbacks that carry no context find
+  // theirs by name). The machine gives the name no meaning.
+  LwpSlot lwp_slot(std::string_view owner);
   LwpId current_id() const { return current_ ? current_->id : kNoLwp; }
   bool in_lwp() const { return current_ != nullptr; }
   Lwp* lwp(LwpId id);
@@ -255,8 +272,8 @@ class Machine {
   // The machine whose run() is executing on the calling thread, or null
   // (outside run(), e.g. before it starts or after it returns). The one
   // sanctioned piece of thread-wide state (docs/sim.md, "Determinism"): it
-  // exists for foreign C code that calls back without any context (libfuse's
-  // pthread calls, rewritten to sim primitives by fsdrivers/fuse). Nothing
+  // exists for foreign C code that calls back without any context (a
+  // userland library's pthread calls, rewritten to sim primitives). Nothing
   // of vfsim's own finds its machine this way: it is handed a Machine&.
   static Machine* running_on_this_thread();
 
@@ -366,6 +383,8 @@ class Machine {
   bool killing_ = false;
   bool ran_ = false;
   bool dispatcher_due_ = false;
+  int lwp_slots_used_ = 0;
+  std::vector<std::pair<std::string, LwpSlot>> named_slots_;  // lwp_slot(owner)
   Outcome outcome_ = Outcome::pass;
   std::string message_;
   std::string failure_lwp_;
@@ -377,7 +396,7 @@ class Machine {
 
 // Marks the calling daemon lwp busy for its scope: the piece of work between
 // two waits for new work (a reply to deliver, a forced unmount to finish, a
-// pagedaemon scan). Outside any scope a daemon counts as idle, and the run
+// scan of memory). Outside any scope a daemon counts as idle, and the run
 // may end (unwinding it) whenever it blocks. Nests; a no-op outside an lwp.
 class DaemonWork {
  public:

@@ -9,15 +9,14 @@ namespace vfsim::vfs {
 
 Kernel::Kernel(sim::Machine& m, KernelOptions options)
     : machine_(m),
+      proc_slot_(m.alloc_lwp_slot()),
       options_(options),
-      pager_(options.pager ? std::make_unique<pager::Pager>(m, *options.pager) : nullptr),
       rules_(&vfs::rules(options.personality)),
       vcache_(m, options.desiredvnodes),
       mount_change_(m, "vfs.mount_change"),
       fifos_(std::make_unique<FifoTable>(m)) {
   machine_.add_invariant("vfs", [this] { return check_invariants(); });
   machine_.add_leak_check("vfs.fifos", [this] { return fifos_->leaked(); });
-  if (pager_) pager_->start();
 }
 
 Kernel::~Kernel() = default;

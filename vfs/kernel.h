@@ -7,6 +7,9 @@
 // NAME_MAX 255 and PATH_MAX 1024 (ENAMETOOLONG), at most 32 symlinks (ELOOP).
 // Flag and mode values are the host's <fcntl.h> / <sys/stat.h> names.
 //
+// The kernel names no file-system driver: whoever builds it (the World,
+// boot/world.h) registers the types, and hands it the machine's pager.
+//
 // Lifetime: build the Kernel inside or before Machine::run(), keep it until
 // run() returned; shutdown() (inside an lwp) closes every process and
 // unmounts every file system, after which the vcache must be empty.
@@ -27,6 +30,7 @@
 #include "pager/pager.h"
 #include "sim/sync.h"
 #include "vfs/personality.h"
+#include "vnode/fstype.h"
 #include "vnode/vcache.h"
 
 namespace vfsim::vfs {
@@ -35,9 +39,12 @@ using vn::Result;
 using vn::Status;
 
 // Options a file system gets at mount time, as text ("size_max" -> "65536").
-using MountArgs = std::map<std::string, std::string, std::less<>>;
-using FsFactory =
-    std::function<Result<std::unique_ptr<vn::FileSystem>>(sim::Machine&, const MountArgs&)>;
+using MountArgs = vn::MountArgs;
+// A mount-by-type table entry: builds the type's file system from its mount
+// options (whoever registers it binds what else it needs: boot/world.h).
+using FsFactory = std::function<Result<std::unique_ptr<vn::FileSystem>>(const MountArgs&)>;
+// Builds the file system of one mount(2), once the mount point passed its checks.
+using FsMaker = std::function<Result<std::unique_ptr<vn::FileSystem>>()>;
 
 struct Proc;
 
@@ -89,10 +96,9 @@ struct Timespec {
 struct KernelOptions {
   Personality personality = Personality::NetBSD;
   std::size_t desiredvnodes = 1024;
-  // The machine's memory (pager/): when set, the kernel creates and starts
-  // a Pager (pagedaemon, syncer) and memfs keeps file data in its page
-  // cache. Unset: no memory model, memfs uses plain page maps.
-  std::optional<pager::PagerConfig> pager = std::nullopt;
+  // The machine's pager (pager/), owned by whoever built the kernel (the
+  // World, boot/world.h), or null: no memory model.
+  pager::Pager* pager = nullptr;
   // Knob vfs.rename_lost_source_unlock, the fix of PR kern/40948 (the FFS
   // rename race of the rump paper): when rename's source vanished during the
   // window before the parents are locked, the error branch releases exactly
@@ -125,7 +131,7 @@ class Kernel {
     return vn::kIoKillPriv | (rules_->kill_sgid_needs_group_exec ? vn::kIoKillSgidIfGexec : 0);
   }
   // The machine's pager, or null (KernelOptions::pager).
-  pager::Pager* pager() const { return pager_.get(); }
+  pager::Pager* pager() const { return options_.pager; }
   Personality personality() const { return options_.personality; }
   const KernelOptions& options() const { return options_; }
 
@@ -139,6 +145,12 @@ class Kernel {
   [[nodiscard]] Status mount_root(std::string_view fstype, const MountArgs& args);
   [[nodiscard]] Status mount(Proc& p, std::string_view fstype, std::string_view path,
                              const MountArgs& args);
+  // mount(2) of the file system `make` builds (ENODEV and so on from it);
+  // the type table is not asked. Same checks and order as mount().
+  [[nodiscard]] Status mount_with(Proc& p, std::string_view path, const FsMaker& make);
+  // unmount(2). `path` names the mounted file system: its root, or the
+  // directory it covers (the last component does not cross into the mount,
+  // so the mount of a dead server, whose root is revoked, can be unmounted).
   [[nodiscard]] Status unmount(Proc& p, std::string_view path, bool force = false);
   vn::Mount* root_mount() const { return root_mount_; }
   std::size_t mount_count() const { return mounts_.size(); }
@@ -147,7 +159,7 @@ class Kernel {
   Proc& proc_create(std::string name, vn::Cred cred, std::uint32_t umask = 022);
   // Closes every descriptor and releases cwd and root.
   void proc_exit(Proc& p);
-  // The process the calling lwp belongs to (Lwp::layer_slot), or null.
+  // The process the calling lwp belongs to (the kernel's lwp slot), or null.
   Proc* current_proc() const;
   void attach_current_lwp(Proc& p);
   Proc* proc_by_name(std::string_view name);
@@ -155,6 +167,8 @@ class Kernel {
   // whose unmount fails (a disk write error) is unmounted by force, as
   // NetBSD's vfs_unmountall does (trace event vfs_shutdown).
   [[nodiscard]] Status shutdown();
+  // True once shutdown() succeeded: the vcache is empty from then on.
+  bool is_shut_down() const { return shut_down_; }
 
   // --- files and descriptors (syscalls_file.cc) ---------------------------
   [[nodiscard]] Result<int> open(Proc& p, std::string_view path, int flags, std::uint32_t mode = 0);
@@ -287,7 +301,7 @@ class Kernel {
  private:
   [[nodiscard]] Result<vn::Vnode*> cross_into_mounts(vn::Vnode* vp);
   [[nodiscard]] Status lookup_component(Proc& p, vn::Vnode*& cur, std::string_view comp,
-                                        vn::Vnode** child);
+                                        vn::Vnode** child, bool cross_mounts);
   // The last reference went: VOP_CLOSE; returns its error (a kept
   // write-back error), which close(2) reports when it dropped that reference.
   [[nodiscard]] Status file_release(OpenFile& f);
@@ -299,21 +313,23 @@ class Kernel {
   const OpenFile* find_file(std::uint64_t id) const;
 
   sim::Machine& machine_;
+  const sim::LwpSlot proc_slot_;  // Lwp::slots: the lwp's Proc
   const vn::Cred kernel_cred_{};  // root: for the kernel's own lookups
   KernelOptions options_;
-  // Before everything that may hold pages: destroyed last.
-  std::unique_ptr<pager::Pager> pager_;
   const PersonalityRules* rules_;
   vn::Vcache vcache_;
   std::map<std::string, FsFactory, std::less<>> fs_types_;
   std::map<std::uint32_t, std::unique_ptr<vn::Mount>> mounts_;  // by id
-  std::vector<std::unique_ptr<vn::Mount>> dead_mounts_;  // force-unmounted, vnodes still referenced
+  // Force-unmounted with vnodes still referenced: dead, then gone once the
+  // last of them is freed; freed with the kernel.
+  std::vector<std::unique_ptr<vn::Mount>> dead_mounts_;
   vn::Mount* root_mount_ = nullptr;
   // NetBSD's rootvnode: the root file system's root, referenced by the
   // kernel from the first process on until shutdown, so a process created
   // after a forced reclaim still gets it (dead: every lookup ENXIO).
   vn::Vnode* rootvnode_ = nullptr;
   std::uint32_t next_mount_id_ = 1;
+  bool shut_down_ = false;
   sim::WaitChannel mount_change_;               // woken when an unmount finishes or fails
   std::map<int, std::unique_ptr<Proc>> procs_;  // by pid
   int next_pid_ = 1;

@@ -1,5 +1,6 @@
 // The mount table and the mount-by-type table: mount(2), unmount(2), the
-// root file system and shutdown. mountedhere / covered change only with the
+// root file system and shutdown. mountedhere / covered and a mount's state
+// (vnode.h: mounted -> unmounting -> dead / gone) change only with the
 // covered vnode locked exclusively; namei reads them between scheduling
 // points and waits (mount_change_) while a mount is being unmounted.
 #include <fcntl.h>
@@ -18,7 +19,7 @@ Status Kernel::mount_root(std::string_view fstype, const MountArgs& args) {
   VFSIM_KASSERT(machine_, root_mount_ == nullptr, "mount_root twice");
   auto type = fs_types_.find(fstype);
   if (type == fs_types_.end()) return Status(ENODEV);
-  auto fs = type->second(machine_, args);
+  auto fs = type->second(args);
   if (!fs.ok()) return fs.status();
   const std::uint32_t id = next_mount_id_++;
   auto mp = std::make_unique<vn::Mount>(machine_, id, std::move(*fs));
@@ -29,9 +30,12 @@ Status Kernel::mount_root(std::string_view fstype, const MountArgs& args) {
     // Nothing else knows this mount yet; a forced flush reclaims whatever
     // the failed load left, and the file system lets go of its resources
     // (a puffs stub's reply reader) before it is freed.
-    mp->unmounting = true;
+    vn::mount_state_change(*mp, vn::MountState::mounted, vn::MountState::unmounting);
     (void)vcache_.flush(*mp, /*force=*/true);
     (void)mp->fs().unmount(/*force=*/true);
+    if (mp->nvnodes == 0) {
+      vn::mount_state_change(*mp, vn::MountState::unmounting, vn::MountState::gone);
+    }
     return root.status();
   }
   rootvnode_ = *root;  // dropped at shutdown
@@ -42,6 +46,16 @@ Status Kernel::mount_root(std::string_view fstype, const MountArgs& args) {
 
 Status Kernel::mount(Proc& p, std::string_view fstype, std::string_view path,
                      const MountArgs& args) {
+  auto type = fs_types_.find(fstype);
+  if (type == fs_types_.end()) {
+    return mount_with(p, path,
+                      [] { return Result<std::unique_ptr<vn::FileSystem>>(Status(ENODEV)); });
+  }
+  const FsFactory& factory = type->second;
+  return mount_with(p, path, [&factory, &args] { return factory(args); });
+}
+
+Status Kernel::mount_with(Proc& p, std::string_view path, const FsMaker& make) {
   if (!p.cred.is_root()) return Status(EPERM);
   Nameidata nd;
   VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
@@ -52,13 +66,11 @@ Status Kernel::mount(Proc& p, std::string_view fstype, std::string_view path,
   } else if (vp->is_root() || vp->mountedhere != nullptr) {
     s = Status(EBUSY);  // the root of a mount, or already covered
   }
-  auto type = fs_types_.find(fstype);
-  if (s.ok() && type == fs_types_.end()) s = Status(ENODEV);
   if (!s.ok()) {
     nd.release(*this);
     return s;
   }
-  auto fs = type->second(machine_, args);
+  auto fs = make();
   if (!fs.ok()) {
     nd.release(*this);
     return fs.status();
@@ -83,35 +95,57 @@ Status Kernel::mount(Proc& p, std::string_view fstype, std::string_view path,
 Status Kernel::unmount(Proc& p, std::string_view path, bool force) {
   if (!p.cred.is_root()) return Status(EPERM);
   Nameidata nd;
-  VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
-  vn::Mount& mp = nd.vp->mount();
-  const bool is_root = nd.vp->is_root();
+  // The last component is not crossed: the directory a file system is
+  // mounted on names that mount even when its root cannot be loaded — the
+  // mount of a dead puffs server, whose root was revoked (NetBSD resolves
+  // such a path to the covered vnode).
+  VN_TRY(namei(p, AT_FDCWD, path, kFollow | kNoCrossMount, &nd));
+  vn::Vnode* vp = nd.vp;
+  if (vp->type == vn::VType::VDIR && vp->mountedhere != nullptr) {
+    // Our reference keeps the covered vnode while unmount_mount waits for
+    // its lock (no scheduling point between namei and that call).
+    Status s = unmount_mount(*vp->mountedhere, force);
+    nd.release(*this);
+    return s;
+  }
+  // A path that ends in the mount's root itself ("/mnt/.", "/").
+  vn::Mount& mp = vp->mount();
+  const bool is_root = vp->is_root();
   nd.release(*this);
   if (!is_root) return Status(EINVAL);
   return unmount_mount(mp, force);
 }
 
 Status Kernel::unmount_mount(vn::Mount& mp, bool force) {
-  if (&mp == root_mount_ || mp.unmounting) return Status(EBUSY);
+  if (&mp == root_mount_ || mp.state() != vn::MountState::mounted) return Status(EBUSY);
   for (const auto& [id, other] : mounts_) {
     if (other->covered != nullptr && &other->covered->mount() == &mp) return Status(EBUSY);
   }
   vn::Vnode* covered = mp.covered;
   vn::vn_lock(*covered, true);
-  mp.unmounting = true;
+  // Another unmount may have finished while we waited for the lock.
+  if (covered->mountedhere != &mp || mp.state() != vn::MountState::mounted) {
+    vn::vn_unlock(*covered);
+    return Status(EBUSY);
+  }
+  vn::mount_state_change(mp, vn::MountState::mounted, vn::MountState::unmounting);
   Status s = vcache_.flush(mp, force);
   if (s.ok()) s = mp.fs().unmount(force);
   if (!s.ok()) {
-    mp.unmounting = false;
+    vn::mount_state_change(mp, vn::MountState::unmounting, vn::MountState::mounted);
     vn::vn_unlock(*covered);
     mount_change_.wakeup();
     return s;
   }
+  // Dead vnodes (a forced unmount's, still referenced) keep the mount.
+  const bool dead = mp.nvnodes != 0;
+  vn::mount_state_change(mp, vn::MountState::unmounting,
+                         dead ? vn::MountState::dead : vn::MountState::gone);
   covered->mountedhere = nullptr;
   mp.covered = nullptr;
   auto it = mounts_.find(mp.id());
-  if (mp.nvnodes != 0) dead_mounts_.push_back(std::move(it->second));  // dead vnodes remain
-  mounts_.erase(it);
+  if (dead) dead_mounts_.push_back(std::move(it->second));
+  mounts_.erase(it);  // frees a gone mount
   vn::vn_unlock(*covered);
   mount_change_.wakeup();
   vrele(*covered);
@@ -144,13 +178,15 @@ Status Kernel::shutdown() {
     rootvnode_ = nullptr;
     vrele(*root);
   }
-  root_mount_->unmounting = true;
+  vn::mount_state_change(*root_mount_, vn::MountState::mounted, vn::MountState::unmounting);
   VN_TRY(vcache_.flush(*root_mount_, false));
   if (Status s = root_mount_->fs().unmount(false); !s.ok()) {
     machine_.event("vfs_shutdown",
                    "unmount of / failed with errno " + std::to_string(s.err()) + "; forcing it");
     VN_TRY(root_mount_->fs().unmount(true));
   }
+  vn::mount_state_change(*root_mount_, vn::MountState::unmounting, vn::MountState::gone);
+  shut_down_ = true;
   return vn::kOk;
 }
 

@@ -40,7 +40,7 @@ Result<vn::Vnode*> Kernel::start_dir(Proc& p, int dirfd, std::string_view path) 
 Result<vn::Vnode*> Kernel::cross_into_mounts(vn::Vnode* vp) {
   while (vp->type == vn::VType::VDIR && vp->mountedhere != nullptr) {
     vn::Mount* mp = vp->mountedhere;
-    if (mp->unmounting) {
+    if (mp->state() == vn::MountState::unmounting) {
       mount_change_.sleep("unmount");
       continue;
     }
@@ -56,10 +56,11 @@ Result<vn::Vnode*> Kernel::cross_into_mounts(vn::Vnode* vp) {
 }
 
 // Looks `comp` up in `cur` (referenced, unlocked): search permission first,
-// ".." across the root of a mount and at the process root. On success
-// *child is referenced; `cur` may have been replaced (still referenced).
-Status Kernel::lookup_component(Proc& p, vn::Vnode*& cur, std::string_view comp,
-                                vn::Vnode** child) {
+// ".." across the root of a mount and at the process root, and into a mount
+// on the result when `cross_mounts`. On success *child is referenced; `cur`
+// may have been replaced (still referenced).
+Status Kernel::lookup_component(Proc& p, vn::Vnode*& cur, std::string_view comp, vn::Vnode** child,
+                                bool cross_mounts) {
   std::string_view name = comp;
   if (comp == "..") {
     if (cur == p.root) {
@@ -80,7 +81,8 @@ Status Kernel::lookup_component(Proc& p, vn::Vnode*& cur, std::string_view comp,
   if (s.ok()) s = vn::vop_lookup(*cur, cn, child);
   vn::vn_unlock(*cur);
   if (!s.ok()) return s;
-  if ((*child)->mountedhere == nullptr) return vn::kOk;  // the common case: no mount to cross
+  // The common case: no mount to cross.
+  if ((*child)->mountedhere == nullptr || !cross_mounts) return vn::kOk;
   auto crossed = cross_into_mounts(*child);
   if (!crossed.ok()) {
     *child = nullptr;
@@ -144,7 +146,7 @@ Status Kernel::namei(Proc& p, int dirfd, std::string_view path, int flags, Namei
     }
     const bool dot = comp == "." || comp == "..";
     vn::Vnode* child = nullptr;
-    Status s = lookup_component(p, cur, comp, &child);
+    Status s = lookup_component(p, cur, comp, &child, !is_last || (flags & kNoCrossMount) == 0);
     const bool want_parent = is_last && (flags & kWantParent) != 0 && !dot;
     if (!s.ok() && !(want_parent && s.err() == ENOENT)) {
       vrele(*cur);

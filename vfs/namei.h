@@ -8,7 +8,8 @@
 //     must exist: ENOENT;
 //   - ".." at the process root stays there; ".." at the root of a mount
 //     goes to the directory it covers first; a directory a file system is
-//     mounted on is replaced by that file system's root;
+//     mounted on is replaced by that file system's root (not as the last
+//     component with kNoCrossMount);
 //   - symlinks are followed in the middle of a path always, at the end with
 //     kFollow or when a trailing slash follows; more than 32 expansions is
 //     ELOOP; an empty link is ENOENT;
@@ -26,6 +27,9 @@ namespace vfsim::vfs {
 
 inline constexpr int kFollow = 1;      // follow a symlink as the last component
 inline constexpr int kWantParent = 2;  // return the parent and the last name
+// Do not cross into a file system mounted on the last component: a covered
+// directory comes back itself (unmount(2): NetBSD's NOCROSSMOUNT).
+inline constexpr int kNoCrossMount = 4;
 inline constexpr int kSymlinkMax = 32;
 
 struct Nameidata {

@@ -1,5 +1,5 @@
 // Processes: credentials, umask, cwd and root, and which lwp runs in which
-// process (Lwp::layer_slot[kSlotProcess]).
+// process (the Kernel's lwp slot).
 #include <fcntl.h>
 
 #include "vfs/kernel.h"
@@ -40,10 +40,10 @@ void Kernel::proc_exit(Proc& p) {
 
 Proc* Kernel::current_proc() const {
   if (!machine_.in_lwp()) return nullptr;
-  return static_cast<Proc*>(machine_.current().layer_slot[sim::kSlotProcess]);
+  return static_cast<Proc*>(machine_.current().slots[proc_slot_.index]);
 }
 
-void Kernel::attach_current_lwp(Proc& p) { machine_.current().layer_slot[sim::kSlotProcess] = &p; }
+void Kernel::attach_current_lwp(Proc& p) { machine_.current().slots[proc_slot_.index] = &p; }
 
 Proc* Kernel::proc_by_name(std::string_view name) {
   for (auto& [pid, p] : procs_) {

@@ -280,7 +280,7 @@ void Vcache::inactivate(Vnode& vp) {
   VFSIM_KASSERT(machine_, s.ok(), "VOP_INACTIVE failed on " + vp.describe());
   vn_unlock(vp);
 
-  if (recycle || vp.mount().unmounting) {
+  if (recycle || vp.mount().state() != MountState::mounted) {
     state_change(vp, VState::inactive, VState::reclaiming);
     reclaim(vp);
   } else {
@@ -328,10 +328,14 @@ void Vcache::trim() {
 void Vcache::maybe_free(Vnode& vp) {
   if (vp.state != VState::reclaimed || vp.usecount != 0 || vp.holdcount != 0) return;
   VFSIM_KASSERT(machine_, vp.list == VList::none && !vp.lock.held(), vp.describe());
-  VFSIM_KASSERT(machine_, vp.mount().nvnodes > 0, vp.describe());
-  --vp.mount().nvnodes;
+  Mount& mp = vp.mount();
+  VFSIM_KASSERT(machine_, mp.nvnodes > 0, vp.describe());
+  --mp.nvnodes;
   list_unlink(all_, &Vnode::all_links, vp);
   delete &vp;
+  if (mp.nvnodes == 0 && mp.state() == MountState::dead) {
+    mount_state_change(mp, MountState::dead, MountState::gone);
+  }
 }
 
 void Vcache::vhold(Vnode& vp) { ++vp.holdcount; }

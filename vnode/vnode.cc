@@ -32,6 +32,35 @@ const char* vstate_name(VState s) {
   return "?";
 }
 
+const char* mount_state_name(MountState s) {
+  switch (s) {
+    case MountState::mounted: return "mounted";
+    case MountState::unmounting: return "unmounting";
+    case MountState::dead: return "dead";
+    case MountState::gone: return "gone";
+  }
+  return "?";
+}
+
+void mount_state_change(Mount& mp, MountState from, MountState to) {
+  using S = MountState;
+  const auto what = [&] {
+    return "mount " + mp.path + " (" + std::to_string(mp.id()) + "): " + mount_state_name(from) +
+           " -> " + mount_state_name(to) + ", state " + mount_state_name(mp.state_);
+  };
+  VFSIM_KASSERT(mp.machine(), mp.state_ == from, what());
+  const bool edge =
+      (from == S::mounted && to == S::unmounting) ||
+      (from == S::unmounting && (to == S::mounted || to == S::dead || to == S::gone)) ||
+      (from == S::dead && to == S::gone);
+  VFSIM_KASSERT(mp.machine(), edge, "not an edge: " + what());
+  VFSIM_KASSERT(mp.machine(),
+                from == S::dead || mp.covered == nullptr || vn_locked_exclusive(*mp.covered),
+                "covered vnode not locked: " + what());
+  VFSIM_KASSERT(mp.machine(), to != S::gone || mp.nvnodes == 0, "vnodes left: " + what());
+  mp.state_ = to;
+}
+
 bool Cred::groupmember(Gid g) const {
   return g == gid || std::find(groups.begin(), groups.end(), g) != groups.end();
 }

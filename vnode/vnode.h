@@ -204,8 +204,36 @@ class FileSystem {
   Vcache* vcache_ = nullptr;
 };
 
+// A mount's life. Every change goes through mount_state_change(mp, from,
+// to), which asserts `from`, the edge, and the lock:
+//
+//      mount(2)                      flush + VFS_UNMOUNT ok,
+//         │                          no vnode left
+//         ▼        unmount(2)      ┌──────────────────────────────────┐
+//   ┌─────────┐ ───────────────►┌──┴─────────┐                         ▼
+//   │ MOUNTED │                 │ UNMOUNTING │                     ┌──────┐
+//   └─────────┘ ◄───────────────└──┬─────────┘                     │ GONE │
+//                unmount failed    │ forced, vnodes still          └──────┘
+//                (EBUSY, ...)      │ referenced                        ▲
+//                                  ▼                                   │
+//                              ┌──────┐    its last vnode is freed     │
+//                              │ DEAD │ ───────────────────────────────┘
+//                              └──────┘
+//
+// The edges out of MOUNTED and UNMOUNTING are taken with the covered vnode
+// locked exclusively (the root file system has none: shutdown takes them);
+// DEAD → GONE is taken by the vcache under its interlock, when it frees the
+// mount's last vnode.
+enum class MountState : std::uint8_t {
+  mounted,     // in the mount table; namei crosses into it
+  unmounting,  // unmount in progress: namei waits, a vnode released now is reclaimed
+  dead,        // out of the table; only dead (reclaimed) vnodes, still referenced, remain
+  gone,        // no vnode left: freed by the VFS (a dead one with the kernel)
+};
+const char* mount_state_name(MountState s);
+
 // A mounted file system. Owned by the VFS mount table; the vcache only reads
-// its id and calls its FileSystem.
+// its id and state and calls its FileSystem.
 class Mount {
  public:
   Mount(sim::Machine& m, std::uint32_t id, std::unique_ptr<FileSystem> fs);
@@ -217,17 +245,23 @@ class Mount {
   FileSystem& fs() const { return *fs_; }   // [i]
   sim::Machine& machine() const { return machine_; }
 
+  MountState state() const { return state_; }  // [m], DEAD → GONE [c]
+
   Vnode* covered = nullptr;   // [m] referenced while mounted; null for "/"
   std::string path;           // [m] where it is mounted, for reports
-  bool unmounting = false;    // [m] vnodes released now are reclaimed
   std::uint64_t nvnodes = 0;  // [c] vnodes of this mount in the vcache
   sim::Mutex rename_lock;     // lock order (1)
 
  private:
+  friend void mount_state_change(Mount& mp, MountState from, MountState to);
+  MountState state_ = MountState::mounted;
   sim::Machine& machine_;
   std::uint32_t id_;
   std::unique_ptr<FileSystem> fs_;
 };
+
+// The one way a mount changes state (the diagram above).
+void mount_state_change(Mount& mp, MountState from, MountState to);
 
 // The vnode life-cycle states; the transitions are drawn in vcache.h.
 enum class VState : std::uint8_t {

@@ -268,6 +268,38 @@ test_bad_inputs() {
   echo "bad inputs rejected"
 }
 
+# Shows: a bad knob value fails to load, whichever way it came: one line
+# naming `--set KEY=VALUE` when it came from --set (even over a value the
+# file sets), the file's place when the file set it, exit 2, nothing run.
+# The puffs knobs go through the same check as puffs's mount options.
+test_bad_knobs() {
+  local g="$SCEN/getattr_write_race.json"
+  bad_input "getattr_write_race.json: --set puffs.reply_drop_at=x: expected message numbers" \
+    "$VFSIM" check "$g" --set puffs.reply_drop_at=x
+  bad_input "getattr_write_race.json: --set puffs.workers=0: must be 1 to 64" \
+    "$VFSIM" check "$g" --set puffs.workers=0
+  bad_input "getattr_write_race.json: --set puffs.workers=x: expected an int" \
+    "$VFSIM" check "$g" --set puffs.workers=x
+  bad_input "getattr_write_race.json: --set puffs.retry=3: resends need a request timeout" \
+    "$VFSIM" run "$g" --set puffs.retry=3
+  bad_input "getattr_write_race.json: --set puffs.rcvbuf_bytes=-1: must not be negative" \
+    "$VFSIM" explore "$g" --set puffs.rcvbuf_bytes=-1
+  sed 's/"puffs.workers": 2/"puffs.workers": "two"/' "$g" >wrong_type.json
+  bad_input "wrong_type.json:[0-9]+:[0-9]+: /config/puffs.workers: expected an int" \
+    "$VFSIM" check wrong_type.json
+  sed 's/"puffs.workers": 2/"puffs.workers": 0/' "$g" >zero.json
+  bad_input "zero.json:[0-9]+:[0-9]+: /config/puffs.workers: must be 1 to 64" \
+    "$VFSIM" run zero.json
+  local d="$SCEN/pagedaemon_fake_deadlock.json"
+  bad_input "pagedaemon_fake_deadlock.json: --set pager.freemin=10: must be at most pager.freetarg \(8\)" \
+    "$VFSIM" check "$d" --set pager.freemin=10
+  bad_input "pagedaemon_fake_deadlock.json: --set pager.freetarg=33: must be at most pager.pages \(32\)" \
+    "$VFSIM" check "$d" --set pager.freetarg=33
+  bad_input "--set pager.freemin=100: must be at most pager.pages \(0: no memory model\)" \
+    "$VFSIM" check "$g" --set pager.freemin=100
+  echo "bad knob values rejected at load"
+}
+
 # Shows: a report for another scenario (renamed, or its file gone) exits 2.
 test_report_of_another_scenario() {
   cp "$SCEN/lock_order_deadlock.json" mine.json

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "sim/blockdev.h"
+#include "vnode/fstype.h"
 #include "vnode/vnode.h"
 
 namespace vfsim::ext2drv {
@@ -55,9 +56,8 @@ struct Ext2Options {
                                                                     const Ext2Options& options,
                                                                     std::string* reason);
 
-// Mount options as text: the same type as vfs::MountArgs, which lives above
-// this layer.
-using TextArgs = std::map<std::string, std::string, std::less<>>;
+// Mount options as text (vnode/fstype.h).
+using TextArgs = vn::MountArgs;
 
 // Parses the text mount options above into Ext2Options; EINVAL and a reason
 // for an unknown key or a malformed value.
@@ -68,6 +68,9 @@ using TextArgs = std::map<std::string, std::string, std::less<>>;
 // of a refused mount is recorded in the machine's trace as "ext2_mount".
 [[nodiscard]] vn::Result<std::unique_ptr<vn::FileSystem>> make_ext2_from_args(sim::Machine& m,
                                                                               const TextArgs& args);
+
+// The type "ext2": make_ext2_from_args with the mount options above.
+[[nodiscard]] vn::FsType fstype();
 
 // What a tool learns about an image before running anything on it (the fs
 // tools, makefs): whether it mounts (else the errno and the driver's one-line

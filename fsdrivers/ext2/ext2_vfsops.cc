@@ -236,4 +236,13 @@ vn::Result<std::unique_ptr<vn::FileSystem>> make_ext2_from_args(sim::Machine& m,
   return fs;
 }
 
+vn::FsType fstype() {
+  return {"ext2",
+          "ext2 (rev 0/1) on a host image; options image=PATH, ro, cache_blocks, fault "
+          "injection (*_eio_nth, *_eio_ppm, torn_write_*)",
+          [](vn::MountEnv& env, const vn::MountArgs& args) {
+            return make_ext2_from_args(env.machine(), args);
+          }};
+}
+
 }  // namespace vfsim::ext2drv

@@ -13,6 +13,7 @@
 
 #include "pager/pager.h"
 #include "sim/machine.h"
+#include "vnode/fstype.h"
 #include "vnode/vnode.h"
 
 namespace vfsim::memfs {
@@ -38,5 +39,11 @@ inline constexpr std::uint64_t kRootIno = 2;
 // A fresh, empty memfs instance; the VFS mounts it (vfs/mount.h).
 [[nodiscard]] std::unique_ptr<vn::FileSystem> make_memfs(sim::Machine& m,
                                                          const MemfsOptions& options);
+
+// The type "memfs" (memfs_fstype.cc). Mount options, all numbers: size_max
+// (bytes), inodes_max, mode (of the root, octal "0755"), uid, gid,
+// backing_blocks (MemfsOptions); any other key is EINVAL. File data goes to
+// the MountEnv's pager when it has one.
+[[nodiscard]] vn::FsType fstype();
 
 }  // namespace vfsim::memfs

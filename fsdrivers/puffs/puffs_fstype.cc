@@ -1,9 +1,8 @@
+// The puffs mount type and its server process (puffs_fstype.h).
 #include "fsdrivers/puffs/puffs_fstype.h"
 
 #include <cerrno>
-#include <charconv>
 
-#include "fsdrivers/memfs/memfs.h"
 #include "fsdrivers/puffs/p2k.h"
 #include "fsdrivers/puffs/puffs_server.h"
 #include "sim/socket_faults.h"
@@ -12,110 +11,85 @@ namespace vfsim::puffs {
 
 namespace {
 
-// Everything one puffs mount builds besides the kernel stub itself.
-struct Transport {
-  std::unique_ptr<sim::SocketPair> pair;
-  std::unique_ptr<sim::FaultySocket> kernel_faults;  // requests leaving the kernel
-  std::unique_ptr<sim::FaultySocket> server_faults;  // replies leaving the server
-  std::unique_ptr<P2k> p2k;
-  std::unique_ptr<Server> server;
-  sim::Socket* kernel_end = nullptr;
-};
-
-struct Parsed {
-  sim::SocketOptions sock;
-  ServerOptions server;
-  PuffsMountOptions mount;
-  std::vector<sim::SockFaultRule> req_faults, reply_faults;
-};
-
-bool number(const MountOptions& a, std::string_view key, std::uint64_t* out) {
-  auto it = a.find(key);
-  if (it == a.end()) return true;
-  const std::string& v = it->second;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
-  return ec == std::errc() && p == v.data() + v.size();
-}
-
-bool boolean(const MountOptions& a, std::string_view key, bool* out) {
-  auto it = a.find(key);
-  if (it == a.end()) return true;
-  if (it->second == "true" || it->second == "1") *out = true;
-  else if (it->second == "false" || it->second == "0") *out = false;
-  else return false;
-  return true;
-}
-
-// "3,5" -> drop rule on messages 3 and 5; "_ppm" -> by probability.
-bool drop_rule(const MountOptions& a, std::string_view prefix,
-               std::vector<sim::SockFaultRule>* rules) {
+std::vector<sim::SockFaultRule> drop_rules(const std::vector<std::uint64_t>& at,
+                                           std::uint64_t ppm) {
+  std::vector<sim::SockFaultRule> rules;
+  if (at.empty() && ppm == 0) return rules;
   sim::SockFaultRule r;
   r.kind = sim::SockFault::drop;
-  if (auto it = a.find(std::string(prefix) + "_drop_at"); it != a.end()) {
-    std::string_view s = it->second;
-    while (!s.empty()) {
-      const std::size_t comma = std::min(s.find(','), s.size());
-      std::uint64_t n = 0;
-      auto [p, ec] = std::from_chars(s.data(), s.data() + comma, n);
-      if (ec != std::errc() || p != s.data() + comma || n == 0) return false;
-      r.at_messages.push_back(n);
-      s.remove_prefix(std::min(comma + 1, s.size()));
-    }
-  }
-  std::uint64_t ppm = 0;
-  if (!number(a, std::string(prefix) + "_drop_ppm", &ppm) || ppm > 1'000'000) return false;
+  r.at_messages = at;
   r.per_million = static_cast<std::uint32_t>(ppm);
-  if (!r.at_messages.empty() || r.per_million > 0) rules->push_back(r);
-  return true;
+  rules.push_back(r);
+  return rules;
 }
 
-bool parse(const MountOptions& a, Parsed* out) {
-  std::uint64_t timeout_ms = 0, retry = 0, workers = 1, latency_us = 0;
-  const auto r = a.find("retry");
-  const bool forever = r != a.end() && r->second == "forever";
-  std::uint64_t rcv_bytes = 65536, rcv_msgs = 0, crash_at = 0;
-  bool ok = number(a, "timeout_ms", &timeout_ms) && (forever || number(a, "retry", &retry)) &&
-            number(a, "workers", &workers) && number(a, "server_latency_us", &latency_us) &&
-            number(a, "rcvbuf_bytes", &rcv_bytes) && number(a, "rcvbuf_msgs", &rcv_msgs) &&
-            number(a, "server_crash_at", &crash_at) &&
-            boolean(a, "size_lock", &out->mount.size_lock) &&
-            boolean(a, "reclaim_nlookup", &out->mount.reclaim_nlookup) &&
-            drop_rule(a, "req", &out->req_faults) && drop_rule(a, "reply", &out->reply_faults);
-  if (!ok || workers == 0 || workers > 64 || retry > 100) return false;
-  if (auto it = a.find("transport"); it != a.end()) {
-    auto t = sim::sock_type_from_name(it->second);
-    if (!t) return false;
-    out->sock.type = *t;
+// One puffs server as a userland process: its end of the socket pair (and
+// the kernel's, which the pair owns), the fault wrappers on each direction,
+// the backend file system under p2k, and the server with its workers.
+class ServerProcess final : public vn::UserServer {
+ public:
+  ServerProcess(sim::Machine& m, const PuffsConfig& c, std::unique_ptr<vn::FileSystem> backend) {
+    sim::SocketOptions so;
+    so.type = c.transport;
+    so.name = "puffs";
+    for (auto& b : so.buf) {
+      b.rcvbuf_bytes = c.rcvbuf_bytes;
+      b.rcvbuf_msgs = c.rcvbuf_msgs;
+    }
+    pair_ = std::make_unique<sim::SocketPair>(m, so);
+    kernel_end_ = &pair_->end(0);
+    sim::Socket* server_end = &pair_->end(1);
+    if (auto rules = drop_rules(c.req_drop_at, c.req_drop_ppm); !rules.empty()) {
+      kernel_faults_ = std::make_unique<sim::FaultySocket>(m, *kernel_end_, std::move(rules));
+      kernel_end_ = kernel_faults_.get();
+    }
+    if (auto rules = drop_rules(c.reply_drop_at, c.reply_drop_ppm); !rules.empty()) {
+      server_faults_ = std::make_unique<sim::FaultySocket>(m, *server_end, std::move(rules));
+      server_end = server_faults_.get();
+    }
+    p2k_ = std::make_unique<P2k>(m, std::move(backend));
+    ServerOptions o;
+    o.reclaim_nlookup = c.reclaim_nlookup;
+    o.workers = static_cast<int>(c.workers);
+    o.crash_at_request = c.server_crash_at;
+    o.op_latency = c.server_latency_us * sim::kMicrosecond;
+    o.framing = c.framing;
+    server_ = std::make_unique<Server>(m, *server_end, *p2k_, o);
   }
-  if (auto it = a.find("framing"); it != a.end()) {
-    if (it->second == "naive") out->server.framing = Framing::naive;
-    else if (it->second == "reassemble") out->server.framing = Framing::reassemble;
-    else return false;
-  }
-  if (auto it = a.find("backend"); it != a.end() && it->second != "memfs") return false;
-  out->sock.name = "puffs";
-  for (auto& b : out->sock.buf) {
-    b.rcvbuf_bytes = rcv_bytes;
-    b.rcvbuf_msgs = rcv_msgs;
-  }
-  out->server.reclaim_nlookup = out->mount.reclaim_nlookup;
-  out->server.workers = static_cast<int>(workers);
-  out->server.crash_at_request = crash_at;
-  out->server.op_latency = latency_us * sim::kMicrosecond;
-  out->mount.timeout = timeout_ms * sim::kMillisecond;
-  out->mount.retries = forever ? -1 : static_cast<int>(retry);
-  return true;
-}
 
-// Nodes the server still has after a clean unmount are a leak.
-std::vector<std::string> server_leaks(const Transport& t) {
-  std::vector<std::string> out;
-  if (t.server->dead() || !t.pair->end(0).closed()) return out;
-  for (std::uint64_t c : t.server->nodes().cookies()) {
-    out.push_back("puffs server node cookie " + std::to_string(c) + " never reclaimed");
+  std::string describe() const override { return "puffs server"; }
+
+  vn::Status start() override {
+    VN_TRY(p2k_->attach(*server_));
+    server_->start();
+    return vn::kOk;
   }
-  return out;
-}
+  std::vector<sim::LwpId> lwps() const override { return server_->workers(); }
+  void crash() override { server_->crash(); }
+  bool dead() const override { return server_->dead(); }
+
+  // Nodes the server still has after a clean unmount (the kernel closed its
+  // end, the server did not die) were never reclaimed.
+  std::vector<std::string> leaks() const override {
+    std::vector<std::string> out;
+    if (server_->dead() || !pair_->end(0).closed()) return out;
+    for (std::uint64_t c : server_->nodes().cookies()) {
+      out.push_back("puffs server node cookie " + std::to_string(c) + " never reclaimed");
+    }
+    return out;
+  }
+
+  sim::Socket& kernel_end() { return *kernel_end_; }
+  std::uint64_t root_cookie() const { return server_->root_cookie(); }
+
+ private:
+  std::unique_ptr<sim::SocketPair> pair_;
+  std::unique_ptr<sim::FaultySocket> kernel_faults_;  // requests leaving the kernel
+  std::unique_ptr<sim::FaultySocket> server_faults_;  // replies leaving the server
+  std::unique_ptr<P2k> p2k_;
+  std::unique_ptr<Server> server_;
+  sim::Socket* kernel_end_ = nullptr;
+};
 
 }  // namespace
 
@@ -133,38 +107,43 @@ MsgAlloc kmem_msg_alloc(pager::Pager* p) {
   };
 }
 
-vn::Result<std::unique_ptr<vn::FileSystem>> make_puffs(sim::Machine& m, const MountOptions& args,
-                                                       pager::Pager* pager) {
-  Parsed p;
-  if (!parse(args, &p)) return vn::Status(EINVAL);
-  auto t = std::make_shared<Transport>();
-  t->pair = std::make_unique<sim::SocketPair>(m, p.sock);
-  t->kernel_end = &t->pair->end(0);
-  sim::Socket* server_end = &t->pair->end(1);
-  if (!p.req_faults.empty()) {
-    t->kernel_faults = std::make_unique<sim::FaultySocket>(m, *t->kernel_end, p.req_faults);
-    t->kernel_end = t->kernel_faults.get();
-  }
-  if (!p.reply_faults.empty()) {
-    t->server_faults = std::make_unique<sim::FaultySocket>(m, *server_end, p.reply_faults);
-    server_end = t->server_faults.get();
-  }
-  t->p2k = std::make_unique<P2k>(m, memfs::make_memfs(m, memfs::MemfsOptions{}));
-  t->server = std::make_unique<Server>(m, *server_end, *t->p2k, p.server);
-  VN_TRY(t->p2k->attach(*t->server));
-  t->server->start();
-  p.mount.root_cookie = t->server->root_cookie();
-  p.mount.msg_alloc = kmem_msg_alloc(pager);
-  p.mount.pager = pager;
-  auto fs = std::make_unique<PuffsMount>(m, *t->kernel_end, p.mount);
+vn::Result<std::unique_ptr<vn::FileSystem>> make_puffs(vn::MountEnv& env, const PuffsConfig& c) {
+  sim::Machine& m = env.machine();
+  VFSIM_KASSERT(m, !c.check(), "make_puffs: an unchecked configuration");
+  auto backend = env.make_server_fs(c.backend, c.backend_args);
+  if (!backend.ok()) return backend.status();
+  auto owned = std::make_unique<ServerProcess>(m, c, std::move(*backend));
+  ServerProcess* server = owned.get();
+  auto started = env.start_server(std::move(owned));
+  if (!started.ok()) return started.status();
+  PuffsMountOptions o;
+  o.size_lock = c.size_lock;
+  o.reclaim_nlookup = c.reclaim_nlookup;
+  o.timeout = c.timeout_ms * sim::kMillisecond;
+  o.retries = static_cast<int>(c.retry);
+  o.root_cookie = server->root_cookie();
+  o.msg_alloc = kmem_msg_alloc(env.pager());
+  o.pager = env.pager();
+  auto fs = std::make_unique<PuffsMount>(m, server->kernel_end(), o);
   fs->start();
-  m.add_leak_check("puffs server", [t] { return server_leaks(*t); });
   return std::unique_ptr<vn::FileSystem>(std::move(fs));
 }
 
-vn::Result<std::unique_ptr<vn::FileSystem>> make_puffs_from_args(sim::Machine& m,
-                                                                 const MountOptions& args) {
-  return make_puffs(m, args, nullptr);
+vn::FsType fstype() {
+  return {"puffs",
+          "a file system served by a userland server through puffs (p2k over `backend`, "
+          "memfs by default); options in fsdrivers/puffs/puffs_config.h",
+          [](vn::MountEnv& env,
+             const vn::MountArgs& args) -> vn::Result<std::unique_ptr<vn::FileSystem>> {
+            PuffsConfig c;
+            if (auto bad = parse_mount_options(args, &c)) {
+              if (env.machine().trace().keeping()) {
+                env.machine().note("puffs_mount", bad->option + ": " + bad->reason);
+              }
+              return vn::Status(EINVAL);
+            }
+            return make_puffs(env, c);
+          }};
 }
 
 }  // namespace vfsim::puffs

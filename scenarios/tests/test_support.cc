@@ -53,7 +53,7 @@ class ProbeModule final : public Module {
              return OpResult::with_record(0, rec);
            }});
   }
-  std::unique_ptr<ModuleState> start(sim::Machine&, const Config&) const override {
+  std::unique_ptr<ModuleState> start(sim::Machine&, const Config&, boot::World&) const override {
     return std::make_unique<ProbeState>();
   }
 };

@@ -26,8 +26,13 @@ inline RunFn as_run_fn(Setup setup) {
   };
 }
 
-inline RunResult run_once(const Setup& setup, const std::string& strategy = "random",
-                          std::uint64_t seed = 1, bool keep_trace = false) {
+// Sets up lwps on a fresh machine and returns what must outlive the run but
+// go before the machine (a boot::World, say): it is released right after
+// Machine::run returned.
+using KeepingSetup = std::function<std::shared_ptr<void>(Machine&)>;
+
+inline RunResult run_once_keeping(const KeepingSetup& setup, const std::string& strategy = "random",
+                                  std::uint64_t seed = 1, bool keep_trace = false) {
   StrategyParams p;
   p.seed = seed;
   auto st = make_strategy(strategy, p);
@@ -36,8 +41,20 @@ inline RunResult run_once(const Setup& setup, const std::string& strategy = "ran
   o.seed = seed;
   o.keep_trace = keep_trace;
   Machine m(o, *st);
-  setup(m);
-  return m.run();
+  std::shared_ptr<void> kept = setup(m);
+  RunResult r = m.run();
+  kept.reset();
+  return r;
+}
+
+inline RunResult run_once(const Setup& setup, const std::string& strategy = "random",
+                          std::uint64_t seed = 1, bool keep_trace = false) {
+  return run_once_keeping(
+      [&setup](Machine& m) {
+        setup(m);
+        return std::shared_ptr<void>();
+      },
+      strategy, seed, keep_trace);
 }
 
 // Replays `first`'s decisions with its seed on machine options `mo` and

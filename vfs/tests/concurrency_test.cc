@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include "sim/explore.h"
-#include "vfs/fstypes.h"
 #include "vfs/tests/test_util.h"
 
 namespace vfsim::vfs {

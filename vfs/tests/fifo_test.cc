@@ -14,7 +14,6 @@
 
 #include "sim/explore.h"
 #include "sim/sync.h"
-#include "vfs/fstypes.h"
 #include "vfs/tests/test_util.h"
 
 namespace vfsim::vfs {

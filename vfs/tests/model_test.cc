@@ -29,8 +29,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "boot/ukfs.h"
 #include "vfs/tests/posix_model.h"
-#include "vfs/ukfs.h"
 
 namespace vfsim::vfs {
 namespace {

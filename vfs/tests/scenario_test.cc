@@ -9,10 +9,10 @@
 #include <iterator>
 
 #include "scenarios/loader.h"
+#include "scenarios/modules/vfs_module.h"
 #include "scenarios/runner.h"
 #include "scenarios/sched_module.h"
 #include "sim/tests/test_util.h"
-#include "vfs/scenario/vfs_module.h"
 
 namespace vfsim::vfs {
 namespace {

@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
-#include "vfs/ukfs.h"
+#include "boot/ukfs.h"
 
 namespace vfsim::vfs::testing {
 

@@ -14,10 +14,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "boot/world.h"
 #include "driver_util.h"
 #include "image_util.h"
 #include "sim/tests/test_util.h"
-#include "vfs/fstypes.h"
 
 namespace vfsim::ext2drv::test {
 namespace {
@@ -378,14 +378,13 @@ TEST(Ext2Driver, WriteErrorAtEveryWriteIsAnErrno) {
     fs::copy_file(clean, img, fs::copy_options::overwrite_existing);
     int reported = 0;
     bool unmount_failed = false;
-    auto r = sim::testing::run_once(
+    auto r = sim::testing::run_once_keeping(
         [&](sim::Machine& m) {
-          auto k = std::make_shared<vfs::Kernel>(m, vfs::KernelOptions{});
-          vfs::register_builtin_fs_types(*k);
-          m.add_leak_check("vnodes", [k] { return k->vcache().referenced(); });
-          m.spawn("test", [&, k] {
+          auto w = std::make_shared<boot::World>(m, boot::BootConfig{});
+          vfs::Kernel* k = &w->kernel();
+          m.spawn("test", [&, w = w.get(), k] {
             m.sleep_for(kStartTime);
-            ASSERT_TRUE(k->mount_root("memfs", {}).ok());
+            ASSERT_TRUE(w->mount_root().ok());
             vfs::Proc& p = k->proc_create("test", vn::Cred{});
             k->attach_current_lwp(p);
             ASSERT_TRUE(k->mkdir(p, "/mnt", 0755).ok());
@@ -404,6 +403,7 @@ TEST(Ext2Driver, WriteErrorAtEveryWriteIsAnErrno) {
             }
             EXPECT_TRUE(k->shutdown().ok());
           });
+          return w;  // released after the run, before the machine
         },
         "random", 1, /*keep_trace=*/true);
     ASSERT_EQ(r.outcome, sim::Outcome::pass) << "write_eio_nth=" << nth << ": " << r.message;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "boot/world.h"
 #include "fsdrivers/ext2/ext2.h"
 #include "sim/machine.h"
 #include "sim/strategy.h"
@@ -50,15 +51,16 @@ inline ImageRunResult run_on_image(const ImageRun& run, const Body& body) {
   mo.seed = run.seed;
   mo.keep_trace = true;  // the mount reason is a trace event
   sim::Machine m(mo, *strategy);
-  vfs::Kernel k(m, {});
-  k.register_fs_type("ext2", make_ext2_from_args);
+  boot::BootConfig bc;
+  bc.root_type = "ext2";
+  bc.root_args = run.extra;
+  bc.root_args["image"] = run.image;
+  boot::World w(m, std::move(bc));
+  vfs::Kernel& k = w.kernel();
   ImageRunResult out;
-  m.add_leak_check("vnodes", [&] { return k.vcache().referenced(); });
   m.spawn("test", [&] {
     m.sleep_for(kStartTime);
-    vfs::MountArgs args = run.extra;
-    args["image"] = run.image;
-    vn::Status s = k.mount_root("ext2", args);
+    vn::Status s = w.mount_root();
     if (!s.ok()) {
       out.mount_err = s.err();
       return;

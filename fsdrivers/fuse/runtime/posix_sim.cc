@@ -344,7 +344,7 @@ sim::LwpId PosixSim::spawn(std::string name, std::function<void()> body) {
   const sim::LwpId id = m_.spawn(
       std::move(name),
       [this, body = std::move(body)] {
-        m_.current().layer_slot[kSlotFuse] = slot_value_;
+        m_.current().slots[m_.lwp_slot(kFuseSlotOwner).index] = slot_value_;
         body();
         run_key_destructors(m_.current_id());
       },

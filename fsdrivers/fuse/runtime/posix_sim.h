@@ -50,7 +50,7 @@ inline constexpr std::uint64_t kRealtimeEpochNs = 1'700'000'000ull * 1'000'000'0
 class PosixSim {
  public:
   // `name` names the process in resource names and traces; `slot_value` is
-  // what every lwp this process starts carries in layer_slot[kSlotFuse].
+  // what every lwp this process starts carries in slot named kFuseSlotOwner.
   PosixSim(sim::Machine& m, std::string name, void* slot_value);
   ~PosixSim();
   PosixSim(const PosixSim&) = delete;

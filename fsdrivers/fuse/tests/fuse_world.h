@@ -64,8 +64,7 @@ inline sim::RunResult run_world(const sim::MachineOptions& mo, sim::Strategy& st
   auto stack = std::make_shared<Stack>();
   k.register_fs_type(
       "fuse",
-      [&o, stack](sim::Machine& mm,
-                  const vfs::MountArgs&) -> vn::Result<std::unique_ptr<vn::FileSystem>> {
+      [&o, &mm = m, stack](const vfs::MountArgs&) -> vn::Result<std::unique_ptr<vn::FileSystem>> {
         const FsEntry* fs = find_fs(linked_file_systems(), o.fs);
         if (fs == nullptr) return vn::Status(ENODEV);
         sim::SocketOptions so;

@@ -5,8 +5,8 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
+#include "boot/ukfs.h"
 #include "fsdrivers/memfs/file_data.h"
-#include "vfs/ukfs.h"
 #include "vnode/vnode_if.h"
 
 namespace vfsim::memfs {

@@ -1,7 +1,7 @@
-// A machine with a VFS whose root is memfs mounted through puffs (p2k), for
-// the kernel-stub tests: the body runs as process "main" in its own lwp and
-// may spawn more (World::spawn_proc); afterwards everything is shut down and
-// the vnode leak check runs, as ukfs::run does for memfs.
+// A machine (a boot::World) whose root is memfs mounted through puffs (p2k),
+// for the kernel-stub tests: the body runs as process "main" in its own lwp
+// and may spawn more (World::spawn_proc); afterwards everything is shut down
+// and the World's leak checks run (vnodes, the server's nodes).
 #pragma once
 
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+#include "boot/world.h"
 #include "fsdrivers/puffs/puffs_fstype.h"
 #include "sim/explore.h"
 #include "vfs/kernel.h"
@@ -16,6 +17,7 @@
 namespace vfsim::puffs::testing {
 
 struct World {
+  boot::World& w;
   vfs::Kernel& k;
   vfs::Proc& p;
   sim::Machine& m() { return k.machine(); }
@@ -34,15 +36,17 @@ using Body = std::function<void(World&)>;
 inline sim::RunResult run_world(const sim::MachineOptions& mo, sim::Strategy& st,
                                 const MountOptions& args, const Body& body) {
   sim::Machine m(mo, st);
-  vfs::Kernel k(m, {});
-  k.register_fs_type("puffs", make_puffs_from_args);
-  m.add_leak_check("vnodes", [&] { return k.vcache().referenced(); });
+  boot::BootConfig bc;
+  bc.root_type = "puffs";
+  bc.root_args = args;
+  boot::World world(m, std::move(bc));
   m.spawn("main", [&] {
-    vn::Status s = k.mount_root("puffs", args);
+    vn::Status s = world.mount_root();
     if (!s.ok()) m.fail(sim::Outcome::panic, "mount puffs: errno " + std::to_string(s.err()));
+    vfs::Kernel& k = world.kernel();
     vfs::Proc& p = k.proc_create("main", vn::Cred{});
     k.attach_current_lwp(p);
-    World w{k, p};
+    World w{world, k, p};
     body(w);
     s = k.shutdown();
     if (!s.ok()) m.fail(sim::Outcome::leak, "shutdown: errno " + std::to_string(s.err()));

@@ -5,7 +5,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "vfs/scenario/vfs_state.h"
+#include "scenarios/modules/vfs_state.h"
 
 namespace vfsim::vfs {
 
@@ -25,7 +25,7 @@ void add(sc::OpRegistry& r, std::string name, std::string doc, std::vector<ArgSp
          .args = std::move(args),
          .run = [body = std::move(body)](sc::OpContext& c, const Args& a) {
            auto& st = c.state<VfsState>();
-           return body(st.kernel(), st.proc(c.machine()), a);
+           return body(st.kernel(), st.proc(), a);
          }});
 }
 

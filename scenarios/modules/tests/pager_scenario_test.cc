@@ -3,6 +3,7 @@
 // fail, plus the SQLite-style allocation-failure sweep.
 #include <gtest/gtest.h>
 
+#include "boot/config.h"
 #include "scenarios/loader.h"
 #include "scenarios/modules.h"
 #include "scenarios/runner.h"
@@ -112,7 +113,8 @@ bool surfaced(const sim::RunResult& r, sim::LwpId lwp, std::size_t at) {
 // hold; and every failure reaches the lwp that met it as ENOMEM/ENOSPC.
 TEST(PagerScenarios, AllocationFailureSweep) {
   // Loaded once; each run gets a copy whose config differs in one knob
-  // (the file has no `when`, so nothing else depends on the config).
+  // (the file has no `when`, so nothing else depends on the config): the
+  // knob's value, and the typed field of the machine it boots.
   const sc::Scenario base = load("memory_pressure_oom.json");
   std::uint64_t k = 1;
   for (;; ++k) {
@@ -120,6 +122,9 @@ TEST(PagerScenarios, AllocationFailureSweep) {
     auto values = base.config.values();
     values["pager.kmem_fail_nth"] = k;
     s.config = sc::Config(values, base.config.processes());
+    auto boot = std::make_shared<boot::BootConfig>(*base.boot);
+    boot->pager->kmem_fail_nth = k;
+    s.boot = std::move(boot);
     const auto r = run_once(s, 1, /*keep_trace=*/true);
     ASSERT_EQ(r.outcome, sim::Outcome::pass) << "kmem_fail_nth=" << k << ": " << r.message;
     std::size_t at = 0;

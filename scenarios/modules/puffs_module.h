@@ -1,6 +1,8 @@
-// The `puffs` scenario module: the knobs of the puffs transport and one op,
-// puffs.mount, that mounts memfs served through puffs (p2k) at a path of the
-// VFS module's kernel, with the transport the knobs describe.
+// The `puffs` scenario module: the knobs of the puffs transport, which
+// become the BootConfig's typed puffs::PuffsConfig (no text in between: the
+// same check as a mount(2) of type puffs, fsdrivers/puffs/puffs_config.h),
+// and one op, puffs.mount, that mounts memfs served through puffs (p2k) at a
+// path of the World's kernel with that configuration.
 //
 // Knobs (the defaults are the fixed behaviour):
 //   transport              seqpacket | dgram | stream      (seqpacket)

@@ -6,25 +6,25 @@
 #include <memory>
 #include <string>
 
-#include "pager/scenario/pager_module.h"
+#include "boot/world.h"
 #include "scenarios/registry.h"
 #include "vfs/kernel.h"
 
 namespace vfsim::vfs {
 
-class VfsState final : public scenarios::ModuleState, public pager::PagerHost {
+// The scenario's simulated processes on the World's kernel: one per
+// declared process, and a root "controller" process for setup and checks.
+class VfsState final : public scenarios::ModuleState {
  public:
-  VfsState(sim::Machine& m, const scenarios::Config& config);
+  VfsState(boot::World& world, const scenarios::Config& config);
   void lwp_start(sim::Machine& m, const scenarios::LwpInfo& lwp) override;
-  void stop(sim::Machine& m) override;
 
-  Kernel& kernel() { return *kernel_; }
-  pager::Pager* machine_pager() override { return kernel_->pager(); }
+  Kernel& kernel() { return world_.kernel(); }
   // The process of the calling lwp.
-  Proc& proc(sim::Machine& m);
+  Proc& proc();
 
  private:
-  std::unique_ptr<Kernel> kernel_;
+  boot::World& world_;
   std::map<std::string, Proc*, std::less<>> procs_;  // by scenario process name
   Proc* controller_ = nullptr;
 };

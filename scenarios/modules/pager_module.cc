@@ -1,11 +1,12 @@
 // The `pager` scenario module; see pager_module.h.
-#include "pager/scenario/pager_module.h"
+#include "scenarios/modules/pager_module.h"
 
 #include <map>
 #include <string>
 
+#include "boot/world.h"
 #include "pager/pager.h"
-#include "pager/scenario/fake_fs.h"
+#include "scenarios/modules/fake_fs.h"
 
 namespace vfsim::pager {
 
@@ -23,32 +24,40 @@ constexpr const char* kKept = "pager.writeback_errors_kept";
 constexpr const char* kFailNth = "pager.kmem_fail_nth";
 constexpr const char* kFailP = "pager.kmem_fail_p";
 
-// Per run: the fake files the scenario made.
+// Per run: the fake files the scenario made on the World's pager.
 class PagerModuleState final : public sc::ModuleState {
  public:
   struct Fake {
     std::unique_ptr<FakeMessageFs> fs;
     PageObject* obj = nullptr;
   };
+  explicit PagerModuleState(Pager* p) : pager(p) {}
   std::map<std::string, Fake, std::less<>> fakes;
-  Pager* pager = nullptr;  // found on first use
+  Pager* const pager;  // the machine's, or null (pager.pages 0)
 
-  void stop(sim::Machine& m) override {
-    for (auto& [name, f] : fakes) {
-      if (pager != nullptr) pager->destroy_object(*f.obj);
-    }
+  void stop(sim::Machine&) override {
+    for (auto& [name, f] : fakes) pager->destroy_object(*f.obj);
     fakes.clear();
   }
 };
 
 // The machine's pager, or null when the scenario has none (pager.pages 0).
-Pager* find_pager(sc::OpContext& c) {
-  auto& st = c.state<PagerModuleState>();
-  if (st.pager == nullptr) {
-    auto* host = dynamic_cast<PagerHost*>(&c.state_of("vfs"));
-    if (host != nullptr) st.pager = host->machine_pager();
-  }
-  return st.pager;
+Pager* find_pager(sc::OpContext& c) { return c.world().pager(); }
+
+// The PagerConfig the knobs describe, or nothing when pager.pages is 0.
+std::optional<PagerConfig> pager_config_from(const sc::Config& config) {
+  if (!config.has(kPages) || config.get_int(kPages) == 0) return std::nullopt;
+  PagerConfig c;
+  c.pages = static_cast<std::size_t>(config.get_int(kPages));
+  c.swap_slots = static_cast<std::size_t>(config.get_int(kSwap));
+  c.freemin = static_cast<std::size_t>(config.get_int(kFreemin));
+  c.freetarg = static_cast<std::size_t>(config.get_int(kFreetarg));
+  c.syncer_period = static_cast<sim::VTime>(config.get_int(kSyncer)) * sim::kMillisecond;
+  c.pagedaemon_nosleep = config.get_bool(kNosleep);
+  c.writeback_errors_kept = config.get_bool(kKept);
+  c.kmem_fail_nth = static_cast<std::uint64_t>(config.get_int(kFailNth));
+  c.kmem_fail_p = config.get(kFailP).get<double>();
+  return c;
 }
 
 sc::OpResult stats_record(const Pager& p) {
@@ -185,7 +194,10 @@ class PagerModule final : public sc::Module {
         sc::KnobSpec::json(kFailP, 0, "fail each memory allocation with this probability"),
     };
   }
-  std::optional<sc::ConfigIssue> validate(const sc::Config& config) const override {
+  // The knobs into BootConfig::pager (none when pager.pages is 0); the
+  // thresholds' relations are BootConfig::check's.
+  std::optional<sc::ConfigIssue> configure(const sc::Config& config,
+                                           boot::BootConfig* boot) const override {
     for (const char* key : {kPages, kSwap, kFreemin, kFreetarg, kSyncer, kFailNth}) {
       if (config.get_int(key) < 0) return sc::ConfigIssue{key, "must not be negative"};
     }
@@ -194,33 +206,28 @@ class PagerModule final : public sc::Module {
       return sc::ConfigIssue{kFailP, "must be a number from 0 to 1"};
     }
     if (config.get_int(kPages) > 1 << 20) return sc::ConfigIssue{kPages, "at most 1048576"};
+    if (config.get_int(kPages) == 0) {
+      // No memory model: a threshold given anyway would be silently ignored.
+      for (const char* key : {kFreemin, kFreetarg}) {
+        if (config.get_int(key) != 0) {
+          return sc::ConfigIssue{key, "must be at most pager.pages (0: no memory model)"};
+        }
+      }
+    }
+    boot->pager = pager_config_from(config);
     return std::nullopt;
   }
   void register_ops(sc::OpRegistry& r) const override {
     register_memory_ops(r);
     register_fake_ops(r);
   }
-  std::unique_ptr<sc::ModuleState> start(sim::Machine&, const sc::Config&) const override {
-    return std::make_unique<PagerModuleState>();
+  std::unique_ptr<sc::ModuleState> start(sim::Machine&, const sc::Config&,
+                                         boot::World& world) const override {
+    return std::make_unique<PagerModuleState>(world.pager());
   }
 };
 
 }  // namespace
-
-std::optional<PagerConfig> pager_config_from(const sc::Config& config) {
-  if (!config.has(kPages) || config.get_int(kPages) == 0) return std::nullopt;
-  PagerConfig c;
-  c.pages = static_cast<std::size_t>(config.get_int(kPages));
-  c.swap_slots = static_cast<std::size_t>(config.get_int(kSwap));
-  c.freemin = static_cast<std::size_t>(config.get_int(kFreemin));
-  c.freetarg = static_cast<std::size_t>(config.get_int(kFreetarg));
-  c.syncer_period = static_cast<sim::VTime>(config.get_int(kSyncer)) * sim::kMillisecond;
-  c.pagedaemon_nosleep = config.get_bool(kNosleep);
-  c.writeback_errors_kept = config.get_bool(kKept);
-  c.kmem_fail_nth = static_cast<std::uint64_t>(config.get_int(kFailNth));
-  c.kmem_fail_p = config.get(kFailP).get<double>();
-  return c;
-}
 
 std::shared_ptr<const sc::Module> make_pager_module() { return std::make_shared<PagerModule>(); }
 

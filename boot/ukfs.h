@@ -9,15 +9,18 @@
 //   });
 //   EXPECT_FALSE(r.failed()) << r.message;
 //
-// run() executes the body inside one lwp of its own machine (so every
-// kernel lock and sleep works), then closes everything, unmounts, and
-// checks that no vnode was leaked (Outcome::leak) and every invariant held.
+// run() boots a World (boot/world.h) on a machine of its own, executes the
+// body inside one lwp of it (so every kernel lock and sleep works), then
+// closes everything, unmounts, and checks that no vnode was leaked
+// (Outcome::leak) and every invariant held.
 // The body may spawn more lwps with fs.machine().spawn() and join them.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <vector>
 
+#include "boot/world.h"
 #include "sim/machine.h"
 #include "vfs/kernel.h"
 
@@ -36,13 +39,20 @@ struct Options {
   std::uint64_t seed = 1;
   sim::VTime start_time = 0;        // the virtual clock's first reading
   std::string strategy = "random";  // for bodies that spawn lwps
-  // The machine's memory (KernelOptions::pager); unset: none.
+  // The machine's memory (BootConfig::pager); unset: none.
   std::optional<pager::PagerConfig> pager = std::nullopt;
+  // Types the machine knows besides the built-in ones (a test's own file
+  // system, registered the way a driver registers its type).
+  std::vector<vn::FsType> extra_fs_types = {};
 };
+
+// The BootConfig `options` describe: `fstype` with `args` as the root.
+[[nodiscard]] boot::BootConfig boot_config(const Options& options);
 
 class Ukfs {
  public:
-  Ukfs(vfs::Kernel& k, vfs::Proc& p) : k_(k), p_(p) {}
+  Ukfs(boot::World& w, vfs::Proc& p) : w_(w), k_(w.kernel()), p_(p) {}
+  boot::World& world() { return w_; }
   vfs::Kernel& kernel() { return k_; }
   vfs::Proc& proc() { return p_; }
   sim::Machine& machine() { return k_.machine(); }
@@ -75,6 +85,7 @@ class Ukfs {
   [[nodiscard]] Result<std::vector<std::string>> list(std::string_view path);
 
  private:
+  boot::World& w_;
   vfs::Kernel& k_;
   vfs::Proc& p_;
 };

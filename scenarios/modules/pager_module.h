@@ -1,7 +1,7 @@
 // The `pager` scenario module: the machine's memory knobs, ops to look at
 // and squeeze memory, and a fake file system for the pagedaemon deadlock.
 //
-// Knobs (all read by whoever builds the kernel, see pager_config_from):
+// Knobs (they become the BootConfig's pager; the World builds it):
 //   pager.pages             physical pages of 4 KiB; 0 (default) = no memory
 //                           model: memfs keeps file data in plain maps and no
 //                           pagedaemon or syncer lwp exists, so scenarios
@@ -22,27 +22,12 @@
 #pragma once
 
 #include <memory>
-#include <optional>
 
-#include "pager/types.h"
 #include "scenarios/registry.h"
 
 namespace vfsim::pager {
 
-class Pager;
-
-// A module state that owns the machine's pager (the vfs module's, whose
-// kernel owns it) implements this, so the pager ops can find it.
-class PagerHost {
- public:
-  virtual ~PagerHost() = default;
-  [[nodiscard]] virtual Pager* machine_pager() = 0;
-};
-
-// The PagerConfig the knobs describe, or nothing when pager.pages is 0 or
-// the pager module is not in the catalog.
-[[nodiscard]] std::optional<PagerConfig> pager_config_from(const scenarios::Config& config);
-
+// The module; its knobs become BootConfig::pager (Module::configure).
 [[nodiscard]] std::shared_ptr<const scenarios::Module> make_pager_module();
 
 }  // namespace vfsim::pager

@@ -1,10 +1,9 @@
-// ukfs: the standalone API (ukfs.h).
-#include "vfs/ukfs.h"
+// ukfs: the standalone API (ukfs.h), on a World.
+#include "boot/ukfs.h"
 
 #include <fcntl.h>
 
 #include "sim/strategy.h"
-#include "vfs/fstypes.h"
 
 namespace vfsim::ukfs {
 
@@ -107,30 +106,29 @@ sim::RunResult run(const Options& options, const std::function<void(Ukfs&)>& bod
   return run(options, mo, *strategy, body);
 }
 
+boot::BootConfig boot_config(const Options& options) {
+  boot::BootConfig c;
+  c.personality = options.personality;
+  c.desiredvnodes = options.desiredvnodes;
+  c.pager = options.pager;
+  c.root_type = options.fstype;
+  c.root_args = options.args;
+  for (const vn::FsType& t : options.extra_fs_types) c.fs_types.push_back(t);
+  return c;
+}
+
 sim::RunResult run(const Options& options, const sim::MachineOptions& machine,
                    sim::Strategy& strategy, const std::function<void(Ukfs&)>& body) {
   sim::Machine m(machine, strategy);
-  vfs::Kernel k(m, {options.personality, options.desiredvnodes, options.pager});
-  vfs::register_builtin_fs_types(k);
-  m.add_leak_check("vnodes", [&] {
-    std::vector<std::string> leaks = k.vcache().referenced();
-    if (leaks.empty() && k.vcache().numvnodes() != 0) {
-      leaks.push_back(std::to_string(k.vcache().numvnodes()) + " vnodes left after unmount");
-    }
-    return leaks;
-  });
+  boot::World w(m, boot_config(options));
   m.spawn("ukfs", [&] {
-    Status s = k.mount_root(options.fstype, options.args);
+    Status s = w.mount_root();
     if (!s.ok()) m.fail(sim::Outcome::panic, "ukfs: mounting " + options.fstype + " failed");
-    vfs::Proc& p = k.proc_create("ukfs", options.cred, options.umask);
-    k.attach_current_lwp(p);
-    Ukfs fs(k, p);
+    vfs::Proc& p = w.kernel().proc_create("ukfs", options.cred, options.umask);
+    w.kernel().attach_current_lwp(p);
+    Ukfs fs(w, p);
     body(fs);
-    auto unexplained = k.unexplained_references();
-    if (!unexplained.empty()) m.fail(sim::Outcome::leak, unexplained.front());
-    s = k.shutdown();
-    if (!s.ok())
-      m.fail(sim::Outcome::leak, "ukfs: unmount failed, errno " + std::to_string(s.err()));
+    w.shutdown();
   });
   return m.run();
 }

@@ -1,4 +1,4 @@
-#include "pager/scenario/fake_fs.h"
+#include "scenarios/modules/fake_fs.h"
 
 #include <algorithm>
 
