@@ -17,6 +17,7 @@
 
 namespace sc = vfsim::scenarios;
 namespace sim = vfsim::sim;
+namespace boot = vfsim::boot;
 
 namespace {
 
@@ -45,7 +46,8 @@ class CounterModule final : public sc::Module {
              return sc::OpResult::ok(c.state<CounterState>().value);
            }});
   }
-  std::unique_ptr<sc::ModuleState> start(sim::Machine&, const sc::Config&) const override {
+  std::unique_ptr<sc::ModuleState> start(sim::Machine&, const sc::Config&,
+                                         boot::World&) const override {
     return std::make_unique<CounterState>();
   }
 };

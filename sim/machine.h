@@ -110,8 +110,8 @@ struct Lwp {
   std::uint32_t busy = 0;
   LwpTags tags = 0;
   // Where a drawing of the run puts it (sim/trace_export.h): "" for the
-  // default (a user lwp, or the kernel's for a daemon), else e.g. "server
-  // puffs" for the workers of a userspace server. Never decides anything.
+  // default (a user lwp, or the kernel's for a daemon), else the name of the
+  // userspace server whose workers it runs. Never decides anything.
   std::string group;
   LwpState state = LwpState::ready;
   Resource* waiting_on = nullptr;  // when blocked
