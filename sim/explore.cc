@@ -87,7 +87,7 @@ void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_st
   auto strategy = make_strategy(o.strategy, params_for(o, expected_steps));
   auto last_progress = Clock::now();
   for (;;) {
-    const std::uint64_t i = sh.next.fetch_add(1);
+    const std::uint64_t i = o.shard_index + o.shard_count * sh.next.fetch_add(1);
     if (i >= o.schedules || (!o.keep_going && i > sh.stop_at.load())) break;
     MachineOptions m = o.machine;
     m.seed = schedule_seed(o.seed, i);
@@ -121,7 +121,7 @@ void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_st
       last_progress = Clock::now();
       ExploreProgress p;
       p.done = sh.done.load();
-      p.total = o.schedules;
+      p.total = shard_size(o);
       p.failures = sh.failures.load();
       const double secs = seconds_since(t0);
       p.per_second = secs > 0 ? static_cast<double>(p.done) / secs : 0;
@@ -158,9 +158,10 @@ void proc_worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expect
                  ProcShared& sh, int report_fd) {
   StackPool stacks(default_stack_bytes());
   auto strategy = make_strategy(o.strategy, params_for(o, expected_steps));
-  Shared local;  // determinism errors only
+  Shared local;       // determinism errors only
+  std::string lines;  // what this worker tells the parent, one line each
   for (;;) {
-    const std::uint64_t i = sh.next.fetch_add(1);
+    const std::uint64_t i = o.shard_index + o.shard_count * sh.next.fetch_add(1);
     if (i >= o.schedules || (!o.keep_going && i > sh.stop_at.load())) break;
     MachineOptions m = o.machine;
     m.seed = schedule_seed(o.seed, i);
@@ -180,6 +181,7 @@ void proc_worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expect
     if (sample) note_determinism(run, m, r, i, local);
     if (!r.failed()) continue;
     sh.failures.fetch_add(1);
+    lines += "F " + std::to_string(i) + "\n";
     std::uint64_t cur = sh.stop_at.load();
     while (i < cur && !sh.stop_at.compare_exchange_weak(cur, i)) {}
     while (sh.lock.exchange(true)) {}
@@ -190,13 +192,11 @@ void proc_worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expect
     }
     sh.lock.store(false);
   }
-  for (const std::string& e : local.determinism_errors) {
-    const std::string line = e + "\n";
-    for (std::size_t off = 0; off < line.size();) {
-      const ssize_t w = ::write(report_fd, line.data() + off, line.size() - off);
-      if (w <= 0) break;
-      off += static_cast<std::size_t>(w);
-    }
+  for (const std::string& e : local.determinism_errors) lines += "E " + e + "\n";
+  for (std::size_t off = 0; off < lines.size();) {
+    const ssize_t w = ::write(report_fd, lines.data() + off, lines.size() - off);
+    if (w <= 0) break;
+    off += static_cast<std::size_t>(w);
   }
 }
 
@@ -261,7 +261,7 @@ ExploreSummary explore_in_processes(const RunFn& run, const ExploreOptions& o,
       last_progress = Clock::now();
       ExploreProgress p;
       p.done = sh->done.load();
-      p.total = o.schedules;
+      p.total = shard_size(o);
       p.failures = sh->failures.load();
       const double secs = seconds_since(t0);
       p.per_second = secs > 0 ? static_cast<double>(p.done) / secs : 0;
@@ -282,11 +282,17 @@ ExploreSummary explore_in_processes(const RunFn& run, const ExploreOptions& o,
     std::string_view text = children[j].text;
     while (!text.empty()) {
       const std::size_t nl = std::min(text.find('\n'), text.size());
-      if (nl > 0) s.determinism_errors.emplace_back(text.substr(0, nl));
+      const std::string_view line = text.substr(0, nl);
+      if (line.substr(0, 2) == "F ") {
+        s.failing_schedules.push_back(std::stoull(std::string(line.substr(2))));
+      } else if (line.substr(0, 2) == "E ") {
+        s.determinism_errors.emplace_back(line.substr(2));
+      }
       text.remove_prefix(std::min(nl + 1, text.size()));
     }
   }
   std::sort(s.determinism_errors.begin(), s.determinism_errors.end());
+  std::sort(s.failing_schedules.begin(), s.failing_schedules.end());
   s.seconds = seconds_since(t0);
   s.exhausted = sh->exhausted.load();
   s.max_steps = sh->max_steps.load();
@@ -299,10 +305,10 @@ ExploreSummary explore_in_processes(const RunFn& run, const ExploreOptions& o,
   ::munmap(mem, sizeof(ProcShared));
   const bool failed = first != ~std::uint64_t{0};
   if (o.keep_going || !failed) {
-    s.schedules_explored = std::min<std::uint64_t>(done, o.schedules);
+    s.schedules_explored = std::min<std::uint64_t>(done, shard_size(o));
     s.failures = failures;
   } else {
-    s.schedules_explored = first + 1;
+    s.schedules_explored = (first - o.shard_index) / o.shard_count + 1;
     s.failures = 1;
   }
   s.schedules_per_second = s.seconds > 0 ? static_cast<double>(done) / s.seconds : 0;
@@ -325,11 +331,20 @@ ExploreSummary explore_in_processes(const RunFn& run, const ExploreOptions& o,
 
 }  // namespace
 
+std::uint64_t shard_size(const ExploreOptions& o) {
+  if (o.shard_index >= o.schedules) return 0;
+  return (o.schedules - o.shard_index + o.shard_count - 1) / o.shard_count;
+}
+
 std::uint64_t schedule_seed(std::uint64_t seed, std::uint64_t index) {
   return derive_seed(seed, index + 1);
 }
 
 ExploreSummary explore(const RunFn& run, const ExploreOptions& o) {
+  if (o.shard_count == 0 || o.shard_index >= o.shard_count) {
+    throw std::invalid_argument("explore: shard " + std::to_string(o.shard_index) + " of " +
+                                std::to_string(o.shard_count) + " does not exist");
+  }
   const auto t0 = Clock::now();
   std::uint64_t expected_steps = 1000;
   if (o.strategy == "pct") {
@@ -353,13 +368,15 @@ ExploreSummary explore(const RunFn& run, const ExploreOptions& o) {
   s.max_steps = sh.max_steps.load();
   s.determinism_errors = std::move(sh.determinism_errors);
   std::sort(s.determinism_errors.begin(), s.determinism_errors.end());
+  std::sort(sh.failing_indexes.begin(), sh.failing_indexes.end());
+  s.failing_schedules = sh.failing_indexes;
   if (o.keep_going || !sh.first_index) {
-    s.schedules_explored = std::min<std::uint64_t>(sh.done.load(), o.schedules);
+    s.schedules_explored = std::min<std::uint64_t>(sh.done.load(), shard_size(o));
     s.failures = sh.failing_indexes.size();
   } else {
     // Report as a single sequential worker would have: it stops at the first
-    // failing schedule.
-    s.schedules_explored = *sh.first_index + 1;
+    // failing schedule (the shard's indices up to it).
+    s.schedules_explored = (*sh.first_index - o.shard_index) / o.shard_count + 1;
     s.failures = 1;
   }
   s.schedules_per_second = s.seconds > 0 ? static_cast<double>(sh.done.load()) / s.seconds : 0;

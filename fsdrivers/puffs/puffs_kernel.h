@@ -71,7 +71,7 @@ struct PuffsMountOptions {
   // becomes several requests, as a kernel splits I/O by its largest
   // transfer (NetBSD's PUFFS_TOMOVE), so every message fits the socket's
   // buffer and the server's read. make_puffs() derives it from the buffer.
-  std::size_t max_io = 32 * 1024;
+  std::size_t max_io = std::size_t{32} * 1024;
   // Run when the unmount begins: whoever handed this mount's KernelCaches
   // to a server takes it back (the mount is destroyed after the unmount).
   std::function<void()> on_unmount;

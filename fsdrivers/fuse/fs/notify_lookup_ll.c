@@ -180,7 +180,8 @@ int main(int argc, char* argv[]) {
   if (fuse_session_mount(s->se, opts.mountpoint) != 0) goto out_signals;
   fuse_daemonize(opts.foreground);
   pthread_t thread;
-  if (s->opts.notify_from_thread) pthread_create(&thread, NULL, notifier, s);
+  if (s->opts.notify_from_thread)
+    pthread_create(&thread, NULL, notifier, s);  // determinism-ok: the shim makes it an lwp
   if (opts.singlethread) {
     ret = fuse_session_loop(s->se);
   } else {
