@@ -39,6 +39,8 @@ Superblock Superblock::decode(std::span<const std::byte> r) {
   s.feature_incompat = dynamic ? get32(r, 96) : 0;
   s.feature_ro_compat = dynamic ? get32(r, 100) : 0;
   s.reserved_gdt_blocks = dynamic ? get16(r, 206) : 0;
+  for (size_t i = 0; i < s.hash_seed.size(); ++i) s.hash_seed[i] = dynamic ? get32(r, 236 + 4 * i) : 0;
+  s.flags = get32(r, 352);
   return s;
 }
 

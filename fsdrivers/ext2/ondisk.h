@@ -40,6 +40,9 @@ inline constexpr uint32_t kRoCompatSparseSuper = 0x0001;
 inline constexpr uint32_t kRoCompatLargeFile = 0x0002;
 inline constexpr uint32_t kRoCompatSupported = kRoCompatSparseSuper | kRoCompatLargeFile;
 inline constexpr uint32_t kCompatExtAttr = 0x0008;
+inline constexpr uint32_t kCompatDirIndex = 0x0020;
+// s_flags: the directory-index hash treats name bytes as unsigned chars.
+inline constexpr uint32_t kFlagsUnsignedHash = 0x0002;
 
 // Inode flags that matter to us.
 inline constexpr uint32_t kIndexFl = 0x00001000;  // hashed (htree) directory
@@ -99,6 +102,8 @@ struct Superblock {
   uint16_t inode_size;
   uint32_t feature_compat, feature_incompat, feature_ro_compat;
   uint16_t reserved_gdt_blocks;
+  std::array<uint32_t, 4> hash_seed;  // s_hash_seed (directory index)
+  uint32_t flags;                     // s_flags
 
   static Superblock decode(std::span<const std::byte> raw);
   // Writes the counters that change at run time back into raw.

@@ -100,7 +100,7 @@ Result<uint32_t> Volume::lookup(uint32_t dir, std::string_view name) {
   EXT2_TRY(check_name(name));
   EXT2_TRY_ASSIGN(Inode d, live_dir(dir));
   if (name == ".") return dir;
-  EXT2_TRY_ASSIGN(RawDirent e, core_->dir_find(d, name));
+  EXT2_TRY_ASSIGN(RawDirent e, core_->dir_find(dir, d, name));
   if (name == "..") return e.ino;
   if (e.ino == dir) return corrupt();  // a directory that contains itself
   EXT2_TRY_ASSIGN(Inode child, core_->read_live_inode(e.ino));
@@ -120,7 +120,7 @@ Result<uint32_t> Volume::make_node(uint32_t dir, std::string_view name, Inode n,
   EXT2_TRY(check_name(name));
   if (is_dot(name)) return Status(EEXIST);
   EXT2_TRY_ASSIGN(Inode d, live_dir(dir));
-  auto existing = core_->dir_find(d, name);
+  auto existing = core_->dir_find(dir, d, name);
   if (existing.ok()) return Status(EEXIST);
   if (existing.err() != ENOENT) return existing.status();
   if (n.is_dir() && d.links_count >= kLinkMax) return Status(EMLINK);
@@ -299,7 +299,7 @@ Status Volume::remove(uint32_t dir, std::string_view name, int64_t now) {
   EXT2_TRY(check_name(name));
   if (is_dot(name)) return Status(EPERM);
   EXT2_TRY_ASSIGN(Inode d, live_dir(dir));
-  EXT2_TRY_ASSIGN(RawDirent e, core_->dir_find(d, name));
+  EXT2_TRY_ASSIGN(RawDirent e, core_->dir_find(dir, d, name));
   if (e.ino == dir) return corrupt();
   EXT2_TRY_ASSIGN(Inode n, core_->read_live_inode(e.ino));
   if (n.is_dir()) return Status(EPERM);
@@ -314,7 +314,7 @@ Status Volume::rmdir(uint32_t dir, std::string_view name, int64_t now) {
   if (name == ".") return Status(EINVAL);
   if (name == "..") return Status(ENOTEMPTY);
   EXT2_TRY_ASSIGN(Inode d, live_dir(dir));
-  EXT2_TRY_ASSIGN(RawDirent e, core_->dir_find(d, name));
+  EXT2_TRY_ASSIGN(RawDirent e, core_->dir_find(dir, d, name));
   if (e.ino == dir) return corrupt();
   EXT2_TRY_ASSIGN(Inode n, core_->read_live_inode(e.ino));
   if (!n.is_dir()) return Status(ENOTDIR);
@@ -335,7 +335,7 @@ Status Volume::link(uint32_t dir, std::string_view name, uint32_t ino, int64_t n
   if (n.is_dir()) return Status(EPERM);
   if (n.links_count >= kLinkMax) return Status(EMLINK);
   EXT2_TRY_ASSIGN(Inode d, live_dir(dir));
-  auto existing = core_->dir_find(d, name);
+  auto existing = core_->dir_find(dir, d, name);
   if (existing.ok()) return Status(EEXIST);
   if (existing.err() != ENOENT) return existing.status();
   const uint32_t t = disk_time(now);
@@ -377,11 +377,11 @@ Status Volume::rename_checked(uint32_t fd, std::string_view fname, uint32_t td,
   Core& c = *core_;
   EXT2_TRY_ASSIGN(Inode fdir, live_dir(fd));
   EXT2_TRY_ASSIGN(Inode tdir, live_dir(td));
-  EXT2_TRY_ASSIGN(RawDirent se, c.dir_find(fdir, fname));
+  EXT2_TRY_ASSIGN(RawDirent se, c.dir_find(fd, fdir, fname));
   const uint32_t src = se.ino;
   if (src == fd) return corrupt();
   EXT2_TRY_ASSIGN(Inode sn, c.read_live_inode(src));
-  auto te = c.dir_find(tdir, tname);
+  auto te = c.dir_find(td, tdir, tname);
   if (!te.ok() && te.err() != ENOENT) return te.status();
   const uint32_t tgt = te.ok() ? te->ino : 0;
   if (tgt == td) return corrupt();
