@@ -11,6 +11,7 @@
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/fs_copy.h"
@@ -41,46 +42,83 @@ char type_char(std::uint32_t mode) {
   }
 }
 
+// As ls(1) prints it: setuid and setgid show as s/S in the owner's and the
+// group's execute place (S: without execute), sticky as t/T in the others'.
 std::string mode_string(std::uint32_t mode) {
   std::string s(1, type_char(mode));
   const char* rwx = "rwxrwxrwx";
   for (int i = 0; i < 9; ++i) s += (mode & (0400u >> i)) != 0 ? rwx[i] : '-';
+  const std::pair<std::uint32_t, char> special[] = {{S_ISUID, 's'}, {S_ISGID, 's'}, {S_ISVTX, 't'}};
+  for (int k = 0; k < 3; ++k) {
+    if ((mode & special[k].first) == 0) continue;
+    char& x = s[static_cast<std::size_t>(3 + 3 * k)];
+    x = x == '-' ? static_cast<char>(special[k].second - 'a' + 'A') : special[k].second;
+  }
   return s;
 }
 
 // One `ls -l` line; every entry is stat'ed, so a corrupt entry is reported.
 int ls_line(const ImageSession& s, ukfs::Ukfs& fs, const std::string& path,
-            const std::string& shown) {
+            const std::string& shown, std::ostream& out) {
   auto st = fs.lstat(path);
   if (!st.ok()) return report_errno(s, path, st.err());
-  std::cout << mode_string(st->mode) << std::setw(4) << st->nlink << " " << std::setw(5) << st->uid
-            << " " << std::setw(5) << st->gid << " " << std::setw(9) << st->size << " " << shown;
+  out << mode_string(st->mode) << std::setw(4) << st->nlink << " " << std::setw(5) << st->uid << " "
+      << std::setw(5) << st->gid << " " << std::setw(9) << st->size << " " << shown;
   if ((st->mode & S_IFMT) == S_IFLNK) {
     auto target = fs.readlink(path);
     if (!target.ok()) return report_errno(s, path, target.err());
-    std::cout << " -> " << *target;
+    out << " -> " << *target;
   }
-  std::cout << "\n";
+  out << "\n";
   return kExitPass;
 }
 
+std::string join_path(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+// The entries of one directory, stat'ed in the directory's own order (each
+// lookup then starts where the last one found its name) and printed sorted
+// by name. With `recursive`, the subdirectories follow, each under its path,
+// as ls -R prints them.
+int ls_dir(const ImageSession& s, ukfs::Ukfs& fs, const std::string& path, bool header,
+           bool recursive) {
+  auto names = fs.list(path);
+  if (!names.ok()) return report_errno(s, path, names.err());
+  std::map<std::string, std::string> lines;
+  std::vector<std::string> subdirs;
+  for (const std::string& n : *names) {
+    const std::string child = join_path(path, n);
+    std::ostringstream line;
+    if (int rc = ls_line(s, fs, child, n, line); rc != kExitPass) return rc;
+    lines.emplace(n, line.str());
+    if (recursive && line.str()[0] == 'd') subdirs.push_back(child);
+  }
+  if (header) std::cout << path << ":\n";
+  for (const auto& [name, line] : lines) std::cout << line;
+  std::sort(subdirs.begin(), subdirs.end());
+  for (const std::string& d : subdirs) {
+    std::cout << "\n";
+    if (int rc = ls_dir(s, fs, d, true, true); rc != kExitPass) return rc;
+  }
+  return kExitPass;
+}
+
+// ls [-R] [PATH...]
 int ls(const ImageSession& s, ukfs::Ukfs& fs, const std::vector<std::string>& args) {
-  const std::vector<std::string> paths = args.empty() ? std::vector<std::string>{"/"} : args;
+  std::vector<std::string> paths = args;
+  const bool recursive = !paths.empty() && paths.front() == "-R";
+  if (recursive) paths.erase(paths.begin());
+  if (paths.empty()) paths.push_back("/");
   for (const std::string& path : paths) {
     auto st = fs.lstat(path);
     if (!st.ok()) return report_errno(s, path, st.err());
     if ((st->mode & S_IFMT) != S_IFDIR) {
-      if (int rc = ls_line(s, fs, path, path); rc != kExitPass) return rc;
+      if (int rc = ls_line(s, fs, path, path, std::cout); rc != kExitPass) return rc;
       continue;
     }
-    auto names = fs.list(path);
-    if (!names.ok()) return report_errno(s, path, names.err());
-    std::sort(names->begin(), names->end());
-    if (paths.size() > 1) std::cout << path << ":\n";
-    for (const std::string& n : *names) {
-      const std::string child = path == "/" ? "/" + n : path + "/" + n;
-      if (int rc = ls_line(s, fs, child, n); rc != kExitPass) return rc;
-    }
+    if (int rc = ls_dir(s, fs, path, paths.size() > 1 || recursive, recursive); rc != kExitPass)
+      return rc;
   }
   return kExitPass;
 }
@@ -176,7 +214,7 @@ struct ToolSpec {
 const std::map<std::string, ToolSpec, std::less<>>& tools() {
   constexpr std::size_t kMany = ~std::size_t{0};
   static const std::map<std::string, ToolSpec, std::less<>> kTools = {
-      {"ls", {ls, 0, kMany, "[PATH...]"}},
+      {"ls", {ls, 0, kMany, "[-R] [PATH...]"}},
       {"cat", {cat, 1, kMany, "PATH..."}},
       {"stat", {stat_tool, 1, kMany, "PATH..."}},
       {"put", {put, 2, 2, "HOSTPATH IMAGEPATH"}},
