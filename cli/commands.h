@@ -4,6 +4,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "cli/args.h"
@@ -22,6 +23,9 @@ struct Command {
   std::string_view summary;   // one line for `vfsim help`
   std::span<const OptionSpec> (*options)();
   int (*run)(const ParsedArgs& args);
+  // More for `vfsim help NAME` after the options (a command with
+  // subcommands lists them); nullptr: nothing more.
+  std::string (*details)() = nullptr;
 };
 
 [[nodiscard]] std::span<const Command> commands();
@@ -36,6 +40,7 @@ int ops_command(const ParsedArgs& args);         // cmd_ops.cc
 int fs_command(const ParsedArgs& args);          // cmd_fs.cc
 int fs_syscall_command(const ParsedArgs& args);  // cmd_fs_syscall.cc (via fs_command)
 int makefs_command(const ParsedArgs& args);      // cmd_makefs.cc
+std::string fs_help();                           // cmd_fs.cc: every fs tool with its arguments
 std::span<const OptionSpec> run_options();
 std::span<const OptionSpec> explore_options();
 std::span<const OptionSpec> check_options();

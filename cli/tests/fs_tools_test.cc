@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -113,7 +114,9 @@ TEST(Makefs, ImageMatchesTheHostTree) {
 }
 
 // The fs tools change an image and read it back; every change leaves the
-// image e2fsck-clean; a missing path is one line and status 1.
+// image e2fsck-clean; a missing path is one line and status 1, naming the
+// path that is missing (before, `fs ln` named the new name for a missing
+// target).
 TEST(FsTools, ChangeAndReadBack) {
   const fs::path dir = scratch_dir();
   const std::string img = (dir / "img").string();
@@ -132,6 +135,12 @@ TEST(FsTools, ChangeAndReadBack) {
   const Ran ls = vfsim("fs ls " + img + " /d");
   EXPECT_EQ(ls.status, 0);
   EXPECT_NE(ls.out.find("-rw-r--r--   1     0     0        14 f"), std::string::npos) << ls.out;
+  // ln names what is missing: the target, or the new name's directory.
+  const Ran ln_missing = vfsim("fs ln " + img + " /nope /d/new");
+  EXPECT_EQ(ln_missing.status, 1);
+  EXPECT_EQ(ln_missing.out, "vfsim fs ln: " + img + ": /nope: No such file or directory\n");
+  EXPECT_EQ(vfsim("fs ln " + img + " /d/f /nodir/new").out,
+            "vfsim fs ln: " + img + ": /nodir/new: No such file or directory\n");
   const Ran missing = vfsim("fs cat " + img + " /nope");
   EXPECT_EQ(missing.status, 1);
   EXPECT_EQ(missing.out, "vfsim fs cat: " + img + ": /nope: No such file or directory\n");
@@ -304,6 +313,53 @@ TEST(Makefs, SparseFilesStaySparse) {
   EXPECT_LT(std::stoul(stat.substr(at + 12)), 200u) << stat;  // 512-byte sectors
   ASSERT_EQ(vfsim("fs get " + img.string() + " /sparse " + (dir / "back").string()).status, 0);
   EXPECT_EQ(run("cmp " + (src / "sparse").string() + " " + (dir / "back").string()), 0);
+}
+
+// `fs xattr` sets, reads, lists and removes extended attributes by their
+// Linux names; a missing attribute is one line naming the path and the
+// name; a wrong argument count is a usage error (status 2) before the image
+// is opened; the image stays e2fsck-clean.
+TEST(FsTools, Xattr) {
+  const fs::path dir = scratch_dir();
+  const std::string img = (dir / "img").string();
+  ASSERT_NO_FATAL_FAILURE(make_image(img, 1024, 4096));
+  ASSERT_EQ(run("echo x | " + kVfsim + " fs write " + img + " /f"), 0);
+  const std::string x = "fs xattr " + img + " ";
+  EXPECT_EQ(vfsim(x + "set /f user.color blue").status, 0);
+  EXPECT_EQ(vfsim(x + "set /f trusted.t 'two words'").status, 0);
+  EXPECT_EQ(vfsim(x + "get /f user.color").out, "blue");
+  EXPECT_EQ(vfsim(x + "get /f trusted.t").out, "two words");
+  EXPECT_EQ(vfsim(x + "list /f").out, "trusted.t\nuser.color\n");
+  std::string ea;  // on disk as e2fsprogs reads it
+  run(tool("debugfs") + " -R 'ea_list /f' " + img + " 2>/dev/null", &ea);
+  EXPECT_NE(ea.find("user.color (4) = \"blue\""), std::string::npos) << ea;
+  EXPECT_EQ(vfsim(x + "rm /f user.color").status, 0);
+  EXPECT_EQ(vfsim(x + "list /f").out, "trusted.t\n");
+  const Ran missing = vfsim(x + "get /f user.color");
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_EQ(missing.out,
+            "vfsim fs xattr: " + img + ": /f: user.color: " + std::strerror(ENODATA) + "\n");
+  EXPECT_EQ(vfsim(x + "get /f").status, 2);
+  EXPECT_EQ(vfsim(x + "frob /f user.a").status, 2);
+  std::string report;
+  EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
+}
+
+// `vfsim help fs` documents every tool with its arguments, and every call
+// of the pjdfstest helper.
+TEST(FsTools, HelpListsEveryTool) {
+  const Ran help = vfsim("help fs");
+  EXPECT_EQ(help.status, 0);
+  for (const char* line :
+       {"vfsim fs ls IMAGE [-R] [PATH...]", "vfsim fs cat IMAGE PATH...",
+        "vfsim fs stat IMAGE PATH...", "vfsim fs put IMAGE HOSTPATH IMAGEPATH",
+        "vfsim fs get IMAGE IMAGEPATH HOSTPATH", "vfsim fs mkdir IMAGE PATH...",
+        "vfsim fs rm IMAGE PATH...", "vfsim fs ln IMAGE [-s] TARGET LINKPATH",
+        "vfsim fs mv IMAGE FROM TO", "vfsim fs write IMAGE PATH",
+        "vfsim fs xattr IMAGE get PATH NAME | set PATH NAME VALUE | list PATH | rm PATH NAME",
+        "vfsim fs syscall IMAGE [-U umask]", " utimensat bind connect\n"}) {
+    EXPECT_NE(help.out.find(line), std::string::npos) << line << "\n" << help.out;
+  }
 }
 
 // `fs syscall` answers as the pjdfstest helper: 0, stat fields, errno names
