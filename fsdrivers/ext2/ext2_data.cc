@@ -5,6 +5,7 @@
 // the vnode's page object here and getpages/putpages stay the backing store.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "fsdrivers/ext2/ext2_node.h"
 
@@ -32,9 +33,11 @@ Status regular_only(const Vnode& vp) {
 Status Ext2Ops::read(Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out, int) {
   VN_TRY(regular_only(vp));
   const std::uint32_t ino = fs_.ino_of(vp);
-  std::vector<std::byte> buf;
+  // Not zeroed (the volume fills what it returns): a read of a small file
+  // asked for in large chunks would otherwise clear the whole chunk.
+  const auto storage = std::make_unique_for_overwrite<std::byte[]>(std::min(len, kChunkBytes));
   while (len > 0) {
-    buf.resize(std::min(len, kChunkBytes));
+    const std::span<std::byte> buf(storage.get(), std::min(len, kChunkBytes));
     auto n = fs_.call([&](Volume& v) { return v.read(ino, offset, buf); });
     if (!n.ok()) return Status(n.err());
     out->append(reinterpret_cast<const char*>(buf.data()), *n);

@@ -252,6 +252,8 @@ Status Core::truncate_blocks(Inode& n, uint64_t new_size) {
   return kOk;
 }
 
+constexpr size_t kReadRunBytes = 256 * 1024;
+
 Result<size_t> Core::read_data(Inode& n, uint64_t off, std::span<std::byte> out) {
   if (off >= n.size) return size_t{0};
   const size_t len = static_cast<size_t>(std::min<uint64_t>(out.size(), n.size - off));
@@ -267,7 +269,20 @@ Result<size_t> Core::read_data(Inode& n, uint64_t off, std::span<std::byte> out)
     } else if (BufRef cached = cache.peek(m.pbn)) {
       std::memcpy(dst.data(), cached->data.data() + in_blk, chunk);
     } else {
-      EXT2_TRY(io.read(uint64_t{m.pbn} * block_size + in_blk, dst));
+      // Whole blocks that follow on disk are read in one request (at most
+      // kReadRunBytes): a file written in one go is mostly contiguous, and
+      // every request is a host system call and a scheduling point.
+      size_t run = chunk;
+      for (uint32_t next = m.pbn + 1; in_blk == 0 && chunk == block_size &&
+                                      len - done - run >= block_size && run < kReadRunBytes;
+           ++next) {
+        EXT2_TRY_ASSIGN(Mapping more, bmap(n, (pos + run) / block_size, false, 0));
+        if (more.pbn != next || cache.peek(next)) break;
+        run += block_size;
+      }
+      EXT2_TRY(io.read(uint64_t{m.pbn} * block_size + in_blk, out.subspan(done, run)));
+      done += run;
+      continue;
     }
     done += chunk;
   }
