@@ -416,12 +416,12 @@ TEST(FsSyscall, PointerTokensAndModeRules) {
             "0\n05755\n");
   EXPECT_EQ(vfsim(s + "-u 1000 -g 100 open /f O_WRONLY : write 0 x : fstat 0 mode").out,
             "0\n0\n01755\n");  // S_ISUID cleared, the sticky bit stays
-  // The helper's nanosecond fields: ext2 keeps whole seconds (see
-  // PosixAttr.NanosecondTimes).
+  // The helper's nanosecond fields (256-byte inodes keep them: see
+  // NanosecondTimesByInodeSize).
   EXPECT_EQ(vfsim(s + "utimensat AT_FDCWD /f 1000000000 5 1100000000 7 0 : stat /f "
                       "atime,atime_ns,mtime,mtime_ns,ctime_ns")
                 .out,
-            "0\n1000000000,0,1100000000,0,0\n");
+            "0\n1000000000,5,1100000000,7,0\n");
   // bind makes a socket node; connect finds no listener.
   EXPECT_EQ(vfsim(s + "bind /sock : stat /sock type,mode : connect /sock").out,
             "0\nsocket,0777\nECONNREFUSED\n");  // the helper's umask is 0
@@ -431,6 +431,48 @@ TEST(FsSyscall, PointerTokensAndModeRules) {
   EXPECT_EQ(vfsim(s + "connect NULL").out, "EFAULT\n");
   std::string report;
   EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
+}
+
+// Times by inode size, as Linux's ext4 stores and reads them, checked
+// against `debugfs stat` (its "0xSECONDS:EXTRA" form): with 256-byte
+// inodes, nanoseconds and the two epoch bits go to i_*_extra, so a time of
+// 2^32 s (2106) reads back as 2^32 with its nanoseconds; with 128-byte
+// inodes the nanoseconds are dropped and a time past 2038 is clamped to
+// 2^31-1, as Linux clamps it to the super block's limits. (Before, ext2
+// kept whole seconds in every inode size and 2^32 came back as 2^32-1.)
+TEST(FsSyscall, NanosecondTimesByInodeSize) {
+  const fs::path dir = scratch_dir();
+  const std::string set =
+      " create /f 0644 : utimensat AT_FDCWD /f 1000000000 123456789 4294967296 987654321 0 : "
+      "stat /f atime,atime_ns,mtime,mtime_ns";
+  const auto debugfs_times = [](const std::string& img) {
+    std::string out;
+    run("TZ=UTC " + tool("debugfs") + " -R 'stat /f' " + img + " 2>/dev/null", &out);
+    return out;
+  };
+  const std::string big = (dir / "i256.img").string();
+  ASSERT_NO_FATAL_FAILURE(make_image(big, 1024, 4096, "-I 256"));
+  EXPECT_EQ(vfsim("fs syscall " + big + set).out,
+            "0\n0\n1000000000,123456789,4294967296,987654321\n");
+  const std::string d256 = debugfs_times(big);
+  // extra = epoch bits | nanoseconds << 2
+  EXPECT_NE(d256.find(" atime: 0x3b9aca00:1d6f3454 -- Sun Sep  9 01:46:40 2001"), std::string::npos)
+      << d256;
+  EXPECT_NE(d256.find(" mtime: 0x00000000:eb79a2c5 -- Sun Feb  7 06:28:16 2106"), std::string::npos)
+      << d256;
+  EXPECT_EQ(vfsim("fs syscall " + big + " stat /f mtime,mtime_ns").out,
+            "4294967296,987654321\n");  // from the image, in a new machine
+
+  const std::string small = (dir / "i128.img").string();
+  ASSERT_NO_FATAL_FAILURE(make_image(small, 1024, 4096, "-I 128"));
+  EXPECT_EQ(vfsim("fs syscall " + small + set).out, "0\n0\n1000000000,0,2147483647,0\n");
+  const std::string d128 = debugfs_times(small);
+  EXPECT_NE(d128.find("atime: 0x3b9aca00 -- Sun Sep  9 01:46:40 2001"), std::string::npos) << d128;
+  EXPECT_NE(d128.find("mtime: 0x7fffffff -- Tue Jan 19 03:14:07 2038"), std::string::npos) << d128;
+  for (const std::string& img : {big, small}) {
+    std::string report;
+    EXPECT_EQ(ext2::test::fsck(img, &report), 0) << report;
+  }
 }
 
 // Malformed images: `vfsim fs ls` prints one line naming the image and the

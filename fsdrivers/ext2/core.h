@@ -103,10 +103,10 @@ class Core {
   Result<RawDirent> dir_find(uint32_t dir_ino, const Inode& dir, std::string_view name);
   // These three update the directory's mtime/ctime to now and write it.
   Status dir_add(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t ino, FileType t,
-                 uint32_t now);
-  Status dir_remove(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t now);
+                 Time now);
+  Status dir_remove(uint32_t dir_ino, Inode& dir, std::string_view name, Time now);
   Status dir_retarget(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t ino, FileType t,
-                      uint32_t now);
+                      Time now);
   Result<bool> dir_is_empty(const Inode& dir);
   Status dir_init(uint32_t ino, Inode& n, uint32_t parent_ino);
   Result<uint32_t> dir_parent(const Inode& dir);

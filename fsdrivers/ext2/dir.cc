@@ -247,7 +247,7 @@ static void put_dirent(Core& c, std::span<std::byte> blk, uint32_t off, uint32_t
 // Inserts into the first slot with room: an unused entry large enough, or
 // the slack after a live entry (which is split). Otherwise a block is added.
 Status Core::dir_add(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t ino, FileType t,
-                     uint32_t now) {
+                     Time now) {
   VFSIM_ASSERT(!name.empty() && name.size() <= kNameMax, "entry name empty or too long");
   const uint32_t need = rec_len_for(name.size());
   const uint8_t type = dirent_type(t);
@@ -277,7 +277,7 @@ Status Core::dir_add(uint32_t dir_ino, Inode& dir, std::string_view name, uint32
 
 // Removes an entry by merging it into the previous entry of its block, or,
 // for the first entry of a block, by marking it unused.
-Status Core::dir_remove(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t now) {
+Status Core::dir_remove(uint32_t dir_ino, Inode& dir, std::string_view name, Time now) {
   bool removed = false;
   EXT2_TRY(dir_iterate(dir, 0, [&](const RawDirent& e) {
     if (e.ino == 0 || e.name != name) return Visit::Continue;
@@ -299,7 +299,7 @@ Status Core::dir_remove(uint32_t dir_ino, Inode& dir, std::string_view name, uin
 
 // Points an existing entry at another inode (rename over an existing name).
 Status Core::dir_retarget(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t ino,
-                          FileType t, uint32_t now) {
+                          FileType t, Time now) {
   bool done = false;
   EXT2_TRY(dir_iterate(dir, 0, [&](const RawDirent& e) {
     if (e.ino == 0 || e.name != name) return Visit::Continue;

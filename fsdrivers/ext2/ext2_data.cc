@@ -62,7 +62,7 @@ Status Ext2Ops::write(Vnode& vp, std::uint64_t* offset, std::string_view data, i
     *offset = a->size;
   }
   const auto bytes = std::as_bytes(std::span(data.data(), data.size()));
-  auto n = fs_.call([&](Volume& v) { return v.write(ino, *offset, bytes, fs_.now_seconds()); });
+  auto n = fs_.call([&](Volume& v) { return v.write(ino, *offset, bytes, fs_.now_time()); });
   if (!n.ok()) return Status(n.err());
   *offset += *n;
   *written = *n;
@@ -72,7 +72,7 @@ Status Ext2Ops::write(Vnode& vp, std::uint64_t* offset, std::string_view data, i
     if (kill != 0) {
       ext2::SetAttr e;
       e.mode = static_cast<std::uint16_t>(a->mode & vn::kModeMask & ~kill);
-      (void)fs_.call([&](Volume& v) { return v.setattr(ino, e, fs_.now_seconds()); });
+      (void)fs_.call([&](Volume& v) { return v.setattr(ino, e, fs_.now_time()); });
     }
   }
   if ((ioflag & vn::kIoSync) != 0 && *n != 0) {
@@ -96,10 +96,10 @@ Status Ext2Ops::setattr(Vnode& vp, const vn::SetAttr& sa, const vn::Cred&) {
   e.uid = sa.uid;
   e.gid = sa.gid;
   e.size = sa.size;
-  if (sa.atime) e.atime = seconds_of(*sa.atime);
-  if (sa.mtime) e.mtime = seconds_of(*sa.mtime);
+  if (sa.atime) e.atime = time_of(*sa.atime);
+  if (sa.mtime) e.mtime = time_of(*sa.mtime);
   e.mark_ctime = sa.mark_ctime;
-  return to_vn(fs_.call([&](Volume& v) { return v.setattr(ino, e, fs_.now_seconds()); }));
+  return to_vn(fs_.call([&](Volume& v) { return v.setattr(ino, e, fs_.now_time()); }));
 }
 
 // The core writes metadata back for the whole volume; then the disk flushes.
@@ -127,7 +127,7 @@ Status Ext2Ops::putpages(Vnode& vp, std::uint64_t offset, std::span<const std::b
   if (offset >= a->size) return kOk;
   const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(src.size(), a->size - offset));
   auto n =
-      fs_.call([&](Volume& v) { return v.write(ino, offset, src.first(len), fs_.now_seconds()); });
+      fs_.call([&](Volume& v) { return v.write(ino, offset, src.first(len), fs_.now_time()); });
   return n.ok() ? kOk : Status(n.err());
 }
 
