@@ -186,12 +186,19 @@ class CopyIn {
   std::string buf_ = std::string(kChunk, '\0');           // one copy buffer for every file
 };
 
+// The host side likewise: each host node is made through its parent's
+// descriptor (mkdirat, openat, symlinkat) and its mode set on a descriptor.
+struct HostAt {
+  int dirfd;         // the parent directory, or AT_FDCWD
+  std::string name;  // the name in it (the whole path under AT_FDCWD)
+  std::string path;  // for messages
+};
+
 class CopyOut {
  public:
   explicit CopyOut(ukfs::Ukfs& fs) : k_(fs.kernel()), p_(fs.proc()) {}
 
-  CopyError node(int dirfd, const std::string& name, const std::string& src,
-                 const std::string& host) {
+  CopyError node(int dirfd, const std::string& name, const std::string& src, const HostAt& host) {
     auto st = k_.fstatat(p_, dirfd, name, AT_SYMLINK_NOFOLLOW);
     if (!st.ok()) return {src, st.err()};
     switch (st->mode & S_IFMT) {
@@ -199,7 +206,8 @@ class CopyOut {
       case S_IFLNK: {
         auto target = k_.readlinkat(p_, dirfd, name, 4096);
         if (!target.ok()) return {src, target.err()};
-        if (::symlink(target->c_str(), host.c_str()) != 0) return {host, errno};
+        if (::symlinkat(target->c_str(), host.dirfd, host.name.c_str()) != 0)
+          return {host.path, errno};
         return {};
       }
       case S_IFREG: return file(dirfd, name, src, host, st->mode & 07777);
@@ -210,13 +218,17 @@ class CopyOut {
  private:
   // The entries in the directory's own order: each lookup then finds its
   // name where the previous one stopped.
-  CopyError dir(int dirfd, const std::string& name, const std::string& src, const std::string& host,
+  CopyError dir(int dirfd, const std::string& name, const std::string& src, const HostAt& host,
                 std::uint32_t perm) {
-    if (::mkdir(host.c_str(), 0700) != 0 && errno != EEXIST) return {host, errno};
+    if (::mkdirat(host.dirfd, host.name.c_str(), 0700) != 0 && errno != EEXIST)
+      return {host.path, errno};
+    const int hfd =
+        ::openat(host.dirfd, host.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (hfd < 0) return {host.path, errno};
     auto fd = k_.openat(p_, dirfd, name, O_RDONLY | O_DIRECTORY);
-    if (!fd.ok()) return {src, fd.err()};
     CopyError e;
-    for (bool more = true; more && e.err == 0;) {
+    if (!fd.ok()) e = {src, fd.err()};
+    for (bool more = fd.ok(); more && e.err == 0;) {
       auto ents = k_.getdents(p_, *fd, 256);
       if (!ents.ok()) {
         e = {src, ents.err()};
@@ -225,22 +237,24 @@ class CopyOut {
       more = !ents->empty();
       for (const vn::Dirent& d : *ents) {
         if (d.name == "." || d.name == "..") continue;
-        e = node(*fd, d.name, join(src, d.name), host + "/" + d.name);
+        e = node(*fd, d.name, join(src, d.name), {hfd, d.name, host.path + "/" + d.name});
         if (e.err != 0) break;
       }
     }
-    (void)k_.close(p_, *fd);  // a directory opened for reading closes without error
-    if (e.err == 0 && ::chmod(host.c_str(), perm) != 0) e = {host, errno};
+    if (fd.ok()) (void)k_.close(p_, *fd);  // a directory opened for reading closes without error
+    if (e.err == 0 && ::fchmod(hfd, perm) != 0) e = {host.path, errno};
+    ::close(hfd);
     return e;
   }
 
-  CopyError file(int dirfd, const std::string& name, const std::string& src,
-                 const std::string& host, std::uint32_t perm) {
+  CopyError file(int dirfd, const std::string& name, const std::string& src, const HostAt& host,
+                 std::uint32_t perm) {
     auto fd = k_.openat(p_, dirfd, name, O_RDONLY);
     if (!fd.ok()) return {src, fd.err()};
-    const int out = ::open(host.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int out =
+        ::openat(host.dirfd, host.name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     CopyError e;
-    if (out < 0) e = {host, errno};
+    if (out < 0) e = {host.path, errno};
     while (e.err == 0) {
       auto chunk = k_.read(p_, *fd, kChunk);
       if (!chunk.ok()) {
@@ -250,14 +264,14 @@ class CopyOut {
       if (chunk->empty()) break;
       for (std::string_view rest = *chunk; !rest.empty() && e.err == 0;) {
         const ssize_t n = ::write(out, rest.data(), rest.size());
-        if (n < 0) e = {host, errno};
+        if (n < 0) e = {host.path, errno};
         else rest.remove_prefix(static_cast<std::size_t>(n));
       }
     }
     (void)k_.close(p_, *fd);
     if (out >= 0) {
-      if (::close(out) != 0 && e.err == 0) e = {host, errno};
-      if (e.err == 0 && ::chmod(host.c_str(), perm) != 0) e = {host, errno};
+      if (e.err == 0 && ::fchmod(out, perm) != 0) e = {host.path, errno};
+      if (::close(out) != 0 && e.err == 0) e = {host.path, errno};
     }
     return e;
   }
@@ -273,7 +287,7 @@ CopyError copy_in(ukfs::Ukfs& fs, const std::string& host, const std::string& im
 }
 
 CopyError copy_out(ukfs::Ukfs& fs, const std::string& image_path, const std::string& host) {
-  return CopyOut(fs).node(AT_FDCWD, image_path, image_path, host);
+  return CopyOut(fs).node(AT_FDCWD, image_path, image_path, {AT_FDCWD, host, host});
 }
 
 }  // namespace vfsim::cli
