@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -198,10 +197,9 @@ TEST(FsTools, TooLargeForTheImageIsENOSPC) {
 // `mke2fs -d` and a 2,100-entry directory indexed by `e2fsck -fD` (a
 // two-level htree) both come out whole with `fs get` (every file's content
 // compared), names in the index are found by `fs cat`, and `fs ls` lists
-// all of them. Each `fs get` must take under 5 s of wall time (about 0.5 s
-// here on a loaded 2-core machine): before, every lookup scanned the whole
-// directory and the htree one took 12.8 s (the figures for the goal
-// are in docs/PERFORMANCE.md, from bench/fs_tools_bench.sh).
+// all of them. How fast is not asserted here (no clock in the default
+// suite): ext2core_tests BigDir.* count the blocks a lookup reads, and
+// bench/fs_tools_bench.sh (ctest -L long) times the tools.
 TEST(FsTools, LargeDirectoriesComeOutWhole) {
   const fs::path dir = scratch_dir();
   for (const auto& [name, count, indexed] :
@@ -221,11 +219,8 @@ TEST(FsTools, LargeDirectoriesComeOutWhole) {
       ASSERT_NE(stat.find("Flags: 0x1000"), std::string::npos) << stat;
     }
     const fs::path out = dir / name / "out";
-    const auto start = std::chrono::steady_clock::now();
     const Ran get = vfsim("fs get " + img + " /big " + out.string());
-    const auto took = std::chrono::steady_clock::now() - start;
     ASSERT_EQ(get.status, 0) << get.out;
-    EXPECT_LT(took, std::chrono::seconds(5)) << name;
     std::size_t n = 0;
     for (const auto& e : fs::directory_iterator(out)) {
       ++n;
