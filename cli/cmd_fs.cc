@@ -52,7 +52,7 @@ std::string mode_string(std::uint32_t mode) {
   const std::pair<std::uint32_t, char> special[] = {{S_ISUID, 's'}, {S_ISGID, 's'}, {S_ISVTX, 't'}};
   for (int k = 0; k < 3; ++k) {
     if ((mode & special[k].first) == 0) continue;
-    char& x = s[static_cast<std::size_t>(3 + 3 * k)];
+    char& x = s[std::size_t{3} + std::size_t{3} * static_cast<std::size_t>(k)];
     x = x == '-' ? static_cast<char>(special[k].second - 'a' + 'A') : special[k].second;
   }
   return s;

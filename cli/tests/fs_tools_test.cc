@@ -89,9 +89,9 @@ TEST(Makefs, ImageMatchesTheHostTree) {
   const fs::path dir = scratch_dir();
   const fs::path src = dir / "src";
   fs::create_directories(src / "a" / "b");
-  std::ofstream(src / "a" / "b" / "big") << std::string(100 * 1024, 'z');
+  std::ofstream(src / "a" / "b" / "big") << std::string(std::size_t{100} * 1024, 'z');
   std::ofstream(src / "hello") << "hello\n";
-  std::ofstream(src / "empty");
+  { std::ofstream empty(src / "empty"); }
   fs::create_symlink("hello", src / "link");
   fs::create_hard_link(src / "hello", src / "a" / "hard");
   ASSERT_EQ(::mkfifo((src / "fifo").c_str(), 0600), 0);
@@ -104,7 +104,8 @@ TEST(Makefs, ImageMatchesTheHostTree) {
   for (const std::string d : {"", "a", "a/b"}) {
     EXPECT_EQ(debugfs_dir(img, "/" + d), host_dir(src / d)) << d;
   }
-  EXPECT_EQ(vfsim("fs cat " + img.string() + " /a/b/big").out, std::string(100 * 1024, 'z'));
+  EXPECT_EQ(vfsim("fs cat " + img.string() + " /a/b/big").out,
+            std::string(std::size_t{100} * 1024, 'z'));
   // A fifo has no data in the image, and no one would ever write it: cat
   // refuses it in one line instead of waiting forever.
   const Ran fifo = vfsim("fs cat " + img.string() + " /fifo");

@@ -204,7 +204,7 @@ Result<uint32_t> Volume::symlink(uint32_t dir, std::string_view name, std::strin
   // A fast symlink keeps the target in i_block, stored as little-endian words.
   std::array<std::byte, kFastSymlinkMax> raw{};
   std::memcpy(raw.data(), target.data(), target.size());
-  for (uint32_t i = 0; i < kNBlocks; ++i) n.block[i] = get32(raw, 4 * i);
+  for (uint32_t i = 0; i < kNBlocks; ++i) n.block[i] = get32(raw, size_t{4} * i);
   n.size = target.size();
   return make_node(dir, name, n, now, {});
 }
@@ -468,7 +468,7 @@ Result<std::string> Volume::readlink(uint32_t ino) {
   std::string target(static_cast<size_t>(n.size), '\0');
   if (n.size < kFastSymlinkMax) {
     std::array<std::byte, kFastSymlinkMax> raw{};
-    for (uint32_t i = 0; i < kNBlocks; ++i) put32(raw, 4 * i, n.block[i]);
+    for (uint32_t i = 0; i < kNBlocks; ++i) put32(raw, size_t{4} * i, n.block[i]);
     std::memcpy(target.data(), raw.data(), target.size());
     return target;
   }

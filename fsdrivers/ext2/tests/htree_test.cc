@@ -140,11 +140,11 @@ uint32_t map_block(ImageView& v, const Inode& d, uint32_t lblk) {
   const uint32_t per = v.block_size() / 4;
   if (lblk < kNDirect) return d.block[lblk];
   lblk -= kNDirect;
-  if (lblk < per) return get32(v.block(d.block[kIndBlock]), 4 * lblk);
+  if (lblk < per) return get32(v.block(d.block[kIndBlock]), size_t{4} * lblk);
   lblk -= per;
   EXT2_TEST_REQUIRE(lblk < per * per);
-  const uint32_t ind = get32(v.block(d.block[kDindBlock]), 4 * (lblk / per));
-  return get32(v.block(ind), 4 * (lblk % per));
+  const uint32_t ind = get32(v.block(d.block[kDindBlock]), size_t{4} * (lblk / per));
+  return get32(v.block(ind), size_t{4} * (lblk % per));
 }
 
 TEST_F(BigDir, TheIndexIsTrusted) {
