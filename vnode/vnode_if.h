@@ -151,12 +151,12 @@ inline Status vop_readlink(Vnode& vp, std::string* target) {
 }
 
 inline Status vop_getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) {
-  VN_ASSERT_XLOCKED(vp);
+  VN_ASSERT_LOCKED(vp);
   return vp.op->getpages(vp, offset, dst);
 }
 
+// No vnode lock: the pages are busy instead (vnode_pager.h says why).
 inline Status vop_putpages(Vnode& vp, std::uint64_t offset, std::span<const std::byte> src) {
-  VN_ASSERT_XLOCKED(vp);
   return vp.op->putpages(vp, offset, src);
 }
 

@@ -367,12 +367,17 @@ TEST_P(Conformance, SyscallSequencesMatchTheModel) {
 INSTANTIATE_TEST_SUITE_P(
     Filesystems, Conformance,
     ::testing::Combine(
-        ::testing::Values(MountCase{"memfs", "memfs", {}, {}, {}},
-                          MountCase{"memfs_paged", "memfs", {}, {}, {}, small_memory()},
-                          MountCase{"ext2", "ext2", {}, ext2_prepare, ext2_check},
-                          MountCase{"memfs_through_puffs", "puffs", {}, {}, {}},
-                          MountCase{
-                              "memfs_through_puffs_paged", "puffs", {}, {}, {}, small_memory()}),
+        ::testing::Values(
+            MountCase{"memfs", "memfs", {}, {}, {}},
+            MountCase{"memfs_paged", "memfs", {}, {}, {}, small_memory()},
+            // File data in vnode objects over a block store:
+            // VnodePager, VOP_GETPAGES / VOP_PUTPAGES, vnodes
+            // recycled (and their pages put) within sequences.
+            MountCase{
+                "memfs_blocks", "memfs", {{"backing_blocks", "4096"}}, {}, {}, small_memory()},
+            MountCase{"ext2", "ext2", {}, ext2_prepare, ext2_check},
+            MountCase{"memfs_through_puffs", "puffs", {}, {}, {}},
+            MountCase{"memfs_through_puffs_paged", "puffs", {}, {}, {}, small_memory()}),
         ::testing::Values(Personality::NetBSD, Personality::Linux)),
     [](const auto& info) {
       return std::get<0>(info.param).name + "_" +
