@@ -21,7 +21,11 @@ constexpr OptionSpec kScenarioOption{
     "absolute path); its content must be the report's"};
 
 std::span<const OptionSpec> replay_options() {
-  static constexpr OptionSpec kOptions[] = {kScenarioOption, kTraceOption, kJsonOption};
+  static constexpr OptionSpec kOptions[] = {
+      kScenarioOption,
+      kTraceOption,
+      kJsonOption,
+      {"debug", "", "a recording (vfsim mount --record): one line per request replayed"}};
   return kOptions;
 }
 
@@ -192,6 +196,7 @@ std::string default_shrunk_path(const std::string& report) {
 
 int replay_command(const ParsedArgs& args) {
   const std::string path = one_positional(args, "REPORT.json");
+  if (replay_is_recording(path)) return replay_recording(path, args);  // vfsim mount --record
   const Loaded l = load_report(path, args.value("scenario"));
   bool diverged = false;
   const sim::RunResult r = sim::replay(l.run, l.machine, l.report.result.schedule, &diverged);

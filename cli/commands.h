@@ -4,6 +4,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "cli/args.h"
@@ -36,6 +37,10 @@ int ops_command(const ParsedArgs& args);         // cmd_ops.cc
 int fs_command(const ParsedArgs& args);          // cmd_fs.cc
 int fs_syscall_command(const ParsedArgs& args);  // cmd_fs_syscall.cc (via fs_command)
 int makefs_command(const ParsedArgs& args);      // cmd_makefs.cc
+int mount_command(const ParsedArgs& args);       // cmd_mount.cc
+// vfsim replay of a `vfsim mount --record` file (cmd_mount.cc).
+bool replay_is_recording(const std::string& file);
+int replay_recording(const std::string& file, const ParsedArgs& args);
 std::span<const OptionSpec> run_options();
 std::span<const OptionSpec> explore_options();
 std::span<const OptionSpec> check_options();
@@ -44,5 +49,6 @@ std::span<const OptionSpec> shrink_options();
 std::span<const OptionSpec> ops_options();
 std::span<const OptionSpec> fs_options();
 std::span<const OptionSpec> makefs_options();
+std::span<const OptionSpec> mount_options();
 
 }  // namespace vfsim::cli
