@@ -113,6 +113,9 @@ sim::MachineOptions machine_options(const MountSetup& s) {
   mo.seed = s.seed;
   mo.start_time = s.start_time;
   mo.keep_schedule = false;
+  // A mount serves as long as the host keeps it: no step budget (operations
+  // keep their hang budgets).
+  mo.step_budget = UINT64_MAX;
   mo.invariant_interval = 1 << 20;
   return mo;
 }
