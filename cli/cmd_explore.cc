@@ -25,6 +25,7 @@ constexpr OptionSpec kOptions[] = {
     {"keep-going", "", "do not stop at the first failure; count them all"},
     {"check-determinism", "", "re-run failing and sampled schedules, compare trace hashes"},
     {"long", "", "a long (soak) run: explore.long_schedules, default 10 x schedules"},
+    {"workers", "N", "a vfsim mount recording: lwps serving its requests (default 4)"},
     kSetOption,
     kReportOption,
     kTraceOption,
@@ -122,6 +123,7 @@ void print_pass(std::ostream& out, const scenarios::Scenario& s, const sim::Expl
 
 int explore_or_check(const ParsedArgs& args, Mode mode) {
   const std::string file = one_positional(args, "scenario FILE");
+  if (mode == Mode::explore && replay_is_recording(file)) return explore_recording(file, args);
   const auto overrides = explore_overrides(args);
   const auto scenario = load(file, overrides);
   sim::ExploreOptions options = explore_options_for(*scenario, args);

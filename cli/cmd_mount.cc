@@ -32,6 +32,8 @@
 #include "cli/commands.h"
 #include "cli/fuse_serve.h"
 #include "fsdrivers/ext2/ext2.h"
+#include "sim/explore.h"
+#include "sim/host_images.h"
 #include "sim/outside_fd.h"
 #include "sim/recording.h"
 #include "sim/strategy.h"
@@ -48,6 +50,7 @@ std::span<const OptionSpec> mount_options() {
       {"debug", "", "one line per request on stderr (with --foreground)"},
       {"personality", "linux|netbsd", "the kernel's personality (default linux)"},
       {"seed", "N", "the machine's seed (default 1)"},
+      {"workers", "N", "lwps serving requests concurrently (default 1)"},
   };
   return kOptions;
 }
@@ -62,11 +65,13 @@ struct MountSetup {
   vfs::Personality personality = vfs::Personality::Linux;
   std::uint64_t seed = 1;
   sim::VTime start_time = 0;
+  int workers = 1;
 
   std::string encode() const {
     return "fs=" + fs + "\nro=" + (read_only ? "1" : "0") +
            "\npersonality=" + (personality == vfs::Personality::Linux ? "linux" : "netbsd") +
-           "\nseed=" + std::to_string(seed) + "\nstart_time=" + std::to_string(start_time) + "\n";
+           "\nseed=" + std::to_string(seed) + "\nstart_time=" + std::to_string(start_time) +
+           "\nworkers=" + std::to_string(workers) + "\n";
   }
   bool decode(const std::string& text) {
     std::size_t pos = 0;
@@ -85,13 +90,14 @@ struct MountSetup {
           personality = v == "linux" ? vfs::Personality::Linux : vfs::Personality::NetBSD;
         else if (key == "seed") seed = std::stoull(v);
         else if (key == "start_time") start_time = static_cast<sim::VTime>(std::stoull(v));
+        else if (key == "workers") workers = std::stoi(v);
         else return false;
       } catch (const std::exception&) {
         return false;
       }
       ++seen;
     }
-    return seen == 5 && (fs == "ext2" || fs == "memfs");
+    return seen == 6 && (fs == "ext2" || fs == "memfs") && workers >= 1 && workers <= 64;
   }
 };
 
@@ -127,13 +133,14 @@ struct ServeResult {
   std::uint64_t requests = 0;
 };
 
-// The serving lwp's body: the outside channel, the server, the loop.
-void serve(ukfs::Ukfs& fs, sim::OutsideSource& src, const MountSetup& s, bool debug,
+// The serving lwp's body: the outside channel, the server, and the loop —
+// in this lwp (one worker), or in `workers` lwps with a process each, which
+// take requests from the channel as they come and serve them concurrently.
+void serve(ukfs::Ukfs& fs, sim::OutsideSource& src, const MountSetup& s, int workers, bool debug,
            ServeResult* res) {
   sim::Outside out(fs.machine(), src, "/dev/fuse");
   FuseServeOptions fo;
   fo.read_only = s.read_only;
-  fo.debug = debug;
   FuseServe server(fs.kernel(), fs.proc(), fo);
   if (!server.start(&res->error)) return;
   if (src.keeps_blobs()) src.put_blob("mount", s.encode());
@@ -142,10 +149,28 @@ void serve(ukfs::Ukfs& fs, sim::OutsideSource& src, const MountSetup& s, bool de
     return;
   }
   res->started = true;
-  while (auto msg = out.receive()) {
-    std::string reply = server.handle(*msg);
-    if (debug) std::cerr << "vfsim mount: " << server.debug_line() << "\n";
-    if (!reply.empty()) out.send(reply);
+  auto loop = [&](vfs::Proc& w) {
+    std::string line;
+    while (auto msg = out.receive()) {
+      std::string reply = server.handle(*msg, w, debug ? &line : nullptr);
+      if (debug) std::cerr << "vfsim mount: " << line << "\n";
+      if (!reply.empty()) out.send(reply);
+    }
+  };
+  if (workers <= 1) {
+    loop(fs.proc());
+  } else {
+    std::vector<sim::LwpId> ids;
+    for (int i = 0; i < workers; ++i) {
+      ids.push_back(fs.machine().spawn("fuse worker " + std::to_string(i), [&fs, &loop, i] {
+        vfs::Proc& w = fs.kernel().proc_create("fuse worker " + std::to_string(i), vn::Cred{}, 0);
+        w.fd_max = 1 << 24;
+        fs.kernel().attach_current_lwp(w);
+        loop(w);
+        fs.kernel().proc_exit(w);
+      }));
+    }
+    for (sim::LwpId id : ids) fs.machine().join(id);
   }
   res->left = server.release_all();
   res->requests = server.requests();
@@ -215,6 +240,10 @@ int mount_command(const ParsedArgs& args) {
     else throw UsageError("--personality: linux or netbsd, got '" + *p + "'");
   }
   if (auto n = args.number("seed")) s.seed = *n;
+  if (auto n = args.number("workers")) {
+    if (*n < 1 || *n > 64) throw UsageError("--workers: 1 to 64");
+    s.workers = static_cast<int>(*n);
+  }
   const std::size_t want = s.fs == "ext2" ? 2 : 1;
   if (pos.size() != want) {
     throw UsageError(s.fs == "ext2" ? "usage: vfsim mount [-o ro] [--fs ext2] IMAGE MOUNTPOINT"
@@ -343,7 +372,7 @@ int mount_command(const ParsedArgs& args) {
   strategy->begin_run(0, s.seed);
   ServeResult res;
   auto r = ukfs::run(ukfs_options(s, s.image), mo, *strategy,
-                     [&](ukfs::Ukfs& fs) { serve(fs, src, s, debug, &res); });
+                     [&](ukfs::Ukfs& fs) { serve(fs, src, s, s.workers, debug, &res); });
   if (rec) {
     std::string why;
     if (!rec->finish(r, &why)) std::cerr << "vfsim mount: --record: " << why << "\n";
@@ -407,8 +436,9 @@ int replay_recording(const std::string& file, const ParsedArgs& args) {
   auto strategy = sim::make_strategy("random", sp);
   strategy->begin_run(0, s.seed);
   ServeResult res;
-  auto r = ukfs::run(ukfs_options(s, image), machine_options(s), *strategy,
-                     [&](ukfs::Ukfs& fs) { serve(fs, src, s, args.flag("debug"), &res); });
+  auto r = ukfs::run(ukfs_options(s, image), machine_options(s), *strategy, [&](ukfs::Ukfs& fs) {
+    serve(fs, src, s, s.workers, args.flag("debug"), &res);
+  });
   if (!tmpdir.empty()) std::filesystem::remove_all(tmpdir);
   std::cout << "replayed " << rec->requests() << " requests, " << src.matched() << " of "
             << rec->sent.size() << " replies identical; trace hash " << std::hex << r.trace_hash
@@ -426,5 +456,71 @@ int replay_recording(const std::string& file, const ParsedArgs& args) {
 }
 
 bool replay_is_recording(const std::string& file) { return is_recording(file); }
+
+// `vfsim explore FILE` of a recording: the recorded batches served by
+// several worker lwps, so the requests that were in flight together
+// interleave; every schedule must pass the kernel's oracles (no panic,
+// invariant failure, deadlock, hang or leak). Replies are not compared:
+// another interleaving may rightly answer differently.
+int explore_recording(const std::string& file, const ParsedArgs& args) {
+  sim::Recording recording;
+  std::string why;
+  if (!sim::read_recording(file, &recording, &why)) {
+    std::cerr << "vfsim explore: " << why << "\n";
+    return kExitBadInput;
+  }
+  MountSetup s;
+  auto blob = recording.blobs.find("mount");
+  if (blob == recording.blobs.end() || !s.decode(blob->second)) {
+    std::cerr << "vfsim explore: " << file << ": no mount setup (blob 'mount') in the recording\n";
+    return kExitBadInput;
+  }
+  int workers = 4;
+  if (auto n = args.number("workers")) {
+    if (*n < 1 || *n > 64) throw UsageError("--workers: 1 to 64");
+    workers = static_cast<int>(*n);
+  }
+  std::string image;
+  std::unique_ptr<sim::HostImages> images;
+  if (s.fs == "ext2") {
+    image = std::filesystem::absolute(file + ".img").string();
+    images = std::make_unique<sim::HostImages>("/");
+    std::string sha;
+    if (!images->snapshot(image, &sha, &why)) {
+      std::cerr << "vfsim explore: " << why << "\n";
+      return kExitBadInput;
+    }
+  }
+  auto rec = std::make_shared<const sim::Recording>(std::move(recording));
+  sim::ExploreOptions eo;
+  eo.strategy = args.value("strategy").value_or("random");
+  eo.schedules = args.number("schedules").value_or(1000);
+  eo.seed = args.number("seed").value_or(1);
+  eo.jobs = static_cast<int>(args.number("jobs").value_or(1));
+  eo.keep_going = args.flag("keep-going");
+  eo.machine = machine_options(s);
+  eo.machine.keep_schedule = true;
+  eo.machine.images = images.get();
+  const sim::RunFn run = [&](const sim::MachineOptions& mo, sim::Strategy& st) {
+    sim::RecordedSource src(rec, false);
+    ServeResult res;
+    return ukfs::run(ukfs_options(s, image), mo, st,
+                     [&](ukfs::Ukfs& fs) { serve(fs, src, s, workers, false, &res); });
+  };
+  std::size_t together = 0;  // batches whose requests were in flight together
+  for (const auto& b : rec->batches) together += b.messages.size() > 1 ? 1 : 0;
+  const sim::ExploreSummary sum = sim::explore(run, eo);
+  std::cout << "explored " << sum.schedules_explored << " schedules of " << file << " ("
+            << rec->requests() << " requests in " << rec->batches.size() << " batches, " << together
+            << " of them with several requests; " << workers << " workers, " << eo.strategy
+            << "): " << sum.failures << " failed\n";
+  if (sum.first_failure) {
+    std::cout << "first failure: schedule " << *sum.first_failure_index << ": "
+              << sim::outcome_name(sum.first_failure->outcome) << ": " << sum.first_failure->message
+              << "\n";
+    return kExitFailure;
+  }
+  return kExitPass;
+}
 
 }  // namespace vfsim::cli

@@ -41,6 +41,7 @@ int mount_command(const ParsedArgs& args);       // cmd_mount.cc
 // vfsim replay of a `vfsim mount --record` file (cmd_mount.cc).
 bool replay_is_recording(const std::string& file);
 int replay_recording(const std::string& file, const ParsedArgs& args);
+int explore_recording(const std::string& file, const ParsedArgs& args);
 std::span<const OptionSpec> run_options();
 std::span<const OptionSpec> explore_options();
 std::span<const OptionSpec> check_options();

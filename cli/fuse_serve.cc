@@ -107,7 +107,7 @@ bool FuseServe::start(std::string* reason) {
     *reason = "cannot open the root: " + std::string(std::strerror(fd.err()));
     return false;
   }
-  auto st = stat_fd(*fd);
+  auto st = stat_fd(p_, *fd);
   if (!st.ok()) {
     *reason = "cannot stat the root: " + std::string(std::strerror(st.err()));
     return false;
@@ -117,8 +117,49 @@ bool FuseServe::start(std::string* reason) {
   return true;
 }
 
-Result<vfs::Stat> FuseServe::stat_fd(int fd) {
-  return k_.fstatat(p_, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+Result<vfs::Stat> FuseServe::stat_fd(vfs::Proc& w, int fd) {
+  return k_.fstatat(w, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+}
+
+// A descriptor of the holder lent to worker `w` for one request: the same
+// open file under a descriptor of w's own (none needed when w is the holder).
+class FuseServe::Lend {
+ public:
+  Lend(vfs::Kernel& k, vfs::Proc& holder, vfs::Proc& w, Result<int> fd) : k_(k), w_(w) {
+    if (!fd.ok()) {
+      status_ = fd.status();
+    } else if (&holder == &w) {
+      fd_ = *fd;
+    } else {
+      auto r = k.fd_share(holder, *fd, w);
+      if (r.ok()) {
+        fd_ = *r;
+        own_ = true;
+      } else {
+        status_ = r.status();
+      }
+    }
+  }
+  ~Lend() {
+    if (own_) (void)k_.close(w_, fd_);
+  }
+  Lend(const Lend&) = delete;
+  Lend& operator=(const Lend&) = delete;
+  bool ok() const { return status_.ok(); }
+  Status status() const { return status_; }
+  int operator*() const { return fd_; }
+
+ private:
+  vfs::Kernel& k_;
+  vfs::Proc& w_;
+  int fd_ = -1;
+  bool own_ = false;
+  Status status_ = vn::kOk;
+};
+
+Result<int> FuseServe::adopt(vfs::Proc& w, int fd) {
+  if (&w == &p_) return fd;
+  return k_.fd_pass(w, fd, p_);
 }
 
 Result<int> FuseServe::node_fd(std::uint64_t nodeid) const {
@@ -133,23 +174,39 @@ Result<int> FuseServe::handle_fd(std::uint64_t fh, bool dir) const {
   return static_cast<int>(fh);
 }
 
-Result<FuseServe::Entry> FuseServe::lookup(int dirfd, std::string_view name) {
-  auto fd = k_.openat(p_, dirfd, name, O_PATH | O_NOFOLLOW);
+Result<FuseServe::Entry> FuseServe::lookup(vfs::Proc& w, int dirfd, std::string_view name) {
+  auto fd = k_.openat(w, dirfd, name, O_PATH | O_NOFOLLOW);
   if (!fd.ok()) return fd.status();
-  auto st = stat_fd(*fd);
+  auto st = stat_fd(w, *fd);
   if (!st.ok()) {
-    (void)k_.close(p_, *fd);
+    (void)k_.close(w, *fd);
     return st.status();
   }
+  // No scheduling point between the search and the count or the insertion:
+  // another worker's FORGET or LOOKUP of the same file sees either before or
+  // after.
   auto known = by_ino_.find(st->ino);
   if (known != by_ino_.end()) {
-    (void)k_.close(p_, *fd);
-    ++nodes_[known->second].nlookup;
-    return Entry{known->second, *st};
+    const std::uint64_t id = known->second;
+    ++nodes_[id].nlookup;
+    (void)k_.close(w, *fd);
+    return Entry{id, *st};
   }
   const std::uint64_t id = next_nodeid_++;
-  nodes_[id] = Node{*fd, st->ino, 1};
+  nodes_[id] = Node{-1, st->ino, 1};
   by_ino_[st->ino] = id;
+  auto held = adopt(w, *fd);
+  if (!held.ok()) {
+    nodes_.erase(id);
+    by_ino_.erase(st->ino);
+    return held.status();
+  }
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) {  // forgotten meanwhile (cannot be: not yet sent)
+    (void)k_.close(p_, *held);
+    return Status(ESTALE);
+  }
+  it->second.fd = *held;
   return Entry{id, *st};
 }
 
@@ -159,9 +216,10 @@ void FuseServe::forget(std::uint64_t nodeid, std::uint64_t n) {
   Node& node = it->second;
   node.nlookup -= std::min(n, node.nlookup);
   if (node.nlookup != 0) return;
-  (void)k_.close(p_, node.fd);
+  const int fd = node.fd;
   by_ino_.erase(node.ino);
   nodes_.erase(it);
+  if (fd >= 0) (void)k_.close(p_, fd);
 }
 
 std::string FuseServe::attr_bytes(const vfs::Stat& st) const {
@@ -200,15 +258,14 @@ std::string FuseServe::entry_bytes(const Entry& e) const {
   return out;
 }
 
-std::string FuseServe::handle(std::string_view request) {
+std::string FuseServe::handle(std::string_view request, vfs::Proc& w, std::string* debug) {
   ++requests_;
-  debug_.clear();
   fuse_in_header h{};
   if (request.size() < sizeof h) return {};  // not a request: nothing to answer
   std::memcpy(&h, request.data(), sizeof h);
   std::string_view body = request.substr(sizeof h);
   if (h.len != request.size()) body = {};  // a length that disagrees: EINVAL below
-  p_.cred = vn::Cred{h.uid, h.gid, {}};
+  w.cred = vn::Cred{h.uid, h.gid, {}};
   bool no_reply = false;
   Result<std::string> r = Status(EINVAL);
   if (h.len == request.size()) {
@@ -217,12 +274,12 @@ std::string FuseServe::handle(std::string_view request) {
     } else if (o_.read_only && is_change(h.opcode)) {
       r = Status(EROFS);
     } else {
-      r = dispatch(h.opcode, h.nodeid, body, &no_reply);
+      r = dispatch(w, h.opcode, h.nodeid, body, &no_reply);
     }
   }
-  p_.cred = vn::Cred{};
-  if (o_.debug) {
-    debug_ = "unique " + std::to_string(h.unique) + " op " + std::to_string(h.opcode) + " node " +
+  w.cred = vn::Cred{};
+  if (debug != nullptr) {
+    *debug = "unique " + std::to_string(h.unique) + " op " + std::to_string(h.opcode) + " node " +
              std::to_string(h.nodeid) + " uid " + std::to_string(h.uid) + " pid " +
              std::to_string(h.pid) + ": " +
              (no_reply ? std::string("no reply")
@@ -272,32 +329,34 @@ Result<std::string> FuseServe::do_init(std::string_view body) {
   return s;
 }
 
-Result<std::string> FuseServe::do_setattr(int fd, std::string_view body) {
+Result<std::string> FuseServe::do_setattr(vfs::Proc& w, int fd, std::string_view body) {
   Body b(body);
   fuse_setattr_in in{};
   if (!b.get(&in)) return Status(EINVAL);
-  if ((in.valid & FATTR_MODE) != 0) VN_TRY(k_.fchmod(p_, fd, in.mode & 07777));
+  if ((in.valid & FATTR_MODE) != 0) VN_TRY(k_.fchmod(w, fd, in.mode & 07777));
   if ((in.valid & (FATTR_UID | FATTR_GID)) != 0) {
-    VN_TRY(k_.fchown(p_, fd, (in.valid & FATTR_UID) != 0 ? in.uid : static_cast<vn::Uid>(-1),
+    VN_TRY(k_.fchown(w, fd, (in.valid & FATTR_UID) != 0 ? in.uid : static_cast<vn::Uid>(-1),
                      (in.valid & FATTR_GID) != 0 ? in.gid : static_cast<vn::Gid>(-1)));
   }
   if ((in.valid & FATTR_SIZE) != 0) {
     if (in.size > static_cast<std::uint64_t>(INT64_MAX)) return Status(EINVAL);
     auto h = handles_.find(in.fh);
     if ((in.valid & FATTR_FH) != 0 && h != handles_.end() && !h->second.dir) {
-      VN_TRY(k_.ftruncate(p_, static_cast<int>(in.fh), static_cast<std::int64_t>(in.size)));
+      Lend fh(k_, p_, w, handle_fd(in.fh, false));
+      VN_TRY(fh.status());
+      VN_TRY(k_.ftruncate(w, *fh, static_cast<std::int64_t>(in.size)));
     } else {
       // truncate(2) by name: write permission as the caller.
-      auto of = k_.getfile(p_, fd);
+      auto of = k_.getfile(w, fd);
       if (!of.ok()) return of.status();
       vn::Vnode& vp = *(*of)->vp;
       k_.vref(vp);
       k_.putfile(**of);
-      auto wfd = k_.open_vnode(p_, vp, O_WRONLY);
+      auto wfd = k_.open_vnode(w, vp, O_WRONLY);
       k_.vrele(vp);
       if (!wfd.ok()) return wfd.status();
-      Status s = k_.ftruncate(p_, *wfd, static_cast<std::int64_t>(in.size));
-      (void)k_.close(p_, *wfd);
+      Status s = k_.ftruncate(w, *wfd, static_cast<std::int64_t>(in.size));
+      (void)k_.close(w, *wfd);
       VN_TRY(s);
     }
   }
@@ -313,11 +372,11 @@ Result<std::string> FuseServe::do_setattr(int fd, std::string_view body) {
                  ? vfs::Timespec{0, UTIME_NOW}
                  : vfs::Timespec{static_cast<std::int64_t>(in.mtime), in.mtimensec};
     }
-    VN_TRY(k_.utimensat(p_, fd, "", t, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+    VN_TRY(k_.utimensat(w, fd, "", t, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
   }
   // FATTR_CTIME, FATTR_LOCKOWNER, FATTR_KILL_SUIDGID: the kernel keeps ctime
   // itself; locks are the host's; kill-suidgid is not negotiated.
-  auto st = stat_fd(fd);
+  auto st = stat_fd(w, fd);
   if (!st.ok()) return st.status();
   fuse_attr_out ao{};
   ao.attr_valid = o_.valid_ns / 1'000'000'000;
@@ -329,18 +388,18 @@ Result<std::string> FuseServe::do_setattr(int fd, std::string_view body) {
   return s;
 }
 
-Result<std::string> FuseServe::do_readdir(std::string_view body, bool plus) {
+Result<std::string> FuseServe::do_readdir(vfs::Proc& w, std::string_view body, bool plus) {
   Body b(body);
   fuse_read_in in{};
   if (!b.get(&in)) return Status(EINVAL);
-  auto fd = handle_fd(in.fh, true);
+  Lend fd(k_, p_, w, handle_fd(in.fh, true));
   if (!fd.ok()) return fd.status();
   Handle& h = handles_[in.fh];
   if (in.offset == 0 || !h.loaded) {
     h.entries.clear();
-    VN_TRY(k_.lseek(p_, *fd, 0, SEEK_SET).status());
+    VN_TRY(k_.lseek(w, *fd, 0, SEEK_SET).status());
     for (;;) {
-      auto some = k_.getdents(p_, *fd, 256);
+      auto some = k_.getdents(w, *fd, 256);
       if (!some.ok()) return some.status();
       if (some->empty()) break;
       for (auto& d : *some) h.entries.push_back(std::move(d));
@@ -363,7 +422,7 @@ Result<std::string> FuseServe::do_readdir(std::string_view body, bool plus) {
       std::string eo(sizeof(fuse_entry_out), '\0');
       if (d.name != "." && d.name != "..") {
         // The entry counts a lookup only once it is certain to be sent.
-        auto e = lookup(*fd, d.name);
+        auto e = lookup(w, *fd, d.name);
         if (e.ok()) {
           eo = entry_bytes(*e);
           de.ino = e->st.ino;
@@ -380,7 +439,8 @@ Result<std::string> FuseServe::do_readdir(std::string_view body, bool plus) {
   return out;
 }
 
-Result<std::string> FuseServe::do_xattr(std::uint32_t opcode, int fd, std::string_view body) {
+Result<std::string> FuseServe::do_xattr(vfs::Proc& w, std::uint32_t opcode, int fd,
+                                        std::string_view body) {
   Body b(body);
   std::string out;
   switch (opcode) {
@@ -393,14 +453,14 @@ Result<std::string> FuseServe::do_xattr(std::uint32_t opcode, int fd, std::strin
       static_assert(sizeof in == FUSE_COMPAT_SETXATTR_IN_SIZE);
       std::string_view name;
       if (!b.get(&in) || !b.name(&name) || b.rest().size() < in.size) return Status(EINVAL);
-      VN_TRY(k_.fsetxattr(p_, fd, name, b.rest().substr(0, in.size), static_cast<int>(in.flags)));
+      VN_TRY(k_.fsetxattr(w, fd, name, b.rest().substr(0, in.size), static_cast<int>(in.flags)));
       return out;
     }
     case FUSE_GETXATTR: {
       fuse_getxattr_in in{};
       std::string_view name;
       if (!b.get(&in) || !b.name(&name)) return Status(EINVAL);
-      auto v = k_.fgetxattr(p_, fd, name, 0);
+      auto v = k_.fgetxattr(w, fd, name, 0);
       if (!v.ok()) return v.status();
       if (in.size == 0) {
         fuse_getxattr_out go{};
@@ -414,7 +474,7 @@ Result<std::string> FuseServe::do_xattr(std::uint32_t opcode, int fd, std::strin
     case FUSE_LISTXATTR: {
       fuse_getxattr_in in{};
       if (!b.get(&in)) return Status(EINVAL);
-      auto names = k_.flistxattr(p_, fd, 0);
+      auto names = k_.flistxattr(w, fd, 0);
       if (!names.ok()) return names.status();
       std::string list;
       for (const auto& n : *names) {
@@ -433,14 +493,14 @@ Result<std::string> FuseServe::do_xattr(std::uint32_t opcode, int fd, std::strin
     case FUSE_REMOVEXATTR: {
       std::string_view name;
       if (!b.name(&name)) return Status(EINVAL);
-      VN_TRY(k_.fremovexattr(p_, fd, name));
+      VN_TRY(k_.fremovexattr(w, fd, name));
       return out;
     }
     default: return Status(ENOSYS);
   }
 }
 
-Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t nodeid,
+Result<std::string> FuseServe::dispatch(vfs::Proc& w, std::uint32_t opcode, std::uint64_t nodeid,
                                         std::string_view body, bool* no_reply) {
   Body b(body);
   std::string out;
@@ -468,19 +528,19 @@ Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t node
     default: break;
   }
   // Everything below names a node.
-  auto fdr = node_fd(nodeid);
+  Lend fdr(k_, p_, w, node_fd(nodeid));
   if (!fdr.ok()) return fdr.status();
   const int fd = *fdr;
   switch (opcode) {
     case FUSE_LOOKUP: {
       std::string_view name;
       if (!b.name(&name)) return Status(EINVAL);
-      auto e = lookup(fd, name);
+      auto e = lookup(w, fd, name);
       if (!e.ok()) return e.status();
       return entry_bytes(*e);
     }
     case FUSE_GETATTR: {
-      auto st = stat_fd(fd);
+      auto st = stat_fd(w, fd);
       if (!st.ok()) return st.status();
       fuse_attr_out ao{};
       ao.attr_valid = o_.valid_ns / 1'000'000'000;
@@ -490,13 +550,13 @@ Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t node
       put(&out, ao);
       return out;
     }
-    case FUSE_SETATTR: return do_setattr(fd, body);
-    case FUSE_READLINK: return k_.readlinkat(p_, fd, "", 4096);
+    case FUSE_SETATTR: return do_setattr(w, fd, body);
+    case FUSE_READLINK: return k_.readlinkat(w, fd, "", 4096);
     case FUSE_SYMLINK: {
       std::string_view name, target;
       if (!b.name(&name) || !b.name(&target)) return Status(EINVAL);
-      VN_TRY(k_.symlinkat(p_, target, fd, name));
-      auto e = lookup(fd, name);
+      VN_TRY(k_.symlinkat(w, target, fd, name));
+      auto e = lookup(w, fd, name);
       if (!e.ok()) return e.status();
       return entry_bytes(*e);
     }
@@ -504,8 +564,8 @@ Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t node
       fuse_mknod_in in{};
       std::string_view name;
       if (!b.get(&in) || !b.name(&name)) return Status(EINVAL);
-      VN_TRY(k_.mknodat(p_, fd, name, in.mode, in.rdev));
-      auto e = lookup(fd, name);
+      VN_TRY(k_.mknodat(w, fd, name, in.mode, in.rdev));
+      auto e = lookup(w, fd, name);
       if (!e.ok()) return e.status();
       return entry_bytes(*e);
     }
@@ -513,8 +573,8 @@ Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t node
       fuse_mkdir_in in{};
       std::string_view name;
       if (!b.get(&in) || !b.name(&name)) return Status(EINVAL);
-      VN_TRY(k_.mkdirat(p_, fd, name, in.mode & 07777));
-      auto e = lookup(fd, name);
+      VN_TRY(k_.mkdirat(w, fd, name, in.mode & 07777));
+      auto e = lookup(w, fd, name);
       if (!e.ok()) return e.status();
       return entry_bytes(*e);
     }
@@ -522,7 +582,7 @@ Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t node
     case FUSE_RMDIR: {
       std::string_view name;
       if (!b.name(&name)) return Status(EINVAL);
-      VN_TRY(k_.unlinkat(p_, fd, name, opcode == FUSE_RMDIR ? AT_REMOVEDIR : 0));
+      VN_TRY(k_.unlinkat(w, fd, name, opcode == FUSE_RMDIR ? AT_REMOVEDIR : 0));
       return out;
     }
     case FUSE_RENAME:
@@ -541,19 +601,19 @@ Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t node
       }
       std::string_view from, to;
       if (!b.name(&from) || !b.name(&to)) return Status(EINVAL);
-      auto tofd = node_fd(newdir);
+      Lend tofd(k_, p_, w, node_fd(newdir));
       if (!tofd.ok()) return tofd.status();
-      VN_TRY(k_.renameat2(p_, fd, from, *tofd, to, flags));
+      VN_TRY(k_.renameat2(w, fd, from, *tofd, to, flags));
       return out;
     }
     case FUSE_LINK: {
       fuse_link_in in{};
       std::string_view name;
       if (!b.get(&in) || !b.name(&name)) return Status(EINVAL);
-      auto oldfd = node_fd(in.oldnodeid);
+      Lend oldfd(k_, p_, w, node_fd(in.oldnodeid));
       if (!oldfd.ok()) return oldfd.status();
-      VN_TRY(k_.linkat(p_, *oldfd, "", fd, name, AT_EMPTY_PATH));
-      auto e = lookup(fd, name);
+      VN_TRY(k_.linkat(w, *oldfd, "", fd, name, AT_EMPTY_PATH));
+      auto e = lookup(w, fd, name);
       if (!e.ok()) return e.status();
       return entry_bytes(*e);
     }
@@ -561,14 +621,16 @@ Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t node
     case FUSE_OPENDIR: {
       fuse_open_in in{};
       if (!b.get(&in)) return Status(EINVAL);
-      auto of = k_.getfile(p_, fd);
+      auto of = k_.getfile(w, fd);
       if (!of.ok()) return of.status();
       vn::Vnode& vp = *(*of)->vp;
       k_.vref(vp);
       k_.putfile(**of);
       const bool dir = opcode == FUSE_OPENDIR;
-      auto h = k_.open_vnode(p_, vp, dir ? (O_RDONLY | O_DIRECTORY) : open_flags(in.flags));
+      auto wh = k_.open_vnode(w, vp, dir ? (O_RDONLY | O_DIRECTORY) : open_flags(in.flags));
       k_.vrele(vp);
+      if (!wh.ok()) return wh.status();
+      auto h = adopt(w, *wh);
       if (!h.ok()) return h.status();
       handles_[static_cast<std::uint64_t>(*h)] = Handle{dir, false, {}};
       fuse_open_out oo{};
@@ -580,10 +642,12 @@ Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t node
       fuse_create_in in{};
       std::string_view name;
       if (!b.get(&in) || !b.name(&name)) return Status(EINVAL);
-      auto h =
-          k_.openat(p_, fd, name, open_flags(in.flags) | O_CREAT | O_NOFOLLOW, in.mode & 07777);
+      auto wh =
+          k_.openat(w, fd, name, open_flags(in.flags) | O_CREAT | O_NOFOLLOW, in.mode & 07777);
+      if (!wh.ok()) return wh.status();
+      auto h = adopt(w, *wh);
       if (!h.ok()) return h.status();
-      auto e = lookup(fd, name);
+      auto e = lookup(w, fd, name);
       if (!e.ok()) {
         (void)k_.close(p_, *h);
         return e.status();
@@ -598,18 +662,18 @@ Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t node
     case FUSE_READ: {
       fuse_read_in in{};
       if (!b.get(&in)) return Status(EINVAL);
-      auto h = handle_fd(in.fh, false);
+      Lend h(k_, p_, w, handle_fd(in.fh, false));
       if (!h.ok()) return h.status();
       if (in.offset > static_cast<std::uint64_t>(INT64_MAX)) return Status(EINVAL);
-      return k_.pread(p_, *h, in.size, static_cast<std::int64_t>(in.offset));
+      return k_.pread(w, *h, in.size, static_cast<std::int64_t>(in.offset));
     }
     case FUSE_WRITE: {
       fuse_write_in in{};
       if (!b.get(&in) || b.rest().size() != in.size) return Status(EINVAL);
-      auto h = handle_fd(in.fh, false);
+      Lend h(k_, p_, w, handle_fd(in.fh, false));
       if (!h.ok()) return h.status();
       if (in.offset > static_cast<std::uint64_t>(INT64_MAX)) return Status(EINVAL);
-      auto n = k_.pwrite(p_, *h, b.rest(), static_cast<std::int64_t>(in.offset));
+      auto n = k_.pwrite(w, *h, b.rest(), static_cast<std::int64_t>(in.offset));
       if (!n.ok()) return n.status();
       fuse_write_out wo{};
       wo.size = static_cast<std::uint32_t>(*n);
@@ -636,15 +700,15 @@ Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t node
     case FUSE_FSYNCDIR: {
       fuse_fsync_in in{};
       if (!b.get(&in)) return Status(EINVAL);
-      auto h = handle_fd(in.fh, opcode == FUSE_FSYNCDIR);
+      Lend h(k_, p_, w, handle_fd(in.fh, opcode == FUSE_FSYNCDIR));
       if (!h.ok()) return h.status();
-      VN_TRY(k_.fsync(p_, *h));
+      VN_TRY(k_.fsync(w, *h));
       return out;
     }
-    case FUSE_READDIR: return do_readdir(body, false);
-    case FUSE_READDIRPLUS: return do_readdir(body, true);
+    case FUSE_READDIR: return do_readdir(w, body, false);
+    case FUSE_READDIRPLUS: return do_readdir(w, body, true);
     case FUSE_STATFS: {
-      auto sv = k_.fstatvfs(p_, fd);
+      auto sv = k_.fstatvfs(w, fd);
       if (!sv.ok()) return sv.status();
       fuse_statfs_out so{};
       so.st.blocks = sv->blocks;
@@ -661,11 +725,11 @@ Result<std::string> FuseServe::dispatch(std::uint32_t opcode, std::uint64_t node
     case FUSE_SETXATTR:
     case FUSE_GETXATTR:
     case FUSE_LISTXATTR:
-    case FUSE_REMOVEXATTR: return do_xattr(opcode, fd, body);
+    case FUSE_REMOVEXATTR: return do_xattr(w, opcode, fd, body);
     case FUSE_ACCESS: {
       fuse_access_in in{};
       if (!b.get(&in)) return Status(EINVAL);
-      VN_TRY(k_.faccessat(p_, fd, "", static_cast<int>(in.mask & 7), AT_EMPTY_PATH));
+      VN_TRY(k_.faccessat(w, fd, "", static_cast<int>(in.mask & 7), AT_EMPTY_PATH));
       return out;
     }
     default: return Status(ENOSYS);

@@ -1,8 +1,9 @@
 // The serving half of `vfsim mount`: FUSE requests from the host kernel
 // (the bytes /dev/fuse delivers) answered with calls into vfsim's kernel.
 //
-// One FuseServe per mount, used from one lwp of the machine (the serving
-// loop in cli/cmd_mount.cc, and the same loop over a recording in replay).
+// One FuseServe per mount, used from the serving lwps of one machine (the
+// loop in cli/cmd_mount.cc, the same loop over a recording in replay and
+// explore).
 // handle() takes one whole request and returns the reply's bytes (empty for
 // the requests that get none: FORGET, BATCH_FORGET, INTERRUPT).
 //
@@ -20,7 +21,7 @@
 // the directory's entries as read at offset 0, so the offsets handed out
 // (the entry's index + 1) stay valid while the host reads on.
 //
-// Every request runs as its sender: the process's credentials become the
+// Every request runs as its sender: the worker process's credentials become the
 // request header's uid and gid (no supplementary groups: the FUSE header does
 // not carry them) before the call, and the umask is 0 (the host kernel has
 // applied the caller's umask to the modes it sends). The host mounts without
@@ -42,7 +43,6 @@ namespace vfsim::cli {
 
 struct FuseServeOptions {
   bool read_only = false;  // -o ro: every change is EROFS
-  bool debug = false;      // one line per request on `debug_out`
   std::uint32_t max_write = 128 * 1024;
   // Entry and attribute validity handed to the host kernel, in ns (the host
   // is the only client, so its caches stay coherent).
@@ -57,14 +57,18 @@ class FuseServe {
 
   // Opens the root node; false with a reason when it cannot.
   [[nodiscard]] bool start(std::string* reason);
-  // One request in, the reply out ("" when the request gets none).
-  [[nodiscard]] std::string handle(std::string_view request);
+  // One request in, the reply out ("" when the request gets none), served by
+  // worker process `w` (the server's own process, or one of several workers
+  // that serve requests concurrently in lwps of their own). Node and handle
+  // descriptors belong to the server's process; a worker gets its own
+  // descriptor of the same open file for the length of a request. With
+  // `debug`, one line describing the request and its result.
+  [[nodiscard]] std::string handle(std::string_view request, vfs::Proc& w,
+                                   std::string* debug = nullptr);
   // The end of serving: every node and handle closed. Returns what the host
   // left behind, for the log: handles never released, lookups never
   // forgotten (a host that unmounts sends neither: not an error).
   std::string release_all();
-  // Debug lines produced by the last handle() (with options.debug).
-  const std::string& debug_line() const { return debug_; }
 
   std::uint64_t requests() const { return requests_; }
   std::size_t nodes() const { return nodes_.size(); }
@@ -85,19 +89,23 @@ class FuseServe {
     std::uint64_t nodeid = 0;
     vfs::Stat st;
   };
-  class Reply;
+  class Lend;
 
+  // The server process's descriptor of a node / an open handle.
   vfs::Result<int> node_fd(std::uint64_t nodeid) const;
-  vfs::Result<Entry> lookup(int dirfd, std::string_view name);
+  vfs::Result<int> handle_fd(std::uint64_t fh, bool dir) const;
+  // A descriptor worker `w` opened, moved into the server's process.
+  vfs::Result<int> adopt(vfs::Proc& w, int fd);
+  vfs::Result<Entry> lookup(vfs::Proc& w, int dirfd, std::string_view name);
   void forget(std::uint64_t nodeid, std::uint64_t n);
-  vfs::Result<vfs::Stat> stat_fd(int fd);
-  vfs::Result<std::string> dispatch(std::uint32_t opcode, std::uint64_t nodeid,
+  vfs::Result<vfs::Stat> stat_fd(vfs::Proc& w, int fd);
+  vfs::Result<std::string> dispatch(vfs::Proc& w, std::uint32_t opcode, std::uint64_t nodeid,
                                     std::string_view body, bool* no_reply);
   vfs::Result<std::string> do_init(std::string_view body);
-  vfs::Result<std::string> do_setattr(int fd, std::string_view body);
-  vfs::Result<std::string> do_readdir(std::string_view body, bool plus);
-  vfs::Result<std::string> do_xattr(std::uint32_t opcode, int fd, std::string_view body);
-  vfs::Result<int> handle_fd(std::uint64_t fh, bool dir) const;
+  vfs::Result<std::string> do_setattr(vfs::Proc& w, int fd, std::string_view body);
+  vfs::Result<std::string> do_readdir(vfs::Proc& w, std::string_view body, bool plus);
+  vfs::Result<std::string> do_xattr(vfs::Proc& w, std::uint32_t opcode, int fd,
+                                    std::string_view body);
   std::string entry_bytes(const Entry& e) const;
   std::string attr_bytes(const vfs::Stat& st) const;
 
@@ -111,7 +119,6 @@ class FuseServe {
   std::uint32_t minor_ = 0;  // negotiated at INIT
   bool initialised_ = false;
   std::uint64_t requests_ = 0;
-  std::string debug_;
 };
 
 }  // namespace vfsim::cli

@@ -102,6 +102,14 @@ Result<int> Kernel::fd_pass(Proc& from, int fd, Proc& to) {
   return nfd;
 }
 
+Result<int> Kernel::fd_share(Proc& from, int fd, Proc& to) {
+  auto f = getfile(from, fd);
+  if (!f.ok()) return f.status();
+  auto nfd = fd_alloc(to, **f);
+  putfile(**f);
+  return nfd;
+}
+
 Status Kernel::close(Proc& p, int fd) {
   auto f = getfile(p, fd);
   if (!f.ok()) return f.status();

@@ -198,6 +198,10 @@ class Kernel {
   // Moves descriptor `fd` of `from` into `to` (SCM_RIGHTS as one call):
   // the new descriptor in `to`, `fd` closed in `from` without VOP_CLOSE.
   [[nodiscard]] Result<int> fd_pass(Proc& from, int fd, Proc& to);
+  // A new descriptor in `to` for the open file of `from`'s `fd` (SCM_RIGHTS
+  // with the sender keeping its own): both name one open file, with one
+  // offset; the file is closed (VOP_CLOSE) when the last of them closes.
+  [[nodiscard]] Result<int> fd_share(Proc& from, int fd, Proc& to);
   [[nodiscard]] Result<std::int64_t> lseek(Proc& p, int fd, std::int64_t offset, int whence);
   [[nodiscard]] Status fsync(Proc& p, int fd);
   [[nodiscard]] Status truncate(Proc& p, std::string_view path, std::int64_t length);

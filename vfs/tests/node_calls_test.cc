@@ -125,6 +125,28 @@ TEST(NodeCalls, FdPassMovesTheOpenFile) {
   });
 }
 
+// Shows: fd_share gives a second process a descriptor of the same open file
+// (one offset) while the first keeps its own; closing either leaves the
+// other working, and the file is only closed with the last.
+TEST(NodeCalls, FdShareKeepsBothDescriptors) {
+  run_ukfs([](Ukfs& fs) {
+    auto& k = fs.kernel();
+    Proc& other = fs.new_process("other", vn::Cred{});
+    ASSERT_TRUE(fs.write_file("/f", "abcdef").ok());
+    auto fd = k.open(fs.proc(), "/f", O_RDONLY);
+    ASSERT_TRUE(fd.ok());
+    EXPECT_EQ(*k.read(fs.proc(), *fd, 2), "ab");
+    auto shared = k.fd_share(fs.proc(), *fd, other);
+    ASSERT_TRUE(shared.ok());
+    EXPECT_EQ(*k.read(other, *shared, 2), "cd");
+    EXPECT_EQ(*k.read(fs.proc(), *fd, 2), "ef");  // one offset
+    EXPECT_TRUE(k.close(other, *shared).ok());
+    EXPECT_EQ(*k.pread(fs.proc(), *fd, 3, 0), "abc");
+    EXPECT_TRUE(k.close(fs.proc(), *fd).ok());
+    EXPECT_EQ(k.fd_share(fs.proc(), *fd, other).err(), EBADF);
+  });
+}
+
 // Shows: a process's own limit Proc::fd_max bounds its descriptors (EMFILE),
 // above the default of 1024 too.
 TEST(NodeCalls, DescriptorLimitPerProcess) {
