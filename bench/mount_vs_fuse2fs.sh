@@ -2,7 +2,8 @@
 # Side by side: extracting a tar of /usr/include into a fresh 1 GiB ext2
 # image mounted with `vfsim mount`, with fuse2fs, and into a directory of the
 # host kernel; then `find -exec stat` and `rm -rf` of the tree. Prints one
-# line per (tool, step, run) and the median of each. Needs root, /dev/fuse,
+# line per run (seconds for each step, and the daemon's peak resident size)
+# and the median of each step. Needs root, /dev/fuse,
 # fuse2fs. usage: bench/mount_vs_fuse2fs.sh VFSIM [RUNS]
 set -euo pipefail
 VFSIM=$1
@@ -23,11 +24,14 @@ run_one() {  # tool run
   local x=$(secs tar xf "$T/inc.tar" -C "$T/mnt")
   local f=$(secs find "$T/mnt/include" -exec stat {} +)
   local r=$(secs rm -rf "$T/mnt/include")
+  local hwm=-
   if [ $tool != host ]; then
+    local pid=$(pgrep -f "$T/img" | head -1)
+    hwm=$(awk '/VmHWM/ {print $2 / 1024 " MiB"}' /proc/$pid/status | tr -d ' ')
     umount "$T/mnt"
     while pgrep -f "$T/img" >/dev/null; do sleep 0.2; done
   fi
-  echo "$tool $x $f $r"
+  echo "$tool $x $f $r $hwm"
 }
 for i in $(seq "$RUNS"); do
   for tool in vfsim fuse2fs host; do run_one $tool; done
