@@ -25,7 +25,7 @@ fail() {
 }
 [ -c /dev/fuse ] || skip "/dev/fuse is missing"
 [ "$(id -u)" = 0 ] || skip "not root: mount(2) of a FUSE file system needs root here"
-for t in mke2fs e2fsck setfattr getfattr setpriv mountpoint; do
+for t in mke2fs e2fsck setfattr getfattr setpriv mountpoint fusermount3; do
   command -v "$t" >/dev/null || skip "$t is not installed (ci/install-deps)"
 done
 
@@ -77,9 +77,9 @@ start_mount() {
   fail "vfsim mount $* did not come up"
 }
 
-# umount, then the daemon must end with status 0.
+# umount (or the command given), then the daemon must end with status 0.
 stop_mount() {
-  umount "$MNT"
+  if [ $# -gt 0 ]; then "$@"; else umount "$MNT"; fi
   local rc=0
   wait "$DAEMON" || rc=$?
   DAEMON=
@@ -175,11 +175,12 @@ case "$CASE" in
   memfs)
     start_mount --fs memfs
     workload
-    stop_mount
+    stop_mount fusermount3 -u "$MNT"
     ;;
   daemon)
     # Without --foreground the command returns once the mount is live; SIGTERM
-    # unmounts cleanly and the image is consistent.
+    # unmounts cleanly and the image is consistent. In the foreground, SIGINT
+    # does the same and the process exits 0.
     fresh_image
     "$VFSIM" mount "$T/img" "$MNT" || fail "vfsim mount exited $?"
     mountpoint -q "$MNT" || fail "not mounted when vfsim mount returned"
@@ -192,6 +193,11 @@ case "$CASE" in
     ! mountpoint -q "$MNT" || fail "still mounted after SIGTERM"
     fsck_clean
     [ "$("$VFSIM" fs cat "$T/img" /f)" = data ] || fail "the write did not reach the image"
+    start_mount "$T/img"
+    echo more >"$MNT/g"
+    stop_mount kill -INT "$DAEMON"
+    fsck_clean
+    [ "$("$VFSIM" fs cat "$T/img" /g)" = more ] || fail "the write did not reach the image (SIGINT)"
     ;;
   errors)
     # Bad input: one line, exit 2, nothing mounted.
