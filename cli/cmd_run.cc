@@ -22,6 +22,7 @@ std::span<const OptionSpec> run_options() {
       kSetOption,
       kReportOption,
       kTraceOption,
+      kTraceOutOption,
       kJsonOption,
   };
   return kOptions;
@@ -107,6 +108,7 @@ int run_command(const ParsedArgs& args) {
           << " preemptions, virtual time " << format_vtime(r.end_time) << ", trace "
           << scenarios::hash_hex(r.trace_hash) << "\n";
   }
+  write_trace_out(args, human, r, scenario->path, scenario->name);
   if (json) std::cout << run_json(r, *scenario, index, written).dump() << "\n";
   return status;
 }

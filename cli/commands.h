@@ -37,6 +37,8 @@ int ops_command(const ParsedArgs& args);         // cmd_ops.cc
 int fs_command(const ParsedArgs& args);          // cmd_fs.cc
 int fs_syscall_command(const ParsedArgs& args);  // cmd_fs_syscall.cc (via fs_command)
 int makefs_command(const ParsedArgs& args);      // cmd_makefs.cc
+int chart_command(const ParsedArgs& args);       // cmd_chart.cc
+int merge_command(const ParsedArgs& args);       // cmd_merge.cc
 int mount_command(const ParsedArgs& args);       // cmd_mount.cc
 // vfsim replay of a `vfsim mount --record` file (cmd_mount.cc).
 bool replay_is_recording(const std::string& file);
@@ -50,6 +52,8 @@ std::span<const OptionSpec> shrink_options();
 std::span<const OptionSpec> ops_options();
 std::span<const OptionSpec> fs_options();
 std::span<const OptionSpec> makefs_options();
+std::span<const OptionSpec> chart_options();
+std::span<const OptionSpec> merge_options();
 std::span<const OptionSpec> mount_options();
 
 }  // namespace vfsim::cli
