@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -303,6 +304,9 @@ int mount_command(const ParsedArgs& args) {
       std::cerr << "vfsim mount: pipe: " << std::strerror(errno) << "\n";
       return kExitBadInput;
     }
+    // Nothing buffered may be written twice (the recording's header): flush
+    // now, and the parent leaves with _exit, destroying nothing.
+    std::fflush(nullptr);
     const pid_t child = ::fork();
     if (child < 0) {
       std::cerr << "vfsim mount: fork: " << std::strerror(errno) << "\n";
@@ -312,10 +316,10 @@ int mount_command(const ParsedArgs& args) {
       ::close(p[1]);
       char code = 0;
       const ssize_t n = ::read(p[0], &code, 1);
-      if (n == 1) return code;
+      if (n == 1) ::_exit(code);
       int st = 0;
       (void)::waitpid(child, &st, 0);
-      return WIFEXITED(st) ? WEXITSTATUS(st) : kExitFailure;
+      ::_exit(WIFEXITED(st) ? WEXITSTATUS(st) : kExitFailure);
     }
     ::close(p[0]);
     ready_fd = p[1];

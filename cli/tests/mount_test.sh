@@ -183,7 +183,7 @@ case "$CASE" in
     # unmounts cleanly and the image is consistent. In the foreground, SIGINT
     # does the same and the process exits 0.
     fresh_image
-    "$VFSIM" mount "$T/img" "$MNT" || fail "vfsim mount exited $?"
+    "$VFSIM" mount "$T/img" "$MNT" --record "$T/rec" || fail "vfsim mount exited $?"
     mountpoint -q "$MNT" || fail "not mounted when vfsim mount returned"
     echo data >"$MNT/f"
     pid=$(pgrep -f "vfsim mount $T/img" | head -1)
@@ -194,6 +194,8 @@ case "$CASE" in
     ! mountpoint -q "$MNT" || fail "still mounted after SIGTERM"
     fsck_clean
     [ "$("$VFSIM" fs cat "$T/img" /f)" = data ] || fail "the write did not reach the image"
+    # The daemon's recording (written by the child alone) replays.
+    "$VFSIM" replay "$T/rec" | grep -q '^reproduced$' || fail "the daemon's recording"
     start_mount "$T/img"
     echo more >"$MNT/g"
     stop_mount kill -INT "$DAEMON"
