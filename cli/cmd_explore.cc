@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -75,7 +76,7 @@ std::function<void(const sim::ExploreProgress&)> Progress::callback() {
     drawn_ = true;
     std::cout << "\r\033[K" << p.done << "/" << p.total << " schedules  "
               << static_cast<std::uint64_t>(p.per_second) << "/s  " << p.failures
-              << " failures  ETA " << static_cast<std::uint64_t>(p.eta_seconds + 0.5) << "s"
+              << " failures  ETA " << static_cast<std::uint64_t>(std::llround(p.eta_seconds)) << "s"
               << std::flush;
   };
 }

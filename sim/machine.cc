@@ -138,9 +138,9 @@ std::size_t default_stack_bytes() {
   return 512 * 1024;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-  return 512 * 1024;
+  return std::size_t{512} * 1024;
 #else
-  return 128 * 1024;
+  return std::size_t{128} * 1024;
 #endif
 #else
   return 128 * 1024;

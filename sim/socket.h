@@ -59,8 +59,8 @@ struct [[nodiscard]] IoResult {
 };
 
 struct SockBufOptions {
-  std::size_t rcvbuf_bytes = 64 * 1024;  // receive buffer capacity in bytes
-  std::size_t rcvbuf_msgs = 0;           // most queued messages; 0 = no limit
+  std::size_t rcvbuf_bytes = std::size_t{64} * 1024;  // receive buffer capacity in bytes
+  std::size_t rcvbuf_msgs = 0;                        // most queued messages; 0 = no limit
 };
 
 // How a stream cuts writes and joins reads, in chances per million.

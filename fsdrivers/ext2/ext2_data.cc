@@ -18,7 +18,7 @@ using vn::VType;
 
 namespace {
 
-constexpr std::size_t kChunkBytes = 64 * 1024;  // bounds each volume call's buffer
+constexpr std::size_t kChunkBytes = std::size_t{64} * 1024;  // bounds each volume call's buffer
 
 Status regular_only(const Vnode& vp) {
   if (vp.type == VType::VDIR) return Status(EISDIR);
