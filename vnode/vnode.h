@@ -104,8 +104,12 @@ inline constexpr int kFWrite = 2;
 //                 VFS has checked every POSIX rule that needs no fs data
 //   open/close/access/getattr/read/readdir/readlink/getextattr/listextattr
 //                 vp (shared ok)
-//   setattr/write/fsync/setextattr/deleteextattr/getpages/putpages
+//   setattr/write/fsync/setextattr/deleteextattr
 //                 vp exclusive
+//   getpages      vp (shared ok), inside the read/write that pages in;
+//                 the page is busy (called by VnodePager only)
+//   putpages      no vnode lock (the page is busy; the lock's holder may be
+//                 asleep for memory on this file): see vnode_pager.h
 //   inactive      vp exclusive, usecount 0 (called by the vcache)
 //   reclaim       vp exclusive, usecount 0 unless forced; must drop
 //                 Vnode::data (called by the vcache)

@@ -112,6 +112,7 @@ inline void vop_after_rename(VopNoToken, const Status&, Vnode&, Vnode&, const Co
 // checks around the call through the vnode's op vector.
 #define LK_SH(v) VN_ASSERT_LOCKED(v);
 #define LK_EX(v) VN_ASSERT_XLOCKED(v);
+#define LK_NONE
 #define VFSIM_VOP_CALL_NONE(vp, name, args) return (vp).op->name args;
 #define VFSIM_VOP_CALL_CHECKED(vp, name, args)             \
   auto vop_token_ = vop_before_##name args;                \
@@ -127,6 +128,7 @@ VFSIM_VOP_LIST(VFSIM_VOP_WRAPPER_, _)
 #undef VFSIM_VOP_WRAPPER_
 #undef VFSIM_VOP_CALL_CHECKED
 #undef VFSIM_VOP_CALL_NONE
+#undef LK_NONE
 #undef LK_EX
 #undef LK_SH
 

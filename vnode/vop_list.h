@@ -15,7 +15,8 @@
 //   params/args  its parameter list and the same names as arguments;
 //   vp           the vnode whose op vector is called (and named in the span);
 //   locks        the lock contract, as assertions run before the call
-//                (LK_SH(v): locked, shared is enough; LK_EX(v): exclusive);
+//                (LK_SH(v): locked, shared is enough; LK_EX(v): exclusive;
+//                LK_NONE: no vnode lock, as putpages: vnode/vnode_pager.h);
 //   checks       CHECKED: vop_before_NAME()/vop_after_NAME() in vnode_if.h
 //                assert what the op promises (a result vnode iff success,
 //                no more bytes than asked...); NONE otherwise;
@@ -59,9 +60,9 @@
                       std::size_t* written), \
     (vp, offset, data, ioflag, written), vp, LK_EX(vp), CHECKED, UNSUPPORTED, P, 27) \
   V(X, GETPAGES, getpages, (Vnode& vp, std::uint64_t offset, std::span<std::byte> dst), \
-    (vp, offset, dst), vp, LK_EX(vp), NONE, UNSUPPORTED, N, 0) \
+    (vp, offset, dst), vp, LK_SH(vp), NONE, UNSUPPORTED, N, 0) \
   V(X, PUTPAGES, putpages, (Vnode& vp, std::uint64_t offset, std::span<const std::byte> src), \
-    (vp, offset, src), vp, LK_EX(vp), NONE, UNSUPPORTED, P, 28) \
+    (vp, offset, src), vp, LK_NONE, NONE, UNSUPPORTED, P, 28) \
   V(X, FSYNC, fsync, (Vnode& vp), (vp), vp, LK_EX(vp), NONE, UNSUPPORTED, P, 29) \
   V(X, REMOVE, remove, (Vnode& dvp, Vnode& vp, const ComponentName& cn), (dvp, vp, cn), \
     dvp, LK_EX(dvp) LK_EX(vp), NONE, UNSUPPORTED, P, 30) \

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "boot/tests/testfs/testfs.h"
@@ -196,6 +197,26 @@ TEST(BootConfig, CheckNamesTheKnob) {
   EXPECT_EQ(knob_of(c), "puffs.retry");  // resends need a timeout
   c.puffs.timeout_ms = 5;
   EXPECT_FALSE(c.check());
+}
+
+// Shows: ukfs::Options::step_budget reaches the machine. The same body (a
+// few thousand stats) ends as Outcome::budget under a budget of 1,000 steps
+// and passes under the default and under the unbounded budget the image
+// tools use (cli/fs_image.cc), so a tool's long copy is not cut short by a
+// livelock guard meant for scenarios.
+TEST(Ukfs, StepBudgetReachesTheMachine) {
+  const auto body = [](ukfs::Ukfs& fs) {
+    ASSERT_TRUE(fs.mkdir("/d", 0755).ok());
+    for (int i = 0; i < 3000; ++i) ASSERT_TRUE(fs.stat("/d").ok());
+  };
+  ukfs::Options small;
+  small.step_budget = 1000;
+  const sim::RunResult cut = ukfs::run(small, body);
+  EXPECT_EQ(cut.outcome, sim::Outcome::budget) << cut.message;
+  EXPECT_FALSE(ukfs::run({}, body).failed());
+  ukfs::Options unbounded;
+  unbounded.step_budget = std::numeric_limits<std::uint64_t>::max();
+  EXPECT_FALSE(ukfs::run(unbounded, body).failed());
 }
 
 }  // namespace

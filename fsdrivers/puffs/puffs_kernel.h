@@ -103,10 +103,12 @@ struct PuffsVnode {
   vn::Vattr attr;  // [size_lock when puffs.size_lock] the kernel's cache
   bool attr_valid = false;
   sim::Mutex size_lock;
-  pager::PageObject* obj = nullptr;  // [i] page cache of a regular file, with a pager
+  // [i] page cache of a regular file, with a pager: a vnode object
+  // (vnode_pager.h), paged through VOP_GETPAGES / VOP_PUTPAGES.
+  pager::PageObject* obj = nullptr;
 };
 
-class PuffsMount : public vn::FileSystem, public pager::PagerOps, public KernelCaches {
+class PuffsMount : public vn::FileSystem, public KernelCaches {
  public:
   PuffsMount(sim::Machine& m, sim::Socket& sock, PuffsMountOptions options);
   ~PuffsMount() override;
@@ -125,12 +127,6 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps, public KernelC
   vn::Status statvfs(vn::StatVfs* out) override;
   vn::Status sync() override;
   vn::Status unmount(bool force) override;
-
-  // --- the page cache's backing store (PagerOps) ---------------------------
-  [[nodiscard]] vn::Status getpages(pager::PageObject& obj, std::uint64_t offset,
-                                    std::span<std::byte> dst) override;
-  [[nodiscard]] vn::Status putpages(pager::PageObject& obj, std::uint64_t offset,
-                                    std::span<const std::byte> src) override;
 
   // --- the server's cache operations (KernelCaches, puffs_inval.cc) ---------
   [[nodiscard]] sim::Status inval_entry(std::uint64_t dir, std::string_view name,

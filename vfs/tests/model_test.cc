@@ -51,7 +51,8 @@ struct MountCase {
   // Checks the file system after the sequence unmounted it; "" when sound
   // (ext2: e2fsck -fn on the image).
   std::function<std::string()> check_after;
-  // The machine's memory; set: memfs keeps file data in the page cache.
+  // The machine's memory; set: memfs, puffs and ext2 keep file data in the
+  // page cache.
   std::optional<pager::PagerConfig> pager = std::nullopt;
   // Options added under the NetBSD personality (a FUSE daemon, not the
   // kernel, decides a new node's group: memfs_ll --bsd-groups).
@@ -334,7 +335,9 @@ class Conformance : public ::testing::TestWithParam<std::tuple<MountCase, Person
 // Shows: 1,000 generated sequences per personality agree with the model,
 // nlink equals names, and no vnode outlives close and unmount.
 TEST_P(Conformance, SyscallSequencesMatchTheModel) {
-  const auto& [mc, personality] = GetParam();
+  // No structured binding: the property's lambda captures both.
+  const MountCase& mc = std::get<0>(GetParam());
+  const Personality personality = std::get<1>(GetParam());
   const bool netbsd = personality == Personality::NetBSD;
   const bool ok = rc::check(mc.name + "/" + std::string(personality_name(personality)), [&] {
     // "/" is 0777, so that every process creates files of its own at the
@@ -385,7 +388,15 @@ std::vector<MountCase> mount_cases() {
   std::vector<MountCase> v{
       MountCase{"memfs", "memfs", {}, {}, {}},
       MountCase{"memfs_paged", "memfs", {}, {}, {}, small_memory()},
+      // File data in vnode objects over a block store: VnodePager,
+      // VOP_GETPAGES / VOP_PUTPAGES, vnodes recycled (and their pages put)
+      // within sequences.
+      MountCase{"memfs_blocks", "memfs", {{"backing_blocks", "4096"}}, {}, {}, small_memory()},
       MountCase{"ext2", "ext2", {}, ext2_prepare, ext2_check},
+      // ext2 file data in the page cache (24 pages), written back through
+      // VnodePager by fsync, the syncer, the pagedaemon and reclaim; e2fsck
+      // after each sequence.
+      MountCase{"ext2_paged", "ext2", {}, ext2_prepare, ext2_check, small_memory()},
       MountCase{"memfs_through_puffs", "puffs", {}, {}, {}},
       MountCase{"memfs_through_puffs_paged", "puffs", {}, {}, {}, small_memory()}};
 #ifdef VFSIM_HAVE_FUSE
