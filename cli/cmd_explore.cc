@@ -37,6 +37,7 @@ constexpr OptionSpec kExploreOptions[] = {
     {"shard", "K/N",
      "explore shard K of N (0 <= K < N): the schedule indices i with i % N == K; merge the "
      "shards' --json summaries with vfsim merge"},
+    {"workers", "N", "a vfsim mount recording: lwps serving its requests (default 4)"},
 };
 
 constexpr OptionSpec kCheckOptions[] = {
@@ -180,6 +181,7 @@ namespace {
 
 int explore_or_check(const ParsedArgs& args, Mode mode) {
   const std::string file = one_positional(args, "scenario FILE");
+  if (mode == Mode::explore && replay_is_recording(file)) return explore_recording(file, args);
   const auto overrides = explore_overrides(args);
   const auto scenario = load(file, overrides);
   sim::ExploreOptions options = explore_options_for(*scenario, args);

@@ -16,8 +16,12 @@ namespace vfsim::cli {
 namespace fs = std::filesystem;
 
 std::span<const OptionSpec> replay_options() {
-  static constexpr OptionSpec kOptions[] = {kScenarioOption, kTraceOption, kTraceOutOption,
-                                            kJsonOption};
+  static constexpr OptionSpec kOptions[] = {
+      kScenarioOption,
+      kTraceOption,
+      kTraceOutOption,
+      kJsonOption,
+      {"debug", "", "a recording (vfsim mount --record): one line per request replayed"}};
   return kOptions;
 }
 
@@ -190,6 +194,7 @@ std::string default_shrunk_path(const std::string& report) {
 
 int replay_command(const ParsedArgs& args) {
   const std::string path = one_positional(args, "REPORT.json");
+  if (replay_is_recording(path)) return replay_recording(path, args);  // vfsim mount --record
   const Loaded l = load_report(path, args.value("scenario"));
   bool diverged = false;
   const sim::RunResult r = sim::replay(l.run, l.machine, l.report.result.schedule, &diverged);

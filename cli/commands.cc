@@ -16,7 +16,8 @@ std::span<const Command> commands() {
       Command{"merge", "SUMMARY.json... [--json]",
               "combine the --json summaries of explore --shard K/N into the whole exploration's",
               merge_options, merge_command},
-      Command{"replay", "REPORT.json [options]", "re-run a failure report exactly", replay_options,
+      Command{"replay", "REPORT.json|RECORDING [options]",
+              "re-run a failure report, or a vfsim mount recording, exactly", replay_options,
               replay_command},
       Command{"shrink", "REPORT.json [options]", "shrink a failure report's schedule",
               shrink_options, shrink_command},
@@ -31,6 +32,9 @@ std::span<const Command> commands() {
       Command{"makefs", "-t ext2 [-s SIZE] IMAGE DIR",
               "build an ext2 image from a host directory through the driver", makefs_options,
               makefs_command},
+      Command{"mount", "[-o ro] [--fs ext2|memfs] [IMAGE] MOUNTPOINT [options]",
+              "serve an ext2 image (or a fresh memfs) to the host through /dev/fuse", mount_options,
+              mount_command},
   };
   return kCommands;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "cli/args.h"
@@ -38,6 +39,11 @@ int fs_syscall_command(const ParsedArgs& args);  // cmd_fs_syscall.cc (via fs_co
 int makefs_command(const ParsedArgs& args);      // cmd_makefs.cc
 int chart_command(const ParsedArgs& args);       // cmd_chart.cc
 int merge_command(const ParsedArgs& args);       // cmd_merge.cc
+int mount_command(const ParsedArgs& args);       // cmd_mount.cc
+// vfsim replay of a `vfsim mount --record` file (cmd_mount.cc).
+bool replay_is_recording(const std::string& file);
+int replay_recording(const std::string& file, const ParsedArgs& args);
+int explore_recording(const std::string& file, const ParsedArgs& args);
 std::span<const OptionSpec> run_options();
 std::span<const OptionSpec> explore_options();
 std::span<const OptionSpec> check_options();
@@ -48,5 +54,6 @@ std::span<const OptionSpec> fs_options();
 std::span<const OptionSpec> makefs_options();
 std::span<const OptionSpec> chart_options();
 std::span<const OptionSpec> merge_options();
+std::span<const OptionSpec> mount_options();
 
 }  // namespace vfsim::cli

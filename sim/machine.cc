@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/outside.h"
 #include "sim/scheduler.h"
 #include "sim/sync.h"
 
@@ -329,11 +330,40 @@ void Machine::main_loop() {
       killing_ = true;
       continue;
     }
-    run_invariants("quiescence");
+    if (options_.invariant_interval == 0 || !invariants_ran_ ||
+        steps_ - invariants_step_ >= options_.invariant_interval) {
+      invariants_ran_ = true;
+      invariants_step_ = steps_;
+      run_invariants("quiescence");
+    }
     if (killing_) continue;
     if (wake_quiesced()) continue;
+    if (outside_ != nullptr && !outside_->closed()) {
+      // Lwps in a wait-for cycle cannot be freed by a request: report the
+      // deadlock rather than wait for the outside world.
+      if (!find_cycle().empty()) {
+        analyse_stuck();
+        continue;
+      }
+      if (outside_->idle(next_deadline())) continue;
+    }
     if (!advance_clock()) analyse_stuck();
   }
+}
+
+VTime Machine::next_deadline() const {
+  VTime d = timers_.empty() ? kNever : timers_.begin()->first.first;
+  for (const auto& [token, op] : ops_) d = std::min(d, op.deadline);
+  return d;
+}
+
+void Machine::attach_outside(Outside* o) {
+  VFSIM_KASSERT(*this, outside_ == nullptr, "a second Outside attached to one machine");
+  outside_ = o;
+}
+
+void Machine::detach_outside(Outside* o) {
+  if (outside_ == o) outside_ = nullptr;
 }
 
 void Machine::wake_everyone() {
@@ -682,8 +712,11 @@ std::size_t Machine::decide(ChoiceKind kind, const std::vector<LwpId>& candidate
 }
 
 void Machine::record_decision(LwpId chosen, bool is_default) {
-  schedule_.push_back(chosen);
-  defaults_.push_back(is_default);
+  if (options_.keep_schedule) {
+    schedule_.push_back(chosen);
+    defaults_.push_back(is_default);
+  }
+  if (options_.on_decision) options_.on_decision(chosen);
   trace_.mix(0xdec1de);
   trace_.mix(static_cast<std::uint64_t>(chosen));
 }

@@ -14,6 +14,7 @@
 // RAII objects are released and the machine can be destroyed cleanly.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,6 +37,8 @@ namespace vfsim::sim {
 
 class HostImages;
 class Machine;
+class Outside;
+class OutsideSource;
 class Resource;
 class SimAlgorithm;
 class WaitChannel;
@@ -77,6 +80,19 @@ struct MachineOptions {
   // view per machine. Null: a driver opens the host file itself (FileDisk),
   // as the image tools do.
   HostImages* images = nullptr;
+  // The outside world a run serves (sim/outside.h): a real device or a
+  // recording that the serving code finds here. Null: none, or the serving
+  // code builds its own source (an exploration of a recording).
+  OutsideSource* outside = nullptr;
+  // Every decision's chosen lwp, as it is made (a recording streams them
+  // out). With keep_schedule false, RunResult::schedule and defaults stay
+  // empty: a machine that runs for hours keeps no list that grows.
+  std::function<void(LwpId)> on_decision = {};
+  bool keep_schedule = true;
+  // Run the quiescence invariants at most once per this many steps (0: at
+  // every quiescence). They walk every vnode and open file; a machine that
+  // serves a host goes quiescent after every request.
+  std::uint64_t invariant_interval = 0;
 };
 
 enum class LwpState : std::uint8_t {
@@ -294,8 +310,19 @@ class Machine {
   boost::fibers::context* pick_next();
   bool has_ready_lwp() const { return !ready_.empty() || pending_ != nullptr; }
 
+  // --- for sim::Outside (sim/outside.h) -------------------------------------
+  // The channel to the outside world the machine waits on when idle, or
+  // null. One at a time.
+  void attach_outside(Outside* o);
+  void detach_outside(Outside* o);
+
  private:
   friend class SimAlgorithm;
+  friend class Outside;
+  // Moves the clock forward to `t` (an arrival from outside).
+  void outside_time(VTime t) { now_ = std::max(now_, t); }
+  // The earliest of the next timer and the earliest operation deadline.
+  VTime next_deadline() const;
   [[gnu::always_inline]] void count_step(const SchedTag& tag) {
     ++steps_;
     trace_.add_sched(steps_, now_, current_->id, tag);
@@ -385,6 +412,9 @@ class Machine {
   std::string failure_lwp_;
   std::string failure_op_;
   SimAlgorithm* algo_ = nullptr;
+  Outside* outside_ = nullptr;
+  std::uint64_t invariants_step_ = 0;  // step of the last quiescence check
+  bool invariants_ran_ = false;
   void* main_stack_lo_ = nullptr;  // only known under ASan
   std::size_t main_stack_size_ = 0;
 };

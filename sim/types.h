@@ -17,6 +17,8 @@ using VTime = std::uint64_t;
 inline constexpr VTime kMicrosecond = 1'000;
 inline constexpr VTime kMillisecond = 1'000'000;
 inline constexpr VTime kSecond = 1'000'000'000;
+// A time that never comes: no deadline.
+inline constexpr VTime kNever = ~VTime{0};
 
 // How a run ends. Exactly one per run; the first failure wins.
 enum class Outcome : std::uint8_t {

@@ -67,10 +67,15 @@ Status Kernel::file_release(OpenFile& f) {
   files_.erase(it);  // f is free for the next open
   // A fifo's reader/writer counts go first, with no vnode lock held: this
   // wakes the other side (end of file, EPIPE) and may free the fifo.
-  if (vp->type == vn::VType::VFIFO) fifos_->close(*vp, fflags);
-  vn::vn_lock(*vp, false);
-  Status s = vn::vop_close(*vp, fflags, vn::Cred{});
-  vn::vn_unlock(*vp);
+  // An O_PATH descriptor never passed VOP_OPEN (nor the fifo's open).
+  const bool path_only = (f.flags & O_PATH) != 0;
+  if (vp->type == vn::VType::VFIFO && !path_only) fifos_->close(*vp, fflags);
+  Status s = vn::kOk;
+  if (!path_only) {
+    vn::vn_lock(*vp, false);
+    s = vn::vop_close(*vp, fflags, vn::Cred{});
+    vn::vn_unlock(*vp);
+  }
   vrele(*vp);
   return s;
 }
@@ -78,11 +83,31 @@ Status Kernel::file_release(OpenFile& f) {
 Result<int> Kernel::fd_alloc(Proc& p, OpenFile& f) {
   std::size_t fd = 0;
   while (fd < p.fds.size() && p.fds[fd] != nullptr) ++fd;
-  if (fd >= static_cast<std::size_t>(kFdMax)) return Status(EMFILE);
+  if (fd >= static_cast<std::size_t>(p.fd_max)) return Status(EMFILE);
   if (fd == p.fds.size()) p.fds.push_back(nullptr);
   p.fds[fd] = &f;
   ++f.refs;
   return static_cast<int>(fd);
+}
+
+Result<int> Kernel::fd_pass(Proc& from, int fd, Proc& to) {
+  auto f = getfile(from, fd);
+  if (!f.ok()) return f.status();
+  auto nfd = fd_alloc(to, **f);
+  if (nfd.ok()) {
+    from.fds[fd] = nullptr;
+    --(*f)->refs;  // the old descriptor's; `to`'s took one of its own
+  }
+  putfile(**f);
+  return nfd;
+}
+
+Result<int> Kernel::fd_share(Proc& from, int fd, Proc& to) {
+  auto f = getfile(from, fd);
+  if (!f.ok()) return f.status();
+  auto nfd = fd_alloc(to, **f);
+  putfile(**f);
+  return nfd;
 }
 
 Status Kernel::close(Proc& p, int fd) {

@@ -51,6 +51,7 @@ struct Proc;
 // The FREAD / FWRITE bits (vn::kFRead, vn::kFWrite) of open(2) flags with a
 // valid access mode, as VOP_OPEN, VOP_CLOSE and the fifo table take them.
 inline int open_fflags(int flags) {
+  if ((flags & O_PATH) != 0) return 0;  // names a node; neither reads nor writes
   const int acc = flags & O_ACCMODE;
   return (acc != O_WRONLY ? vn::kFRead : 0) | (acc != O_RDONLY ? vn::kFWrite : 0);
 }
@@ -75,9 +76,10 @@ struct Proc {
   vn::Vnode* root = nullptr;   // referenced (chroot)
   std::vector<OpenFile*> fds;  // index = fd; null = free
   bool exited = false;
+  int fd_max = 1024;  // RLIMIT_NOFILE: descriptors from 0 to fd_max - 1 (EMFILE beyond)
 };
 
-inline constexpr int kFdMax = 1024;
+inline constexpr int kFdMax = 1024;  // the default Proc::fd_max
 
 // stat(2) as vfsim reports it. mode carries the S_IF* type bits.
 struct Stat {
@@ -180,6 +182,26 @@ class Kernel {
   [[nodiscard]] Result<std::string> pread(Proc& p, int fd, std::size_t len, std::int64_t offset);
   [[nodiscard]] Result<std::size_t> pwrite(Proc& p, int fd, std::string_view data,
                                            std::int64_t offset);
+  // open(2) of a vnode the caller holds, for a file server that names nodes
+  // rather than paths (vfsim mount): the checks, VOP_OPEN and O_TRUNC of
+  // open(2) as p's credentials, as if a path had led to `vp` (O_CREAT,
+  // O_EXCL and O_DIRECTORY on a non-directory are errors). With O_PATH (as
+  // Linux's), a descriptor that only names the node: no access check and no
+  // VOP_OPEN, any type (a symlink too); it serves as the directory of the
+  // *at calls and, with AT_EMPTY_PATH or an empty path, as the node itself
+  // (fstatat, utimensat, faccessat, linkat, readlinkat), and fchmod, fchown,
+  // fstat, fstatvfs and the f*xattr calls accept it (Linux answers EBADF
+  // there: this kernel's file server needs them); read, write, getdents,
+  // ftruncate and fsync answer EBADF. Does not take `vp`'s reference: the
+  // open file gets one of its own.
+  [[nodiscard]] Result<int> open_vnode(Proc& p, vn::Vnode& vp, int flags);
+  // Moves descriptor `fd` of `from` into `to` (SCM_RIGHTS as one call):
+  // the new descriptor in `to`, `fd` closed in `from` without VOP_CLOSE.
+  [[nodiscard]] Result<int> fd_pass(Proc& from, int fd, Proc& to);
+  // A new descriptor in `to` for the open file of `from`'s `fd` (SCM_RIGHTS
+  // with the sender keeping its own): both name one open file, with one
+  // offset; the file is closed (VOP_CLOSE) when the last of them closes.
+  [[nodiscard]] Result<int> fd_share(Proc& from, int fd, Proc& to);
   [[nodiscard]] Result<std::int64_t> lseek(Proc& p, int fd, std::int64_t offset, int whence);
   [[nodiscard]] Status fsync(Proc& p, int fd);
   [[nodiscard]] Status truncate(Proc& p, std::string_view path, std::int64_t length);
@@ -207,8 +229,15 @@ class Kernel {
   [[nodiscard]] Status rename(Proc& p, std::string_view from, std::string_view to);
   [[nodiscard]] Status renameat(Proc& p, int fromdirfd, std::string_view from, int todirfd,
                                 std::string_view to);
+  // Linux's renameat2: RENAME_NOREPLACE fails with EEXIST when `to` exists
+  // (decided with both directories locked); RENAME_EXCHANGE, RENAME_WHITEOUT
+  // and unknown flags are EINVAL (not supported).
+  [[nodiscard]] Status renameat2(Proc& p, int fromdirfd, std::string_view from, int todirfd,
+                                 std::string_view to, unsigned flags);
   // mode carries the S_IF* type (S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK, S_IFREG or 0).
   [[nodiscard]] Status mknod(Proc& p, std::string_view path, std::uint32_t mode, std::uint64_t dev);
+  [[nodiscard]] Status mknodat(Proc& p, int dirfd, std::string_view path, std::uint32_t mode,
+                               std::uint64_t dev);
   [[nodiscard]] Status mkfifo(Proc& p, std::string_view path, std::uint32_t mode);
   // bind(2) of an AF_UNIX socket to `path`: a socket node (VSOCK, mode 0777
   // & ~umask) with that one name; EADDRINUSE when the name exists. The
@@ -236,6 +265,7 @@ class Kernel {
   [[nodiscard]] Status access(Proc& p, std::string_view path, int mode);
   [[nodiscard]] Status faccessat(Proc& p, int dirfd, std::string_view path, int mode, int flags);
   [[nodiscard]] Result<vn::StatVfs> statvfs(Proc& p, std::string_view path);
+  [[nodiscard]] Result<vn::StatVfs> fstatvfs(Proc& p, int fd);
 
   // --- extended attributes (xattr.cc) ------------------------------------
   // Linux API: the namespace comes from the name's prefix (user., trusted.,
@@ -253,6 +283,8 @@ class Kernel {
                                  int flags);
   [[nodiscard]] Result<std::string> fgetxattr(Proc& p, int fd, std::string_view name,
                                               std::size_t size = 0);
+  [[nodiscard]] Result<std::vector<std::string>> flistxattr(Proc& p, int fd, std::size_t size = 0);
+  [[nodiscard]] Status fremovexattr(Proc& p, int fd, std::string_view name);
   // BSD API (extattr_*_file; `follow` false is the *_link variant):
   // namespace 1 = user, 2 = system.
   [[nodiscard]] Result<std::size_t> extattr_set_file(Proc& p, std::string_view path,
@@ -300,6 +332,9 @@ class Kernel {
 
  private:
   [[nodiscard]] Result<vn::Vnode*> cross_into_mounts(vn::Vnode* vp);
+  [[nodiscard]] Status empty_path(Proc& p, int dirfd, Nameidata* nd);
+  [[nodiscard]] Result<int> open_finish(Proc& p, vn::Vnode& vp, std::string_view path, int flags,
+                                        bool created);
   [[nodiscard]] Status lookup_component(Proc& p, vn::Vnode*& cur, std::string_view comp,
                                         vn::Vnode** child, bool cross_mounts);
   // The last reference went: VOP_CLOSE; returns its error (a kept

@@ -35,6 +35,22 @@ Result<vn::Vnode*> Kernel::start_dir(Proc& p, int dirfd, std::string_view path) 
   return vp;
 }
 
+// namei of "" with kEmptyPath: the descriptor's node (any type) or the cwd.
+Status Kernel::empty_path(Proc& p, int dirfd, Nameidata* nd) {
+  vn::Vnode* vp = p.cwd;
+  if (dirfd != AT_FDCWD) {
+    auto f = getfile(p, dirfd);
+    if (!f.ok()) return f.status();
+    vp = (*f)->vp;
+    vref(*vp);  // before putfile, as start_dir
+    putfile(**f);
+  } else {
+    vref(*vp);
+  }
+  nd->vp = vp;
+  return vn::kOk;
+}
+
 // Replaces a directory something is mounted on by the mounted root, as often
 // as mounts are stacked. Waits while such a mount is being unmounted.
 Result<vn::Vnode*> Kernel::cross_into_mounts(vn::Vnode* vp) {
@@ -119,7 +135,10 @@ Status Kernel::namei(Proc& p, int dirfd, std::string_view path, int flags, Namei
   nd->dvp = nd->vp = nullptr;
   nd->last = {};
   nd->trailing_slash = nd->dot_last = false;
-  if (path.empty()) return Status(ENOENT);
+  if (path.empty()) {
+    if ((flags & kEmptyPath) == 0 || (flags & kWantParent) != 0) return Status(ENOENT);
+    return empty_path(p, dirfd, nd);
+  }
   if (path.size() >= vn::kPathMax) return Status(ENAMETOOLONG);
   auto start = start_dir(p, dirfd, path);
   if (!start.ok()) return start.status();

@@ -1,6 +1,7 @@
 // namei: path name to vnode. The rules, in the order they apply:
-//   - "" is ENOENT; a path of PATH_MAX (1024) bytes or more, or a component
-//     longer than NAME_MAX (255), is ENAMETOOLONG;
+//   - "" is ENOENT (with kEmptyPath: the start itself); a path of
+//     PATH_MAX (1024) bytes or more, or a component longer than NAME_MAX
+//     (255), is ENAMETOOLONG;
 //   - an absolute path starts at the process root, a relative one at the
 //     start directory (cwd or an *at descriptor);
 //   - every directory searched needs search (x) permission: EACCES;
@@ -30,6 +31,9 @@ inline constexpr int kWantParent = 2;  // return the parent and the last name
 // Do not cross into a file system mounted on the last component: a covered
 // directory comes back itself (unmount(2): NetBSD's NOCROSSMOUNT).
 inline constexpr int kNoCrossMount = 4;
+// An empty path names the start itself: the descriptor's node, of any type
+// (Linux's AT_EMPTY_PATH), or the cwd. Not with kWantParent.
+inline constexpr int kEmptyPath = 8;
 inline constexpr int kSymlinkMax = 32;
 
 struct Nameidata {

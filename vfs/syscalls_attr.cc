@@ -13,10 +13,13 @@ namespace vfsim::vfs {
 namespace {
 
 // Runs `fn` on the vnode a path names (following a final symlink or not).
+// `at_flags` may hold AT_EMPTY_PATH: then "" names dirfd's node itself.
 template <class T, class Fn>
-Result<T> on_path(Kernel& k, Proc& p, int dirfd, std::string_view path, bool follow, Fn fn) {
+Result<T> on_path(Kernel& k, Proc& p, int dirfd, std::string_view path, bool follow, Fn fn,
+                  int at_flags = 0) {
   Nameidata nd;
-  VN_TRY(k.namei(p, dirfd, path, follow ? kFollow : 0, &nd));
+  const int empty = (at_flags & AT_EMPTY_PATH) != 0 ? kEmptyPath : 0;
+  VN_TRY(k.namei(p, dirfd, path, (follow ? kFollow : 0) | empty, &nd));
   Result<T> r = fn(*nd.vp);
   nd.release(k);
   return r;
@@ -55,9 +58,10 @@ Result<Stat> Kernel::lstat(Proc& p, std::string_view path) {
 }
 
 Result<Stat> Kernel::fstatat(Proc& p, int dirfd, std::string_view path, int flags) {
-  if ((flags & ~AT_SYMLINK_NOFOLLOW) != 0) return Status(EINVAL);
-  return on_path<Stat>(*this, p, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0,
-                       [this](vn::Vnode& vp) { return stat_vnode(*this, vp); });
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0) return Status(EINVAL);
+  return on_path<Stat>(
+      *this, p, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0,
+      [this](vn::Vnode& vp) { return stat_vnode(*this, vp); }, flags);
 }
 
 Result<Stat> Kernel::fstat(Proc& p, int fd) {
@@ -178,7 +182,7 @@ bool valid_nsec(std::int64_t nsec) {
 // setting explicit times needs ownership (EPERM). Negative times: EINVAL.
 Status Kernel::utimensat(Proc& p, int dirfd, std::string_view path, const Timespec* times,
                          int flags) {
-  if ((flags & ~AT_SYMLINK_NOFOLLOW) != 0) return Status(EINVAL);
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0) return Status(EINVAL);
   const Timespec now_both[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
   const Timespec* t = times != nullptr ? times : now_both;
   for (int i = 0; i < 2; ++i) {
@@ -192,26 +196,27 @@ Status Kernel::utimensat(Proc& p, int dirfd, std::string_view path, const Timesp
   };
   const bool only_now_or_omit = (t[0].nsec == UTIME_NOW || t[0].nsec == UTIME_OMIT) &&
                                 (t[1].nsec == UTIME_NOW || t[1].nsec == UTIME_OMIT);
-  return on_path<bool>(*this, p, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0,
-                       [&](vn::Vnode& vp) -> Result<bool> {
-                         if (t[0].nsec == UTIME_OMIT && t[1].nsec == UTIME_OMIT) return true;
-                         vn::vn_lock(vp, true);
-                         auto va = getattr_locked(vp);
-                         Status s = va.status();
-                         const bool owner = s.ok() && (p.cred.is_root() || p.cred.uid == va->uid);
-                         if (s.ok() && !owner) {
-                           s = only_now_or_omit ? vn::vop_access(vp, vn::kAccWrite, p.cred)
-                                                : Status(EPERM);
-                         }
-                         if (s.ok()) {
-                           vn::SetAttr sa;
-                           sa.atime = as_time(t[0]);
-                           sa.mtime = as_time(t[1]);
-                           s = vn::vop_setattr(vp, sa, p.cred);
-                         }
-                         vn::vn_unlock(vp);
-                         return as_result(s);
-                       })
+  return on_path<bool>(
+             *this, p, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0,
+             [&](vn::Vnode& vp) -> Result<bool> {
+               if (t[0].nsec == UTIME_OMIT && t[1].nsec == UTIME_OMIT) return true;
+               vn::vn_lock(vp, true);
+               auto va = getattr_locked(vp);
+               Status s = va.status();
+               const bool owner = s.ok() && (p.cred.is_root() || p.cred.uid == va->uid);
+               if (s.ok() && !owner) {
+                 s = only_now_or_omit ? vn::vop_access(vp, vn::kAccWrite, p.cred) : Status(EPERM);
+               }
+               if (s.ok()) {
+                 vn::SetAttr sa;
+                 sa.atime = as_time(t[0]);
+                 sa.mtime = as_time(t[1]);
+                 s = vn::vop_setattr(vp, sa, p.cred);
+               }
+               vn::vn_unlock(vp);
+               return as_result(s);
+             },
+             flags)
       .status();
 }
 
@@ -221,25 +226,36 @@ Status Kernel::access(Proc& p, std::string_view path, int mode) {
 
 Status Kernel::faccessat(Proc& p, int dirfd, std::string_view path, int mode, int flags) {
   if ((mode & ~(R_OK | W_OK | X_OK)) != 0) return Status(EINVAL);
-  if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW)) != 0) return Status(EINVAL);
-  return on_path<bool>(*this, p, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0,
-                       [&](vn::Vnode& vp) -> Result<bool> {
-                         if (mode == F_OK) return true;
-                         vn::vn_lock(vp, false);
-                         Status s = vn::vop_access(vp, mode, p.cred);  // R/W/X_OK = kAcc*
-                         vn::vn_unlock(vp);
-                         return as_result(s);
-                       })
+  if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) != 0) return Status(EINVAL);
+  return on_path<bool>(
+             *this, p, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) == 0,
+             [&](vn::Vnode& vp) -> Result<bool> {
+               if (mode == F_OK) return true;
+               vn::vn_lock(vp, false);
+               Status s = vn::vop_access(vp, mode, p.cred);  // R/W/X_OK = kAcc*
+               vn::vn_unlock(vp);
+               return as_result(s);
+             },
+             flags)
       .status();
 }
 
+namespace {
+
+Result<vn::StatVfs> statvfs_vnode(vn::Vnode& vp) {
+  vn::StatVfs out;
+  VN_TRY(vp.mount().fs().statvfs(&out));
+  return out;
+}
+
+}  // namespace
+
 Result<vn::StatVfs> Kernel::statvfs(Proc& p, std::string_view path) {
-  return on_path<vn::StatVfs>(*this, p, AT_FDCWD, path, true,
-                              [&](vn::Vnode& vp) -> Result<vn::StatVfs> {
-                                vn::StatVfs out;
-                                VN_TRY(vp.mount().fs().statvfs(&out));
-                                return out;
-                              });
+  return on_path<vn::StatVfs>(*this, p, AT_FDCWD, path, true, statvfs_vnode);
+}
+
+Result<vn::StatVfs> Kernel::fstatvfs(Proc& p, int fd) {
+  return on_fd<vn::StatVfs>(*this, p, fd, statvfs_vnode);
 }
 
 }  // namespace vfsim::vfs

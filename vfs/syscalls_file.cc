@@ -86,7 +86,7 @@ static Status truncate_locked(Kernel& k, Proc& p, vn::Vnode& vp, std::uint64_t l
 }
 
 // The checks and VOP_OPEN / O_TRUNC of open(2) on a referenced vnode.
-static Status open_vnode(Kernel& k, Proc& p, vn::Vnode& vp, int flags, bool created) {
+static Status open_checks(Kernel& k, Proc& p, vn::Vnode& vp, int flags, bool created) {
   const int acc = flags & O_ACCMODE;
   if (vp.type == vn::VType::VLNK) return Status(ELOOP);  // O_NOFOLLOW on a symlink
   if ((flags & O_DIRECTORY) != 0 && vp.type != vn::VType::VDIR) return Status(ENOTDIR);
@@ -122,6 +122,19 @@ Result<int> Kernel::open(Proc& p, std::string_view path, int flags, std::uint32_
 Result<int> Kernel::openat(Proc& p, int dirfd, std::string_view path, int flags,
                            std::uint32_t mode) {
   if ((flags & O_ACCMODE) == O_ACCMODE) return Status(EINVAL);
+  if ((flags & O_PATH) != 0) {  // names the node only (Linux): no checks, no VOP_OPEN
+    Nameidata nd;
+    VN_TRY(namei(p, dirfd, path, (flags & O_NOFOLLOW) != 0 ? 0 : kFollow, &nd));
+    if ((flags & O_DIRECTORY) != 0 && nd.vp->type != vn::VType::VDIR) {
+      nd.release(*this);
+      return Status(ENOTDIR);
+    }
+    OpenFile& f = file_alloc(*nd.vp, O_PATH);  // takes nd.vp's reference
+    nd.vp = nullptr;
+    auto fd = fd_alloc(p, f);
+    putfile(f);
+    return fd;
+  }
   Opened o;
   if ((flags & O_CREAT) != 0) {
     auto r = open_create(*this, p, dirfd, path, flags, mode);
@@ -132,7 +145,15 @@ Result<int> Kernel::openat(Proc& p, int dirfd, std::string_view path, int flags,
     VN_TRY(namei(p, dirfd, path, (flags & O_NOFOLLOW) != 0 ? 0 : kFollow, &nd));
     o.vp = nd.vp;
   }
-  Status s = open_vnode(*this, p, *o.vp, flags, o.created);
+  return open_finish(p, *o.vp, path, flags, o.created);
+}
+
+// The rest of open(2) on a referenced vnode: the checks, the fifo's part, a
+// new open file and descriptor; releases vp's reference on failure.
+Result<int> Kernel::open_finish(Proc& p, vn::Vnode& vp, std::string_view path, int flags,
+                                bool created) {
+  Opened o{&vp, created};
+  Status s = open_checks(*this, p, *o.vp, flags, o.created);
   if (s.ok() && o.vp->type == vn::VType::VFIFO) {
     // fifofs' part: may wait for the other side, with no vnode lock held.
     s = fifos_->open(*o.vp, path, open_fflags(flags), (flags & O_NONBLOCK) != 0);
@@ -266,6 +287,20 @@ Result<std::size_t> Kernel::pwrite(Proc& p, int fd, std::string_view data, std::
   return do_write(*this, p, fd, data, &offset);
 }
 
+Result<int> Kernel::open_vnode(Proc& p, vn::Vnode& vp, int flags) {
+  if ((flags & (O_CREAT | O_EXCL)) != 0 || (flags & O_ACCMODE) == O_ACCMODE) {
+    return Status(EINVAL);
+  }
+  vref(vp);  // the open file's own reference
+  if ((flags & O_PATH) != 0) {
+    OpenFile& f = file_alloc(vp, O_PATH);
+    auto fd = fd_alloc(p, f);
+    putfile(f);
+    return fd;
+  }
+  return open_finish(p, vp, "", flags, false);
+}
+
 Result<std::int64_t> Kernel::lseek(Proc& p, int fd, std::int64_t offset, int whence) {
   auto fr = getfile(p, fd);
   if (!fr.ok()) return fr.status();
@@ -294,6 +329,10 @@ Result<std::int64_t> Kernel::lseek(Proc& p, int fd, std::int64_t offset, int whe
 Status Kernel::fsync(Proc& p, int fd) {
   auto fr = getfile(p, fd);
   if (!fr.ok()) return fr.status();
+  if (((*fr)->flags & O_PATH) != 0) {
+    putfile(**fr);
+    return Status(EBADF);
+  }
   vn::vn_lock(*(*fr)->vp, true);
   Status s = vn::vop_fsync(*(*fr)->vp);
   vn::vn_unlock(*(*fr)->vp);
@@ -337,7 +376,9 @@ Result<std::vector<vn::Dirent>> Kernel::getdents(Proc& p, int fd, std::size_t ma
   if (!fr.ok()) return fr.status();
   OpenFile& f = **fr;
   std::vector<vn::Dirent> out;
-  Status s = f.vp->type != vn::VType::VDIR ? Status(ENOTDIR) : vn::kOk;
+  Status s = (f.flags & O_PATH) != 0         ? Status(EBADF)
+             : f.vp->type != vn::VType::VDIR ? Status(ENOTDIR)
+                                             : vn::kOk;
   if (s.ok() && max == 0) s = Status(EINVAL);
   if (s.ok()) {
     vn::vn_lock(*f.vp, false);

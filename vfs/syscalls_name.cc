@@ -156,7 +156,8 @@ Result<std::string> Kernel::readlinkat(Proc& p, int dirfd, std::string_view path
                                        std::size_t bufsiz) {
   if (bufsiz == 0) return Status(EINVAL);
   Nameidata nd;
-  VN_TRY(namei(p, dirfd, path, 0, &nd));
+  // Linux: an empty path reads the link an O_PATH descriptor names.
+  VN_TRY(namei(p, dirfd, path, dirfd != AT_FDCWD ? kEmptyPath : 0, &nd));
   std::string target;
   Status s = vn::kOk;
   if (nd.vp->type != vn::VType::VLNK) {
@@ -173,6 +174,11 @@ Result<std::string> Kernel::readlinkat(Proc& p, int dirfd, std::string_view path
 }
 
 Status Kernel::mknod(Proc& p, std::string_view path, std::uint32_t mode, std::uint64_t dev) {
+  return mknodat(p, AT_FDCWD, path, mode, dev);
+}
+
+Status Kernel::mknodat(Proc& p, int dirfd, std::string_view path, std::uint32_t mode,
+                       std::uint64_t dev) {
   vn::VType type;
   switch (mode & S_IFMT) {
     case 0:
@@ -184,7 +190,7 @@ Status Kernel::mknod(Proc& p, std::string_view path, std::uint32_t mode, std::ui
     default: return Status(EINVAL);
   }
   const bool device = type == vn::VType::VCHR || type == vn::VType::VBLK;
-  return create_name(*this, p, AT_FDCWD, path, false,
+  return create_name(*this, p, dirfd, path, false,
                      [&](vn::Vnode& dvp, const vn::ComponentName& cn, vn::Vnode** vpp) {
                        if (device && !p.cred.is_root()) return Status(EPERM);
                        auto va = creation_attr(*this, p, dvp, type, (mode & 07777) & ~p.umask);
@@ -229,9 +235,12 @@ Status Kernel::link(Proc& p, std::string_view oldpath, std::string_view newpath)
 
 Status Kernel::linkat(Proc& p, int olddirfd, std::string_view oldpath, int newdirfd,
                       std::string_view newpath, int flags) {
-  if ((flags & ~AT_SYMLINK_FOLLOW) != 0) return Status(EINVAL);
+  if ((flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) != 0) return Status(EINVAL);
   Nameidata ond;
-  VN_TRY(namei(p, olddirfd, oldpath, (flags & AT_SYMLINK_FOLLOW) != 0 ? kFollow : 0, &ond));
+  VN_TRY(namei(p, olddirfd, oldpath,
+               ((flags & AT_SYMLINK_FOLLOW) != 0 ? kFollow : 0) |
+                   ((flags & AT_EMPTY_PATH) != 0 ? kEmptyPath : 0),
+               &ond));
   vn::Vnode& vp = *ond.vp;
   if (vp.type == vn::VType::VDIR) {
     ond.release(*this);

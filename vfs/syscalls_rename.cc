@@ -1,4 +1,4 @@
-// rename(2) and renameat(2).
+// rename(2), renameat(2) and Linux's renameat2(2) with RENAME_NOREPLACE.
 //
 // The hard one (NetBSD genfs_rename.c; the FFS rename race kern/40948 was a
 // rename whose source was removed half way). The steps:
@@ -14,6 +14,7 @@
 //      back — and the target may have appeared or vanished;
 //   6. check every POSIX rule, lock the source and target, VOP_RENAME.
 #include <fcntl.h>
+#include <stdio.h>  // RENAME_NOREPLACE
 
 #include <algorithm>
 
@@ -37,6 +38,7 @@ struct RenameArgs {
   bool trailing_slash;
   const AncestorKeys& fanc;  // ancestors of fdvp, itself included
   const AncestorKeys& tanc;  // ancestors of tdvp, itself included
+  bool noreplace = false;    // RENAME_NOREPLACE: an existing target is EEXIST
 };
 
 // Rules that need only the (immutable) types and the ancestry.
@@ -89,6 +91,7 @@ Status rename_locked(Kernel& k, Proc& p, const RenameArgs& a) {
     vn::vn_unlock(a.fdvp);
   }
   if (s.ok()) s = relookup(p, a.tdvp, a.tname, &tvp);
+  if (s.ok() && a.noreplace && tvp != nullptr) s = Status(EEXIST);
   const bool same_file = s.ok() && fvp == tvp;  // two names of one file: nothing to do
   if (s.ok() && !same_file) s = dir_writable(p, a.fdvp);
   if (s.ok() && !same_file) s = dir_writable(p, a.tdvp);
@@ -155,6 +158,12 @@ Status Kernel::rename(Proc& p, std::string_view from, std::string_view to) {
 
 Status Kernel::renameat(Proc& p, int fromdirfd, std::string_view from, int todirfd,
                         std::string_view to) {
+  return renameat2(p, fromdirfd, from, todirfd, to, 0);
+}
+
+Status Kernel::renameat2(Proc& p, int fromdirfd, std::string_view from, int todirfd,
+                         std::string_view to, unsigned flags) {
+  if ((flags & ~static_cast<unsigned>(RENAME_NOREPLACE)) != 0) return Status(EINVAL);
   Nameidata fnd, tnd;
   VN_TRY(namei(p, fromdirfd, from, kWantParent, &fnd));
   Status s = namei(p, todirfd, to, kWantParent, &tnd);
@@ -172,8 +181,14 @@ Status Kernel::renameat(Proc& p, int fromdirfd, std::string_view from, int todir
     s = ancestors(*fnd.dvp, &fanc);
     if (s.ok()) s = ancestors(*tnd.dvp, &tanc);
     if (s.ok()) {
-      RenameArgs a{*fnd.dvp, fnd.last, *tnd.dvp, tnd.last, fnd.trailing_slash || tnd.trailing_slash,
-                   fanc,     tanc};
+      RenameArgs a{*fnd.dvp,
+                   fnd.last,
+                   *tnd.dvp,
+                   tnd.last,
+                   fnd.trailing_slash || tnd.trailing_slash,
+                   fanc,
+                   tanc,
+                   (flags & RENAME_NOREPLACE) != 0};
       machine_.sched_point("rename.window");  // kern/40948: the source may go here
       lock_parents(a);
       s = rename_locked(*this, p, a);

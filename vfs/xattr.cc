@@ -151,10 +151,12 @@ Result<std::string> Kernel::fgetxattr(Proc& p, int fd, std::string_view name, st
 
 // listxattr: user names, then (for root) system names, each as stored; a
 // list longer than a non-zero size (names plus NULs) is ERANGE.
-Result<std::vector<std::string>> Kernel::listxattr(Proc& p, std::string_view path, std::size_t size,
-                                                   bool follow) {
+namespace {
+
+Result<std::vector<std::string>> list_attrs(Kernel& k, Proc& p, const std::string_view* path,
+                                            int fd, std::size_t size, bool follow) {
   std::vector<std::string> names;
-  Status s = with_vnode(*this, p, &path, -1, follow, false, [&](vn::Vnode& vp) {
+  Status s = with_vnode(k, p, path, fd, follow, false, [&](vn::Vnode& vp) {
     VN_TRY(vn::vop_listextattr(vp, vn::XattrNs::user, &names));
     if (p.cred.is_root()) VN_TRY(vn::vop_listextattr(vp, vn::XattrNs::system, &names));
     return vn::kOk;
@@ -166,13 +168,32 @@ Result<std::vector<std::string>> Kernel::listxattr(Proc& p, std::string_view pat
   return names;
 }
 
-Status Kernel::removexattr(Proc& p, std::string_view path, std::string_view name, bool follow) {
-  auto xn = linux_name(rules(), name);
+Status remove_attr(Kernel& k, Proc& p, const std::string_view* path, int fd, bool follow,
+                   const Result<XattrName>& xn) {
   if (!xn.ok()) return xn.status();
-  return with_vnode(*this, p, &path, -1, follow, true, [&](vn::Vnode& vp) {
+  return with_vnode(k, p, path, fd, follow, true, [&](vn::Vnode& vp) {
     VN_TRY(xattr_permission(p, vp, xn->ns, true));
     return vn::vop_deleteextattr(vp, xn->ns, xn->stored);
   });
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Kernel::listxattr(Proc& p, std::string_view path, std::size_t size,
+                                                   bool follow) {
+  return list_attrs(*this, p, &path, -1, size, follow);
+}
+
+Result<std::vector<std::string>> Kernel::flistxattr(Proc& p, int fd, std::size_t size) {
+  return list_attrs(*this, p, nullptr, fd, size, true);
+}
+
+Status Kernel::removexattr(Proc& p, std::string_view path, std::string_view name, bool follow) {
+  return remove_attr(*this, p, &path, -1, follow, linux_name(rules(), name));
+}
+
+Status Kernel::fremovexattr(Proc& p, int fd, std::string_view name) {
+  return remove_attr(*this, p, nullptr, fd, true, linux_name(rules(), name));
 }
 
 Result<std::size_t> Kernel::extattr_set_file(Proc& p, std::string_view path, int attrnamespace,

@@ -1,0 +1,124 @@
+// The serving half of `vfsim mount`: FUSE requests from the host kernel
+// (the bytes /dev/fuse delivers) answered with calls into vfsim's kernel.
+//
+// One FuseServe per mount, used from the serving lwps of one machine (the
+// loop in cli/cmd_mount.cc, the same loop over a recording in replay and
+// explore).
+// handle() takes one whole request and returns the reply's bytes (empty for
+// the requests that get none: FORGET, BATCH_FORGET, INTERRUPT).
+//
+// Nodes: a nodeid is an ordinal (1 is the root; the others count up from 2
+// in the order nodes are first looked up and are never reused). The server
+// holds one O_PATH descriptor, hence one vnode reference, per nodeid it
+// handed out, and counts the entry replies that named it (LOOKUP, CREATE,
+// MKNOD, MKDIR, SYMLINK, LINK, READDIRPLUS); FORGET and BATCH_FORGET give the
+// count back and the descriptor is closed at zero. Two names of one file
+// (hard links) are one nodeid: nodes are found again by inode number, which
+// cannot be reused while the server holds the node.
+//
+// File handles: an OPEN, OPENDIR or CREATE gives a descriptor of the server's
+// process as the fh; RELEASE / RELEASEDIR close it. A directory handle keeps
+// the directory's entries as read at offset 0, so the offsets handed out
+// (the entry's index + 1) stay valid while the host reads on.
+//
+// Every request runs as its sender: the worker process's credentials become the
+// request header's uid and gid (no supplementary groups: the FUSE header does
+// not carry them) before the call, and the umask is 0 (the host kernel has
+// applied the caller's umask to the modes it sends). The host mounts without
+// default_permissions, so every permission decision is vfsim's.
+//
+// Nothing here reads a host clock or a pointer: replies depend only on the
+// requests and the kernel's state, so a recording replays byte for byte.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vfs/kernel.h"
+
+namespace vfsim::cli {
+
+struct FuseServeOptions {
+  bool read_only = false;  // -o ro: every change is EROFS
+  std::uint32_t max_write = 128 * 1024;
+  // Entry and attribute validity handed to the host kernel, in ns (the host
+  // is the only client, so its caches stay coherent).
+  std::uint64_t valid_ns = 1'000'000'000;
+};
+
+class FuseServe {
+ public:
+  FuseServe(vfs::Kernel& k, vfs::Proc& p, FuseServeOptions o);
+  FuseServe(const FuseServe&) = delete;
+  FuseServe& operator=(const FuseServe&) = delete;
+
+  // Opens the root node; false with a reason when it cannot.
+  [[nodiscard]] bool start(std::string* reason);
+  // One request in, the reply out ("" when the request gets none), served by
+  // worker process `w` (the server's own process, or one of several workers
+  // that serve requests concurrently in lwps of their own). Node and handle
+  // descriptors belong to the server's process; a worker gets its own
+  // descriptor of the same open file for the length of a request. With
+  // `debug`, one line describing the request and its result.
+  [[nodiscard]] std::string handle(std::string_view request, vfs::Proc& w,
+                                   std::string* debug = nullptr);
+  // The end of serving: every node and handle closed. Returns what the host
+  // left behind, for the log: handles never released, lookups never
+  // forgotten (a host that unmounts sends neither: not an error).
+  std::string release_all();
+
+  std::uint64_t requests() const { return requests_; }
+  std::size_t nodes() const { return nodes_.size(); }
+  std::size_t handles() const { return handles_.size(); }
+
+ private:
+  struct Node {
+    int fd = -1;                // O_PATH descriptor of the server's process
+    std::uint64_t ino = 0;      // the file's inode number
+    std::uint64_t nlookup = 0;  // entry replies not yet forgotten
+  };
+  struct Handle {
+    bool dir = false;
+    bool loaded = false;
+    std::vector<vn::Dirent> entries;  // a directory's, read at offset 0
+  };
+  struct Entry {
+    std::uint64_t nodeid = 0;
+    vfs::Stat st;
+  };
+  class Lend;
+
+  // The server process's descriptor of a node / an open handle.
+  vfs::Result<int> node_fd(std::uint64_t nodeid) const;
+  vfs::Result<int> handle_fd(std::uint64_t fh, bool dir) const;
+  // A descriptor worker `w` opened, moved into the server's process.
+  vfs::Result<int> adopt(vfs::Proc& w, int fd);
+  vfs::Result<Entry> lookup(vfs::Proc& w, int dirfd, std::string_view name);
+  void forget(std::uint64_t nodeid, std::uint64_t n);
+  vfs::Result<vfs::Stat> stat_fd(vfs::Proc& w, int fd);
+  vfs::Result<std::string> dispatch(vfs::Proc& w, std::uint32_t opcode, std::uint64_t nodeid,
+                                    std::string_view body, bool* no_reply);
+  vfs::Result<std::string> do_init(std::string_view body);
+  vfs::Result<std::string> do_setattr(vfs::Proc& w, int fd, std::string_view body);
+  vfs::Result<std::string> do_readdir(vfs::Proc& w, std::string_view body, bool plus);
+  vfs::Result<std::string> do_xattr(vfs::Proc& w, std::uint32_t opcode, int fd,
+                                    std::string_view body);
+  std::string entry_bytes(const Entry& e) const;
+  std::string attr_bytes(const vfs::Stat& st) const;
+
+  vfs::Kernel& k_;
+  vfs::Proc& p_;
+  FuseServeOptions o_;
+  std::map<std::uint64_t, Node> nodes_;            // nodeid -> node
+  std::map<std::uint64_t, std::uint64_t> by_ino_;  // inode -> nodeid
+  std::map<std::uint64_t, Handle> handles_;        // fh (a descriptor) -> handle
+  std::uint64_t next_nodeid_ = 2;
+  std::uint32_t minor_ = 0;  // negotiated at INIT
+  bool initialised_ = false;
+  std::uint64_t requests_ = 0;
+};
+
+}  // namespace vfsim::cli
