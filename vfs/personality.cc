@@ -26,6 +26,8 @@ constexpr PersonalityRules kNetbsd = {
     .chmod_sticky_file_eftype = true,
     .chmod_sgid_nonmember_eperm = true,
     .kill_sgid_needs_group_exec = false,
+    .truncate_kills_setid = false,
+    .chown_kills_setid_always = false,
     .connect_nonsocket_errno = ENOTSOCK,
 };
 constexpr PersonalityRules kLinux = {
@@ -43,6 +45,8 @@ constexpr PersonalityRules kLinux = {
     .chmod_sticky_file_eftype = false,
     .chmod_sgid_nonmember_eperm = false,
     .kill_sgid_needs_group_exec = true,
+    .truncate_kills_setid = true,
+    .chown_kills_setid_always = true,
     .connect_nonsocket_errno = ECONNREFUSED,
 };
 

@@ -56,6 +56,21 @@ struct PersonalityRules {
   // group-execute set (should_remove_suid: without it the bit means
   // mandatory locking, not set-group-ID).
   bool kill_sgid_needs_group_exec;
+  // open(2) with O_TRUNC, truncate(2) and ftruncate(2) of a regular file by
+  // a non-root caller clear S_ISUID and S_ISGID by the write rule above,
+  // even when the file is already empty (Linux's do_truncate passes
+  // ATTR_KILL_SUID/SGID; measured on Linux 6.18, ext4), or clear nothing
+  // (NetBSD's ufs_setattr of va_size only truncates).
+  bool truncate_kills_setid;
+  // chown(2) of a non-directory clears S_ISUID, and S_ISGID with
+  // group-execute, whoever calls, root included, and chown(-1, -1) too
+  // (Linux's chown_common asks ATTR_KILL_SUID/SGID for every non-directory;
+  // measured on Linux 6.18: root's chown of a 06755 file leaves 0755, a
+  // 02745 file keeps 02745); a non-owner's chown(-1, -1) that would clear a
+  // bit is then EPERM, one that clears nothing succeeds. Or only a non-root
+  // caller's chown clears, and chown(-1, -1) changes nothing (NetBSD's
+  // change_owner, POSIX semantics, as modelled here).
+  bool chown_kills_setid_always;
   // connect(2) of an AF_UNIX socket to a node that is not a socket:
   // ENOTSOCK, checked before write permission (NetBSD's unp_connect), or
   // ECONNREFUSED, after it (Linux's unix_find_bsd).

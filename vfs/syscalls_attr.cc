@@ -109,29 +109,40 @@ Status Kernel::fchmod(Proc& p, int fd, std::uint32_t mode) {
 }
 
 // chown: root changes anything; the owner may only change the group, to a
-// group it belongs to. A non-root chown of a non-directory clears S_ISUID and
-// S_ISGID (Linux: S_ISGID only with group-execute). chown(-1, -1) changes
-// nothing and asks nothing (POSIX: no ownership needed for a no-op).
+// group it belongs to. Which set-id bits of a non-directory it clears is the
+// personality's (chown_kills_setid_always): NetBSD clears S_ISUID and
+// S_ISGID on a non-root chown, and chown(-1, -1) changes nothing and asks
+// nothing (POSIX: no ownership needed for a no-op); Linux clears S_ISUID and
+// S_ISGID-with-group-execute on every chown, root's and (-1, -1) included,
+// which then needs ownership.
 static Status chown_vnode(Kernel& k, Proc& p, vn::Vnode& vp, vn::Uid uid, vn::Gid gid) {
-  if (uid == static_cast<vn::Uid>(-1) && gid == static_cast<vn::Gid>(-1)) return vn::kOk;
+  const bool always = k.rules().chown_kills_setid_always;
+  const bool noop = uid == static_cast<vn::Uid>(-1) && gid == static_cast<vn::Gid>(-1);
+  if (noop && !always) return vn::kOk;
   vn::vn_lock(vp, true);
   auto va = k.getattr_locked(vp);
   Status s = va.status();
   if (s.ok()) {
+    const int kill_flags =
+        always ? vn::kIoKillPriv | vn::kIoKillSgidIfGexec : k.kill_priv_flags(p.cred);
+    const std::uint32_t kill =
+        vp.type == vn::VType::VDIR ? 0 : vn::kill_priv_bits(va->mode, kill_flags);
     const vn::Uid new_uid = uid == static_cast<vn::Uid>(-1) ? va->uid : uid;
     const vn::Gid new_gid = gid == static_cast<vn::Gid>(-1) ? va->gid : gid;
-    if (!p.cred.is_root() && (p.cred.uid != va->uid || new_uid != va->uid ||
-                              (new_gid != va->gid && !p.cred.groupmember(new_gid)))) {
+    if (noop) {
+      // Linux: only the bits to clear make chown(-1, -1) do anything.
+      if (kill != 0 && !p.cred.is_root() && p.cred.uid != va->uid) s = Status(EPERM);
+    } else if (!p.cred.is_root() && (p.cred.uid != va->uid || new_uid != va->uid ||
+                                     (new_gid != va->gid && !p.cred.groupmember(new_gid)))) {
       s = Status(EPERM);
     }
-    if (s.ok()) {
+    if (s.ok() && (!noop || kill != 0)) {
       vn::SetAttr sa;
-      sa.uid = new_uid;
-      sa.gid = new_gid;
-      if (vp.type != vn::VType::VDIR) {
-        const std::uint32_t kill = vn::kill_priv_bits(va->mode, k.kill_priv_flags(p.cred));
-        if (kill != 0) sa.mode = va->mode & ~kill;
+      if (!noop) {
+        sa.uid = new_uid;
+        sa.gid = new_gid;
       }
+      if (kill != 0) sa.mode = va->mode & ~kill;
       s = vn::vop_setattr(vp, sa, p.cred);
     }
   }

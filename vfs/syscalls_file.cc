@@ -70,6 +70,21 @@ static Result<Opened> open_create(Kernel& k, Proc& p, int dirfd, std::string_vie
   return out;
 }
 
+// Truncates the locked regular file `vp` to `length` for `p`: with the
+// personality's truncate_kills_setid, a non-root caller's truncation also
+// clears S_ISUID/S_ISGID by the write rule (Linux: even of an empty file).
+static Status truncate_locked(Kernel& k, Proc& p, vn::Vnode& vp, std::uint64_t length) {
+  vn::SetAttr sa;
+  sa.size = length;
+  if (k.rules().truncate_kills_setid && !p.cred.is_root()) {
+    auto va = k.getattr_locked(vp);
+    if (!va.ok()) return va.status();
+    const std::uint32_t kill = vn::kill_priv_bits(va->mode, k.kill_priv_flags(p.cred));
+    if (kill != 0) sa.mode = va->mode & ~kill;
+  }
+  return vn::vop_setattr(vp, sa, p.cred);
+}
+
 // The checks and VOP_OPEN / O_TRUNC of open(2) on a referenced vnode.
 static Status open_checks(Kernel& k, Proc& p, vn::Vnode& vp, int flags, bool created) {
   const int acc = flags & O_ACCMODE;
@@ -95,11 +110,7 @@ static Status open_checks(Kernel& k, Proc& p, vn::Vnode& vp, int flags, bool cre
   // major has a driver.
   if (s.ok() && device) s = Status(ENXIO);
   if (s.ok()) s = vn::vop_open(vp, open_fflags(flags), p.cred);
-  if (s.ok() && trunc) {
-    vn::SetAttr sa;
-    sa.size = 0;
-    s = vn::vop_setattr(vp, sa, p.cred);
-  }
+  if (s.ok() && trunc) s = truncate_locked(k, p, vp, 0);
   vn::vn_unlock(vp);
   return s;
 }
@@ -330,16 +341,13 @@ Status Kernel::fsync(Proc& p, int fd) {
 }
 
 // truncate / ftruncate on a referenced vnode; `check_access` for the path form.
-static Status truncate_vnode(Proc& p, vn::Vnode& vp, std::int64_t length, bool check_access) {
+static Status truncate_vnode(Kernel& k, Proc& p, vn::Vnode& vp, std::int64_t length,
+                             bool check_access) {
   if (vp.type == vn::VType::VDIR) return Status(EISDIR);
   if (vp.type != vn::VType::VREG) return Status(EINVAL);
   vn::vn_lock(vp, true);
   Status s = check_access ? vn::vop_access(vp, vn::kAccWrite, p.cred) : vn::kOk;
-  if (s.ok()) {
-    vn::SetAttr sa;
-    sa.size = static_cast<std::uint64_t>(length);
-    s = vn::vop_setattr(vp, sa, p.cred);
-  }
+  if (s.ok()) s = truncate_locked(k, p, vp, static_cast<std::uint64_t>(length));
   vn::vn_unlock(vp);
   return s;
 }
@@ -348,7 +356,7 @@ Status Kernel::truncate(Proc& p, std::string_view path, std::int64_t length) {
   if (length < 0) return Status(EINVAL);
   Nameidata nd;
   VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
-  Status s = truncate_vnode(p, *nd.vp, length, true);
+  Status s = truncate_vnode(*this, p, *nd.vp, length, true);
   nd.release(*this);
   return s;
 }
@@ -357,7 +365,8 @@ Status Kernel::ftruncate(Proc& p, int fd, std::int64_t length) {
   if (length < 0) return Status(EINVAL);
   auto fr = getfile(p, fd);
   if (!fr.ok()) return fr.status();
-  Status s = (*fr)->writable() ? truncate_vnode(p, *(*fr)->vp, length, false) : Status(EINVAL);
+  Status s =
+      (*fr)->writable() ? truncate_vnode(*this, p, *(*fr)->vp, length, false) : Status(EINVAL);
   putfile(**fr);
   return s;
 }

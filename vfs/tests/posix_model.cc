@@ -273,13 +273,26 @@ std::uint32_t Model::kill_priv(const Cred& c, std::uint32_t mode) const {
   return mode & bits;
 }
 
+std::uint32_t Model::chown_kill(const Cred& c, std::uint32_t mode) const {
+  if (netbsd_) return kill_priv(c, mode);
+  return mode & (04000u | ((mode & 010) != 0 ? 02000u : 0u));
+}
+
+// Linux's chown(-1, -1) clears set-id bits too, and then needs ownership;
+// NetBSD's changes nothing.
 int Model::chown(const Cred& c, const std::string& path, std::uint32_t uid, std::uint32_t gid) {
   constexpr std::uint32_t kSame = ~0u;
   Resolved r = resolve(c, path, true);
   if (r.err != 0) return r.err;
   if (r.ino == -1) return ENOENT;
-  if (uid == kSame && gid == kSame) return 0;
   Node& n = nodes_.at(r.ino);
+  if (uid == kSame && gid == kSame) {
+    const std::uint32_t kill = netbsd_ || n.kind == Kind::dir ? 0 : chown_kill(c, n.mode);
+    if (kill == 0) return 0;
+    if (c.uid != 0 && c.uid != n.uid) return EPERM;
+    n.mode &= ~kill;
+    return 0;
+  }
   const std::uint32_t new_uid = uid == kSame ? n.uid : uid;
   const std::uint32_t new_gid = gid == kSame ? n.gid : gid;
   if (c.uid != 0 &&
@@ -288,7 +301,7 @@ int Model::chown(const Cred& c, const std::string& path, std::uint32_t uid, std:
   }
   n.uid = new_uid;
   n.gid = new_gid;
-  if (n.kind != Kind::dir) n.mode &= ~kill_priv(c, n.mode);
+  if (n.kind != Kind::dir) n.mode &= ~chown_kill(c, n.mode);
   return 0;
 }
 
@@ -301,7 +314,8 @@ int Model::write_file(const Cred& c, const std::string& path, const std::string&
   if (n.kind == Kind::socket) return netbsd_ ? EOPNOTSUPP : ENXIO;  // before permission
   if (!allowed(c, n, 2)) return EACCES;
   n.data = data;
-  if (!data.empty()) n.mode &= ~kill_priv(c, n.mode);  // a write that stores bytes
+  // A write that stores bytes clears; so does Linux's O_TRUNC (non-root).
+  if (!data.empty() || !netbsd_) n.mode &= ~kill_priv(c, n.mode);
   return 0;
 }
 

@@ -80,6 +80,9 @@ class Model {
   bool is_ancestor(int maybe_ancestor, int ino) const;
   // What a non-root write or chown clears from `mode`.
   std::uint32_t kill_priv(const Cred& c, std::uint32_t mode) const;
+  // What a chown by `c` clears from a non-directory's `mode`: kill_priv on
+  // NetBSD; on Linux S_ISUID and S_ISGID-with-group-execute for anyone.
+  std::uint32_t chown_kill(const Cred& c, std::uint32_t mode) const;
 
   bool netbsd_;
   std::map<int, Node> nodes_;
