@@ -59,7 +59,8 @@ sc::OpResult mount_op(sc::OpContext& c, const sc::Args& a) {
   const std::string& path = a.string("path");
   vn::Status s = k.mkdir(*p, path, 0755);
   if (!s.ok() && s.err() != EEXIST) return sc::OpResult::error(s.err());
-  s = k.mount_with(*p, path, [&w] { return make_puffs(w.env(), w.config().puffs); });
+  s = k.mount_with(
+      *p, path, [&w] { return w.make_fs([&w] { return make_puffs(w.env(), w.config().puffs); }); });
   return s.ok() ? sc::OpResult::ok() : sc::OpResult::error(s.err());
 }
 
