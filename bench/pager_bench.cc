@@ -23,18 +23,18 @@ using namespace vfsim;
 
 class MemStore final : public pager::PagerOps {
  public:
-  pager::Errno getpages(pager::PageObject&, std::uint64_t off, std::span<std::byte> dst) override {
+  pager::Status getpages(pager::PageObject&, std::uint64_t off, std::span<std::byte> dst) override {
     auto it = pages.find(off);
     if (it == pages.end()) std::memset(dst.data(), 0, dst.size());
     else std::memcpy(dst.data(), it->second.data(), dst.size());
-    return 0;
+    return pager::kOk;
   }
-  pager::Errno putpages(pager::PageObject&, std::uint64_t off,
-                        std::span<const std::byte> src) override {
+  pager::Status putpages(pager::PageObject&, std::uint64_t off,
+                         std::span<const std::byte> src) override {
     auto& p = pages[off];
     p.resize(src.size());
     std::memcpy(p.data(), src.data(), src.size());
-    return 0;
+    return pager::kOk;
   }
   std::map<std::uint64_t, std::vector<std::byte>> pages;
 };
@@ -80,9 +80,9 @@ BENCHMARK(BM_Memcpy4K);
 void BM_CacheHitRead4K(benchmark::State& state) {
   in_machine(state, [&](pager::Pager& p, pager::PageObject& obj) {
     std::vector<std::byte> buf(pager::kPageSize);
-    if (p.read(obj, 0, buf) != 0) state.SkipWithError("first read failed");
+    if (!p.read(obj, 0, buf).ok()) state.SkipWithError("first read failed");
     for (auto _ : state) {
-      if (p.read(obj, 0, buf) != 0) state.SkipWithError("read failed");
+      if (!p.read(obj, 0, buf).ok()) state.SkipWithError("read failed");
       benchmark::DoNotOptimize(buf.data());
       benchmark::ClobberMemory();
     }
@@ -95,8 +95,8 @@ void BM_WritebackCycle4K(benchmark::State& state) {
   in_machine(state, [&](pager::Pager& p, pager::PageObject& obj) {
     std::vector<std::byte> page(pager::kPageSize, std::byte{3});
     for (auto _ : state) {
-      if (p.write(obj, 0, page, pager::KM_SLEEP) != 0) state.SkipWithError("write failed");
-      if (p.fsync(obj) != 0) state.SkipWithError("fsync failed");
+      if (!p.write(obj, 0, page, pager::KM_SLEEP).ok()) state.SkipWithError("write failed");
+      if (!p.fsync(obj).ok()) state.SkipWithError("fsync failed");
     }
   });
   state.SetItemsProcessed(state.iterations());

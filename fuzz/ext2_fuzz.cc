@@ -7,8 +7,9 @@
 //     Volume API directly: mounts the bytes (a private copy), walks the tree,
 //     reads every file, link and attribute, then runs a short write workload.
 // Every errno is tolerated; the only failures are crashes, sanitizer
-// reports, hangs and leaks - and an EXT2_ASSERT or KASSERT, which signals a
-// bug in our code, not in the image. A finding aborts with its message.
+// reports, hangs and leaks - and a failed kernel assertion (VFSIM_ASSERT in
+// the core, VFSIM_KASSERT in the machine), which signals a bug in our code,
+// not in the image. A finding aborts with its message.
 //
 // Built with -DEXT2_FUZZ_STRUCTURED the harness also defines
 // LLVMFuzzerCustomMutator, which edits metadata fields of a valid image
@@ -17,17 +18,16 @@
 // mount checks and reach the deeper parsers.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "volume.h"
+#include "fsdrivers/ext2/volume.h"
 
 #ifdef EXT2_FUZZ_MACHINE
-#include <cstdio>
-#include <cstdlib>
-
 #include "fuzz/ext2_machine_harness.h"
 #endif
 
@@ -164,7 +164,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   }
 #endif
-  fuzz_core(data, size);
+  try {
+    fuzz_core(data, size);
+  } catch (const vfsim::sim::PanicError& p) {
+    std::fprintf(stderr, "ext2 core fuzz finding: %s\n", p.message.c_str());
+    std::abort();
+  }
   return 0;
 }
 

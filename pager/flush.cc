@@ -15,14 +15,14 @@ std::uint64_t page_of(std::uint64_t off) { return off & ~std::uint64_t{kPageSize
 // Writes one dirty page back: to its swap slot (anonymous) or with
 // PagerOps::putpages. The page is busy and the lock dropped around the I/O.
 // *dropped is set when the page was freed (the historic msdosfs behaviour).
-Errno Pager::pageout_locked(PagerLock& g, Page& pg, bool* dropped) {
+Status Pager::pageout_locked(PagerLock& g, Page& pg, bool* dropped) {
   PageObject& obj = *pg.obj;
   const std::uint64_t off = pg.offset;
   if (obj.anonymous() && !obj.swap_slots_.contains(off)) {
     const auto slot = swap_.alloc();
     if (!slot) {
       ++st_.pageout_errors;
-      return ENOMEM;  // no swap left: the page stays dirty and resident
+      return Status(ENOMEM);  // no swap left: the page stays dirty and resident
     }
     obj.swap_slots_.emplace(off, *slot);
   }
@@ -30,7 +30,7 @@ Errno Pager::pageout_locked(PagerLock& g, Page& pg, bool* dropped) {
   pg.busy_owner = m_.current_id();
   phys_.lru_remove(pg);
   g.unlock();
-  Errno e = 0;
+  Status e;
   if (obj.ops_ != nullptr) {
     m_.sched_point("pageout");
     e = obj.ops_->putpages(obj, off, std::span<const std::byte>(pg.data, kPageSize));
@@ -38,27 +38,27 @@ Errno Pager::pageout_locked(PagerLock& g, Page& pg, bool* dropped) {
     m_.sched_point("swap_out");
   }
   g.lock();
-  if (e == 0 && obj.anonymous()) {
+  if (e.ok() && obj.anonymous()) {
     std::memcpy(swap_.data(obj.swap_slots_.at(off)).data(), pg.data, kPageSize);
   }
   finish_pageout_locked(pg, e, dropped);
-  return *dropped ? 0 : e;  // the historic drop ignores the error
+  return *dropped ? kOk : e;  // the historic drop ignores the error
 }
 
-void Pager::finish_pageout_locked(Page& pg, Errno e, bool* dropped) {
+void Pager::finish_pageout_locked(Page& pg, Status e, bool* dropped) {
   PageObject& obj = *pg.obj;
   ++st_.pageouts;
   pg.busy_owner = sim::kNoLwp;
-  if (e == 0) {
+  if (e.ok()) {
     state_change(pg, PageState::busy_out, PageState::clean);
     phys_.lru_insert(pg);
   } else if (is_transient(e) || cfg_.writeback_errors_kept) {
     ++st_.pageout_errors;
     if (!is_transient(e)) {
       ++st_.writeback_errors;
-      if (obj.wb_error_ == 0) obj.wb_error_ = e;
-      m_.event("pager", "write-back error " + std::to_string(e) + " on '" + obj.name() + "' at " +
-                            std::to_string(pg.offset) + ", kept");
+      if (obj.wb_error_.ok()) obj.wb_error_ = e;
+      m_.event("pager", "write-back error " + std::to_string(e.err()) + " on '" + obj.name() +
+                            "' at " + std::to_string(pg.offset) + ", kept");
     }
     state_change(pg, PageState::busy_out, PageState::dirty);
     phys_.lru_insert(pg);
@@ -67,8 +67,8 @@ void Pager::finish_pageout_locked(Page& pg, Errno e, bool* dropped) {
     // dropped from the page cache, as msdosfs did before revision 1.53.
     ++st_.pageout_errors;
     ++st_.writeback_dropped;
-    m_.event("pager", "write-back error " + std::to_string(e) + " on '" + obj.name() + "' at " +
-                          std::to_string(pg.offset) + " ignored, page dropped");
+    m_.event("pager", "write-back error " + std::to_string(e.err()) + " on '" + obj.name() +
+                          "' at " + std::to_string(pg.offset) + " ignored, page dropped");
     free_cache_page_locked(pg);
     *dropped = true;
   }
@@ -77,9 +77,9 @@ void Pager::finish_pageout_locked(Page& pg, Errno e, bool* dropped) {
 
 // Puts every dirty page of obj, in offset order, waiting for pages someone
 // else is putting. Returns the first error.
-Errno Pager::flush_locked(PagerLock& g, PageObject& obj) {
+Status Pager::flush_locked(PagerLock& g, PageObject& obj) {
   ++obj.holds_;
-  Errno first = 0;
+  Status first;
   std::uint64_t cursor = 0;
   for (;;) {
     auto it = obj.pages_.lower_bound(cursor);
@@ -96,27 +96,27 @@ Errno Pager::flush_locked(PagerLock& g, PageObject& obj) {
     }
     cursor = it->first + kPageSize;
     bool dropped = false;
-    const Errno e = pageout_locked(g, pg, &dropped);
-    if (e != 0 && first == 0) first = e;
+    const Status e = pageout_locked(g, pg, &dropped);
+    if (!e.ok() && first.ok()) first = e;
   }
   --obj.holds_;
   if (obj.holds_ == 0 && obj.dying_) obj.busy_chan_->wakeup_quiet();
   return first;
 }
 
-Errno Pager::fsync(PageObject& obj) {
+Status Pager::fsync(PageObject& obj) {
   PagerLock g(*this);
-  const Errno first = flush_locked(g, obj);
-  const Errno kept = std::exchange(obj.wb_error_, 0);
-  return kept != 0 ? kept : first;
+  const Status first = flush_locked(g, obj);
+  const Status kept = std::exchange(obj.wb_error_, kOk);
+  return !kept.ok() ? kept : first;
 }
 
-Errno Pager::take_error(PageObject& obj) {
+Status Pager::take_error(PageObject& obj) {
   PagerLock g(*this);
-  return std::exchange(obj.wb_error_, 0);
+  return std::exchange(obj.wb_error_, kOk);
 }
 
-Errno Pager::truncate(PageObject& obj, std::uint64_t size) {
+Status Pager::truncate(PageObject& obj, std::uint64_t size) {
   PagerLock g(*this);
   const std::uint64_t tail_page = page_of(size);
   while (has_busy_locked(obj, tail_page)) obj.busy_chan_->sleep(lock_, "trunc_busy");
@@ -128,7 +128,7 @@ Errno Pager::truncate(PageObject& obj, std::uint64_t size) {
     gone.push_back(it->first);
   for (std::uint64_t off : gone) drop_offset_locked(obj, off);
   if (size % kPageSize != 0) zero_tail_locked(g, obj, size);
-  return 0;
+  return kOk;
 }
 
 // Zeros the bytes of the last page past `size`, so a later extension reads

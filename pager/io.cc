@@ -26,7 +26,7 @@ class ObjectHold {
   PageObject& obj_;
 };
 
-Errno Pager::read(PageObject& obj, std::uint64_t offset, std::span<std::byte> dst) {
+Status Pager::read(PageObject& obj, std::uint64_t offset, std::span<std::byte> dst) {
   PagerLock g(*this);
   VFSIM_KASSERT(m_, !obj.dying_, "read of page object '" + obj.name() + "' being destroyed");
   ObjectHold hold(obj);
@@ -37,8 +37,8 @@ Errno Pager::read(PageObject& obj, std::uint64_t offset, std::span<std::byte> ds
     const std::size_t in = static_cast<std::size_t>(pos - pgoff);
     const std::size_t n = std::min(kPageSize - in, dst.size() - done);
     Page* pg = nullptr;
-    const Errno e = get_page_locked(g, obj, pgoff, Access::read, KM_SLEEP, &pg);
-    if (e != 0) return e;
+    const Status e = get_page_locked(g, obj, pgoff, Access::read, KM_SLEEP, &pg);
+    if (!e.ok()) return e;
     if (pg == nullptr) {
       std::memset(dst.data() + done, 0, n);  // an anonymous hole
     } else {
@@ -47,16 +47,16 @@ Errno Pager::read(PageObject& obj, std::uint64_t offset, std::span<std::byte> ds
     }
     done += n;
   }
-  return 0;
+  return kOk;
 }
 
-Errno Pager::write(PageObject& obj, std::uint64_t offset, std::span<const std::byte> src, Km flag,
-                   std::size_t* written) {
+Status Pager::write(PageObject& obj, std::uint64_t offset, std::span<const std::byte> src, Km flag,
+                    std::size_t* written) {
   PagerLock g(*this);
   VFSIM_KASSERT(m_, !obj.dying_, "write of page object '" + obj.name() + "' being destroyed");
   ObjectHold hold(obj);
   std::size_t done = 0;
-  Errno e = 0;
+  Status e;
   while (done < src.size()) {
     const std::uint64_t pos = offset + done;
     const std::uint64_t pgoff = page_of(pos);
@@ -65,7 +65,7 @@ Errno Pager::write(PageObject& obj, std::uint64_t offset, std::span<const std::b
     const Access access = n == kPageSize ? Access::write_whole : Access::write_part;
     Page* pg = nullptr;
     e = get_page_locked(g, obj, pgoff, access, flag, &pg);
-    if (e != 0) break;
+    if (!e.ok()) break;
     VFSIM_KASSERT(m_, pg != nullptr && !is_busy(pg->state), "write got no usable page");
     if (pg->state == PageState::clean) {
       state_change(*pg, PageState::clean, PageState::dirty);
@@ -81,24 +81,24 @@ Errno Pager::write(PageObject& obj, std::uint64_t offset, std::span<const std::b
 
 // Finds or makes the page at pgoff, waiting while it is busy. *out is null
 // only for a read of an anonymous hole.
-Errno Pager::get_page_locked(PagerLock& g, PageObject& obj, std::uint64_t pgoff, Access access,
-                             Km flag, Page** out) {
+Status Pager::get_page_locked(PagerLock& g, PageObject& obj, std::uint64_t pgoff, Access access,
+                              Km flag, Page** out) {
   for (;;) {
     auto it = obj.pages_.find(pgoff);
     if (it == obj.pages_.end()) {
       const bool hole = obj.anonymous() && !obj.swap_slots_.contains(pgoff);
       if (hole && access == Access::read) {
         *out = nullptr;
-        return 0;
+        return kOk;
       }
-      const Errno e = new_page_locked(g, obj, pgoff, access, flag, out);
+      const Status e = new_page_locked(g, obj, pgoff, access, flag, out);
       if (e == kRetry) continue;
       return e;
     }
     Page& pg = phys_.page(it->second);
     if (!is_busy(pg.state)) {
       *out = &pg;
-      return 0;
+      return kOk;
     }
     obj.busy_chan_->sleep(lock_, "pgbusy");
   }
@@ -107,14 +107,14 @@ Errno Pager::get_page_locked(PagerLock& g, PageObject& obj, std::uint64_t pgoff,
 // Allocates the page at pgoff and fills it: zeros when nothing older exists
 // or the write covers it all, else a page-in. kRetry: we slept for memory and
 // the world changed (someone made the page, or took the room); look again.
-Errno Pager::new_page_locked(PagerLock& g, PageObject& obj, std::uint64_t pgoff, Access access,
-                             Km flag, Page** out) {
+Status Pager::new_page_locked(PagerLock& g, PageObject& obj, std::uint64_t pgoff, Access access,
+                              Km flag, Page** out) {
   const auto is_anon_new = [&] { return obj.anonymous() && !obj.swap_slots_.contains(pgoff); };
   const bool anon_new = is_anon_new();
-  if (anon_new && anon_pages_ >= anon_limit_) return ENOSPC;  // tmpfs: no room left
+  if (anon_new && anon_pages_ >= anon_limit_) return Status(ENOSPC);  // tmpfs: no room left
   std::uint32_t frame = 0;
-  const Errno e = take_frames_locked(1, FrameUse::cache, flag, &frame);
-  if (e != 0) return e;
+  const Status e = take_frames_locked(1, FrameUse::cache, flag, &frame);
+  if (!e.ok()) return e;
   Page& pg = phys_.page(frame);
   if (obj.pages_.contains(pgoff) || is_anon_new() != anon_new ||
       (anon_new && anon_pages_ >= anon_limit_)) {
@@ -132,22 +132,22 @@ Errno Pager::new_page_locked(PagerLock& g, PageObject& obj, std::uint64_t pgoff,
     phys_.lru_insert(pg);
     note_dirty_locked(obj);
     *out = &pg;
-    return 0;
+    return kOk;
   }
-  const Errno ein = page_in_locked(g, obj, pg);
-  if (ein != 0) return ein;
+  const Status ein = page_in_locked(g, obj, pg);
+  if (!ein.ok()) return ein;
   *out = &pg;
-  return 0;
+  return kOk;
 }
 
 // Fills a new page from the backing store (PagerOps or the swap slot). The
 // page is busy and the lock dropped meanwhile; on error the page is freed.
-Errno Pager::page_in_locked(PagerLock& g, PageObject& obj, Page& pg) {
+Status Pager::page_in_locked(PagerLock& g, PageObject& obj, Page& pg) {
   state_change(pg, PageState::free, PageState::busy_in);
   pg.busy_owner = m_.current_id();
   const std::uint64_t off = pg.offset;
   g.unlock();
-  Errno e = 0;
+  Status e;
   if (obj.ops_ != nullptr) {
     m_.sched_point("pagein");
     e = obj.ops_->getpages(obj, off, std::span<std::byte>(pg.data, kPageSize));
@@ -157,7 +157,7 @@ Errno Pager::page_in_locked(PagerLock& g, PageObject& obj, Page& pg) {
   g.lock();
   ++st_.pageins;
   pg.busy_owner = sim::kNoLwp;
-  if (e == 0) {
+  if (e.ok()) {
     if (obj.anonymous()) {
       const auto slot = swap_.data(obj.swap_slots_.at(off));
       std::memcpy(pg.data, slot.data(), kPageSize);

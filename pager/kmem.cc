@@ -45,12 +45,12 @@ void Pager::poke_pagedaemon() {
 // (dropping the lock) while memory is short and `flag` allows it; there is no
 // scheduling point between finding memory short and sleeping, so a free
 // cannot be missed.
-Errno Pager::take_frames_locked(std::size_t n, FrameUse use, Km flag, std::uint32_t* frame) {
+Status Pager::take_frames_locked(std::size_t n, FrameUse use, Km flag, std::uint32_t* frame) {
   if (faults_.should_fail(m_.rng())) {
     ++st_.injected_failures;
     ++st_.alloc_failures;
     m_.event("fault", "allocation " + std::to_string(faults_.count()) + " fails");
-    return ENOMEM;
+    return Status(ENOMEM);
   }
   const Km eff = effective_flag(flag);
   for (;;) {
@@ -60,12 +60,12 @@ Errno Pager::take_frames_locked(std::size_t n, FrameUse use, Km flag, std::uint3
         if (frame != nullptr) *frame = f;
       }
       if (phys_.free_count() < freemin_) poke_pagedaemon();
-      return 0;
+      return kOk;
     }
     if (eff == KM_NOSLEEP || n > phys_.total()) {
       ++st_.alloc_failures;
       poke_pagedaemon();
-      return ENOMEM;
+      return Status(ENOMEM);
     }
     poke_pagedaemon();
     mem_wanted_ = std::max(mem_wanted_, n);
@@ -85,18 +85,18 @@ KmemBlock Pager::kmem_alloc(std::size_t size, Km flag) {
   const std::size_t need = need_total > have ? need_total - have : 0;
   // Every call counts as one allocation for fault injection, even one that
   // fits in the arena's current pages.
-  Errno e = 0;
+  Status e;
   if (need == 0) {
     if (faults_.should_fail(m_.rng())) {
       ++st_.injected_failures;
       ++st_.alloc_failures;
       m_.event("fault", "allocation " + std::to_string(faults_.count()) + " fails");
-      e = ENOMEM;
+      e = Status(ENOMEM);
     }
   } else {
     e = take_frames_locked(need, FrameUse::kmem, flag);
   }
-  if (e != 0) return KmemBlock();
+  if (!e.ok()) return KmemBlock();
   // take_frames_locked may have slept: another allocation may have grown the
   // arena meanwhile, so give back what is now more than needed.
   kmem_bytes_ += size;
@@ -117,7 +117,7 @@ void Pager::kmem_release(KmemBlock& block) {
   if (phys_.kmem_count() > want) return_frames(phys_.kmem_count() - want, FrameUse::kmem);
 }
 
-Errno Pager::wire(std::size_t pages, Km flag) {
+Status Pager::wire(std::size_t pages, Km flag) {
   PagerLock g(*this);
   return take_frames_locked(pages, FrameUse::wired, flag);
 }

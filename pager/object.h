@@ -29,13 +29,13 @@ class PagerOps {
   virtual ~PagerOps() = default;
   // Fills `dst` (whole pages from page-aligned `offset`) with the object's
   // bytes; bytes past the end of the file read as zeros. Returns an errno.
-  [[nodiscard]] virtual Errno getpages(PageObject& obj, std::uint64_t offset,
-                                       std::span<std::byte> dst) = 0;
+  [[nodiscard]] virtual Status getpages(PageObject& obj, std::uint64_t offset,
+                                        std::span<std::byte> dst) = 0;
   // Writes `src` (whole pages) back at `offset`; bytes past the end of the
   // file are not written. ENOMEM/EAGAIN mean "try again later"; any other
   // error is a write-back error (see PagerConfig::writeback_errors_kept).
-  [[nodiscard]] virtual Errno putpages(PageObject& obj, std::uint64_t offset,
-                                       std::span<const std::byte> src) = 0;
+  [[nodiscard]] virtual Status putpages(PageObject& obj, std::uint64_t offset,
+                                        std::span<const std::byte> src) = 0;
 };
 
 class PageObject {
@@ -49,7 +49,7 @@ class PageObject {
   // Pages that hold data: resident, in swap, or both (counted once).
   std::size_t data_pages() const;
   // The write-back error waiting for the next fsync/close (0 = none).
-  Errno pending_error() const { return wb_error_; }
+  Status pending_error() const { return wb_error_; }
   // For the backend: an opaque cookie (the vnode) it set at creation.
   void* cookie() const { return cookie_; }
 
@@ -73,7 +73,7 @@ class PageObject {
   std::map<std::uint64_t, std::uint32_t> pages_;       // [lock] offset -> frame
   std::map<std::uint64_t, std::uint32_t> swap_slots_;  // [lock] offset -> slot (anonymous)
   std::size_t dirty_ = 0;                              // [lock] pages in state dirty
-  Errno wb_error_ = 0;     // [lock] first write-back error since the last fsync/close
+  Status wb_error_;        // [lock] first write-back error since the last fsync/close
   std::size_t holds_ = 0;  // [lock] reads, writes, flushes under way; destroy waits for 0
   bool dying_ = false;     // [lock] destroy_object has begun
   // Sleepers for a busy page or for the holds to drain; no declared waker

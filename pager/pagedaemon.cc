@@ -64,10 +64,10 @@ std::size_t Pager::scan_locked(PagerLock& g) {
       ++freed;
     } else if (pg.state == PageState::dirty) {
       bool dropped = false;
-      const Errno e = pageout_locked(g, pg, &dropped);
+      const Status e = pageout_locked(g, pg, &dropped);
       if (dropped) {
         ++freed;
-      } else if (e == 0 && pg.gen == gen && pg.state == PageState::clean) {
+      } else if (e.ok() && pg.gen == gen && pg.state == PageState::clean) {
         free_cache_page_locked(pg);
         ++freed;
       }

@@ -80,7 +80,7 @@ class Pager {
   [[nodiscard]] KmemBlock kmem_alloc(std::size_t size, Km flag);
   void kmem_free(KmemBlock& block);
   // Takes `pages` frames out of circulation (mlock-like); ENOMEM as kmem.
-  [[nodiscard]] Errno wire(std::size_t pages, Km flag);
+  [[nodiscard]] Status wire(std::size_t pages, Km flag);
   void unwire(std::size_t pages);
 
   // --- objects -----------------------------------------------------------
@@ -93,20 +93,20 @@ class Pager {
   // --- I/O through the page cache (from an lwp) --------------------------
   // Copies [offset, offset + dst.size()) out of the cache, paging in what is
   // missing. Never-written anonymous pages read as zeros without a page.
-  [[nodiscard]] Errno read(PageObject& obj, std::uint64_t offset, std::span<std::byte> dst);
+  [[nodiscard]] Status read(PageObject& obj, std::uint64_t offset, std::span<std::byte> dst);
   // Copies src into the cache and dirties the pages. `flag` is the caller's
   // kmem flag for the new pages. ENOSPC when an anonymous page would exceed
   // memory + swap; ENOMEM when a page could not be had. *written (if given)
   // says how many bytes went in before an error.
-  [[nodiscard]] Errno write(PageObject& obj, std::uint64_t offset, std::span<const std::byte> src,
-                            Km flag, std::size_t* written = nullptr);
+  [[nodiscard]] Status write(PageObject& obj, std::uint64_t offset, std::span<const std::byte> src,
+                             Km flag, std::size_t* written = nullptr);
   // Puts every dirty page (waiting for pages being put); returns the kept
   // write-back error if any (and clears it), else the first error of this flush.
-  [[nodiscard]] Errno fsync(PageObject& obj);
+  [[nodiscard]] Status fsync(PageObject& obj);
   // For close: returns and clears the kept write-back error.
-  [[nodiscard]] Errno take_error(PageObject& obj);
+  [[nodiscard]] Status take_error(PageObject& obj);
   // Drops pages past `size` and zeros the tail of the last page.
-  [[nodiscard]] Errno truncate(PageObject& obj, std::uint64_t size);
+  [[nodiscard]] Status truncate(PageObject& obj, std::uint64_t size);
 
   PagerStats stats() const;
   // The accounting invariant: "" when it holds.
@@ -119,23 +119,23 @@ class Pager {
 
   Km effective_flag(Km flag) const;
   // Internal to new_page_locked / get_page_locked: look again.
-  static constexpr Errno kRetry = -1;
-  [[nodiscard]] Errno take_frames_locked(std::size_t n, FrameUse use, Km flag,
-                                         std::uint32_t* frame = nullptr);
+  static constexpr Status kRetry{-1};
+  [[nodiscard]] Status take_frames_locked(std::size_t n, FrameUse use, Km flag,
+                                          std::uint32_t* frame = nullptr);
   void return_frames(std::size_t n, FrameUse use);
   void kmem_release(KmemBlock& block);
   void wake_memory_waiters();
   void poke_pagedaemon();
   void state_change(Page& pg, PageState from, PageState to);
 
-  [[nodiscard]] Errno get_page_locked(PagerLock& g, PageObject& obj, std::uint64_t pgoff,
-                                      Access access, Km flag, Page** out);
-  [[nodiscard]] Errno new_page_locked(PagerLock& g, PageObject& obj, std::uint64_t pgoff,
-                                      Access access, Km flag, Page** out);
-  [[nodiscard]] Errno page_in_locked(PagerLock& g, PageObject& obj, Page& pg);
-  [[nodiscard]] Errno pageout_locked(PagerLock& g, Page& pg, bool* dropped);
-  void finish_pageout_locked(Page& pg, Errno e, bool* dropped);
-  [[nodiscard]] Errno flush_locked(PagerLock& g, PageObject& obj);
+  [[nodiscard]] Status get_page_locked(PagerLock& g, PageObject& obj, std::uint64_t pgoff,
+                                       Access access, Km flag, Page** out);
+  [[nodiscard]] Status new_page_locked(PagerLock& g, PageObject& obj, std::uint64_t pgoff,
+                                       Access access, Km flag, Page** out);
+  [[nodiscard]] Status page_in_locked(PagerLock& g, PageObject& obj, Page& pg);
+  [[nodiscard]] Status pageout_locked(PagerLock& g, Page& pg, bool* dropped);
+  void finish_pageout_locked(Page& pg, Status e, bool* dropped);
+  [[nodiscard]] Status flush_locked(PagerLock& g, PageObject& obj);
   void free_cache_page_locked(Page& pg);
   void drop_offset_locked(PageObject& obj, std::uint64_t off);
   bool has_busy_locked(const PageObject& obj, std::uint64_t from) const;

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "sim/errno.h"
 #include "sim/machine.h"
 #include "sim/types.h"
 
@@ -14,9 +15,10 @@ namespace vfsim::pager {
 
 inline constexpr std::size_t kPageSize = 4096;
 
-// An errno value, 0 for success. Every function returning one is
-// [[nodiscard]]; ignoring one is an explicit `(void)` cast.
-using Errno = int;
+// Errors are the kernel's one errno result type (sim/errno.h): kOk or an
+// errno, [[nodiscard]]; ignoring one is an explicit `(void)` cast.
+using sim::kOk;
+using sim::Status;
 
 // What an allocation may do when memory is short (kmem(9)).
 enum class Km : std::uint8_t {
@@ -33,7 +35,7 @@ inline constexpr sim::LwpTags kTagSyncer = 1u << 1;
 
 // An error a later retry may not see again: the page stays dirty and nothing
 // is recorded against the object.
-inline bool is_transient(Errno e) { return e == ENOMEM || e == EAGAIN; }
+inline bool is_transient(Status e) { return e.err() == ENOMEM || e.err() == EAGAIN; }
 
 struct PagerConfig {
   std::size_t pages = 256;       // physical pages of kPageSize

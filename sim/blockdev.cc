@@ -28,27 +28,27 @@ void DiskBase::request(const SchedTag& tag, VTime latency) {
   }
 }
 
-int DiskBase::read(std::uint64_t offset, std::span<std::byte> buf) {
+Status DiskBase::read(std::uint64_t offset, std::span<std::byte> buf) {
   request("blockdev.read", options_.read_latency);
-  if (!in_range(offset, buf.size())) return EIO;
+  if (!in_range(offset, buf.size())) return Status(EIO);
   ++stats_.reads;
   stats_.bytes_read += buf.size();
-  return buf.empty() ? 0 : do_read(offset, buf);
+  return buf.empty() ? kOk : do_read(offset, buf);
 }
 
-int DiskBase::write(std::uint64_t offset, std::span<const std::byte> buf) {
+Status DiskBase::write(std::uint64_t offset, std::span<const std::byte> buf) {
   request("blockdev.write", options_.write_latency);
-  if (options_.read_only) return EROFS;
-  if (!in_range(offset, buf.size())) return EIO;
+  if (options_.read_only) return Status(EROFS);
+  if (!in_range(offset, buf.size())) return Status(EIO);
   ++stats_.writes;
   stats_.bytes_written += buf.size();
-  return buf.empty() ? 0 : do_write(offset, buf);
+  return buf.empty() ? kOk : do_write(offset, buf);
 }
 
-int DiskBase::flush() {
+Status DiskBase::flush() {
   request("blockdev.flush", options_.write_latency);
   ++stats_.flushes;
-  return options_.read_only ? 0 : do_flush();
+  return options_.read_only ? kOk : do_flush();
 }
 
 // ---------------------------------------------------------------------------
@@ -67,14 +67,14 @@ std::unique_ptr<MemDisk> MemDisk::make(Machine& m, std::vector<std::byte> image,
 MemDisk::MemDisk(Machine& m, BlockDevOptions options, std::vector<std::byte> image)
     : DiskBase(m, std::move(options), image.size()), bytes_(std::move(image)) {}
 
-int MemDisk::do_read(std::uint64_t offset, std::span<std::byte> buf) {
+Status MemDisk::do_read(std::uint64_t offset, std::span<std::byte> buf) {
   std::memcpy(buf.data(), bytes_.data() + offset, buf.size());
-  return 0;
+  return kOk;
 }
 
-int MemDisk::do_write(std::uint64_t offset, std::span<const std::byte> buf) {
+Status MemDisk::do_write(std::uint64_t offset, std::span<const std::byte> buf) {
   std::memcpy(bytes_.data() + offset, buf.data(), buf.size());
-  return 0;
+  return kOk;
 }
 
 // ---------------------------------------------------------------------------
@@ -111,31 +111,31 @@ FileDisk::~FileDisk() { ::close(fd_); }
 
 // Host I/O may return short counts; loop until done. Any host error is a
 // device error to the simulation.
-int FileDisk::do_read(std::uint64_t offset, std::span<std::byte> buf) {
+Status FileDisk::do_read(std::uint64_t offset, std::span<std::byte> buf) {
   std::size_t done = 0;
   while (done < buf.size()) {
     const ssize_t n =
         ::pread(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return EIO;  // an error, or the file shrank under us
+    if (n <= 0) return Status(EIO);  // an error, or the file shrank under us
     done += static_cast<std::size_t>(n);
   }
-  return 0;
+  return kOk;
 }
 
-int FileDisk::do_write(std::uint64_t offset, std::span<const std::byte> buf) {
+Status FileDisk::do_write(std::uint64_t offset, std::span<const std::byte> buf) {
   std::size_t done = 0;
   while (done < buf.size()) {
     const ssize_t n =
         ::pwrite(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return EIO;
+    if (n <= 0) return Status(EIO);
     done += static_cast<std::size_t>(n);
   }
-  return 0;
+  return kOk;
 }
 
-int FileDisk::do_flush() { return ::fsync(fd_) == 0 ? 0 : EIO; }
+Status FileDisk::do_flush() { return ::fsync(fd_) == 0 ? kOk : Status(EIO); }
 
 // ---------------------------------------------------------------------------
 // ReadOnlyFile and OverlayDisk
@@ -158,16 +158,16 @@ std::shared_ptr<ReadOnlyFile> ReadOnlyFile::open(const std::string& path, std::s
 
 ReadOnlyFile::~ReadOnlyFile() { ::close(fd_); }
 
-int ReadOnlyFile::read(std::uint64_t offset, std::span<std::byte> buf) const {
+Status ReadOnlyFile::read(std::uint64_t offset, std::span<std::byte> buf) const {
   std::size_t done = 0;
   while (done < buf.size()) {
     const ssize_t n =
         ::pread(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return EIO;
+    if (n <= 0) return Status(EIO);
     done += static_cast<std::size_t>(n);
   }
-  return 0;
+  return kOk;
 }
 
 std::unique_ptr<OverlayDisk> OverlayDisk::make(Machine& m, std::shared_ptr<const ReadOnlyFile> base,
@@ -184,21 +184,21 @@ OverlayDisk::OverlayDisk(Machine& m, BlockDevOptions options,
                          std::shared_ptr<const ReadOnlyFile> base)
     : DiskBase(m, std::move(options), base->size()), base_(std::move(base)) {}
 
-int OverlayDisk::private_block(std::uint64_t n, std::byte** out) {
+Status OverlayDisk::private_block(std::uint64_t n, std::byte** out) {
   auto it = blocks_.find(n);
   if (it == blocks_.end()) {
     auto bytes = std::make_unique<std::byte[]>(kBlockBytes);
     const std::uint64_t start = n * kBlockBytes;
     const std::uint64_t len = std::min(kBlockBytes, size_bytes() - start);
-    if (const int err = base_->read(start, std::span(bytes.get(), len)); err != 0) return err;
+    VFSIM_TRY(base_->read(start, std::span(bytes.get(), len)));
     it = blocks_.emplace(n, std::move(bytes)).first;
   }
   *out = it->second.get();
-  return 0;
+  return kOk;
 }
 
 // Block by block: a private block from memory, a run of others from the host.
-int OverlayDisk::do_read(std::uint64_t offset, std::span<std::byte> buf) {
+Status OverlayDisk::do_read(std::uint64_t offset, std::span<std::byte> buf) {
   std::size_t done = 0;
   while (done < buf.size()) {
     const std::uint64_t at = offset + done;
@@ -208,26 +208,26 @@ int OverlayDisk::do_read(std::uint64_t offset, std::span<std::byte> buf) {
     auto it = blocks_.find(n);
     if (it != blocks_.end()) {
       std::memcpy(buf.data() + done, it->second.get() + within, len);
-    } else if (const int err = base_->read(at, buf.subspan(done, len)); err != 0) {
+    } else if (Status err = base_->read(at, buf.subspan(done, len)); !err.ok()) {
       return err;
     }
     done += len;
   }
-  return 0;
+  return kOk;
 }
 
-int OverlayDisk::do_write(std::uint64_t offset, std::span<const std::byte> buf) {
+Status OverlayDisk::do_write(std::uint64_t offset, std::span<const std::byte> buf) {
   std::size_t done = 0;
   while (done < buf.size()) {
     const std::uint64_t at = offset + done;
     const std::size_t within = static_cast<std::size_t>(at % kBlockBytes);
     const std::size_t len = std::min<std::size_t>(buf.size() - done, kBlockBytes - within);
     std::byte* block = nullptr;
-    if (const int err = private_block(at / kBlockBytes, &block); err != 0) return err;
+    VFSIM_TRY(private_block(at / kBlockBytes, &block));
     std::memcpy(block + within, buf.data() + done, len);
     done += len;
   }
-  return 0;
+  return kOk;
 }
 
 // ---------------------------------------------------------------------------
@@ -271,18 +271,18 @@ void FaultyDisk::note(DiskFault kind, std::uint64_t n, std::uint64_t offset) {
       inner_.options().name + " request " + std::to_string(n) + " at " + std::to_string(offset));
 }
 
-int FaultyDisk::read(std::uint64_t offset, std::span<std::byte> buf) {
+Status FaultyDisk::read(std::uint64_t offset, std::span<std::byte> buf) {
   const std::uint64_t n = ++reads_;
   const DiskFaultRule* r = pick(false, n);
   if (r == nullptr) return inner_.read(offset, buf);
   note(r->kind, n, offset);
   machine_.sched_point("blockdev.read");
-  return EIO;
+  return Status(EIO);
 }
 
 // Stores the request up to one of the sector boundaries inside it (chosen by
 // the RNG; possibly none, so nothing is stored) and reports EIO.
-int FaultyDisk::torn(std::uint64_t offset, std::span<const std::byte> buf) {
+Status FaultyDisk::torn(std::uint64_t offset, std::span<const std::byte> buf) {
   const std::uint64_t sector = std::max<std::uint32_t>(1, inner_.options().sector_bytes);
   const std::uint64_t end = offset + buf.size();
   const std::uint64_t first_cut = (offset / sector + 1) * sector;  // boundaries inside
@@ -291,17 +291,17 @@ int FaultyDisk::torn(std::uint64_t offset, std::span<const std::byte> buf) {
   const std::uint64_t keep = k == 0 ? 0 : first_cut + (k - 1) * sector - offset;
   if (keep > 0) (void)inner_.write(offset, buf.first(keep));  // EIO is reported anyway
   else machine_.sched_point("blockdev.write");
-  return EIO;
+  return Status(EIO);
 }
 
-int FaultyDisk::write(std::uint64_t offset, std::span<const std::byte> buf) {
+Status FaultyDisk::write(std::uint64_t offset, std::span<const std::byte> buf) {
   const std::uint64_t n = ++writes_;
   const DiskFaultRule* r = pick(true, n);
   if (r == nullptr) return inner_.write(offset, buf);
   note(r->kind, n, offset);
   if (r->kind == DiskFault::torn_write) return torn(offset, buf);
   machine_.sched_point("blockdev.write");
-  return EIO;
+  return Status(EIO);
 }
 
 }  // namespace vfsim::sim

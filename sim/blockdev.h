@@ -49,6 +49,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sim/errno.h"
 #include "sim/machine.h"
 
 namespace vfsim::sim {
@@ -69,19 +70,19 @@ struct BlockDevStats {
 };
 
 // The interface an on-disk file system sees. Every call must run inside an
-// lwp of the device's machine. Results are 0 or an errno.
+// lwp of the device's machine. Results are kOk or an errno (sim/errno.h).
 class BlockDevice {
  public:
   virtual ~BlockDevice() = default;
   // Reads buf.size() bytes at `offset`; EIO beyond the end or on a device
   // error (buf is then unspecified).
-  [[nodiscard]] virtual int read(std::uint64_t offset, std::span<std::byte> buf) = 0;
+  [[nodiscard]] virtual Status read(std::uint64_t offset, std::span<std::byte> buf) = 0;
   // Writes buf at `offset`; EIO beyond the end or on a device error (the
   // bytes on the medium are then unspecified: see the fault model), EROFS
   // when read-only.
-  [[nodiscard]] virtual int write(std::uint64_t offset, std::span<const std::byte> buf) = 0;
+  [[nodiscard]] virtual Status write(std::uint64_t offset, std::span<const std::byte> buf) = 0;
   // Makes every completed write durable.
-  [[nodiscard]] virtual int flush() = 0;
+  [[nodiscard]] virtual Status flush() = 0;
   // Constant for the life of the device.
   virtual std::uint64_t size_bytes() const = 0;
   virtual const BlockDevOptions& options() const = 0;
@@ -92,9 +93,9 @@ class BlockDevice {
 // latency and counters. Subclasses move the bytes.
 class DiskBase : public BlockDevice {
  public:
-  int read(std::uint64_t offset, std::span<std::byte> buf) final;
-  int write(std::uint64_t offset, std::span<const std::byte> buf) final;
-  int flush() final;
+  Status read(std::uint64_t offset, std::span<std::byte> buf) final;
+  Status write(std::uint64_t offset, std::span<const std::byte> buf) final;
+  Status flush() final;
   std::uint64_t size_bytes() const final { return size_; }
   const BlockDevOptions& options() const final { return options_; }
   const BlockDevStats& stats() const final { return stats_; }
@@ -102,9 +103,9 @@ class DiskBase : public BlockDevice {
  protected:
   DiskBase(Machine& m, BlockDevOptions options, std::uint64_t size)
       : machine_(m), options_(std::move(options)), size_(size) {}
-  virtual int do_read(std::uint64_t offset, std::span<std::byte> buf) = 0;
-  virtual int do_write(std::uint64_t offset, std::span<const std::byte> buf) = 0;
-  virtual int do_flush() = 0;
+  virtual Status do_read(std::uint64_t offset, std::span<std::byte> buf) = 0;
+  virtual Status do_write(std::uint64_t offset, std::span<const std::byte> buf) = 0;
+  virtual Status do_flush() = 0;
 
  private:
   bool in_range(std::uint64_t offset, std::size_t len) const;
@@ -125,9 +126,9 @@ class MemDisk final : public DiskBase {
 
  private:
   MemDisk(Machine& m, BlockDevOptions options, std::vector<std::byte> image);
-  int do_read(std::uint64_t offset, std::span<std::byte> buf) override;
-  int do_write(std::uint64_t offset, std::span<const std::byte> buf) override;
-  int do_flush() override { return 0; }
+  Status do_read(std::uint64_t offset, std::span<std::byte> buf) override;
+  Status do_write(std::uint64_t offset, std::span<const std::byte> buf) override;
+  Status do_flush() override { return kOk; }
   std::vector<std::byte> bytes_;
 };
 
@@ -143,9 +144,9 @@ class FileDisk final : public DiskBase {
 
  private:
   FileDisk(Machine& m, BlockDevOptions options, int fd, std::uint64_t size);
-  int do_read(std::uint64_t offset, std::span<std::byte> buf) override;
-  int do_write(std::uint64_t offset, std::span<const std::byte> buf) override;
-  int do_flush() override;
+  Status do_read(std::uint64_t offset, std::span<std::byte> buf) override;
+  Status do_write(std::uint64_t offset, std::span<const std::byte> buf) override;
+  Status do_flush() override;
   int fd_;
 };
 
@@ -161,9 +162,9 @@ class ReadOnlyFile {
   ReadOnlyFile(const ReadOnlyFile&) = delete;
   ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
   std::uint64_t size() const { return size_; }
-  // Reads buf.size() bytes at `offset`: 0 or EIO (a host error, or the file
-  // shrank under us).
-  [[nodiscard]] int read(std::uint64_t offset, std::span<std::byte> buf) const;
+  // Reads buf.size() bytes at `offset`: kOk or EIO (a host error, or the
+  // file shrank under us).
+  [[nodiscard]] Status read(std::uint64_t offset, std::span<std::byte> buf) const;
 
  private:
   ReadOnlyFile(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
@@ -186,11 +187,11 @@ class OverlayDisk final : public DiskBase {
 
  private:
   OverlayDisk(Machine& m, BlockDevOptions options, std::shared_ptr<const ReadOnlyFile> base);
-  int do_read(std::uint64_t offset, std::span<std::byte> buf) override;
-  int do_write(std::uint64_t offset, std::span<const std::byte> buf) override;
-  int do_flush() override { return 0; }  // nothing ever goes to the host
+  Status do_read(std::uint64_t offset, std::span<std::byte> buf) override;
+  Status do_write(std::uint64_t offset, std::span<const std::byte> buf) override;
+  Status do_flush() override { return kOk; }  // nothing ever goes to the host
   // The private copy of block `n`, made from the host file on first use.
-  int private_block(std::uint64_t n, std::byte** out);
+  Status private_block(std::uint64_t n, std::byte** out);
 
   std::shared_ptr<const ReadOnlyFile> base_;
   // Block number -> its bytes. Only looked up, never iterated.
@@ -215,9 +216,9 @@ struct DiskFaultRule {
 class FaultyDisk final : public BlockDevice {
  public:
   FaultyDisk(Machine& m, BlockDevice& inner, std::vector<DiskFaultRule> rules);
-  int read(std::uint64_t offset, std::span<std::byte> buf) override;
-  int write(std::uint64_t offset, std::span<const std::byte> buf) override;
-  int flush() override { return inner_.flush(); }
+  Status read(std::uint64_t offset, std::span<std::byte> buf) override;
+  Status write(std::uint64_t offset, std::span<const std::byte> buf) override;
+  Status flush() override { return inner_.flush(); }
   std::uint64_t size_bytes() const override { return inner_.size_bytes(); }
   const BlockDevOptions& options() const override { return inner_.options(); }
   const BlockDevStats& stats() const override { return inner_.stats(); }
@@ -226,7 +227,7 @@ class FaultyDisk final : public BlockDevice {
  private:
   const DiskFaultRule* pick(bool is_write, std::uint64_t n);
   void note(DiskFault kind, std::uint64_t n, std::uint64_t offset);
-  int torn(std::uint64_t offset, std::span<const std::byte> buf);
+  Status torn(std::uint64_t offset, std::span<const std::byte> buf);
 
   Machine& machine_;
   BlockDevice& inner_;

@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/assert.h"
 #include "sim/rng.h"
 #include "sim/strategy.h"
 #include "sim/trace.h"
@@ -54,12 +55,6 @@ struct FiberSet;
 // Thrown out of a blocking point to unwind an lwp when the run ends. Not
 // derived from std::exception so that no kernel code swallows it by accident.
 struct LwpKilled {};
-
-// Thrown by KASSERT / Machine::panic; caught at the lwp's entry and turned
-// into Outcome::panic.
-struct PanicError {
-  std::string message;
-};
 
 // Thrown by Machine::fail to end the run with a typed failure.
 struct RunFailed {};
@@ -489,8 +484,7 @@ template <typename Msg>
 [[noreturn, gnu::cold, gnu::noinline]] void kassert_failed(Machine& m, const char* cond,
                                                            const Msg& msg, const char* file,
                                                            int line) {
-  m.panic(std::string("KASSERT failed: ") + cond + " (" + msg() + ") at " + file + ":" +
-          std::to_string(line));
+  m.panic(kassert_message(cond, msg(), file, line));
 }
 
 // Kernel assertion: stays on in every build; ends the run as a panic naming

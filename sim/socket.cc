@@ -120,24 +120,24 @@ IoResult SocketPair::send_message(int src, std::string_view bytes, std::string_v
   machine_.sched_point("sock_send");
   Endpoint& me = *ep_[src];
   Endpoint& dst = *ep_[1 - src];
-  if (me.closed) return {EBADF};
+  if (me.closed) return {Status(EBADF)};
   const std::size_t cap = options_.buf[1 - src].rcvbuf_bytes;
-  if (bytes.size() > cap) return {EMSGSIZE};
+  if (bytes.size() > cap) return {Status(EMSGSIZE)};
   const std::uint64_t seq = me.next_seq++;
   for (;;) {
-    if (me.closed) return {EBADF};
-    if (dst.closed) return {peer_closed_errno()};
+    if (me.closed) return {Status(EBADF)};
+    if (dst.closed) return {Status(peer_closed_errno())};
     if (has_room(1 - src, bytes.size())) break;
     if (options_.type == SockType::dgram) {
       ++dropped_;
       note("sock_drop", src, seq, tag, bytes.size());
-      return {0, bytes.size()};  // dropped silently: the sender never knows
+      return {kOk, bytes.size()};  // dropped silently: the sender never knows
     }
     dst.writable.sleep("sndbuf full");
   }
   note("sock_send", src, seq, tag, bytes.size());
   enqueue(1 - src, bytes, seq);
-  return {0, bytes.size()};
+  return {kOk, bytes.size()};
 }
 
 // A blocking stream write: as much as fits goes in, then it waits for room,
@@ -146,14 +146,14 @@ IoResult SocketPair::send_stream(int src, std::string_view bytes, std::string_vi
   machine_.sched_point("sock_send");
   Endpoint& me = *ep_[src];
   Endpoint& dst = *ep_[1 - src];
-  if (me.closed) return {EBADF};
+  if (me.closed) return {Status(EBADF)};
   const std::uint64_t seq = me.next_seq++;
   note("sock_send", src, seq, tag, bytes.size());
   const std::size_t cap = options_.buf[1 - src].rcvbuf_bytes;
   std::size_t sent = 0;
   while (sent < bytes.size()) {
-    if (me.closed) return {EBADF, sent};
-    if (dst.closed) return {EPIPE, sent};
+    if (me.closed) return {Status(EBADF), sent};
+    if (dst.closed) return {Status(EPIPE), sent};
     // A stream counts bytes only; rcvbuf_msgs does not apply.
     const std::size_t room = dst.used < cap ? cap - dst.used : 0;
     if (room == 0) {
@@ -164,7 +164,7 @@ IoResult SocketPair::send_stream(int src, std::string_view bytes, std::string_vi
     enqueue_stream(1 - src, bytes.substr(sent, n), seq);
     sent += n;
   }
-  return {0, sent};
+  return {kOk, sent};
 }
 
 IoResult SocketPair::recv(int me_index, std::string* out, std::size_t max, VTime timeout) {
@@ -173,14 +173,14 @@ IoResult SocketPair::recv(int me_index, std::string* out, std::size_t max, VTime
   const Endpoint& peer = *ep_[1 - me_index];
   out->clear();
   for (;;) {
-    if (me.closed) return {EBADF};
+    if (me.closed) return {Status(EBADF)};
     if (!me.rcv.empty()) break;
     if (me.reset_pending) {
       me.reset_pending = false;
-      return {ECONNRESET};
+      return {Status(ECONNRESET)};
     }
-    if (peer.closed) return {0, 0, true};
-    if (!me.readable.sleep("recv", timeout)) return {EAGAIN};
+    if (peer.closed) return {kOk, 0, true};
+    if (!me.readable.sleep("recv", timeout)) return {Status(EAGAIN)};
   }
   IoResult r;
   take(me_index, out, max, &r);

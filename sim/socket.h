@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 
+#include "sim/errno.h"
 #include "sim/machine.h"
 #include "sim/sync.h"
 
@@ -42,15 +43,19 @@ enum class SockType : std::uint8_t { seqpacket, dgram, stream };
 std::string_view sock_type_name(SockType t);
 std::optional<SockType> sock_type_from_name(std::string_view name);
 
-// The outcome of one send or recv: an errno (0 on success) and a byte count.
-// On recv, ok() with bytes == 0 on a stream is end-of-file; on seqpacket and
-// dgram an empty message is possible, so check eof instead.
+// The outcome of one send or recv: a Status (kOk or an errno) and a byte
+// count. A struct rather than a Result<T>, because an error can come with
+// bytes: a stream send that fails with EPIPE or EBADF says how much of the
+// write was queued before the peer went away. On recv, ok() with bytes == 0
+// on a stream is end-of-file; on seqpacket and dgram an empty message is
+// possible, so check eof instead.
 struct [[nodiscard]] IoResult {
-  int err = 0;
+  Status status;
   std::size_t bytes = 0;
   bool eof = false;        // recv: the peer closed and everything was read
   bool truncated = false;  // recv: a message longer than `max` lost its tail
-  bool ok() const { return err == 0; }
+  bool ok() const { return status.ok(); }
+  int err() const { return status.err(); }
 };
 
 struct SockBufOptions {

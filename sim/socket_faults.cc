@@ -74,7 +74,7 @@ IoResult FaultySocket::send(std::string_view bytes, std::string_view tag) {
   switch (rule->kind) {
     case SockFault::drop:
       machine_.sched_point("sock_send");  // a send is a scheduling point even when lost
-      return {0, bytes.size()};
+      return {kOk, bytes.size()};
     case SockFault::duplicate: {
       IoResult r = inner_.send(bytes, tag);
       if (r.ok()) (void)inner_.send(bytes, tag);
@@ -84,7 +84,7 @@ IoResult FaultySocket::send(std::string_view bytes, std::string_view tag) {
       if (held_) (void)send_held();  // one message held at a time
       held_.emplace(std::string(bytes), std::string(tag));
       machine_.sched_point("sock_send");
-      return {0, bytes.size()};
+      return {kOk, bytes.size()};
     case SockFault::delay: {
       // A courier lwp carries the message so the sender does not wait; it is
       // a daemon, so a run does not wait for messages still in flight.
@@ -97,10 +97,10 @@ IoResult FaultySocket::send(std::string_view bytes, std::string_view tag) {
           },
           /*daemon=*/true);
       machine_.sched_point("sock_send");
-      return {0, bytes.size()};
+      return {kOk, bytes.size()};
     }
   }
-  return {0, bytes.size()};
+  return {kOk, bytes.size()};
 }
 
 void FaultySocket::close() {

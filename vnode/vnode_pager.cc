@@ -16,29 +16,29 @@ bool in_pagedaemon(const Vnode& vp) {
 // Runs `io` with the vnode locked exclusively, taking the lock if the caller
 // does not hold it; EAGAIN when the pagedaemon finds it locked.
 template <class Io>
-pager::Errno with_vnode_locked(Vnode& vp, Io io) {
-  if (vn_locked_exclusive(vp)) return io().err();
+Status with_vnode_locked(Vnode& vp, Io io) {
+  if (vn_locked_exclusive(vp)) return io();
   if (in_pagedaemon(vp)) {
     // Never wait for a vnode lock in the pagedaemon (see vnode_pager.h).
-    if (!vp.lock.try_lock_exclusive()) return EAGAIN;
+    if (!vp.lock.try_lock_exclusive()) return Status(EAGAIN);
   } else {
     vn_lock(vp, true);
   }
   const Status s = io();
   vn_unlock(vp);
-  return s.err();
+  return s;
 }
 
 }  // namespace
 
-pager::Errno VnodePager::getpages(pager::PageObject& obj, std::uint64_t offset,
-                                  std::span<std::byte> dst) {
+Status VnodePager::getpages(pager::PageObject& obj, std::uint64_t offset,
+                            std::span<std::byte> dst) {
   Vnode& vp = vnode_of(obj);
   return with_vnode_locked(vp, [&] { return vop_getpages(vp, offset, dst); });
 }
 
-pager::Errno VnodePager::putpages(pager::PageObject& obj, std::uint64_t offset,
-                                  std::span<const std::byte> src) {
+Status VnodePager::putpages(pager::PageObject& obj, std::uint64_t offset,
+                            std::span<const std::byte> src) {
   Vnode& vp = vnode_of(obj);
   return with_vnode_locked(vp, [&] { return vop_putpages(vp, offset, src); });
 }

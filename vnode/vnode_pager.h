@@ -24,10 +24,9 @@ namespace vfsim::vn {
 
 class VnodePager final : public pager::PagerOps {
  public:
-  pager::Errno getpages(pager::PageObject& obj, std::uint64_t offset,
-                        std::span<std::byte> dst) override;
-  pager::Errno putpages(pager::PageObject& obj, std::uint64_t offset,
-                        std::span<const std::byte> src) override;
+  Status getpages(pager::PageObject& obj, std::uint64_t offset, std::span<std::byte> dst) override;
+  Status putpages(pager::PageObject& obj, std::uint64_t offset,
+                  std::span<const std::byte> src) override;
 };
 
 // A page-cache object for `vp` served by `pager_ops`; its cookie is `vp`.

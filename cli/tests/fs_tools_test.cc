@@ -12,8 +12,8 @@
 #include <map>
 #include <sstream>
 
-#include "image_util.h"
-#include "volume.h"
+#include "fsdrivers/ext2/tests/image_util.h"
+#include "fsdrivers/ext2/volume.h"
 
 namespace vfsim::cli::test {
 namespace {
@@ -274,7 +274,7 @@ class BadImage : public ::testing::Test {
   std::uint32_t ino_of(const std::string& name) {
     ext2::MemBlockIo io(img_);
     auto m = ext2::Volume::mount(io, {});
-    EXT2_ASSERT(m.volume != nullptr);
+    EXT2_TEST_REQUIRE(m.volume != nullptr);
     return *m.volume->lookup(ext2::Volume::root(), name);
   }
 

@@ -6,7 +6,7 @@
 // inode-table block - is never trusted: such bits are skipped, and freeing a
 // block or inode whose bit is already clear is reported as corruption (EIO),
 // which also stops a cyclic block tree from being freed twice.
-#include "core.h"
+#include "fsdrivers/ext2/core.h"
 
 namespace vfsim::ext2 {
 namespace {
@@ -37,7 +37,7 @@ uint32_t find_clear(std::span<const std::byte> bm, uint32_t from, uint32_t nbits
 // Allocates a block, preferring goal and the blocks after it in goal's group,
 // then the following groups in order.
 Result<uint32_t> Core::alloc_block(uint32_t goal) {
-  EXT2_ASSERT(!read_only);
+  VFSIM_ASSERT(!read_only, "block or inode allocation on a read-only volume");
   if (goal < sb.first_data_block || goal >= sb.blocks_count) goal = sb.first_data_block;
   const uint32_t g0 = (goal - sb.first_data_block) / sb.blocks_per_group;
   for (uint32_t k = 0; k <= groups_count; ++k) {
@@ -64,7 +64,7 @@ Result<uint32_t> Core::alloc_block(uint32_t goal) {
 }
 
 Status Core::free_block(uint32_t bno) {
-  EXT2_ASSERT(!read_only);
+  VFSIM_ASSERT(!read_only, "block or inode allocation on a read-only volume");
   if (!valid_data_block(bno)) return corrupt();
   const uint32_t g = (bno - sb.first_data_block) / sb.blocks_per_group;
   const uint32_t bit = (bno - sb.first_data_block) % sb.blocks_per_group;
@@ -89,8 +89,9 @@ Result<bool> Core::block_in_use(uint32_t bno) {
 // Allocates an inode, starting in the parent's group so that a directory's
 // files stay near it; deterministic first fit.
 Result<uint32_t> Core::alloc_inode(uint32_t parent_ino, bool is_dir) {
-  EXT2_ASSERT(!read_only);
-  EXT2_ASSERT(parent_ino >= 1 && parent_ino <= sb.inodes_count);
+  VFSIM_ASSERT(!read_only, "block or inode allocation on a read-only volume");
+  VFSIM_ASSERT(parent_ino >= 1 && parent_ino <= sb.inodes_count,
+               "parent inode number out of range");
   const uint32_t g0 = (parent_ino - 1) / sb.inodes_per_group;
   for (uint32_t k = 0; k < groups_count; ++k) {
     const uint32_t g = (g0 + k) % groups_count;
@@ -113,7 +114,7 @@ Result<uint32_t> Core::alloc_inode(uint32_t parent_ino, bool is_dir) {
 }
 
 Status Core::free_inode_bit(uint32_t ino, bool was_dir) {
-  EXT2_ASSERT(!read_only);
+  VFSIM_ASSERT(!read_only, "block or inode allocation on a read-only volume");
   if (ino < sb.first_ino || ino > sb.inodes_count) return corrupt();
   const uint32_t g = (ino - 1) / sb.inodes_per_group;
   const uint32_t bit = (ino - 1) % sb.inodes_per_group;

@@ -1,4 +1,4 @@
-#include "block_io.h"
+#include "fsdrivers/ext2/block_io.h"
 
 #include <cerrno>
 #include <cstring>
@@ -9,16 +9,16 @@ bool MemBlockIo::in_range(uint64_t off, size_t len) const {
   return off <= data_.size() && len <= data_.size() - off;
 }
 
-int MemBlockIo::read(uint64_t off, std::span<std::byte> buf) {
-  if (!in_range(off, buf.size())) return EIO;
+sim::Status MemBlockIo::read(uint64_t off, std::span<std::byte> buf) {
+  if (!in_range(off, buf.size())) return sim::Status(EIO);
   if (!buf.empty()) std::memcpy(buf.data(), data_.data() + off, buf.size());
-  return 0;
+  return sim::kOk;
 }
 
-int MemBlockIo::write(uint64_t off, std::span<const std::byte> buf) {
-  if (!in_range(off, buf.size())) return EIO;
+sim::Status MemBlockIo::write(uint64_t off, std::span<const std::byte> buf) {
+  if (!in_range(off, buf.size())) return sim::Status(EIO);
   if (!buf.empty()) std::memcpy(data_.data() + off, buf.data(), buf.size());
-  return 0;
+  return sim::kOk;
 }
 
 }  // namespace vfsim::ext2

@@ -11,18 +11,20 @@
 #include <span>
 #include <vector>
 
+#include "sim/errno.h"
+
 namespace vfsim::ext2 {
 
 class BlockIo {
  public:
   virtual ~BlockIo() = default;
-  // Reads buf.size() bytes at byte offset off. Returns 0 or an errno (EIO on
-  // a device error or a range beyond size_bytes()). A failed read leaves buf
-  // unspecified.
-  virtual int read(uint64_t off, std::span<std::byte> buf) = 0;
-  // Writes buf at byte offset off. Returns 0 or an errno; after a failure
+  // Reads buf.size() bytes at byte offset off. Returns kOk or an errno (EIO
+  // on a device error or a range beyond size_bytes()). A failed read leaves
+  // buf unspecified.
+  [[nodiscard]] virtual sim::Status read(uint64_t off, std::span<std::byte> buf) = 0;
+  // Writes buf at byte offset off. Returns kOk or an errno; after a failure
   // the bytes on the device are unspecified (torn write).
-  virtual int write(uint64_t off, std::span<const std::byte> buf) = 0;
+  [[nodiscard]] virtual sim::Status write(uint64_t off, std::span<const std::byte> buf) = 0;
   // The device size; constant for the life of a mount.
   virtual uint64_t size_bytes() const = 0;
 };
@@ -31,8 +33,8 @@ class BlockIo {
 class MemBlockIo final : public BlockIo {
  public:
   explicit MemBlockIo(std::vector<std::byte> image) : data_(std::move(image)) {}
-  int read(uint64_t off, std::span<std::byte> buf) override;
-  int write(uint64_t off, std::span<const std::byte> buf) override;
+  sim::Status read(uint64_t off, std::span<std::byte> buf) override;
+  sim::Status write(uint64_t off, std::span<const std::byte> buf) override;
   uint64_t size_bytes() const override { return data_.size(); }
   const std::vector<std::byte>& data() const { return data_; }
 

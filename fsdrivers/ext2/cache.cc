@@ -1,10 +1,10 @@
-#include "cache.h"
+#include "fsdrivers/ext2/cache.h"
 
 namespace vfsim::ext2 {
 
 BufferCache::BufferCache(BlockIo& io, uint32_t block_size, size_t capacity_blocks)
     : io_(io), block_size_(block_size), capacity_(capacity_blocks < 8 ? 8 : capacity_blocks) {
-  EXT2_ASSERT(block_size_ >= 1024 && block_size_ <= 65536);
+  VFSIM_ASSERT(block_size_ >= 1024 && block_size_ <= 65536, "block size out of range");
 }
 
 BufRef BufferCache::peek(uint32_t bno) {
@@ -34,8 +34,8 @@ Status BufferCache::make_room() {
     if (victim == map_.end()) break;  // everything pinned: grow temporarily
     Buf& b = *victim->second;
     if (b.dirty) {
-      int e = io_.write(uint64_t{b.bno} * block_size_, b.data);
-      if (e != 0) return map_.size() >= 4 * capacity_ ? Status(e) : kOk;
+      Status e = io_.write(uint64_t{b.bno} * block_size_, b.data);
+      if (!e.ok()) return map_.size() >= 4 * capacity_ ? e : kOk;
       b.dirty = false;
     }
     map_.erase(victim);
@@ -57,10 +57,10 @@ Result<BufRef> BufferCache::get(uint32_t bno) {
   if (BufRef hit = peek(bno)) return hit;
   EXT2_TRY(make_room());
   BufRef b = insert(bno);
-  int e = io_.read(uint64_t{bno} * block_size_, b->data);
-  if (e != 0) {
+  Status e = io_.read(uint64_t{bno} * block_size_, b->data);
+  if (!e.ok()) {
     map_.erase(bno);
-    return Status(e);
+    return e;
   }
   return b;
 }
@@ -82,9 +82,9 @@ Status BufferCache::flush() {
   Status first = kOk;
   for (auto& [bno, b] : map_) {
     if (!b->dirty) continue;
-    int e = io_.write(uint64_t{bno} * block_size_, b->data);
-    if (e != 0) {
-      if (first.ok()) first = Status(e);
+    Status e = io_.write(uint64_t{bno} * block_size_, b->data);
+    if (!e.ok()) {
+      if (first.ok()) first = e;
       continue;
     }
     b->dirty = false;

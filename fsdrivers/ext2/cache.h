@@ -13,8 +13,8 @@
 #include <memory>
 #include <vector>
 
-#include "block_io.h"
-#include "result.h"
+#include "fsdrivers/ext2/block_io.h"
+#include "fsdrivers/ext2/result.h"
 
 namespace vfsim::ext2 {
 

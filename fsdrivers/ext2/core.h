@@ -18,10 +18,10 @@
 #include <string_view>
 #include <vector>
 
-#include "block_io.h"
-#include "cache.h"
-#include "ondisk.h"
-#include "result.h"
+#include "fsdrivers/ext2/block_io.h"
+#include "fsdrivers/ext2/cache.h"
+#include "fsdrivers/ext2/ondisk.h"
+#include "fsdrivers/ext2/result.h"
 
 namespace vfsim::ext2 {
 

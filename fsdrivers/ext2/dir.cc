@@ -11,7 +11,7 @@
 // flag is cleared on the first change because the index is not maintained.
 #include <cstring>
 
-#include "core.h"
+#include "fsdrivers/ext2/core.h"
 
 namespace vfsim::ext2 {
 namespace {
@@ -26,7 +26,7 @@ uint32_t rec_len_for(size_t name_len) {
 
 Status Core::dir_iterate(const Inode& dir_in, uint64_t start_pos,
                          const std::function<Visit(const RawDirent&)>& fn) {
-  EXT2_ASSERT(dir_in.is_dir());
+  VFSIM_ASSERT(dir_in.is_dir(), "iterating an inode that is not a directory");
   Inode dir = dir_in;  // bmap without alloc does not change it
   const uint64_t nblocks = dir.size / block_size;
   for (uint64_t lblk = start_pos / block_size; lblk < nblocks; ++lblk) {
@@ -81,7 +81,8 @@ Result<RawDirent> Core::dir_find(const Inode& dir, std::string_view name) {
 
 static void put_dirent(Core& c, std::span<std::byte> blk, uint32_t off, uint32_t ino,
                        uint32_t rec_len, std::string_view name, uint8_t type) {
-  EXT2_ASSERT(rec_len >= rec_len_for(name.size()) && off + rec_len <= blk.size());
+  VFSIM_ASSERT(rec_len >= rec_len_for(name.size()) && off + rec_len <= blk.size(),
+               "directory entry does not fit its record or block");
   put32(blk, off, ino);
   put16(blk, off + 4, static_cast<uint16_t>(rec_len));
   if (c.has_filetype()) {
@@ -99,7 +100,7 @@ static void put_dirent(Core& c, std::span<std::byte> blk, uint32_t off, uint32_t
 // the slack after a live entry (which is split). Otherwise a block is added.
 Status Core::dir_add(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t ino, FileType t,
                      uint32_t now) {
-  EXT2_ASSERT(!name.empty() && name.size() <= kNameMax);
+  VFSIM_ASSERT(!name.empty() && name.size() <= kNameMax, "entry name empty or too long");
   const uint32_t need = rec_len_for(name.size());
   const uint8_t type = dirent_type(t);
   bool placed = false;

@@ -32,8 +32,10 @@ namespace vfsim::ext2drv {
 class DiskBlockIo final : public ext2::BlockIo {
  public:
   explicit DiskBlockIo(sim::BlockDevice& disk) : disk_(disk) {}
-  int read(std::uint64_t off, std::span<std::byte> buf) override { return disk_.read(off, buf); }
-  int write(std::uint64_t off, std::span<const std::byte> buf) override {
+  sim::Status read(std::uint64_t off, std::span<std::byte> buf) override {
+    return disk_.read(off, buf);
+  }
+  sim::Status write(std::uint64_t off, std::span<const std::byte> buf) override {
     return disk_.write(off, buf);
   }
   std::uint64_t size_bytes() const override { return disk_.size_bytes(); }
@@ -105,8 +107,8 @@ class Ext2Mount final : public vn::FileSystem {
   Ext2Mount(sim::Machine& m, std::unique_ptr<sim::BlockDevice> disk,
             std::unique_ptr<sim::FaultyDisk> faulty);
   ~Ext2Mount() override;
-  // Mounts the volume on the disk; false with *reason when refused.
-  bool mount_volume(const Ext2Options& o, std::string* reason, int* err);
+  // Mounts the volume on the disk; an errno with *reason when refused.
+  [[nodiscard]] vn::Status mount_volume(const Ext2Options& o, std::string* reason);
 
   std::string_view type_name() const override { return "ext2"; }
   std::uint64_t root_key() const override { return ext2::Volume::root(); }
@@ -128,9 +130,12 @@ class Ext2Mount final : public vn::FileSystem {
   std::uint32_t block_size() const { return block_size_; }
 
  private:
-  [[noreturn]] void core_bug(const char* what);
+  // A failed VFSIM_ASSERT in the core (which has no Machine) becomes this
+  // machine's panic here, before vol_lock_ is released: the run is marked as
+  // ending first, so no other lwp runs on a volume whose invariant broke.
+  [[noreturn]] void core_bug(const std::string& what);
   // Flushes the disk (through the fault wrapper, if any).
-  [[nodiscard]] int io_flush();
+  [[nodiscard]] vn::Status io_flush();
   sim::Machine& machine_;
   std::unique_ptr<sim::BlockDevice> disk_;   // [i]
   std::unique_ptr<sim::FaultyDisk> faulty_;  // [i] wraps disk_, or null
@@ -149,13 +154,15 @@ auto Ext2Mount::call(Fn&& fn) -> decltype(fn(std::declval<ext2::Volume&>())) {
   ++volume_calls_;
   try {
     return fn(*volume_);
-  } catch (const ext2::InvariantViolation& e) {
-    core_bug(e.what());
+  } catch (const sim::PanicError& p) {
+    core_bug(p.message);
   }
 }
 
 // --- conversions (ext2_subr.cc) --------------------------------------------
-inline vn::Status to_vn(ext2::Status s) { return vn::Status(s.err()); }
+// The core and the vnode layer share one errno type (sim/errno.h): this is
+// the identity, kept so that call sites read as a crossing of the boundary.
+inline vn::Status to_vn(ext2::Status s) { return s; }
 vn::VType vtype_of(ext2::FileType t);
 // Vattr from the core's attributes; times from seconds to virtual ns.
 void fill_vattr(const ext2::Attr& a, std::uint32_t fsid, std::uint32_t block_size, vn::Vattr* va);

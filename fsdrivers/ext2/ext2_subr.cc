@@ -6,7 +6,7 @@
 
 namespace vfsim::ext2drv {
 
-void Ext2Mount::core_bug(const char* what) {
+void Ext2Mount::core_bug(const std::string& what) {
   machine_.panic(std::string("ext2 core invariant: ") + what);
 }
 

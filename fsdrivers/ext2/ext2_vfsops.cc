@@ -19,7 +19,7 @@ Ext2Mount::Ext2Mount(sim::Machine& m, std::unique_ptr<sim::BlockDevice> disk,
 
 Ext2Mount::~Ext2Mount() = default;
 
-bool Ext2Mount::mount_volume(const Ext2Options& o, std::string* reason, int* err) {
+vn::Status Ext2Mount::mount_volume(const Ext2Options& o, std::string* reason) {
   ext2::MountOptions mo;
   mo.read_only = o.read_only;
   mo.cache_blocks = o.cache_blocks;
@@ -29,19 +29,18 @@ bool Ext2Mount::mount_volume(const Ext2Options& o, std::string* reason, int* err
     sim::MutexGuard guard(vol_lock_);
     try {
       r = ext2::Volume::mount(io_, mo);
-    } catch (const ext2::InvariantViolation& e) {
-      core_bug(e.what());
+    } catch (const sim::PanicError& p) {
+      core_bug(p.message);
     }
   }
   if (!r.volume) {
     *reason = r.reason;
-    *err = r.err != 0 ? r.err : EINVAL;
-    return false;
+    return !r.err.ok() ? r.err : vn::Status(EINVAL);
   }
   volume_ = std::move(r.volume);
   auto sv = call([](ext2::Volume& v) { return v.statvfs(); });
   block_size_ = sv.ok() ? sv->block_size : 1024;
-  return true;
+  return vn::kOk;
 }
 
 vn::Status Ext2Mount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
@@ -74,8 +73,8 @@ vn::Status Ext2Mount::statvfs(vn::StatVfs* out) {
 
 vn::Status Ext2Mount::sync() {
   vn::Status s = to_vn(call([](ext2::Volume& v) { return v.sync(); }));
-  const int f = io_flush();
-  return s.ok() ? vn::Status(f) : s;
+  const vn::Status f = io_flush();
+  return s.ok() ? f : s;
 }
 
 // Every vnode is reclaimed by now: write everything back and close the volume.
@@ -94,16 +93,16 @@ vn::Status Ext2Mount::unmount(bool force) {
                                        (force ? "; forced: the image is not clean" : ""));
     if (!force) return s;
   }
-  if (const int f = io_flush(); f != 0) {
+  if (const vn::Status f = io_flush(); !f.ok()) {
     machine_.event("ext2_unmount",
-                   disk_->options().name + ": flush failed with errno " + std::to_string(f));
+                   disk_->options().name + ": flush failed with errno " + std::to_string(f.err()));
   }
   sim::MutexGuard guard(vol_lock_);
   volume_.reset();
   return vn::kOk;
 }
 
-int Ext2Mount::io_flush() {
+vn::Status Ext2Mount::io_flush() {
   sim::BlockDevice& d = faulty_ ? static_cast<sim::BlockDevice&>(*faulty_) : *disk_;
   return d.flush();
 }
@@ -129,21 +128,21 @@ std::optional<Ext2Stats> ext2_stats(const vn::FileSystem& fs) {
 namespace {
 
 std::unique_ptr<sim::BlockDevice> open_disk(sim::Machine& m, const Ext2Options& o,
-                                            std::string* reason, int* err) {
+                                            std::string* reason, vn::Status* err) {
   sim::BlockDevOptions d = o.disk;
   d.read_only = o.read_only;
   if (o.image_bytes) {
     if (d.name == "disk") d.name = "ext2 image in memory";
     auto disk = sim::MemDisk::make(m, *o.image_bytes, d, reason);
-    *err = EFBIG;
+    *err = vn::Status(EFBIG);
     return disk;
   }
   if (o.image_path.empty()) {
     *reason = "ext2: no image given (mount option image=PATH)";
-    *err = EINVAL;
+    *err = vn::Status(EINVAL);
     return nullptr;
   }
-  *err = EIO;
+  *err = vn::Status(EIO);
   // Under a scenario the machine's HostImages gives each run its own view of
   // the image as it was on the host (nothing reaches the host file); the
   // image tools have none and edit the file itself.
@@ -155,16 +154,16 @@ std::unique_ptr<sim::BlockDevice> open_disk(sim::Machine& m, const Ext2Options& 
 
 vn::Result<std::unique_ptr<vn::FileSystem>> make_ext2(sim::Machine& m, const Ext2Options& o,
                                                       std::string* reason) {
-  int err = 0;
+  vn::Status err;
   std::unique_ptr<sim::BlockDevice> disk = open_disk(m, o, reason, &err);
-  if (!disk) return vn::Status(err);
+  if (!disk) return err;
   std::unique_ptr<sim::FaultyDisk> faulty;
   if (!o.faults.empty()) faulty = std::make_unique<sim::FaultyDisk>(m, *disk, o.faults);
   const std::string name = disk->options().name;
   auto fs = std::make_unique<Ext2Mount>(m, std::move(disk), std::move(faulty));
-  if (!fs->mount_volume(o, reason, &err)) {
+  if (vn::Status s = fs->mount_volume(o, reason); !s.ok()) {
     *reason = name + ": " + *reason;
-    return vn::Status(err);
+    return s;
   }
   return std::unique_ptr<vn::FileSystem>(std::move(fs));
 }

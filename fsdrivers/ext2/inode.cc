@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core.h"
+#include "fsdrivers/ext2/core.h"
 
 namespace vfsim::ext2 {
 namespace {
@@ -74,8 +74,8 @@ Result<Inode> Core::read_live_inode(uint32_t ino) {
 }
 
 Status Core::write_inode(uint32_t ino, const Inode& n) {
-  EXT2_ASSERT(!read_only);
-  EXT2_ASSERT(ino >= 1 && ino <= sb.inodes_count);
+  VFSIM_ASSERT(!read_only, "inode or data write on a read-only volume");
+  VFSIM_ASSERT(ino >= 1 && ino <= sb.inodes_count, "inode number out of range");
   const InodeLoc loc = locate(*this, ino);
   EXT2_TRY_ASSIGN(BufRef b, cache.get(loc.block));
   n.encode(b->bytes().subspan(loc.offset, sb.inode_size));
@@ -114,7 +114,7 @@ static Result<BlockPath> path_of(uint64_t lblk, uint64_t p) {
 }
 
 Result<Core::Mapping> Core::bmap(Inode& n, uint64_t lblk, bool alloc, uint32_t goal) {
-  EXT2_ASSERT(has_block_map(n));
+  VFSIM_ASSERT(has_block_map(n), "inode without a block map");
   EXT2_TRY_ASSIGN(BlockPath bp, path_of(lblk, ptrs_per_block));
   std::array<uint32_t, 4> seen{};
   BufRef parent;  // null: the pointer lives in the inode
@@ -230,8 +230,8 @@ class Truncator {
 }  // namespace
 
 Status Core::truncate_blocks(Inode& n, uint64_t new_size) {
-  EXT2_ASSERT(has_block_map(n));
-  EXT2_ASSERT(new_size <= max_file_size());
+  VFSIM_ASSERT(has_block_map(n), "inode without a block map");
+  VFSIM_ASSERT(new_size <= max_file_size(), "truncate beyond the largest file size");
   const uint64_t keep = (new_size + block_size - 1) / block_size;
   // Zero the tail of a partial last block so that a later extension reads
   // zeros there, as POSIX requires.
@@ -267,7 +267,7 @@ Result<size_t> Core::read_data(Inode& n, uint64_t off, std::span<std::byte> out)
     } else if (BufRef cached = cache.peek(m.pbn)) {
       std::memcpy(dst.data(), cached->data.data() + in_blk, chunk);
     } else {
-      if (int e = io.read(uint64_t{m.pbn} * block_size + in_blk, dst); e != 0) return Status(e);
+      EXT2_TRY(io.read(uint64_t{m.pbn} * block_size + in_blk, dst));
     }
     done += chunk;
   }
@@ -280,7 +280,7 @@ Result<size_t> Core::read_data(Inode& n, uint64_t off, std::span<std::byte> out)
 // ENOSPC or an I/O error after some progress the short count is returned.
 Result<size_t> Core::write_data(uint32_t ino, Inode& n, uint64_t off,
                                 std::span<const std::byte> in) {
-  EXT2_ASSERT(!read_only);
+  VFSIM_ASSERT(!read_only, "inode or data write on a read-only volume");
   std::vector<std::byte> blk(block_size);
   uint32_t goal = ino == 0 ? 0 : group_first_block((ino - 1) / sb.inodes_per_group);
   size_t done = 0;
@@ -302,15 +302,15 @@ Result<size_t> Core::write_data(uint32_t ino, Inode& n, uint64_t off,
     } else if (cached) {
       blk = cached->data;
     } else if (chunk != block_size) {
-      if (int e = io.read(dev_off, blk); e != 0) {
-        err = Status(e);
+      if (Status e = io.read(dev_off, blk); !e.ok()) {
+        err = e;
         break;
       }
     }
     std::memcpy(blk.data() + in_blk, in.data() + done, chunk);
     if (cached) cached->data = blk;
-    if (int e = io.write(dev_off, blk); e != 0) {
-      err = Status(e);
+    if (Status e = io.write(dev_off, blk); !e.ok()) {
+      err = e;
       break;
     }
     done += chunk;
@@ -321,7 +321,7 @@ Result<size_t> Core::write_data(uint32_t ino, Inode& n, uint64_t off,
 }
 
 Status Core::release_inode(uint32_t ino, Inode& n, uint32_t now) {
-  EXT2_ASSERT(n.links_count == 0);
+  VFSIM_ASSERT(n.links_count == 0, "releasing an inode that still has links");
   if (has_block_map(n)) EXT2_TRY(truncate_blocks(n, 0));
   EXT2_TRY(xattr_release(n));
   const bool was_dir = n.is_dir();

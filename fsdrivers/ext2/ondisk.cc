@@ -1,14 +1,6 @@
-#include "ondisk.h"
-
-#include <cstdio>
+#include "fsdrivers/ext2/ondisk.h"
 
 namespace vfsim::ext2 {
-
-void assert_fail(const char* expr, const char* file, int line) {
-  char msg[512];
-  std::snprintf(msg, sizeof msg, "ext2 invariant violated: %s (%s:%d)", expr, file, line);
-  throw InvariantViolation(msg);
-}
 
 FileType file_type_of_mode(uint16_t mode) {
   switch (mode & kSIFMT) {

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <span>
 
-#include "result.h"
+#include "fsdrivers/ext2/result.h"
 
 namespace vfsim::ext2 {
 
@@ -67,7 +67,7 @@ bool mode_type_valid(uint16_t mode);
 // Little-endian accessors over a byte span; offsets are internal constants,
 // so an out-of-range offset is a bug and asserted.
 inline uint8_t get8(std::span<const std::byte> b, size_t off) {
-  EXT2_ASSERT(off < b.size());
+  VFSIM_ASSERT(off < b.size(), "byte offset beyond the on-disk structure");
   return static_cast<uint8_t>(b[off]);
 }
 inline uint16_t get16(std::span<const std::byte> b, size_t off) {
@@ -77,7 +77,7 @@ inline uint32_t get32(std::span<const std::byte> b, size_t off) {
   return static_cast<uint32_t>(get16(b, off)) | (static_cast<uint32_t>(get16(b, off + 2)) << 16);
 }
 inline void put8(std::span<std::byte> b, size_t off, uint8_t v) {
-  EXT2_ASSERT(off < b.size());
+  VFSIM_ASSERT(off < b.size(), "byte offset beyond the on-disk structure");
   b[off] = static_cast<std::byte>(v);
 }
 inline void put16(std::span<std::byte> b, size_t off, uint16_t v) {

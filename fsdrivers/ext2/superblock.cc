@@ -9,8 +9,8 @@
 #include <cstdarg>
 #include <cstdio>
 
-#include "core.h"
-#include "volume.h"
+#include "fsdrivers/ext2/core.h"
+#include "fsdrivers/ext2/volume.h"
 
 namespace vfsim::ext2 {
 namespace {
@@ -84,7 +84,7 @@ Core::Core(BlockIo& io_in, uint32_t bs, size_t cache_blocks)
     : io(io_in), block_size(bs), ptrs_per_block(bs / 4), cache(io_in, bs, cache_blocks) {}
 
 uint32_t Core::blocks_in_group(uint32_t g) const {
-  EXT2_ASSERT(g < groups_count);
+  VFSIM_ASSERT(g < groups_count, "block group number out of range");
   if (g + 1 < groups_count) return sb.blocks_per_group;
   return sb.blocks_count - group_first_block(g);
 }
@@ -95,7 +95,8 @@ bool Core::group_has_super(uint32_t g) const {
 }
 
 bool Core::is_fixed_metadata(uint32_t bno) const {
-  EXT2_ASSERT(bno >= sb.first_data_block && bno < sb.blocks_count);
+  VFSIM_ASSERT(bno >= sb.first_data_block && bno < sb.blocks_count,
+               "block number outside the data area");
   const uint32_t g = (bno - sb.first_data_block) / sb.blocks_per_group;
   const uint32_t off = (bno - sb.first_data_block) % sb.blocks_per_group;
   if (group_has_super(g) && off < 1 + gdt_blocks + sb.reserved_gdt_blocks) return true;
@@ -152,8 +153,8 @@ std::string check_group(const Core& c, uint32_t g) {
 std::string load_groups(Core& c) {
   const uint64_t off = uint64_t{c.sb.first_data_block + 1} * c.block_size;
   c.gdt_raw.assign(uint64_t{c.gdt_blocks} * c.block_size, std::byte{0});
-  if (int e = c.io.read(off, c.gdt_raw); e != 0)
-    return format("cannot read group descriptor table at byte %" PRIu64 ": errno %d", off, e);
+  if (Status e = c.io.read(off, c.gdt_raw); !e.ok())
+    return format("cannot read group descriptor table at byte %" PRIu64 ": errno %d", off, e.err());
   if (1 + c.gdt_blocks + c.sb.reserved_gdt_blocks > c.blocks_in_group(0))
     return format("group descriptor table (%u + %u reserved blocks) does not fit in group 0",
                   c.gdt_blocks, c.sb.reserved_gdt_blocks);
@@ -174,8 +175,8 @@ std::unique_ptr<Core> Core::open(BlockIo& io, const MountOptions& opts, std::str
     return nullptr;
   }
   std::array<std::byte, kSuperblockSize> raw{};
-  if (int e = io.read(kSuperblockOffset, raw); e != 0) {
-    reason = format("cannot read superblock: errno %d", e);
+  if (Status e = io.read(kSuperblockOffset, raw); !e.ok()) {
+    reason = format("cannot read superblock: errno %d", e.err());
     return nullptr;
   }
   const Superblock s = Superblock::decode(raw);
@@ -210,11 +211,10 @@ Status Core::write_super_and_gdt() {
   sb.free_inodes_count = static_cast<uint32_t>(free_inodes);
   sb.encode_counters(sb_raw);
   if (gdt_dirty) {
-    if (int e = io.write(uint64_t{sb.first_data_block + 1} * block_size, gdt_raw); e != 0)
-      return Status(e);
+    EXT2_TRY(io.write(uint64_t{sb.first_data_block + 1} * block_size, gdt_raw));
     gdt_dirty = false;
   }
-  if (int e = io.write(kSuperblockOffset, sb_raw); e != 0) return Status(e);
+  EXT2_TRY(io.write(kSuperblockOffset, sb_raw));
   return kOk;
 }
 

@@ -1,13 +1,13 @@
 // The public Volume: VOP-shaped operations composed from Core's pieces.
 // Each operation validates its arguments, re-reads the inodes it needs (the
 // buffer cache makes that cheap) and writes back every inode it changed.
-#include "volume.h"
+#include "fsdrivers/ext2/volume.h"
 
 #include <algorithm>
 #include <cstring>
 #include <set>
 
-#include "core.h"
+#include "fsdrivers/ext2/core.h"
 
 namespace vfsim::ext2 {
 namespace {
@@ -68,14 +68,14 @@ MountResult Volume::mount(BlockIo& io, const MountOptions& opts) {
   MountResult r;
   std::unique_ptr<Core> c = Core::open(io, opts, r.reason);
   if (!c) {
-    r.err = EINVAL;
+    r.err = Status(EINVAL);
     return r;
   }
   auto root = c->read_live_inode(kRootIno);
   if (!root.ok() || !root->is_dir()) {
     r.reason =
         root.ok() ? "root inode 2 is not a directory" : "root inode 2 is unreadable or corrupt";
-    r.err = EIO;
+    r.err = Status(EIO);
     return r;
   }
   r.volume.reset(new Volume(std::move(c)));
@@ -290,7 +290,7 @@ Result<size_t> Volume::write(uint32_t ino, uint64_t off, std::span<const std::by
 }
 
 Status Volume::drop_link(uint32_t ino, Inode& n, uint32_t now) {
-  EXT2_ASSERT(n.links_count > 0);
+  VFSIM_ASSERT(n.links_count > 0, "dropping a link of an inode that has none");
   n.links_count = n.is_dir() ? 0 : n.links_count - 1;
   n.ctime = now;
   if (n.links_count == 0 && !core_->defer_free_unlinked) return core_->release_inode(ino, n, now);

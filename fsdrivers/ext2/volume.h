@@ -22,9 +22,9 @@
 #include <string_view>
 #include <vector>
 
-#include "block_io.h"
-#include "ondisk.h"
-#include "result.h"
+#include "fsdrivers/ext2/block_io.h"
+#include "fsdrivers/ext2/ondisk.h"
+#include "fsdrivers/ext2/result.h"
 
 namespace vfsim::ext2 {
 
@@ -97,7 +97,7 @@ class Volume;
 struct MountResult {
   std::unique_ptr<Volume> volume;  // null on failure
   std::string reason;              // one line, set on failure
-  int err = 0;                     // EINVAL (not ext2 / unsupported) or EIO
+  Status err;                      // EINVAL (not ext2 / unsupported) or EIO
 };
 
 class Volume {

@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core.h"
+#include "fsdrivers/ext2/core.h"
 
 namespace vfsim::ext2 {
 namespace {
@@ -145,11 +145,11 @@ static void build_block(std::span<std::byte> blk, std::vector<Core::Xattr> attrs
 }
 
 Status Core::xattr_store(Inode& n, const std::vector<Xattr>& attrs) {
-  EXT2_ASSERT(!read_only);
+  VFSIM_ASSERT(!read_only, "xattr store on a read-only volume");
   if (attrs.empty()) return xattr_release(n);
   uint64_t need = kHeaderSize + 4;
   for (const auto& x : attrs) {
-    EXT2_ASSERT(!x.name.empty() && x.name.size() <= kNameMax);
+    VFSIM_ASSERT(!x.name.empty() && x.name.size() <= kNameMax, "xattr name empty or too long");
     need += entry_size(x.name.size()) + pad4(x.value.size());
   }
   if (need > block_size) return Status(ENOSPC);

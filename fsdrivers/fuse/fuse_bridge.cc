@@ -11,6 +11,7 @@ namespace vfsim::fuse {
 
 using puffs::OpCtx;
 using puffs::Reply;
+using vn::Status;
 
 struct FuseBridge::Node : puffs::PuffsNode {
   std::uint64_t nodeid = 0;
@@ -63,16 +64,17 @@ bool is_system_name(std::string_view n) {
 }
 
 // Access check from the mode bits, for a daemon without ACCESS.
-int access_from_mode(const vn::Vattr& va, int acc, const vn::Cred& cred) {
+Status access_from_mode(const vn::Vattr& va, int acc, const vn::Cred& cred) {
   if (cred.is_root()) {
-    if ((acc & vn::kAccExec) && va.type != vn::VType::VDIR && (va.mode & 0111) == 0) return EACCES;
-    return 0;
+    if ((acc & vn::kAccExec) && va.type != vn::VType::VDIR && (va.mode & 0111) == 0)
+      return Status(EACCES);
+    return vn::kOk;
   }
   std::uint32_t bits = va.mode & 07;
   if (cred.uid == va.uid) bits = (va.mode >> 6) & 07;
   else if (cred.groupmember(va.gid)) bits = (va.mode >> 3) & 07;
   const auto want = static_cast<std::uint32_t>(acc & 07);
-  return (bits & want) == want ? 0 : EACCES;
+  return (bits & want) == want ? vn::kOk : Status(EACCES);
 }
 
 }  // namespace
@@ -126,12 +128,12 @@ vn::Result<std::string> FuseBridge::call(std::uint32_t opcode, std::uint64_t nod
   return conn_.call(opcode, nodeid, body, who);
 }
 
-int FuseBridge::bad(std::string_view what, const DecodeError& e) {
+Status FuseBridge::bad(std::string_view what, const DecodeError& e) {
   const std::string text =
       "fuse '" + options_.name + "': bad " + std::string(what) + " reply from the daemon: " + e.why;
   m_.event("fuse_bad_reply", text);
   if (conn_.options().fatal_protocol_errors) m_.fail(sim::Outcome::protocol, text);
-  return e.err;
+  return Status(e.err);
 }
 
 vn::Result<FuseBridge::Entry> FuseBridge::entry_of(std::string_view body, std::string_view what) {
@@ -145,8 +147,8 @@ vn::Result<FuseBridge::Entry> FuseBridge::entry_of(std::string_view body, std::s
 // (and `extra` earlier replies that named it: CREATE's fallback MKNOD) in
 // the ledger and on the node. No scheduling point between the choice and
 // the return (puffs_server.h).
-int FuseBridge::answer_node(OpCtx& c, const Entry& e, Reply* rp, std::optional<std::uint64_t> wfh,
-                            std::uint64_t extra) {
+Status FuseBridge::answer_node(OpCtx& c, const Entry& e, Reply* rp,
+                               std::optional<std::uint64_t> wfh, std::uint64_t extra) {
   const std::uint64_t ord = ordinal_of(e.nodeid);
   const std::uint64_t replies = 1 + extra;
   ledger_[ord].looked_up += replies;
@@ -159,7 +161,7 @@ int FuseBridge::answer_node(OpCtx& c, const Entry& e, Reply* rp, std::optional<s
       m_.event("fuse_stale_node", options_.name + ": node#" + std::to_string(ord) +
                                       " changed type from " + vn::vtype_name(n->type) + " to " +
                                       vn::vtype_name(e.va.type));
-      return EIO;
+      return Status(EIO);
     }
     rp->new_cookie = *cookie;
   } else {
@@ -176,7 +178,7 @@ int FuseBridge::answer_node(OpCtx& c, const Entry& e, Reply* rp, std::optional<s
   if (wfh && !n->wfh) n->wfh = wfh;
   rp->new_type = e.va.type;
   rp->va = e.va;
-  return 0;
+  return vn::kOk;
 }
 
 vn::Status FuseBridge::attach(puffs::Server& server) {
@@ -220,21 +222,21 @@ std::vector<std::string> FuseBridge::leaks() const {
 // ---------------------------------------------------------------------------
 // vfs ops
 
-int FuseBridge::statvfs(OpCtx& c, Reply* rp) {
+Status FuseBridge::statvfs(OpCtx& c, Reply* rp) {
   auto r = call(FUSE_STATFS, kRootNodeId, {}, caller(c));
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   auto st = decode_statfs_out(*r);
   if (!st.ok()) return bad("STATFS", st.error);
   rp->st = *st;
-  return 0;
+  return vn::kOk;
 }
 
-int FuseBridge::sync(OpCtx&, Reply*) { return 0; }
+Status FuseBridge::sync(OpCtx&, Reply*) { return vn::kOk; }
 
 // Every kernel vnode is reclaimed by now; the root's handles go, then
 // /dev/fuse closes (the daemon reads ENODEV and exits; no DESTROY, as for a
 // non-fuseblk mount on Linux: libfuse runs destroy at session end).
-int FuseBridge::unmount(OpCtx& c, Reply*) {
+Status FuseBridge::unmount(OpCtx& c, Reply*) {
   if (Node* root = static_cast<Node*>(c.server.nodes().find(root_cookie_))) {
     (void)release_all(*root);
   }
@@ -242,13 +244,13 @@ int FuseBridge::unmount(OpCtx& c, Reply*) {
   conn_.close();
   if (options_.after_close) options_.after_close();
   m_.event("fuse_unmount", options_.name);
-  return 0;
+  return vn::kOk;
 }
 
 // ---------------------------------------------------------------------------
 // Names
 
-int FuseBridge::lookup(OpCtx& c, Reply* rp) {
+Status FuseBridge::lookup(OpCtx& c, Reply* rp) {
   Node& dir = node(c);
   const Caller who = caller(c);
   if (c.rq.name == "..") {
@@ -256,21 +258,21 @@ int FuseBridge::lookup(OpCtx& c, Reply* rp) {
     const std::uint64_t parent = dir.nodeid == kRootNodeId ? root_cookie_ : dir.parent_cookie;
     if (Node* p = other(c, parent)) {
       vn::Vattr va;
-      if (const int e = getattr_of(*p, who, &va); e != 0) return e;
+      VN_TRY(getattr_of(*p, who, &va));
       rp->new_cookie = parent;
       rp->new_type = vn::VType::VDIR;
       rp->va = va;
-      return 0;
+      return vn::kOk;
     }
   }
   auto r = call(FUSE_LOOKUP, dir.nodeid, body_name(c.rq.name), who);
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   auto e = entry_of(*r, "LOOKUP");
-  if (!e.ok()) return e.err();
+  if (!e.ok()) return e.status();
   return answer_node(c, *e, rp);
 }
 
-int FuseBridge::create(OpCtx& c, Reply* rp) {
+Status FuseBridge::create(OpCtx& c, Reply* rp) {
   Node& dir = node(c);
   const Caller who = caller(c);
   const std::uint32_t mode = S_IFREG | (c.rq.va.mode & vn::kModeMask);
@@ -284,20 +286,20 @@ int FuseBridge::create(OpCtx& c, Reply* rp) {
       fh_opened(d->second.fh);
       return answer_node(c, Entry{d->first.nodeid, d->first.attr.va}, rp, d->second.fh);
     }
-    if (r.err() != ENOSYS) return r.err();
+    if (r.err() != ENOSYS) return r.status();
     no_create_ = true;
     m_.event("fuse_create_fallback", options_.name + ": CREATE answered ENOSYS");
   }
   // perfused's fallback: MKNOD, then LOOKUP, then OPEN.
   auto mk =
       call(FUSE_MKNOD, dir.nodeid, body_mknod(conn_.proto().minor, mode, 0, 0, c.rq.name), who);
-  if (!mk.ok()) return mk.err();
+  if (!mk.ok()) return mk.status();
   auto made = entry_of(*mk, "MKNOD");
-  if (!made.ok()) return made.err();
+  if (!made.ok()) return made.status();
   auto lk = call(FUSE_LOOKUP, dir.nodeid, body_name(c.rq.name), who);
-  if (!lk.ok()) return lk.err();
+  if (!lk.ok()) return lk.status();
   auto e = entry_of(*lk, "LOOKUP");
-  if (!e.ok()) return e.err();
+  if (!e.ok()) return e.status();
   std::optional<std::uint64_t> fh;
   auto op = call(FUSE_OPEN, e->nodeid, body_open(O_RDWR), who);
   if (op.ok()) {
@@ -316,64 +318,64 @@ int FuseBridge::create(OpCtx& c, Reply* rp) {
   return answer_node(c, *e, rp, fh, /*extra=*/1);
 }
 
-int FuseBridge::mknod(OpCtx& c, Reply* rp) {
+Status FuseBridge::mknod(OpCtx& c, Reply* rp) {
   const std::uint32_t mode = mode_of_vtype(c.rq.va.type) | (c.rq.va.mode & vn::kModeMask);
   auto r = call(
       FUSE_MKNOD, node(c).nodeid,
       body_mknod(conn_.proto().minor, mode, static_cast<std::uint32_t>(c.rq.va.rdev), 0, c.rq.name),
       caller(c));
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   auto e = entry_of(*r, "MKNOD");
-  if (!e.ok()) return e.err();
+  if (!e.ok()) return e.status();
   return answer_node(c, *e, rp);
 }
 
-int FuseBridge::mkdir(OpCtx& c, Reply* rp) {
+Status FuseBridge::mkdir(OpCtx& c, Reply* rp) {
   auto r = call(FUSE_MKDIR, node(c).nodeid,
                 body_mkdir(S_IFDIR | (c.rq.va.mode & vn::kModeMask), 0, c.rq.name), caller(c));
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   auto e = entry_of(*r, "MKDIR");
-  if (!e.ok()) return e.err();
+  if (!e.ok()) return e.status();
   return answer_node(c, *e, rp);
 }
 
-int FuseBridge::symlink(OpCtx& c, Reply* rp) {
+Status FuseBridge::symlink(OpCtx& c, Reply* rp) {
   auto r = call(FUSE_SYMLINK, node(c).nodeid, body_symlink(c.rq.name, c.rq.name2), caller(c));
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   auto e = entry_of(*r, "SYMLINK");
-  if (!e.ok()) return e.err();
+  if (!e.ok()) return e.status();
   return answer_node(c, *e, rp);
 }
 
-int FuseBridge::remove(OpCtx& c, Reply*) {
+Status FuseBridge::remove(OpCtx& c, Reply*) {
   auto r = call(FUSE_UNLINK, node(c).nodeid, body_name(c.rq.name), caller(c));
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   if (Node* victim = other(c, c.rq.cookie2)) victim->removed = true;
-  return 0;
+  return vn::kOk;
 }
 
-int FuseBridge::rmdir(OpCtx& c, Reply*) {
+Status FuseBridge::rmdir(OpCtx& c, Reply*) {
   auto r = call(FUSE_RMDIR, node(c).nodeid, body_name(c.rq.name), caller(c));
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   if (Node* victim = other(c, c.rq.cookie2)) victim->removed = true;
-  return 0;
+  return vn::kOk;
 }
 
 // LINK answers an entry: one more lookup of the node linked. An entry
 // naming another node is a lie the kernel has no vnode for: it is counted
 // and forgotten at once.
-int FuseBridge::link(OpCtx& c, Reply*) {
+Status FuseBridge::link(OpCtx& c, Reply*) {
   Node* target = other(c, c.rq.cookie2);
-  if (target == nullptr) return EIO;
+  if (target == nullptr) return Status(EIO);
   auto r = call(FUSE_LINK, node(c).nodeid, body_link(target->nodeid, c.rq.name), caller(c));
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   auto e = entry_of(*r, "LINK");
-  if (!e.ok()) return e.err();
+  if (!e.ok()) return e.status();
   if (e->nodeid == target->nodeid) {
     ++target->fuse_nlookup;
     ++ledger_[target->ordinal].looked_up;
     target->removed = false;
-    return 0;
+    return vn::kOk;
   }
   const std::uint64_t ord = ordinal_of(e->nodeid);
   ++ledger_[ord].looked_up;
@@ -381,37 +383,37 @@ int FuseBridge::link(OpCtx& c, Reply*) {
   m_.event("fuse_bad_reply", options_.name + ": LINK answered node#" + std::to_string(ord) +
                                  ", not node#" + std::to_string(target->ordinal));
   (void)conn_.send_noreply(FUSE_FORGET, e->nodeid, body_forget(1), Caller{});
-  return EIO;
+  return Status(EIO);
 }
 
-int FuseBridge::rename(OpCtx& c, Reply*) {
+Status FuseBridge::rename(OpCtx& c, Reply*) {
   Node* newdir = other(c, c.rq.cookie3);
-  if (newdir == nullptr) return EIO;
+  if (newdir == nullptr) return Status(EIO);
   auto r = call(FUSE_RENAME, node(c).nodeid, body_rename(newdir->nodeid, c.rq.name, c.rq.name2),
                 caller(c));
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   if (c.rq.cookie4 != 0) {
     if (Node* replaced = other(c, c.rq.cookie4)) replaced->removed = true;
   }
   if (Node* moved = other(c, c.rq.cookie2)) moved->parent_cookie = c.rq.cookie3;
-  return 0;
+  return vn::kOk;
 }
 
 // ---------------------------------------------------------------------------
 // Attributes
 
-int FuseBridge::getattr_of(Node& n, const Caller& who, vn::Vattr* out) {
+Status FuseBridge::getattr_of(Node& n, const Caller& who, vn::Vattr* out) {
   auto r = call(FUSE_GETATTR, n.nodeid, body_getattr(conn_.proto().minor, 0, 0), who);
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   auto a = decode_attr_out(*r, conn_.proto().minor);
   if (!a.ok()) return bad("GETATTR", a.error);
   if (a->va.type != n.type) {
     m_.event("fuse_stale_node",
              options_.name + ": node#" + std::to_string(n.ordinal) + " changed type");
-    return EIO;
+    return Status(EIO);
   }
   *out = a->va;
-  return 0;
+  return vn::kOk;
 }
 
 namespace {
@@ -424,13 +426,13 @@ sim::Mutex* size_lock_of(sim::Machine& m, bool on, std::unique_ptr<sim::Mutex>& 
 }
 }  // namespace
 
-int FuseBridge::getattr(OpCtx& c, Reply* rp) {
+Status FuseBridge::getattr(OpCtx& c, Reply* rp) {
   Node& n = node(c);
   SizeGuard g(size_lock_of(m_, options_.size_serialise, n.size_lock, n.ordinal));
   return getattr_of(n, caller(c), &rp->va);
 }
 
-int FuseBridge::setattr(OpCtx& c, Reply* rp) {
+Status FuseBridge::setattr(OpCtx& c, Reply* rp) {
   Node& n = node(c);
   const vn::SetAttr& sa = c.rq.sa;
   fuse_setattr_in in{};
@@ -467,25 +469,25 @@ int FuseBridge::setattr(OpCtx& c, Reply* rp) {
   SizeGuard g(sa.size ? size_lock_of(m_, options_.size_serialise, n.size_lock, n.ordinal)
                       : nullptr);
   auto r = call(FUSE_SETATTR, n.nodeid, body_setattr(in), caller(c));
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   auto a = decode_attr_out(*r, conn_.proto().minor);
   if (!a.ok()) return bad("SETATTR", a.error);
   rp->va = a->va;
-  return 0;
+  return vn::kOk;
 }
 
-int FuseBridge::access(OpCtx& c, Reply*) {
+Status FuseBridge::access(OpCtx& c, Reply*) {
   Node& n = node(c);
   if (!no_access_) {
     auto r = call(FUSE_ACCESS, n.nodeid, body_access(static_cast<std::uint32_t>(c.rq.flags & 07)),
                   caller(c));
-    if (r.ok()) return 0;
-    if (r.err() != ENOSYS) return r.err();
+    if (r.ok()) return vn::kOk;
+    if (r.err() != ENOSYS) return r.status();
     no_access_ = true;
     m_.event("fuse_access_emulated", options_.name + ": ACCESS answered ENOSYS");
   }
   vn::Vattr va;
-  if (const int e = getattr_of(n, caller(c), &va); e != 0) return e;
+  VN_TRY(getattr_of(n, caller(c), &va));
   return access_from_mode(va, c.rq.flags, c.rq.h.cred);
 }
 
@@ -531,20 +533,20 @@ vn::Result<std::uint64_t> FuseBridge::fh_for(Node& n, bool write, const Caller& 
   return o->fh;
 }
 
-int FuseBridge::open(OpCtx& c, Reply*) {
+Status FuseBridge::open(OpCtx& c, Reply*) {
   Node& n = node(c);
   auto fh = fh_for(n, (c.rq.flags & vn::kFWrite) != 0, caller(c));
-  return fh.ok() ? 0 : fh.err();
+  return fh.status();
 }
 
 // puffs' CLOSE: nothing to send; the fhs live until INACTIVE.
-int FuseBridge::close(OpCtx&, Reply*) { return 0; }
+Status FuseBridge::close(OpCtx&, Reply*) { return vn::kOk; }
 
 // Each fh is forgotten before its RELEASE goes out, so no path releases it
 // twice. Run as the superuser, pid 0.
-int FuseBridge::release_all(Node& n) {
+Status FuseBridge::release_all(Node& n) {
   const Caller kernel{0, 0, 0};
-  int first = 0;
+  Status first;
   auto release = [&](std::optional<std::uint64_t>& slot, std::uint32_t opcode, std::uint32_t fl) {
     if (!slot) return;
     const std::uint64_t fh = *slot;
@@ -555,7 +557,7 @@ int FuseBridge::release_all(Node& n) {
               options_.name + ": node#" + std::to_string(n.ordinal) + " " + fh_label(fh));
     }
     auto r = call(opcode, n.nodeid, body_release(fh, fl), kernel);
-    if (!r.ok() && first == 0) first = r.err();
+    if (!r.ok() && first.ok()) first = r.status();
   };
   release(n.rfh, FUSE_RELEASE, O_RDONLY);
   release(n.wfh, FUSE_RELEASE, O_WRONLY);
@@ -563,39 +565,39 @@ int FuseBridge::release_all(Node& n) {
   return first;
 }
 
-int FuseBridge::inactive(OpCtx& c, Reply* rp) {
+Status FuseBridge::inactive(OpCtx& c, Reply* rp) {
   Node& n = node(c);
   (void)release_all(n);  // the kernel goes on whatever the daemon says
   rp->flag = n.removed;
-  return 0;
+  return vn::kOk;
 }
 
-int FuseBridge::forget(Node& n) {
-  if (n.nodeid == kRootNodeId || n.fuse_nlookup == 0) return 0;
+Status FuseBridge::forget(Node& n) {
+  if (n.nodeid == kRootNodeId || n.fuse_nlookup == 0) return vn::kOk;
   const std::uint64_t give_back = options_.forget_nlookup ? n.fuse_nlookup : 1;
   n.fuse_nlookup = 0;
   ledger_[n.ordinal].forgotten += give_back;
-  return conn_.send_noreply(FUSE_FORGET, n.nodeid, body_forget(give_back), Caller{}).err();
+  return conn_.send_noreply(FUSE_FORGET, n.nodeid, body_forget(give_back), Caller{});
 }
 
-int FuseBridge::reclaim(OpCtx& c, Reply*) {
+Status FuseBridge::reclaim(OpCtx& c, Reply*) {
   Node& n = node(c);
   (void)release_all(n);
   (void)forget(n);  // FORGET gets no reply; a dead daemon forgets everything anyway
-  return 0;
+  return vn::kOk;
 }
 
-int FuseBridge::read(OpCtx& c, Reply* rp) {
+Status FuseBridge::read(OpCtx& c, Reply* rp) {
   Node& n = node(c);
   const Caller who = caller(c);
   auto fh = fh_for(n, false, who);
-  if (!fh.ok()) return fh.err();
+  if (!fh.ok()) return fh.status();
   std::uint64_t off = c.rq.offset;
   std::uint64_t left = c.rq.len;
   while (left > 0) {
     const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>(left, kChunk));
     auto r = call(FUSE_READ, n.nodeid, body_read(conn_.proto().minor, *fh, off, want, 0), who);
-    if (!r.ok()) return rp->data.empty() ? r.err() : 0;
+    if (!r.ok()) return rp->data.empty() ? r.status() : vn::kOk;
     if (r->size() > want) {
       return bad("READ", DecodeError{std::to_string(r->size()) + " bytes for a read of " +
                                          std::to_string(want),
@@ -606,68 +608,68 @@ int FuseBridge::read(OpCtx& c, Reply* rp) {
     off += want;
     left -= want;
   }
-  return 0;
+  return vn::kOk;
 }
 
-int FuseBridge::write_data(OpCtx& c, std::uint64_t offset, std::string_view data,
-                           std::uint64_t* end) {
+Status FuseBridge::write_data(OpCtx& c, std::uint64_t offset, std::string_view data,
+                              std::uint64_t* end) {
   Node& n = node(c);
   const Caller who = caller(c);
   SizeGuard g(size_lock_of(m_, options_.size_serialise, n.size_lock, n.ordinal));
   auto fh = fh_for(n, true, who);
-  if (!fh.ok()) return fh.err();
+  if (!fh.ok()) return fh.status();
   const std::size_t chunk = std::max<std::uint32_t>(conn_.proto().max_write, 4096);
   std::size_t done = 0;
   while (done < data.size()) {
     const std::string_view piece = data.substr(done, chunk);
     auto r = call(FUSE_WRITE, n.nodeid,
                   body_write(conn_.proto().minor, *fh, offset + done, piece, 0, O_WRONLY), who);
-    if (!r.ok()) return done == 0 ? r.err() : 0;
+    if (!r.ok()) return done == 0 ? r.status() : vn::kOk;
     auto w = decode_write_out(*r, static_cast<std::uint32_t>(piece.size()));
     if (!w.ok()) return bad("WRITE", w.error);
     done += *w;
     if (*w < piece.size()) break;
   }
   *end = offset + done;
-  return 0;
+  return vn::kOk;
 }
 
-int FuseBridge::write(OpCtx& c, Reply* rp) {
+Status FuseBridge::write(OpCtx& c, Reply* rp) {
   return write_data(c, c.rq.offset, c.rq.data, &rp->offset);
 }
 
-int FuseBridge::putpages(OpCtx& c, Reply*) {
+Status FuseBridge::putpages(OpCtx& c, Reply*) {
   std::uint64_t end = 0;
   return write_data(c, c.rq.offset, c.rq.data, &end);
 }
 
-int FuseBridge::fsync(OpCtx& c, Reply*) {
+Status FuseBridge::fsync(OpCtx& c, Reply*) {
   Node& n = node(c);
-  if (no_fsync_ || !n.wfh) return 0;
+  if (no_fsync_ || !n.wfh) return vn::kOk;
   auto r = call(FUSE_FSYNC, n.nodeid, body_fsync(*n.wfh, 0), Caller{});
-  if (r.ok()) return 0;
+  if (r.ok()) return vn::kOk;
   if (r.err() == ENOSYS) {
     no_fsync_ = true;
-    return 0;
+    return vn::kOk;
   }
-  return r.err();
+  return r.status();
 }
 
 // READDIR offsets are the daemon's cookies: the kernel hands back the last
 // entry's off to go on. The vfs asks for at most rq.len entries.
-int FuseBridge::readdir(OpCtx& c, Reply* rp) {
+Status FuseBridge::readdir(OpCtx& c, Reply* rp) {
   Node& n = node(c);
   const Caller who = caller(c);
   auto fh = fh_for(n, false, who);
-  if (!fh.ok()) return fh.err();
+  if (!fh.ok()) return fh.status();
   auto r =
       call(FUSE_READDIR, n.nodeid, body_read(conn_.proto().minor, *fh, c.rq.offset, 4096, 0), who);
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   auto ents = decode_dirents(*r);
   if (!ents.ok()) return bad("READDIR", ents.error);
   if (ents->empty()) {
     rp->flag = true;
-    return 0;
+    return vn::kOk;
   }
   for (const Dirent& d : *ents) {
     if (rp->dirents.size() >= c.rq.len) break;
@@ -677,17 +679,17 @@ int FuseBridge::readdir(OpCtx& c, Reply* rp) {
     rp->dirents.push_back(vn::Dirent{d.ino, vtype_of_dirent_type(d.type), d.name, d.off});
   }
   rp->flag = false;
-  return 0;
+  return vn::kOk;
 }
 
-int FuseBridge::readlink(OpCtx& c, Reply* rp) {
+Status FuseBridge::readlink(OpCtx& c, Reply* rp) {
   auto r = call(FUSE_READLINK, node(c).nodeid, {}, caller(c));
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   if (r->empty() || r->size() >= vn::kPathMax || r->find('\0') != std::string::npos) {
     return bad("READLINK", DecodeError{"target of " + std::to_string(r->size()) + " bytes", EIO});
   }
   rp->data = std::move(*r);
-  return 0;
+  return vn::kOk;
 }
 
 // ---------------------------------------------------------------------------
@@ -698,49 +700,49 @@ std::string FuseBridge::xattr_name(std::int32_t ns, const std::string& name) con
   return (ns == static_cast<int>(vn::XattrNs::system) ? "system." : "user.") + name;
 }
 
-int FuseBridge::getextattr(OpCtx& c, Reply* rp) {
+Status FuseBridge::getextattr(OpCtx& c, Reply* rp) {
   Node& n = node(c);
   const std::string name = xattr_name(c.rq.flags, c.rq.name);
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto probe = call(FUSE_GETXATTR, n.nodeid, body_getxattr(name, 0), caller(c));
-    if (!probe.ok()) return probe.err() == ENOSYS ? EOPNOTSUPP : probe.err();
+    if (!probe.ok()) return probe.err() == ENOSYS ? Status(EOPNOTSUPP) : probe.status();
     auto size = decode_xattr_size(*probe);
     if (!size.ok()) return bad("GETXATTR", size.error);
     if (*size == 0) {
       rp->data.clear();
-      return 0;
+      return vn::kOk;
     }
     auto r = call(FUSE_GETXATTR, n.nodeid, body_getxattr(name, *size), caller(c));
     if (!r.ok() && r.err() == ERANGE) continue;  // it grew in between: ask again
-    if (!r.ok()) return r.err();
+    if (!r.ok()) return r.status();
     if (r->size() > *size) {
       return bad("GETXATTR", DecodeError{"value longer than the size asked for", EIO});
     }
     rp->data = std::move(*r);
-    return 0;
+    return vn::kOk;
   }
-  return ERANGE;
+  return Status(ERANGE);
 }
 
-int FuseBridge::setextattr(OpCtx& c, Reply*) {
+Status FuseBridge::setextattr(OpCtx& c, Reply*) {
   std::uint32_t flags = 0;
   if (c.rq.len & vn::kXattrCreate) flags |= XATTR_CREATE;
   if (c.rq.len & vn::kXattrReplace) flags |= XATTR_REPLACE;
   auto r = call(FUSE_SETXATTR, node(c).nodeid,
                 body_setxattr(xattr_name(c.rq.flags, c.rq.name), c.rq.data, flags), caller(c));
-  if (!r.ok()) return r.err() == ENOSYS ? EOPNOTSUPP : r.err();
-  return 0;
+  if (!r.ok()) return r.err() == ENOSYS ? Status(EOPNOTSUPP) : r.status();
+  return vn::kOk;
 }
 
-int FuseBridge::listextattr(OpCtx& c, Reply* rp) {
+Status FuseBridge::listextattr(OpCtx& c, Reply* rp) {
   Node& n = node(c);
   auto probe = call(FUSE_LISTXATTR, n.nodeid, body_listxattr(0), caller(c));
-  if (!probe.ok()) return probe.err() == ENOSYS ? EOPNOTSUPP : probe.err();
+  if (!probe.ok()) return probe.err() == ENOSYS ? Status(EOPNOTSUPP) : probe.status();
   auto size = decode_xattr_size(*probe);
   if (!size.ok()) return bad("LISTXATTR", size.error);
-  if (*size == 0) return 0;
+  if (*size == 0) return vn::kOk;
   auto r = call(FUSE_LISTXATTR, n.nodeid, body_listxattr(*size), caller(c));
-  if (!r.ok()) return r.err();
+  if (!r.ok()) return r.status();
   if (r->size() > *size) return bad("LISTXATTR", DecodeError{"list longer than asked", EIO});
   auto names = decode_xattr_names(*r);
   if (!names.ok()) return bad("LISTXATTR", names.error);
@@ -748,14 +750,14 @@ int FuseBridge::listextattr(OpCtx& c, Reply* rp) {
   for (auto& name : *names.value) {
     if (is_system_name(name) == system) rp->names.push_back(std::move(name));
   }
-  return 0;
+  return vn::kOk;
 }
 
-int FuseBridge::deleteextattr(OpCtx& c, Reply*) {
+Status FuseBridge::deleteextattr(OpCtx& c, Reply*) {
   auto r = call(FUSE_REMOVEXATTR, node(c).nodeid, body_name(xattr_name(c.rq.flags, c.rq.name)),
                 caller(c));
-  if (!r.ok()) return r.err() == ENOSYS ? EOPNOTSUPP : r.err();
-  return 0;
+  if (!r.ok()) return r.err() == ENOSYS ? Status(EOPNOTSUPP) : r.status();
+  return vn::kOk;
 }
 
 }  // namespace vfsim::fuse

@@ -79,7 +79,7 @@ class FuseBridge : public puffs::PuffsOps {
   // First-seen ordinal of a nodeid (for tests).
   std::uint64_t ordinal_of(std::uint64_t nodeid);
 
-#define VFSIM_FUSE_BRIDGE_DECLARE(name) int name(puffs::OpCtx& c, puffs::Reply* rp) override;
+#define VFSIM_FUSE_BRIDGE_DECLARE(name) vn::Status name(puffs::OpCtx& c, puffs::Reply* rp) override;
   VFSIM_PUFFS_OPS(VFSIM_FUSE_BRIDGE_DECLARE)
 #undef VFSIM_FUSE_BRIDGE_DECLARE
 
@@ -91,16 +91,17 @@ class FuseBridge : public puffs::PuffsOps {
   vn::Result<std::string> call(std::uint32_t opcode, std::uint64_t nodeid, std::string_view body,
                                const Caller& who);
   Caller caller(const puffs::OpCtx& c) const;
-  int bad(std::string_view what, const DecodeError& e);
+  vn::Status bad(std::string_view what, const DecodeError& e);
   vn::Result<Entry> entry_of(std::string_view body, std::string_view what);
-  int answer_node(puffs::OpCtx& c, const Entry& e, puffs::Reply* rp,
-                  std::optional<std::uint64_t> wfh = std::nullopt, std::uint64_t extra = 0);
-  int getattr_of(Node& n, const Caller& who, vn::Vattr* out);
+  vn::Status answer_node(puffs::OpCtx& c, const Entry& e, puffs::Reply* rp,
+                         std::optional<std::uint64_t> wfh = std::nullopt, std::uint64_t extra = 0);
+  vn::Status getattr_of(Node& n, const Caller& who, vn::Vattr* out);
   vn::Result<std::uint64_t> fh_for(Node& n, bool write, const Caller& who);
-  int release_all(Node& n);
-  int write_data(puffs::OpCtx& c, std::uint64_t offset, std::string_view data, std::uint64_t* end);
+  vn::Status release_all(Node& n);
+  vn::Status write_data(puffs::OpCtx& c, std::uint64_t offset, std::string_view data,
+                        std::uint64_t* end);
   std::string xattr_name(std::int32_t ns, const std::string& name) const;
-  int forget(Node& n);
+  vn::Status forget(Node& n);
   std::string fh_label(std::uint64_t fh);
   void fh_opened(std::uint64_t fh);
   void fh_released(std::uint64_t fh);

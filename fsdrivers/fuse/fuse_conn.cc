@@ -67,7 +67,7 @@ vn::Result<std::string> FuseConn::call(std::uint32_t opcode, std::uint64_t nodei
                   : std::string());
   if (!r.ok()) {
     pending_.erase(unique);
-    daemon_gone("send failed: errno " + std::to_string(r.err));
+    daemon_gone("send failed: errno " + std::to_string(r.err()));
     return vn::Status(ENXIO);
   }
   struct Forget {  // out of the map on every path out, unwinding included
@@ -95,7 +95,7 @@ vn::Status FuseConn::send_noreply(std::uint32_t opcode, std::uint64_t nodeid, st
       encode_request({opcode, unique, nodeid, who.uid, who.gid, who.pid}, body);
   sim::IoResult r = sock_.send(bytes);
   if (!r.ok()) {
-    daemon_gone("send failed: errno " + std::to_string(r.err));
+    daemon_gone("send failed: errno " + std::to_string(r.err()));
     return vn::Status(ENXIO);
   }
   return vn::kOk;
@@ -123,7 +123,8 @@ bool FuseConn::next_message(std::string* msg) {
     for (;;) {
       sim::IoResult r = sock_.recv(msg, kMaxReplyBytes);
       if (!r.ok() || r.eof) {
-        daemon_gone(r.eof ? "the daemon closed /dev/fuse" : "recv errno " + std::to_string(r.err));
+        daemon_gone(r.eof ? "the daemon closed /dev/fuse"
+                          : "recv errno " + std::to_string(r.err()));
         return false;
       }
       if (!r.truncated) return true;
@@ -150,7 +151,7 @@ bool FuseConn::next_message(std::string* msg) {
     }
     sim::IoResult r = sock_.recv(&chunk, kMaxReplyBytes);
     if (!r.ok() || r.eof) {
-      daemon_gone(r.eof ? "the daemon closed /dev/fuse" : "recv errno " + std::to_string(r.err));
+      daemon_gone(r.eof ? "the daemon closed /dev/fuse" : "recv errno " + std::to_string(r.err()));
       return false;
     }
     stream_buf_ += chunk;

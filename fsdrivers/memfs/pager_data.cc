@@ -6,26 +6,26 @@
 
 namespace vfsim::memfs {
 
-pager::Errno BackingBlocks::getpages(pager::PageObject& obj, std::uint64_t offset,
-                                     std::span<std::byte> dst) {
+vn::Status BackingBlocks::getpages(pager::PageObject& obj, std::uint64_t offset,
+                                   std::span<std::byte> dst) {
   auto it = blocks_.find({obj.id(), offset});
   if (it == blocks_.end()) {
     std::fill(dst.begin(), dst.end(), std::byte{0});  // never written back: a hole
   } else {
     std::copy(it->second.begin(), it->second.end(), dst.begin());
   }
-  return 0;
+  return vn::kOk;
 }
 
-pager::Errno BackingBlocks::putpages(pager::PageObject& obj, std::uint64_t offset,
-                                     std::span<const std::byte> src) {
+vn::Status BackingBlocks::putpages(pager::PageObject& obj, std::uint64_t offset,
+                                   std::span<const std::byte> src) {
   auto it = blocks_.find({obj.id(), offset});
   if (it == blocks_.end()) {
-    if (blocks_.size() >= blocks_max_) return ENOSPC;  // extending on a full volume
+    if (blocks_.size() >= blocks_max_) return vn::Status(ENOSPC);  // extending on a full volume
     it = blocks_.emplace(std::pair{obj.id(), offset}, std::vector<std::byte>()).first;
   }
   it->second.assign(src.begin(), src.end());
-  return 0;
+  return vn::kOk;
 }
 
 void BackingBlocks::release(const pager::PageObject& obj, std::uint64_t size) {
@@ -60,10 +60,10 @@ vn::Status PagerData::read(std::uint64_t offset, std::size_t len, std::string* o
   const std::size_t old = out->size();
   out->resize(old + n);
   auto* bytes = reinterpret_cast<std::byte*>(out->data() + old);
-  const pager::Errno e = pager_.read(*obj_, offset, std::span<std::byte>(bytes, n));
-  if (e != 0) {
+  const vn::Status e = pager_.read(*obj_, offset, std::span<std::byte>(bytes, n));
+  if (!e.ok()) {
     out->resize(old);
-    return vn::Status(e);
+    return e;
   }
   return vn::kOk;
 }
@@ -71,17 +71,15 @@ vn::Status PagerData::read(std::uint64_t offset, std::size_t len, std::string* o
 vn::Status PagerData::write(std::uint64_t offset, std::string_view data) {
   const auto* bytes = reinterpret_cast<const std::byte*>(data.data());
   // A syscall's context: the new pages may wait for the pagedaemon (KM_SLEEP).
-  const pager::Errno e =
-      pager_.write(*obj_, offset, std::span<const std::byte>(bytes, data.size()), pager::KM_SLEEP);
-  if (e != 0) return vn::Status(e);
+  VN_TRY(
+      pager_.write(*obj_, offset, std::span<const std::byte>(bytes, data.size()), pager::KM_SLEEP));
   size_ = std::max<std::uint64_t>(size_, offset + data.size());
   return vn::kOk;
 }
 
 vn::Status PagerData::truncate(std::uint64_t size) {
   if (size < size_) {
-    const pager::Errno e = pager_.truncate(*obj_, size);
-    if (e != 0) return vn::Status(e);
+    VN_TRY(pager_.truncate(*obj_, size));
     if (backing_ != nullptr) backing_->release(*obj_, size);
   }
   size_ = size;
@@ -91,13 +89,9 @@ vn::Status PagerData::truncate(std::uint64_t size) {
 // tmpfs has nothing to write back (anonymous pages go to swap only under
 // pressure); a block-backed file puts its dirty pages.
 vn::Status PagerData::sync() {
-  const pager::Errno e = backing_ != nullptr ? pager_.fsync(*obj_) : pager_.take_error(*obj_);
-  return e == 0 ? vn::kOk : vn::Status(e);
+  return backing_ != nullptr ? pager_.fsync(*obj_) : pager_.take_error(*obj_);
 }
 
-vn::Status PagerData::take_error() {
-  const pager::Errno e = pager_.take_error(*obj_);
-  return e == 0 ? vn::kOk : vn::Status(e);
-}
+vn::Status PagerData::take_error() { return pager_.take_error(*obj_); }
 
 }  // namespace vfsim::memfs

@@ -27,10 +27,10 @@ namespace vfsim::memfs {
 class BackingBlocks final : public pager::PagerOps {
  public:
   explicit BackingBlocks(std::uint64_t blocks_max) : blocks_max_(blocks_max) {}
-  pager::Errno getpages(pager::PageObject& obj, std::uint64_t offset,
-                        std::span<std::byte> dst) override;
-  pager::Errno putpages(pager::PageObject& obj, std::uint64_t offset,
-                        std::span<const std::byte> src) override;
+  vn::Status getpages(pager::PageObject& obj, std::uint64_t offset,
+                      std::span<std::byte> dst) override;
+  vn::Status putpages(pager::PageObject& obj, std::uint64_t offset,
+                      std::span<const std::byte> src) override;
   // Truncation to `size`: frees the blocks past it and zeros the tail of
   // the last one (0: every block of the file).
   void release(const pager::PageObject& obj, std::uint64_t size);

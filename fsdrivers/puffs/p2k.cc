@@ -31,14 +31,6 @@ class Locked {
   Vnode& vp_;
 };
 
-int err(Status s) { return s.err(); }
-
-#define VN_TRY_INT(expr)                   \
-  do {                                     \
-    const Status try_s_ = (expr);          \
-    if (!try_s_.ok()) return try_s_.err(); \
-  } while (0)
-
 // The namespace of an xattr request comes off the wire: check it.
 bool ns_ok(std::int32_t ns) {
   return ns == static_cast<int>(vn::XattrNs::user) || ns == static_cast<int>(vn::XattrNs::system);
@@ -82,15 +74,15 @@ void P2k::detach(Server& server) {
 // return, so the framework counts the reply before any RECLAIM of that node
 // can run on another worker (puffs_server.h). The vrele of a node's file is
 // never the last reference there: the node holds one.
-int P2k::answer_node(OpCtx& c, Status s, Vnode* vp, Reply* rp) {
-  if (!s.ok()) return s.err();
+Status P2k::answer_node(OpCtx& c, Status s, Vnode* vp, Reply* rp) {
+  if (!s.ok()) return s;
   {
     Locked l(*vp, false);
     s = vn::vop_getattr(*vp, &rp->va);
   }
   if (!s.ok()) {
     vcache_.vrele(*vp);
-    return s.err();
+    return s;
   }
   NodeMap& nodes = c.server.nodes();
   std::optional<std::uint64_t> cookie = nodes.cookie_of_key(vp->key());
@@ -105,19 +97,19 @@ int P2k::answer_node(OpCtx& c, Status s, Vnode* vp, Reply* rp) {
   }
   rp->new_cookie = *cookie;
   rp->new_type = vp->type;
-  return 0;
+  return vn::kOk;
 }
 
-int P2k::statvfs(OpCtx&, Reply* rp) { return err(mount_->fs().statvfs(&rp->st)); }
-int P2k::sync(OpCtx&, Reply*) { return err(mount_->fs().sync()); }
+Status P2k::statvfs(OpCtx&, Reply* rp) { return mount_->fs().statvfs(&rp->st); }
+Status P2k::sync(OpCtx&, Reply*) { return mount_->fs().sync(); }
 // Every kernel vnode is reclaimed by the time UNMOUNT comes: let go of the
 // backend, as a rump file server unmounts its kernel file system and exits.
-int P2k::unmount(OpCtx& c, Reply*) {
+Status P2k::unmount(OpCtx& c, Reply*) {
   detach(c.server);
-  return 0;
+  return vn::kOk;
 }
 
-int P2k::lookup(OpCtx& c, Reply* rp) {
+Status P2k::lookup(OpCtx& c, Reply* rp) {
   Vnode& dvp = vnode_of(c);
   Vnode* vp = nullptr;
   Status s;
@@ -129,7 +121,7 @@ int P2k::lookup(OpCtx& c, Reply* rp) {
 }
 
 #define VFSIM_P2K_MAKE(op, call)                          \
-  int P2k::op(OpCtx& c, Reply* rp) {                      \
+  Status P2k::op(OpCtx& c, Reply* rp) {                   \
     Vnode& dvp = vnode_of(c);                             \
     Vnode* vp = nullptr;                                  \
     Status s;                                             \
@@ -146,42 +138,42 @@ VFSIM_P2K_MAKE(mkdir, vn::vop_mkdir(dvp, cn, c.rq.va, &vp))
 VFSIM_P2K_MAKE(symlink, vn::vop_symlink(dvp, cn, c.rq.va, c.rq.name2, &vp))
 #undef VFSIM_P2K_MAKE
 
-int P2k::open(OpCtx& c, Reply*) {
+Status P2k::open(OpCtx& c, Reply*) {
   Locked l(vnode_of(c), false);
-  return err(vn::vop_open(vnode_of(c), c.rq.flags, c.rq.h.cred));
+  return vn::vop_open(vnode_of(c), c.rq.flags, c.rq.h.cred);
 }
-int P2k::close(OpCtx& c, Reply*) {
+Status P2k::close(OpCtx& c, Reply*) {
   Locked l(vnode_of(c), false);
-  return err(vn::vop_close(vnode_of(c), c.rq.flags, c.rq.h.cred));
+  return vn::vop_close(vnode_of(c), c.rq.flags, c.rq.h.cred);
 }
-int P2k::access(OpCtx& c, Reply*) {
+Status P2k::access(OpCtx& c, Reply*) {
   Locked l(vnode_of(c), false);
-  return err(vn::vop_access(vnode_of(c), c.rq.flags, c.rq.h.cred));
+  return vn::vop_access(vnode_of(c), c.rq.flags, c.rq.h.cred);
 }
-int P2k::getattr(OpCtx& c, Reply* rp) {
+Status P2k::getattr(OpCtx& c, Reply* rp) {
   Locked l(vnode_of(c), false);
-  return err(vn::vop_getattr(vnode_of(c), &rp->va));
+  return vn::vop_getattr(vnode_of(c), &rp->va);
 }
-int P2k::setattr(OpCtx& c, Reply* rp) {
+Status P2k::setattr(OpCtx& c, Reply* rp) {
   Locked l(vnode_of(c), true);
-  VN_TRY_INT(vn::vop_setattr(vnode_of(c), c.rq.sa, c.rq.h.cred));
-  return err(vn::vop_getattr(vnode_of(c), &rp->va));
+  VN_TRY(vn::vop_setattr(vnode_of(c), c.rq.sa, c.rq.h.cred));
+  return vn::vop_getattr(vnode_of(c), &rp->va);
 }
-int P2k::read(OpCtx& c, Reply* rp) {
+Status P2k::read(OpCtx& c, Reply* rp) {
   Locked l(vnode_of(c), false);
-  return err(vn::vop_read(vnode_of(c), c.rq.offset, c.rq.len, &rp->data, c.rq.flags));
+  return vn::vop_read(vnode_of(c), c.rq.offset, c.rq.len, &rp->data, c.rq.flags);
 }
-int P2k::write(OpCtx& c, Reply* rp) {
+Status P2k::write(OpCtx& c, Reply* rp) {
   Locked l(vnode_of(c), true);
   std::uint64_t off = c.rq.offset;
   std::size_t written = 0;
-  VN_TRY_INT(vn::vop_write(vnode_of(c), &off, c.rq.data, c.rq.flags, &written));
+  VN_TRY(vn::vop_write(vnode_of(c), &off, c.rq.data, c.rq.flags, &written));
   rp->offset = off;  // short by what the file system could not write
-  return 0;
+  return vn::kOk;
 }
 // Page-out: the kernel trimmed the pages to its size of the file (which may
 // be ahead of the server's), so the bytes are written as they come.
-int P2k::putpages(OpCtx& c, Reply*) {
+Status P2k::putpages(OpCtx& c, Reply*) {
   Vnode& vp = vnode_of(c);
   Locked l(vp, true);
   std::uint64_t off = c.rq.offset;
@@ -190,24 +182,24 @@ int P2k::putpages(OpCtx& c, Reply*) {
   // rest again gets the errno that stopped it (a page-out is all or error).
   while (!rest.empty()) {
     std::size_t written = 0;
-    VN_TRY_INT(vn::vop_write(vp, &off, rest, 0, &written));
+    VN_TRY(vn::vop_write(vp, &off, rest, 0, &written));
     rest.remove_prefix(written);
   }
-  return 0;
+  return vn::kOk;
 }
-int P2k::fsync(OpCtx& c, Reply*) {
+Status P2k::fsync(OpCtx& c, Reply*) {
   Locked l(vnode_of(c), true);
-  return err(vn::vop_fsync(vnode_of(c)));
+  return vn::vop_fsync(vnode_of(c));
 }
 
-#define VFSIM_P2K_NAMEOP(op, vop)                                         \
-  int P2k::op(OpCtx& c, Reply*) {                                         \
-    Vnode* vp = vnode_of(c.other(c.rq.cookie2));                          \
-    if (vp == nullptr) return EIO;                                        \
-    Vnode& dvp = vnode_of(c);                                             \
-    Locked ld(dvp, true);                                                 \
-    Locked lv(*vp, true);                                                 \
-    return err(vop(dvp, *vp, vn::ComponentName{c.rq.name, c.rq.h.cred})); \
+#define VFSIM_P2K_NAMEOP(op, vop)                                    \
+  Status P2k::op(OpCtx& c, Reply*) {                                 \
+    Vnode* vp = vnode_of(c.other(c.rq.cookie2));                     \
+    if (vp == nullptr) return Status(EIO);                           \
+    Vnode& dvp = vnode_of(c);                                        \
+    Locked ld(dvp, true);                                            \
+    Locked lv(*vp, true);                                            \
+    return vop(dvp, *vp, vn::ComponentName{c.rq.name, c.rq.h.cred}); \
   }
 VFSIM_P2K_NAMEOP(remove, vn::vop_remove)
 VFSIM_P2K_NAMEOP(rmdir, vn::vop_rmdir)
@@ -217,11 +209,12 @@ VFSIM_P2K_NAMEOP(link, vn::vop_link)
 // The kernel holds its rename lock and all four vnodes locked while this
 // runs, so the backend sees the same shape; the backend's own rename lock
 // serialises p2k renames among its workers (lock order (1) before (2)).
-int P2k::rename(OpCtx& c, Reply*) {
+Status P2k::rename(OpCtx& c, Reply*) {
   Vnode* fvp = vnode_of(c.other(c.rq.cookie2));
   Vnode* tdvp = vnode_of(c.other(c.rq.cookie3));
   Vnode* tvp = c.rq.cookie4 != 0 ? vnode_of(c.other(c.rq.cookie4)) : nullptr;
-  if (fvp == nullptr || tdvp == nullptr || (c.rq.cookie4 != 0 && tvp == nullptr)) return EIO;
+  if (fvp == nullptr || tdvp == nullptr || (c.rq.cookie4 != 0 && tvp == nullptr))
+    return Status(EIO);
   Vnode& fdvp = vnode_of(c);
   sim::MutexGuard rl(mount_->rename_lock);
   std::vector<Vnode*> order = {&fdvp};
@@ -233,50 +226,50 @@ int P2k::rename(OpCtx& c, Reply*) {
   Status s = vn::vop_rename(fdvp, *fvp, vn::ComponentName{c.rq.name, c.rq.h.cred}, *tdvp, tvp,
                             vn::ComponentName{c.rq.name2, c.rq.h.cred});
   for (auto it = order.rbegin(); it != order.rend(); ++it) vn::vn_unlock(**it);
-  return err(s);
+  return s;
 }
-int P2k::readdir(OpCtx& c, Reply* rp) {
+Status P2k::readdir(OpCtx& c, Reply* rp) {
   Locked l(vnode_of(c), false);
-  return err(vn::vop_readdir(vnode_of(c), c.rq.offset, c.rq.len, &rp->dirents, &rp->flag));
+  return vn::vop_readdir(vnode_of(c), c.rq.offset, c.rq.len, &rp->dirents, &rp->flag);
 }
-int P2k::readlink(OpCtx& c, Reply* rp) {
+Status P2k::readlink(OpCtx& c, Reply* rp) {
   Locked l(vnode_of(c), false);
-  return err(vn::vop_readlink(vnode_of(c), &rp->data));
+  return vn::vop_readlink(vnode_of(c), &rp->data);
 }
 // The kernel's last reference went: recycle if the file has no names left.
-int P2k::inactive(OpCtx& c, Reply* rp) {
+Status P2k::inactive(OpCtx& c, Reply* rp) {
   Locked l(vnode_of(c), false);
   vn::Vattr va;
-  VN_TRY_INT(vn::vop_getattr(vnode_of(c), &va));
+  VN_TRY(vn::vop_getattr(vnode_of(c), &va));
   rp->flag = va.nlink == 0;
-  return 0;
+  return vn::kOk;
 }
-int P2k::reclaim(OpCtx& c, Reply*) {
+Status P2k::reclaim(OpCtx& c, Reply*) {
   vcache_.vrele(vnode_of(c));
   static_cast<P2kNode&>(c.node).vp = nullptr;
-  return 0;
+  return vn::kOk;
 }
-int P2k::getextattr(OpCtx& c, Reply* rp) {
-  if (!ns_ok(c.rq.flags)) return EINVAL;
+Status P2k::getextattr(OpCtx& c, Reply* rp) {
+  if (!ns_ok(c.rq.flags)) return Status(EINVAL);
   Locked l(vnode_of(c), false);
-  return err(
-      vn::vop_getextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name, &rp->data));
+  return vn::vop_getextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name,
+                            &rp->data);
 }
-int P2k::setextattr(OpCtx& c, Reply*) {
-  if (!ns_ok(c.rq.flags)) return EINVAL;
+Status P2k::setextattr(OpCtx& c, Reply*) {
+  if (!ns_ok(c.rq.flags)) return Status(EINVAL);
   Locked l(vnode_of(c), true);
-  return err(vn::vop_setextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name,
-                                c.rq.data, static_cast<int>(c.rq.len)));
+  return vn::vop_setextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name, c.rq.data,
+                            static_cast<int>(c.rq.len));
 }
-int P2k::listextattr(OpCtx& c, Reply* rp) {
-  if (!ns_ok(c.rq.flags)) return EINVAL;
+Status P2k::listextattr(OpCtx& c, Reply* rp) {
+  if (!ns_ok(c.rq.flags)) return Status(EINVAL);
   Locked l(vnode_of(c), false);
-  return err(vn::vop_listextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), &rp->names));
+  return vn::vop_listextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), &rp->names);
 }
-int P2k::deleteextattr(OpCtx& c, Reply*) {
-  if (!ns_ok(c.rq.flags)) return EINVAL;
+Status P2k::deleteextattr(OpCtx& c, Reply*) {
+  if (!ns_ok(c.rq.flags)) return Status(EINVAL);
   Locked l(vnode_of(c), true);
-  return err(vn::vop_deleteextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name));
+  return vn::vop_deleteextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name);
 }
 
 }  // namespace vfsim::puffs

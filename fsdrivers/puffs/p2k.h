@@ -33,12 +33,12 @@ class P2k : public PuffsOps {
   vn::Mount& backend() { return *mount_; }
   vn::Vcache& backend_vcache() { return vcache_; }
 
-#define VFSIM_P2K_DECLARE(name) int name(OpCtx& c, Reply* rp) override;
+#define VFSIM_P2K_DECLARE(name) vn::Status name(OpCtx& c, Reply* rp) override;
   VFSIM_PUFFS_OPS(VFSIM_P2K_DECLARE)
 #undef VFSIM_P2K_DECLARE
 
  private:
-  int answer_node(OpCtx& c, vn::Status s, vn::Vnode* vp, Reply* rp);
+  vn::Status answer_node(OpCtx& c, vn::Status s, vn::Vnode* vp, Reply* rp);
 
   vn::Vcache vcache_;
   std::unique_ptr<vn::Mount> mount_;

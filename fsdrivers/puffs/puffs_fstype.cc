@@ -140,9 +140,9 @@ MsgAlloc kmem_msg_alloc(pager::Pager* p) {
   if (p == nullptr) return {};
   return [p](std::size_t bytes) {
     pager::KmemBlock b = p->kmem_alloc(bytes, pager::KM_SLEEP);
-    if (!b) return ENOMEM;
+    if (!b) return vn::Status(ENOMEM);
     p->kmem_free(b);
-    return 0;
+    return vn::kOk;
   };
 }
 

@@ -48,9 +48,9 @@
 
 namespace vfsim::puffs {
 
-// Message memory: the stand-in for kmem_alloc(size, caller's flag). Returns 0
-// or ENOMEM. The scenario module plugs the pager's kmem in here.
-using MsgAlloc = std::function<int(std::size_t bytes)>;
+// Message memory: the stand-in for kmem_alloc(size, caller's flag). Returns
+// kOk or ENOMEM. The scenario module plugs the pager's kmem in here.
+using MsgAlloc = std::function<vn::Status(std::size_t bytes)>;
 
 struct PuffsMountOptions {
   std::string name = "puffs";
@@ -76,8 +76,8 @@ struct PuffsRequest {
   Request rq;
   std::string bytes;  // the encoded request, sent (again) as is
   ReqState state = ReqState::created;
-  int error = 0;  // when failed
-  Reply rep;      // when answered
+  vn::Status error;  // when failed
+  Reply rep;         // when answered
   int sends = 0;
   sim::WaitChannel done;
 };
@@ -118,10 +118,10 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps {
   vn::Status unmount(bool force) override;
 
   // --- the page cache's backing store (PagerOps) ---------------------------
-  [[nodiscard]] pager::Errno getpages(pager::PageObject& obj, std::uint64_t offset,
-                                      std::span<std::byte> dst) override;
-  [[nodiscard]] pager::Errno putpages(pager::PageObject& obj, std::uint64_t offset,
-                                      std::span<const std::byte> src) override;
+  [[nodiscard]] vn::Status getpages(pager::PageObject& obj, std::uint64_t offset,
+                                    std::span<std::byte> dst) override;
+  [[nodiscard]] vn::Status putpages(pager::PageObject& obj, std::uint64_t offset,
+                                    std::span<const std::byte> src) override;
 
   // What a LOOKUP/CREATE reply said about a node, for loadvnode.
   void note_newinfo(std::uint64_t cookie, vn::VType type, const vn::Vattr& va);
@@ -142,8 +142,8 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps {
  private:
   friend class PuffsVnodeOps;
   void state_change(PuffsRequest& r, ReqState from, ReqState to);
-  [[nodiscard]] int send(PuffsRequest& r);
-  [[nodiscard]] int wait(PuffsRequest& r);
+  [[nodiscard]] vn::Status send(PuffsRequest& r);
+  [[nodiscard]] vn::Status wait(PuffsRequest& r);
   void finish(PuffsRequest& r);
   void reader_loop();
   bool read_reply(std::string* msg);

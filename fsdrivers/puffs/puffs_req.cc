@@ -59,7 +59,7 @@ vn::Status PuffsMount::call(Request& rq, Reply* rp) {
   if (const sim::Lwp* l = machine_.in_lwp() ? &machine_.current() : nullptr) rq.h.pid = l->id;
   PuffsRequest r(machine_, std::move(rq));
   r.bytes = encode_request(r.rq);
-  if (options_.msg_alloc && options_.msg_alloc(r.bytes.size()) != 0) {
+  if (options_.msg_alloc && !options_.msg_alloc(r.bytes.size()).ok()) {
     machine_.event("puffs_nomem", describe(r.rq.h));
     state_change(r, ReqState::created, ReqState::done);
     return vn::Status(ENOMEM);
@@ -71,23 +71,23 @@ vn::Status PuffsMount::call(Request& rq, Reply* rp) {
     std::uint64_t id;
     ~Forget() { pending.erase(id); }
   } forget{pending_, r.rq.h.id};
-  int err = send(r);
-  if (err == 0) err = wait(r);
-  if (err == 0) *rp = std::move(r.rep);
+  vn::Status s = send(r);
+  if (s.ok()) s = wait(r);
+  if (s.ok()) *rp = std::move(r.rep);
   finish(r);
   rq = std::move(r.rq);
-  return vn::Status(err != 0 ? err : rp->h.error);
+  return s.ok() ? vn::Status(rp->h.error) : s;
 }
 
 // Puts the request on the wire (again, on a retry).
-int PuffsMount::send(PuffsRequest& r) {
+vn::Status PuffsMount::send(PuffsRequest& r) {
   if (dead_) {
     if (r.state == ReqState::created) {
       state_change(r, ReqState::created, ReqState::done);
     } else {
       state_change(r, ReqState::sent, ReqState::failed);
     }
-    return ENXIO;
+    return vn::Status(ENXIO);
   }
   if (r.state == ReqState::created) {
     pending_.emplace(r.rq.h.id, &r);
@@ -98,15 +98,15 @@ int PuffsMount::send(PuffsRequest& r) {
   ++r.sends;
   const bool keep = machine_.trace().keeping();
   sim::IoResult s = sock_.send(r.bytes, keep ? describe(r.rq.h) : std::string());
-  if (!s.ok()) server_gone("send failed with errno " + std::to_string(s.err));
-  return 0;
+  if (!s.ok()) server_gone("send failed with errno " + std::to_string(s.err()));
+  return vn::kOk;
 }
 
 // Sleeps until the reader answers the request, the server goes away, or the
 // timeout runs out (then resends while retries are left).
-int PuffsMount::wait(PuffsRequest& r) {
+vn::Status PuffsMount::wait(PuffsRequest& r) {
   for (;;) {
-    if (r.state == ReqState::answered) return 0;
+    if (r.state == ReqState::answered) return vn::kOk;
     if (r.state == ReqState::failed) return r.error;
     if (r.done.sleep("puffs reply", options_.timeout)) continue;
     if (r.state != ReqState::sent) continue;
@@ -117,7 +117,7 @@ int PuffsMount::wait(PuffsRequest& r) {
     }
     machine_.event("puffs_timeout",
                    describe(r.rq.h) + " after " + std::to_string(r.sends) + " sends");
-    r.error = EIO;
+    r.error = vn::Status(EIO);
     state_change(r, ReqState::sent, ReqState::failed);
   }
 }
@@ -213,7 +213,7 @@ void PuffsMount::reject_reply(std::string_view bytes, const DecodeError& e) {
   if (!e.id) return;
   auto it = pending_.find(*e.id);
   if (it == pending_.end() || it->second->state != ReqState::sent) return;
-  it->second->error = EPROTO;
+  it->second->error = vn::Status(EPROTO);
   state_change(*it->second, ReqState::sent, ReqState::failed);
   it->second->done.wakeup();
 }
@@ -230,7 +230,7 @@ void PuffsMount::server_gone(std::string_view why) {
                                           std::to_string(pending_.size()) + " requests failed");
   for (auto& [id, r] : pending_) {
     if (r->state != ReqState::sent) continue;
-    r->error = ENXIO;
+    r->error = vn::Status(ENXIO);
     state_change(*r, ReqState::sent, ReqState::failed);
     r->done.wakeup_quiet();
   }

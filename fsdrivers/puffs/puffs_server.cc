@@ -183,9 +183,9 @@ void Server::handle(std::string_view bytes) {
     PuffsNode dummy;
     OpCtx c{*this, rq, node != nullptr ? *node : dummy};
     if (rq.h.op == PuffsOp::reclaim) {
-      rp.h.error = reclaim(c, &rp);
+      rp.h.error = reclaim(c, &rp).err();
     } else {
-      rp.h.error = dispatch(c, &rp);
+      rp.h.error = dispatch(c, &rp).err();
       if (rp.h.error == 0) count_lookup(rq, rp);
     }
   }
@@ -193,14 +193,14 @@ void Server::handle(std::string_view bytes) {
   send_reply(rq, rp);
 }
 
-int Server::dispatch(OpCtx& c, Reply* rp) {
+sim::Status Server::dispatch(OpCtx& c, Reply* rp) {
   switch (c.rq.h.op) {
 #define VFSIM_PUFFS_CASE(name) \
   case PuffsOp::name: return ops_.name(c, rp);
     VFSIM_PUFFS_OPS(VFSIM_PUFFS_CASE)
 #undef VFSIM_PUFFS_CASE
   }
-  return EOPNOTSUPP;
+  return sim::Status(EOPNOTSUPP);
 }
 
 // A successful reply that hands a node's cookie to the kernel counts once.
@@ -226,7 +226,7 @@ void Server::count_lookup(const Request& rq, const Reply& rp) {
 // another worker while the file system's reclaim sleeps makes a new node
 // rather than answering this cookie. (Should the file system's reclaim
 // fail, the node stays reachable by cookie but is never handed out again.)
-int Server::reclaim(OpCtx& c, Reply* rp) {
+sim::Status Server::reclaim(OpCtx& c, Reply* rp) {
   const std::uint64_t cookie = c.rq.h.cookie;
   if (options_.reclaim_nlookup) {
     PuffsNode& n = c.node;
@@ -239,19 +239,19 @@ int Server::reclaim(OpCtx& c, Reply* rp) {
                                std::to_string(n.nlookup) + " times; node kept";
       machine_.event("puffs_bad_reclaim", text);
       if (options_.fatal_protocol_errors) machine_.fail(sim::Outcome::protocol, text);
-      return EINVAL;
+      return sim::Status(EINVAL);
     }
     n.nlookup -= said;
     if (n.nlookup > 0 || root) {
       machine_.event("puffs_reclaim_kept", options_.name + ": cookie " + std::to_string(cookie) +
                                                (root ? " is the root" : " handed out again") +
                                                ", nlookup " + std::to_string(n.nlookup));
-      return 0;
+      return sim::kOk;
     }
   }
   nodes_.unhook_key(cookie);
-  const int e = dispatch(c, rp);
-  if (e == 0) nodes_.remove(cookie);
+  const sim::Status e = dispatch(c, rp);
+  if (e.ok()) nodes_.remove(cookie);
   return e;
 }
 

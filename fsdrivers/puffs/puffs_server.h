@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "fsdrivers/puffs/puffs_msg.h"
+#include "sim/errno.h"
 #include "sim/machine.h"
 #include "sim/socket.h"
 #include "sim/sync.h"
@@ -98,7 +99,7 @@ struct OpCtx {
           X(rmdir) X(readdir) X(readlink) X(inactive) X(reclaim) X(getextattr) X(setextattr)     \
               X(listextattr) X(deleteextattr)
 
-// The op vector. Each op returns 0 and fills the reply, or an errno. The
+// The op vector. Each op returns kOk and fills the reply, or an errno. The
 // framework fills the reply header. The framework calls RECLAIM only when
 // the node is to be freed (its lookup count reached zero), and drops the
 // node from the map after the op succeeds. An op that answers a node
@@ -108,11 +109,11 @@ struct OpCtx {
 class PuffsOps {
  public:
   virtual ~PuffsOps() = default;
-#define VFSIM_PUFFS_DECLARE(name)         \
-  virtual int name(OpCtx& c, Reply* rp) { \
-    (void)c;                              \
-    (void)rp;                             \
-    return EOPNOTSUPP;                    \
+#define VFSIM_PUFFS_DECLARE(name)                 \
+  virtual sim::Status name(OpCtx& c, Reply* rp) { \
+    (void)c;                                      \
+    (void)rp;                                     \
+    return sim::Status(EOPNOTSUPP);               \
   }
   VFSIM_PUFFS_OPS(VFSIM_PUFFS_DECLARE)
 #undef VFSIM_PUFFS_DECLARE
@@ -168,8 +169,8 @@ class Server {
   bool receive_reassembled(std::string* msg);
   void handle(std::string_view bytes);
   void bad_request(std::string_view bytes, const DecodeError& e);
-  int dispatch(OpCtx& c, Reply* rp);
-  int reclaim(OpCtx& c, Reply* rp);
+  sim::Status dispatch(OpCtx& c, Reply* rp);
+  sim::Status reclaim(OpCtx& c, Reply* rp);
   void count_lookup(const Request& rq, const Reply& rp);
   void send_reply(const Request& rq, Reply& rp);
 

@@ -70,8 +70,8 @@ vn::Status PuffsMount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
 }
 
 // Page-in: a READ of whole pages; the tail past the end of file reads zeros.
-pager::Errno PuffsMount::getpages(pager::PageObject& obj, std::uint64_t offset,
-                                  std::span<std::byte> dst) {
+vn::Status PuffsMount::getpages(pager::PageObject& obj, std::uint64_t offset,
+                                std::span<std::byte> dst) {
   auto& n = *static_cast<PuffsVnode*>(obj.cookie());
   Request rq;
   rq.h.op = PuffsOp::read;
@@ -79,12 +79,11 @@ pager::Errno PuffsMount::getpages(pager::PageObject& obj, std::uint64_t offset,
   rq.offset = offset;
   rq.len = dst.size();
   Reply rp;
-  const int e = call(rq, &rp).err();
-  if (e != 0) return e;
-  if (rp.data.size() > dst.size()) return EPROTO;
+  VN_TRY(call(rq, &rp));
+  if (rp.data.size() > dst.size()) return vn::Status(EPROTO);
   std::fill(dst.begin(), dst.end(), std::byte{0});
   std::copy_n(reinterpret_cast<const std::byte*>(rp.data.data()), rp.data.size(), dst.begin());
-  return 0;
+  return vn::kOk;
 }
 
 // Page-out (fsync, the syncer, or the pagedaemon): a PUTPAGES message, whose
@@ -92,10 +91,10 @@ pager::Errno PuffsMount::getpages(pager::PageObject& obj, std::uint64_t offset,
 // PERFUSE's deadlock unless pager.pagedaemon_nosleep turns it into a failure
 // (ENOMEM: the pager keeps the page dirty and retries later). Nothing past
 // the kernel's size of the file is sent.
-pager::Errno PuffsMount::putpages(pager::PageObject& obj, std::uint64_t offset,
-                                  std::span<const std::byte> src) {
+vn::Status PuffsMount::putpages(pager::PageObject& obj, std::uint64_t offset,
+                                std::span<const std::byte> src) {
   auto& n = *static_cast<PuffsVnode*>(obj.cookie());
-  if (offset >= n.attr.size) return 0;
+  if (offset >= n.attr.size) return vn::kOk;
   const auto len =
       static_cast<std::size_t>(std::min<std::uint64_t>(src.size(), n.attr.size - offset));
   Request rq;
@@ -104,7 +103,7 @@ pager::Errno PuffsMount::putpages(pager::PageObject& obj, std::uint64_t offset,
   rq.offset = offset;
   rq.data.assign(reinterpret_cast<const char*>(src.data()), len);
   Reply rp;
-  return call(rq, &rp).err();
+  return call(rq, &rp);
 }
 
 vn::Status PuffsMount::statvfs(vn::StatVfs* out) {

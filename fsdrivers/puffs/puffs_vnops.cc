@@ -286,9 +286,8 @@ Status PuffsVnodeOps::read(Vnode& vp, std::uint64_t offset, std::size_t len, std
     if (offset >= n.attr.size) return vn::kOk;
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(len, n.attr.size - offset));
     std::string buf(want, '\0');
-    const int e = pmp(vp).options().pager->read(
-        *n.obj, offset, std::as_writable_bytes(std::span(buf.data(), buf.size())));
-    if (e != 0) return Status(e);
+    VN_TRY(pmp(vp).options().pager->read(
+        *n.obj, offset, std::as_writable_bytes(std::span(buf.data(), buf.size()))));
     out->append(buf);
     return vn::kOk;
   }
@@ -327,11 +326,11 @@ Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view d
     // Write-back: into the page cache; PUTPAGES carries it to the server.
     std::size_t done = 0;
     const auto bytes = std::as_bytes(std::span(data.data(), data.size()));
-    const int e = mp.options().pager->write(*n.obj, *offset, bytes, pager::KM_SLEEP, &done);
+    const Status e = mp.options().pager->write(*n.obj, *offset, bytes, pager::KM_SLEEP, &done);
     n.attr.size = std::max(n.attr.size, *offset + done);
     *offset += done;
     *written = done;
-    if (done == 0) return Status(e);
+    if (done == 0) return e;
     // The bytes reach the server later, as PUTPAGES: the privilege bits
     // are cleared now, as a SETATTR.
     if ((ioflag & vn::kIoKillPriv) != 0 && !n.attr_valid) {

@@ -25,8 +25,8 @@ TEST(PageCache, ReadHitDoesNotPageIn) {
   rig.machine->spawn("reader", [&] {
     PageObject& obj = rig.pager->create_object("f", be);
     std::vector<std::byte> a(kPageSize), b(kPageSize);
-    EXPECT_EQ(rig.pager->read(obj, 0, a), 0);
-    EXPECT_EQ(rig.pager->read(obj, 0, b), 0);
+    EXPECT_EQ(rig.pager->read(obj, 0, a).err(), 0);
+    EXPECT_EQ(rig.pager->read(obj, 0, b).err(), 0);
     EXPECT_EQ(a, pattern(5));
     EXPECT_EQ(b, pattern(5));
     EXPECT_EQ(be.getpages_calls, 1u);
@@ -46,11 +46,11 @@ TEST(PageCache, FsyncPutsDirtyPages) {
     PageObject& obj = rig.pager->create_object("f", be);
     const auto data = pattern(9, 3 * kPageSize);
     std::size_t n = 0;
-    EXPECT_EQ(rig.pager->write(obj, 0, data, KM_SLEEP, &n), 0);
+    EXPECT_EQ(rig.pager->write(obj, 0, data, KM_SLEEP, &n).err(), 0);
     EXPECT_EQ(n, data.size());
     EXPECT_EQ(obj.dirty_pages(), 3u);
     EXPECT_TRUE(be.store.empty());
-    EXPECT_EQ(rig.pager->fsync(obj), 0);
+    EXPECT_EQ(rig.pager->fsync(obj).err(), 0);
     EXPECT_EQ(obj.dirty_pages(), 0u);
     ASSERT_EQ(be.store.size(), 3u);
     EXPECT_TRUE(std::equal(be.store[kPageSize].begin(), be.store[kPageSize].end(),
@@ -70,16 +70,16 @@ TEST(PageCache, PartialWriteKeepsOldBytes) {
   rig.machine->spawn("writer", [&] {
     PageObject& obj = rig.pager->create_object("f", be);
     const auto patch = pattern(3, 100);
-    EXPECT_EQ(rig.pager->write(obj, 10, patch, KM_SLEEP), 0);
+    EXPECT_EQ(rig.pager->write(obj, 10, patch, KM_SLEEP).err(), 0);
     EXPECT_EQ(be.getpages_calls, 1u);
-    EXPECT_EQ(rig.pager->write(obj, kPageSize, pattern(4), KM_SLEEP), 0);
+    EXPECT_EQ(rig.pager->write(obj, kPageSize, pattern(4), KM_SLEEP).err(), 0);
     EXPECT_EQ(be.getpages_calls, 1u);
     std::vector<std::byte> got(kPageSize);
-    EXPECT_EQ(rig.pager->read(obj, 0, got), 0);
+    EXPECT_EQ(rig.pager->read(obj, 0, got).err(), 0);
     auto want = pattern(1);
     std::copy(patch.begin(), patch.end(), want.begin() + 10);
     EXPECT_EQ(got, want);
-    EXPECT_EQ(rig.pager->fsync(obj), 0);
+    EXPECT_EQ(rig.pager->fsync(obj).err(), 0);
     rig.pager->destroy_object(obj);
   });
   EXPECT_EQ(rig.run().outcome, sim::Outcome::pass);
@@ -91,17 +91,17 @@ TEST(PageCache, TruncateZerosTailAndDropsPages) {
   Rig rig(small());
   rig.machine->spawn("t", [&] {
     PageObject& obj = rig.pager->create_anon_object("anon");
-    EXPECT_EQ(rig.pager->write(obj, 0, pattern(7, 3 * kPageSize), KM_SLEEP), 0);
-    EXPECT_EQ(rig.pager->truncate(obj, kPageSize + 100), 0);
+    EXPECT_EQ(rig.pager->write(obj, 0, pattern(7, 3 * kPageSize), KM_SLEEP).err(), 0);
+    EXPECT_EQ(rig.pager->truncate(obj, kPageSize + 100).err(), 0);
     EXPECT_EQ(obj.resident_pages(), 2u);
     std::vector<std::byte> got(kPageSize);
-    EXPECT_EQ(rig.pager->read(obj, kPageSize, got), 0);
+    EXPECT_EQ(rig.pager->read(obj, kPageSize, got).err(), 0);
     const auto full = pattern(7, 3 * kPageSize);
     for (std::size_t i = 0; i < kPageSize; ++i) {
       const std::byte want = i < 100 ? full[kPageSize + i] : std::byte{0};
       ASSERT_EQ(got[i], want) << i;
     }
-    EXPECT_EQ(rig.pager->read(obj, 2 * kPageSize, got), 0);
+    EXPECT_EQ(rig.pager->read(obj, 2 * kPageSize, got).err(), 0);
     EXPECT_EQ(got, std::vector<std::byte>(kPageSize));
     rig.pager->destroy_object(obj);
     EXPECT_EQ(rig.pager->stats().anon_pages, 0u);
@@ -115,7 +115,7 @@ TEST(PageCache, AnonymousHoleReadsZerosWithoutAPage) {
   rig.machine->spawn("t", [&] {
     PageObject& obj = rig.pager->create_anon_object("anon");
     std::vector<std::byte> got(2 * kPageSize, std::byte{1});
-    EXPECT_EQ(rig.pager->read(obj, 0, got), 0);
+    EXPECT_EQ(rig.pager->read(obj, 0, got).err(), 0);
     EXPECT_EQ(got, std::vector<std::byte>(2 * kPageSize));
     EXPECT_EQ(obj.resident_pages(), 0u);
     rig.pager->destroy_object(obj);
@@ -128,7 +128,7 @@ TEST(PageCache, UndestroyedObjectIsALeak) {
   Rig rig(small());
   rig.machine->spawn("t", [&] {
     PageObject& obj = rig.pager->create_anon_object("forgotten");
-    EXPECT_EQ(rig.pager->write(obj, 0, pattern(1), KM_SLEEP), 0);
+    EXPECT_EQ(rig.pager->write(obj, 0, pattern(1), KM_SLEEP).err(), 0);
   });
   const auto r = rig.run();
   EXPECT_EQ(r.outcome, sim::Outcome::leak);

@@ -20,7 +20,7 @@ TEST(Syncer, FlushesDirtyPagesEveryPeriod) {
   FakeBackend be(*rig.pager);
   rig.machine->spawn("writer", [&] {
     PageObject& obj = rig.pager->create_object("f", be);
-    EXPECT_EQ(rig.pager->write(obj, 0, pattern(3, 2 * kPageSize), KM_SLEEP), 0);
+    EXPECT_EQ(rig.pager->write(obj, 0, pattern(3, 2 * kPageSize), KM_SLEEP).err(), 0);
     rig.machine->sleep_for(50 * sim::kMillisecond);
     EXPECT_TRUE(be.store.empty());
     rig.machine->sleep_for(100 * sim::kMillisecond);
@@ -60,7 +60,7 @@ TEST(Pagedaemon, FreesCleanPagesUpToFreetarg) {
     PageObject& obj = rig.pager->create_object("f", be);
     std::vector<std::byte> buf(kPageSize);
     for (std::uint64_t i = 0; i < 200; ++i) {
-      EXPECT_EQ(rig.pager->read(obj, i * kPageSize, buf), 0);
+      EXPECT_EQ(rig.pager->read(obj, i * kPageSize, buf).err(), 0);
       min_free = std::min(min_free, rig.pager->stats().free);
     }
     EXPECT_GE(rig.pager->stats().scans, 1u);
@@ -82,14 +82,14 @@ TEST(Pagedaemon, PutsDirtyPagesThenFreesThem) {
   rig.machine->spawn("writer", [&] {
     PageObject& obj = rig.pager->create_object("f", be);
     for (std::uint64_t i = 0; i < 100; ++i)
-      EXPECT_EQ(rig.pager->write(obj, i * kPageSize, pattern(i), KM_SLEEP), 0);
+      EXPECT_EQ(rig.pager->write(obj, i * kPageSize, pattern(i), KM_SLEEP).err(), 0);
     EXPECT_GE(be.store.size(), 60u);
     std::vector<std::byte> buf(kPageSize);
     for (std::uint64_t i = 0; i < 100; ++i) {
-      EXPECT_EQ(rig.pager->read(obj, i * kPageSize, buf), 0);
+      EXPECT_EQ(rig.pager->read(obj, i * kPageSize, buf).err(), 0);
       EXPECT_EQ(buf, pattern(i)) << i;
     }
-    EXPECT_EQ(rig.pager->fsync(obj), 0);
+    EXPECT_EQ(rig.pager->fsync(obj).err(), 0);
     rig.pager->destroy_object(obj);
   });
   EXPECT_EQ(rig.run().outcome, sim::Outcome::pass);
@@ -104,17 +104,17 @@ TEST(Pagedaemon, ReportsFruitlessScanAndRetries) {
   c.syncer_period = 0;
   Rig rig(c, 1, /*keep_trace=*/true);
   FakeBackend be(*rig.pager);
-  be.transient_error = EAGAIN;
+  be.transient_error = Status(EAGAIN);
   rig.machine->spawn("writer", [&] {
     PageObject& obj = rig.pager->create_object("f", be);
     for (std::uint64_t i = 0; i < 40; ++i)
-      EXPECT_EQ(rig.pager->write(obj, i * kPageSize, pattern(i), KM_SLEEP), 0);
-    EXPECT_EQ(rig.pager->fsync(obj), 0);
+      EXPECT_EQ(rig.pager->write(obj, i * kPageSize, pattern(i), KM_SLEEP).err(), 0);
+    EXPECT_EQ(rig.pager->fsync(obj).err(), 0);
     rig.pager->destroy_object(obj);
   });
   rig.machine->spawn("repair", [&] {
     rig.machine->sleep_for(200 * sim::kMillisecond);
-    be.transient_error = 0;
+    be.transient_error = kOk;
   });
   const auto r = rig.run();
   EXPECT_EQ(r.outcome, sim::Outcome::pass) << r.message;

@@ -19,20 +19,20 @@ class MessageBackend final : public PagerOps {
  public:
   explicit MessageBackend(Pager& p) : pager_(p) {}
   std::map<std::uint64_t, std::vector<std::byte>> store;
-  Errno getpages(PageObject&, std::uint64_t off, std::span<std::byte> dst) override {
+  Status getpages(PageObject&, std::uint64_t off, std::span<std::byte> dst) override {
     auto it = store.find(off);
     if (it == store.end()) std::fill(dst.begin(), dst.end(), std::byte{0});
     else std::copy(it->second.begin(), it->second.end(), dst.begin());
-    return 0;
+    return kOk;
   }
-  Errno putpages(PageObject&, std::uint64_t off, std::span<const std::byte> src) override {
+  Status putpages(PageObject&, std::uint64_t off, std::span<const std::byte> src) override {
     // The request message: KM_SLEEP as in puffs_msgmem_alloc; in the
     // pagedaemon's context the pager makes it NOSLEEP (pagedaemon_nosleep).
     KmemBlock msg = pager_.kmem_alloc(8 * kPageSize, KM_SLEEP);
-    if (!msg) return ENOMEM;
+    if (!msg) return Status(ENOMEM);
     store[off].assign(src.begin(), src.end());
     pager_.kmem_free(msg);
-    return 0;
+    return kOk;
   }
 
  private:
@@ -62,11 +62,11 @@ Outcome run_workload(bool pagedaemon_nosleep, std::uint64_t seed, const std::str
     PageObject& pf = p.create_object("puffs file", puffs);
     PageObject& ff = p.create_object("plain file", plain);
     for (std::uint64_t i = 0; i < 8; ++i)
-      EXPECT_EQ(p.write(pf, i * kPageSize, pattern(i), KM_SLEEP), 0);
+      EXPECT_EQ(p.write(pf, i * kPageSize, pattern(i), KM_SLEEP).err(), 0);
     for (std::uint64_t i = 0; i < 40; ++i)
-      EXPECT_EQ(p.write(ff, i * kPageSize, pattern(100 + i), KM_SLEEP), 0);
-    EXPECT_EQ(p.fsync(pf), 0);
-    EXPECT_EQ(p.fsync(ff), 0);
+      EXPECT_EQ(p.write(ff, i * kPageSize, pattern(100 + i), KM_SLEEP).err(), 0);
+    EXPECT_EQ(p.fsync(pf).err(), 0);
+    EXPECT_EQ(p.fsync(ff).err(), 0);
     p.destroy_object(pf);
     p.destroy_object(ff);
   });

@@ -32,10 +32,10 @@ SweepRun run_sweep_workload(PagerConfig c, std::uint64_t seed) {
   FakeBackend be0(p), be1(p);
   FakeBackend* bes[2] = {&be0, &be1};
   SweepRun out;
-  auto note = [&](Errno e, const std::string& what) {
-    if (e == 0) return;
-    if (e == ENOMEM || e == ENOSPC) ++out.errors_seen;
-    else out.bad.push_back(what + " returned " + std::to_string(e));
+  auto note = [&](Status e, const std::string& what) {
+    if (e.ok()) return;
+    if (e.err() == ENOMEM || e.err() == ENOSPC) ++out.errors_seen;
+    else out.bad.push_back(what + " returned " + std::to_string(e.err()));
   };
   for (int w = 0; w < 2; ++w) {
     rig.machine->spawn("user" + std::to_string(w), [&, w] {
@@ -45,23 +45,23 @@ SweepRun run_sweep_workload(PagerConfig c, std::uint64_t seed) {
       for (std::uint64_t i = 0; i < 90; ++i) {
         KmemBlock hdr = p.kmem_alloc(256, KM_SLEEP);  // a request header; may wait
         if (!hdr) {
-          note(ENOMEM, "kmem_alloc");
+          note(Status(ENOMEM), "kmem_alloc");
           continue;
         }
         const int which = i < 60 ? 0 : 1;
         const std::uint64_t pg = which == 0 ? i : i - 60;
         const std::uint64_t pat = w * 10000 + i;
-        const Errno e = p.write(which == 0 ? anon : file, pg * kPageSize, pattern(pat), KM_SLEEP);
+        const Status e = p.write(which == 0 ? anon : file, pg * kPageSize, pattern(pat), KM_SLEEP);
         note(e, "write");
-        if (e == 0) model[{which, pg}] = pat;
+        if (e.ok()) model[{which, pg}] = pat;
         p.kmem_free(hdr);
       }
       note(p.fsync(file), "fsync");
       std::vector<std::byte> buf(kPageSize);
       for (const auto& [key, pat] : model) {
-        const Errno e = p.read(key.first == 0 ? anon : file, key.second * kPageSize, buf);
+        const Status e = p.read(key.first == 0 ? anon : file, key.second * kPageSize, buf);
         note(e, "read");
-        if (e == 0 && buf != pattern(pat)) out.bad.push_back("page content differs");
+        if (e.ok() && buf != pattern(pat)) out.bad.push_back("page content differs");
       }
       p.destroy_object(anon);
       p.destroy_object(file);

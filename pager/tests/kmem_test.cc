@@ -29,9 +29,9 @@ TEST(Kmem, AccountingAddsUp) {
     EXPECT_EQ(p.stats().kmem, 1u);
     KmemBlock c = p.kmem_alloc(3 * kPageSize, KM_SLEEP);  // a test: may wait
     EXPECT_EQ(p.stats().kmem, 4u);
-    EXPECT_EQ(p.wire(2, KM_SLEEP), 0);
+    EXPECT_EQ(p.wire(2, KM_SLEEP).err(), 0);
     PageObject& obj = p.create_anon_object("anon");
-    EXPECT_EQ(p.write(obj, 0, pattern(1, 2 * kPageSize), KM_SLEEP), 0);
+    EXPECT_EQ(p.write(obj, 0, pattern(1, 2 * kPageSize), KM_SLEEP).err(), 0);
     const PagerStats s = p.stats();
     EXPECT_EQ(s.free + s.cache + s.kmem + s.wired, s.total);
     EXPECT_EQ(s.cache, 2u);
@@ -53,7 +53,7 @@ TEST(Kmem, NosleepFailsSleepWaits) {
   Rig rig(small());
   bool got = false;
   rig.machine->spawn("hog", [&] {
-    EXPECT_EQ(rig.pager->wire(32, KM_NOSLEEP), 0);
+    EXPECT_EQ(rig.pager->wire(32, KM_NOSLEEP).err(), 0);
     rig.machine->sleep_for(50 * sim::kMillisecond);
     rig.pager->unwire(32);
   });
@@ -79,7 +79,7 @@ TEST(Kmem, SleepingAllocationIsServedByThePagedaemon) {
     Pager& p = *rig.pager;
     PageObject& obj = p.create_object("f", be);
     std::vector<std::byte> buf(kPageSize);
-    for (std::uint64_t i = 0; i < 32; ++i) EXPECT_EQ(p.read(obj, i * kPageSize, buf), 0);
+    for (std::uint64_t i = 0; i < 32; ++i) EXPECT_EQ(p.read(obj, i * kPageSize, buf).err(), 0);
     EXPECT_LT(p.stats().free, 8u);
     KmemBlock k = p.kmem_alloc(8 * kPageSize, KM_SLEEP);  // a test: may wait
     EXPECT_TRUE(k);

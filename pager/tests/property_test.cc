@@ -41,8 +41,8 @@ RC_GTEST_PROP(PagerProperty, AnonymousObjectIsAByteArray, ()) {
       if (op.kind == 0) {
         std::vector<std::byte> data(op.len, std::byte{op.fill});
         std::size_t n = 0;
-        const Errno e = p.write(obj, op.off, data, KM_SLEEP, &n);
-        if (e != 0 && e != ENOSPC) failure = "write " + std::to_string(e);
+        const Status e = p.write(obj, op.off, data, KM_SLEEP, &n);
+        if (!e.ok() && e.err() != ENOSPC) failure = "write " + std::to_string(e.err());
         if (n == 0) continue;
         if (model.size() < op.off + n) model.resize(op.off + n);
         std::fill(model.begin() + op.off, model.begin() + op.off + n, std::byte{op.fill});
@@ -50,14 +50,14 @@ RC_GTEST_PROP(PagerProperty, AnonymousObjectIsAByteArray, ()) {
         if (op.off >= model.size()) continue;
         const std::size_t n = std::min<std::size_t>(op.len, model.size() - op.off);
         std::vector<std::byte> got(n);
-        if (p.read(obj, op.off, got) != 0) failure = "read failed";
+        if (!p.read(obj, op.off, got).ok()) failure = "read failed";
         if (!std::equal(got.begin(), got.end(), model.begin() + op.off))
           failure = "read differs at " + std::to_string(op.off);
       } else if (op.kind == 2) {
         const std::uint64_t size = std::min<std::uint64_t>(op.off, model.size());
-        if (p.truncate(obj, size) != 0) failure = "truncate failed";
+        if (!p.truncate(obj, size).ok()) failure = "truncate failed";
         model.resize(size);
-      } else if (p.fsync(obj) != 0) {
+      } else if (!p.fsync(obj).ok()) {
         failure = "fsync failed";
       }
     }

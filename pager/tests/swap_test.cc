@@ -28,7 +28,7 @@ TEST(Swap, EverythingWrittenReadsBackUnderPressure) {
       for (int w = 0; w < 3; ++w) {
         ids.push_back(rig.machine->spawn("writer" + std::to_string(w), [&, w] {
           for (std::uint64_t i = 0; i < 30; ++i)
-            EXPECT_EQ(p.write(*objs[w], i * kPageSize, pattern(w * 1000 + i), KM_SLEEP), 0);
+            EXPECT_EQ(p.write(*objs[w], i * kPageSize, pattern(w * 1000 + i), KM_SLEEP).err(), 0);
         }));
       }
       for (int r = 0; r < 2; ++r) {
@@ -36,7 +36,7 @@ TEST(Swap, EverythingWrittenReadsBackUnderPressure) {
           std::vector<std::byte> buf(kPageSize);
           for (int w = 0; w < 3; ++w) {
             for (std::uint64_t i = 0; i < 30; i += 3) {
-              EXPECT_EQ(p.read(*objs[w], i * kPageSize, buf), 0);
+              EXPECT_EQ(p.read(*objs[w], i * kPageSize, buf).err(), 0);
               // Either not written yet (zeros) or the writer's pattern.
               EXPECT_TRUE(buf == pattern(w * 1000 + i) || buf == std::vector<std::byte>(kPageSize));
             }
@@ -47,7 +47,7 @@ TEST(Swap, EverythingWrittenReadsBackUnderPressure) {
       std::vector<std::byte> buf(kPageSize);
       for (int w = 0; w < 3; ++w) {
         for (std::uint64_t i = 0; i < 30; ++i) {
-          EXPECT_EQ(p.read(*objs[w], i * kPageSize, buf), 0);
+          EXPECT_EQ(p.read(*objs[w], i * kPageSize, buf).err(), 0);
           EXPECT_EQ(buf, pattern(w * 1000 + i)) << "file " << w << " page " << i;
         }
       }
@@ -72,20 +72,20 @@ TEST(Swap, WithoutSwapWritesFailWithEnospc) {
     Pager& p = *rig.pager;
     PageObject& obj = p.create_anon_object("f");
     std::uint64_t ok = 0;
-    Errno e = 0;
-    for (std::uint64_t i = 0; i < 40 && e == 0; ++i) {
+    Status e;
+    for (std::uint64_t i = 0; i < 40 && e.ok(); ++i) {
       e = p.write(obj, i * kPageSize, pattern(i), KM_SLEEP);
-      if (e == 0) ++ok;
+      if (e.ok()) ++ok;
     }
-    EXPECT_EQ(e, ENOSPC);
+    EXPECT_EQ(e.err(), ENOSPC);
     EXPECT_EQ(ok, p.stats().anon_limit);
     std::vector<std::byte> buf(kPageSize);
     for (std::uint64_t i = 0; i < ok; ++i) {
-      EXPECT_EQ(p.read(obj, i * kPageSize, buf), 0);
+      EXPECT_EQ(p.read(obj, i * kPageSize, buf).err(), 0);
       EXPECT_EQ(buf, pattern(i));
     }
     // Rewriting an existing page needs no new memory and still works.
-    EXPECT_EQ(p.write(obj, 0, pattern(99), KM_SLEEP), 0);
+    EXPECT_EQ(p.write(obj, 0, pattern(99), KM_SLEEP).err(), 0);
     p.destroy_object(obj);
   });
   EXPECT_EQ(rig.run().outcome, sim::Outcome::pass);

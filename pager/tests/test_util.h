@@ -32,13 +32,13 @@ class FakeBackend final : public PagerOps {
   // stored (msdosfs extending a file on a full volume).
   std::size_t capacity_pages = std::numeric_limits<std::size_t>::max();
   // While true every putpages fails with this transient error.
-  Errno transient_error = 0;
+  Status transient_error;
 
   std::map<std::uint64_t, std::vector<std::byte>> store;
   std::uint64_t getpages_calls = 0;
   std::uint64_t putpages_calls = 0;
 
-  Errno getpages(PageObject&, std::uint64_t off, std::span<std::byte> dst) override {
+  Status getpages(PageObject&, std::uint64_t off, std::span<std::byte> dst) override {
     ++getpages_calls;
     auto it = store.find(off);
     if (it == store.end()) {
@@ -46,21 +46,21 @@ class FakeBackend final : public PagerOps {
     } else {
       std::memcpy(dst.data(), it->second.data(), dst.size());
     }
-    return 0;
+    return kOk;
   }
 
-  Errno putpages(PageObject&, std::uint64_t off, std::span<const std::byte> src) override {
+  Status putpages(PageObject&, std::uint64_t off, std::span<const std::byte> src) override {
     ++putpages_calls;
     KmemBlock msg;
     if (putpages_needs_kmem) {
       msg = pager_.kmem_alloc(kPageSize, KM_SLEEP);  // the request message; see above
-      if (!msg) return ENOMEM;
+      if (!msg) return Status(ENOMEM);
     }
-    if (transient_error != 0) return transient_error;
-    if (!store.contains(off) && store.size() >= capacity_pages) return ENOSPC;
+    if (!transient_error.ok()) return transient_error;
+    if (!store.contains(off) && store.size() >= capacity_pages) return Status(ENOSPC);
     store[off].assign(src.begin(), src.end());
     if (msg) pager_.kmem_free(msg);
-    return 0;
+    return kOk;
   }
 
  private:

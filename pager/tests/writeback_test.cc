@@ -30,15 +30,15 @@ TEST(Writeback, ErrorIsKeptAndReturnedByFsync) {
   rig.machine->spawn("app", [&] {
     PageObject& obj = rig.pager->create_object("fat file", be);
     const auto data = pattern(1, 4 * kPageSize);
-    EXPECT_EQ(rig.pager->write(obj, 0, data, KM_SLEEP), 0);
-    EXPECT_EQ(rig.pager->fsync(obj), ENOSPC);
+    EXPECT_EQ(rig.pager->write(obj, 0, data, KM_SLEEP).err(), 0);
+    EXPECT_EQ(rig.pager->fsync(obj).err(), ENOSPC);
     EXPECT_EQ(obj.dirty_pages(), 2u);
     std::vector<std::byte> got(4 * kPageSize);
-    EXPECT_EQ(rig.pager->read(obj, 0, got), 0);
+    EXPECT_EQ(rig.pager->read(obj, 0, got).err(), 0);
     EXPECT_EQ(got, data);
-    EXPECT_EQ(rig.pager->fsync(obj), ENOSPC);
+    EXPECT_EQ(rig.pager->fsync(obj).err(), ENOSPC);
     be.capacity_pages = 10;  // space was freed on the volume
-    EXPECT_EQ(rig.pager->fsync(obj), 0);
+    EXPECT_EQ(rig.pager->fsync(obj).err(), 0);
     EXPECT_EQ(be.store.size(), 4u);
     rig.pager->destroy_object(obj);
   });
@@ -55,12 +55,13 @@ TEST(Writeback, PagedaemonErrorReachesClose) {
   rig.machine->spawn("app", [&] {
     PageObject& obj = rig.pager->create_object("fat file", be);
     PageObject& big = rig.pager->create_object("other", other);
-    EXPECT_EQ(rig.pager->write(obj, 0, pattern(1, 3 * kPageSize), KM_SLEEP), 0);
+    EXPECT_EQ(rig.pager->write(obj, 0, pattern(1, 3 * kPageSize), KM_SLEEP).err(), 0);
     std::vector<std::byte> buf(kPageSize);
-    for (std::uint64_t i = 0; i < 64; ++i) EXPECT_EQ(rig.pager->read(big, i * kPageSize, buf), 0);
+    for (std::uint64_t i = 0; i < 64; ++i)
+      EXPECT_EQ(rig.pager->read(big, i * kPageSize, buf).err(), 0);
     EXPECT_GE(rig.pager->stats().writeback_errors, 1u);
-    EXPECT_EQ(rig.pager->take_error(obj), ENOSPC);
-    EXPECT_EQ(rig.pager->take_error(obj), 0);
+    EXPECT_EQ(rig.pager->take_error(obj).err(), ENOSPC);
+    EXPECT_EQ(rig.pager->take_error(obj).err(), 0);
     rig.pager->destroy_object(obj);
     rig.pager->destroy_object(big);
   });
@@ -76,11 +77,11 @@ TEST(Writeback, HistoricBehaviourLosesDataSilently) {
   rig.machine->spawn("app", [&] {
     PageObject& obj = rig.pager->create_object("fat file", be);
     const auto data = pattern(1, 4 * kPageSize);
-    EXPECT_EQ(rig.pager->write(obj, 0, data, KM_SLEEP), 0);
-    EXPECT_EQ(rig.pager->fsync(obj), 0);  // the bug: no error
-    EXPECT_EQ(rig.pager->take_error(obj), 0);
+    EXPECT_EQ(rig.pager->write(obj, 0, data, KM_SLEEP).err(), 0);
+    EXPECT_EQ(rig.pager->fsync(obj).err(), 0);  // the bug: no error
+    EXPECT_EQ(rig.pager->take_error(obj).err(), 0);
     std::vector<std::byte> got(4 * kPageSize);
-    EXPECT_EQ(rig.pager->read(obj, 0, got), 0);
+    EXPECT_EQ(rig.pager->read(obj, 0, got).err(), 0);
     EXPECT_TRUE(std::equal(got.begin(), got.begin() + 2 * kPageSize, data.begin()));
     EXPECT_EQ(std::vector<std::byte>(got.begin() + 2 * kPageSize, got.end()),
               std::vector<std::byte>(2 * kPageSize));

@@ -4,25 +4,25 @@
 
 namespace vfsim::pager {
 
-Errno FakeMessageFs::getpages(PageObject& obj, std::uint64_t offset, std::span<std::byte> dst) {
+Status FakeMessageFs::getpages(PageObject& obj, std::uint64_t offset, std::span<std::byte> dst) {
   auto it = store_.find({obj.id(), offset});
   if (it == store_.end()) std::fill(dst.begin(), dst.end(), std::byte{0});
   else std::copy(it->second.begin(), it->second.end(), dst.begin());
-  return 0;
+  return kOk;
 }
 
-Errno FakeMessageFs::putpages(PageObject& obj, std::uint64_t offset,
-                              std::span<const std::byte> src) {
+Status FakeMessageFs::putpages(PageObject& obj, std::uint64_t offset,
+                               std::span<const std::byte> src) {
   KmemBlock msg;
   if (message_bytes_ != 0) {
     // The request message: KM_SLEEP as puffs_msgmem_alloc does; the pager
     // makes it NOSLEEP in the pagedaemon's context (pagedaemon_nosleep).
     msg = pager_.kmem_alloc(message_bytes_, KM_SLEEP);
-    if (!msg) return ENOMEM;
+    if (!msg) return Status(ENOMEM);
   }
   store_[{obj.id(), offset}].assign(src.begin(), src.end());
   if (msg) pager_.kmem_free(msg);
-  return 0;
+  return kOk;
 }
 
 }  // namespace vfsim::pager

@@ -21,8 +21,8 @@ namespace vfsim::pager {
 class FakeMessageFs final : public PagerOps {
  public:
   FakeMessageFs(Pager& p, std::size_t message_bytes) : pager_(p), message_bytes_(message_bytes) {}
-  Errno getpages(PageObject& obj, std::uint64_t offset, std::span<std::byte> dst) override;
-  Errno putpages(PageObject& obj, std::uint64_t offset, std::span<const std::byte> src) override;
+  Status getpages(PageObject& obj, std::uint64_t offset, std::span<std::byte> dst) override;
+  Status putpages(PageObject& obj, std::uint64_t offset, std::span<const std::byte> src) override;
   std::size_t stored_pages() const { return store_.size(); }
 
  private:

@@ -83,7 +83,9 @@ sc::OpResult stats_record(const Pager& p) {
   return sc::OpResult::with_record(static_cast<std::int64_t>(s.free), std::move(r));
 }
 
-sc::OpResult errno_result(Errno e) { return e == 0 ? sc::OpResult::ok() : sc::OpResult::error(e); }
+sc::OpResult errno_result(Status e) {
+  return e.ok() ? sc::OpResult::ok() : sc::OpResult::error(e.err());
+}
 
 void register_memory_ops(sc::OpRegistry& r) {
   r.add({.name = "pager.stats",
@@ -154,8 +156,8 @@ void register_fake_ops(sc::OpRegistry& r) {
            for (std::int64_t i = 0; i < a.integer("pages"); ++i) {
              const auto off = static_cast<std::uint64_t>(a.integer("first") + i) * kPageSize;
              // A syscall's context: may wait for the pagedaemon.
-             const Errno e = st.pager->write(*it->second.obj, off, page, KM_SLEEP);
-             if (e != 0) return sc::OpResult::error(e);
+             const Status e = st.pager->write(*it->second.obj, off, page, KM_SLEEP);
+             if (!e.ok()) return sc::OpResult::error(e.err());
            }
            return sc::OpResult::ok(a.integer("pages"));
          }});
@@ -166,8 +168,8 @@ void register_fake_ops(sc::OpRegistry& r) {
            auto& st = c.state<PagerModuleState>();
            auto it = st.fakes.find(a.string("name"));
            if (it == st.fakes.end()) return sc::OpResult::error(ENOENT);
-           const Errno e = st.pager->fsync(*it->second.obj);
-           if (e != 0) return sc::OpResult::error(e);
+           const Status e = st.pager->fsync(*it->second.obj);
+           if (!e.ok()) return sc::OpResult::error(e.err());
            return sc::OpResult::ok(static_cast<std::int64_t>(it->second.fs->stored_pages()));
          }});
 }

@@ -43,19 +43,19 @@ TEST(BlockDev, MemDiskReadsWritesAndChecksRanges) {
       o.max_request_bytes = 4096;
       auto d = mem(m, 8192, o);
       auto data = pattern(1000);
-      EXPECT_EQ(d->write(100, data), 0);
+      EXPECT_EQ(d->write(100, data).err(), 0);
       std::vector<std::byte> back(1000);
-      EXPECT_EQ(d->read(100, back), 0);
+      EXPECT_EQ(d->read(100, back).err(), 0);
       EXPECT_EQ(back, data);
-      EXPECT_EQ(d->read(8192 - 10, std::span(back).first(11)), EIO);
-      EXPECT_EQ(d->read(~std::uint64_t{0}, std::span(back).first(1)), EIO);
+      EXPECT_EQ(d->read(8192 - 10, std::span(back).first(11)).err(), EIO);
+      EXPECT_EQ(d->read(~std::uint64_t{0}, std::span(back).first(1)).err(), EIO);
       std::vector<std::byte> big(4097);
-      EXPECT_EQ(d->write(0, big), EIO);
+      EXPECT_EQ(d->write(0, big).err(), EIO);
       EXPECT_EQ(d->stats().writes, 1u);
       EXPECT_EQ(d->stats().bytes_read, 1000u);
       o.read_only = true;
       auto ro = mem(m, 512, o);
-      EXPECT_EQ(ro->write(0, std::span(data).first(10)), EROFS);
+      EXPECT_EQ(ro->write(0, std::span(data).first(10)).err(), EROFS);
     });
   });
   EXPECT_FALSE(r.failed()) << r.message;
@@ -88,7 +88,7 @@ TEST(BlockDev, RequestsAreSchedulingPointsAndTakeTime) {
             m.spawn(std::string(1, name), [&m, d, name, &order] {
               std::vector<std::byte> buf(16);
               for (int i = 0; i < 3; ++i) {
-                EXPECT_EQ(d->read(0, buf), 0);
+                EXPECT_EQ(d->read(0, buf).err(), 0);
                 order += name;
               }
             });
@@ -107,8 +107,8 @@ TEST(BlockDev, RequestsAreSchedulingPointsAndTakeTime) {
       o.write_latency = 5 * kMillisecond;
       auto d = mem(m, 4096, o);
       std::vector<std::byte> buf(16);
-      EXPECT_EQ(d->read(0, buf), 0);
-      EXPECT_EQ(d->write(0, buf), 0);
+      EXPECT_EQ(d->read(0, buf).err(), 0);
+      EXPECT_EQ(d->write(0, buf).err(), 0);
       EXPECT_EQ(m.now(), 8 * kMillisecond);
     });
   });
@@ -131,11 +131,11 @@ TEST(BlockDev, FileDiskReadsAndWritesTheHostFile) {
       ASSERT_TRUE(d) << why;
       EXPECT_EQ(d->size_bytes(), 4096u);
       std::vector<std::byte> buf(4096);
-      EXPECT_EQ(d->read(0, buf), 0);
+      EXPECT_EQ(d->read(0, buf).err(), 0);
       EXPECT_EQ(buf, init);
       const char msg[] = "hello";
-      EXPECT_EQ(d->write(10, std::as_bytes(std::span(msg, 5))), 0);
-      EXPECT_EQ(d->flush(), 0);
+      EXPECT_EQ(d->write(10, std::as_bytes(std::span(msg, 5))).err(), 0);
+      EXPECT_EQ(d->flush().err(), 0);
       EXPECT_EQ(FileDisk::open(m, "/nonexistent/x.img", {}, &why), nullptr);
       EXPECT_NE(why.find("/nonexistent/x.img"), std::string::npos);
     });
@@ -157,12 +157,12 @@ TEST(BlockDev, KthWriteFailsWithEio) {
           auto d = mem(m, 4096);
           FaultyDisk f(m, *d, {{DiskFault::write_eio, 0, {2}, 1'000'000}});
           auto data = pattern(512, 1);
-          EXPECT_EQ(f.write(0, data), 0);
-          EXPECT_EQ(f.write(512, data), EIO);
-          EXPECT_EQ(f.write(1024, data), 0);
+          EXPECT_EQ(f.write(0, data).err(), 0);
+          EXPECT_EQ(f.write(512, data).err(), EIO);
+          EXPECT_EQ(f.write(1024, data).err(), 0);
           EXPECT_EQ(f.faults(), 1u);
           std::vector<std::byte> back(512);
-          EXPECT_EQ(f.read(512, back), 0);
+          EXPECT_EQ(f.read(512, back).err(), 0);
           EXPECT_EQ(back, std::vector<std::byte>(512));
         });
       },
@@ -185,7 +185,7 @@ TEST(BlockDev, TornWriteStoresASectorAlignedPrefix) {
             auto d = mem(m, 8192);
             FaultyDisk f(m, *d, {{DiskFault::torn_write, 1'000'000, {}, 1'000'000}});
             auto data = pattern(2048, 5);
-            EXPECT_EQ(f.write(1024, data), EIO);
+            EXPECT_EQ(f.write(1024, data).err(), EIO);
             const auto& b = d->bytes();
             while (kept < data.size() && b[1024 + kept] == data[kept]) ++kept;
             for (std::size_t i = kept; i < data.size(); ++i) EXPECT_EQ(b[1024 + i], std::byte{0});
@@ -213,10 +213,10 @@ TEST(BlockDev, ReadFaultsAndInactiveRules) {
       auto d = mem(m, 4096);
       std::vector<std::byte> buf(64);
       FaultyDisk on(m, *d, {{DiskFault::read_eio, 1'000'000, {}, 1'000'000}});
-      EXPECT_EQ(on.read(0, buf), EIO);
-      EXPECT_EQ(on.write(0, buf), 0);
+      EXPECT_EQ(on.read(0, buf).err(), EIO);
+      EXPECT_EQ(on.write(0, buf).err(), 0);
       FaultyDisk off(m, *d, {{DiskFault::read_eio, 1'000'000, {1}, 0}});
-      EXPECT_EQ(off.read(0, buf), 0);
+      EXPECT_EQ(off.read(0, buf).err(), 0);
       EXPECT_EQ(off.faults(), 0u);
     });
   });

@@ -65,12 +65,13 @@ TEST_F(HostImagesTest, WritesStayPrivateToTheMachine) {
       ASSERT_TRUE(d) << why;
       EXPECT_EQ(d->size_bytes(), kSize);
       EXPECT_EQ(d->options().name, "disk.img");  // as written: traces do not name the host path
-      EXPECT_EQ(d->write(at, std::as_bytes(std::span(edit))), 0);
-      EXPECT_EQ(d->write(tail, std::as_bytes(std::span(edit.data(), 50))), 0);
-      EXPECT_EQ(d->write(tail, std::as_bytes(std::span(edit.data(), 51))), EIO);  // past the end
-      EXPECT_EQ(d->flush(), 0);
+      EXPECT_EQ(d->write(at, std::as_bytes(std::span(edit))).err(), 0);
+      EXPECT_EQ(d->write(tail, std::as_bytes(std::span(edit.data(), 50))).err(), 0);
+      EXPECT_EQ(d->write(tail, std::as_bytes(std::span(edit.data(), 51))).err(),
+                EIO);  // past the end
+      EXPECT_EQ(d->flush().err(), 0);
       std::vector<std::byte> all(kSize);
-      EXPECT_EQ(d->read(0, all), 0);
+      EXPECT_EQ(d->read(0, all).err(), 0);
       std::string want = content_;
       want.replace(at, edit.size(), edit);
       want.replace(tail, 50, edit.substr(0, 50));
@@ -85,7 +86,7 @@ TEST_F(HostImagesTest, WritesStayPrivateToTheMachine) {
       auto d = images.open(m, "disk.img", {}, &why);
       ASSERT_TRUE(d) << why;
       std::vector<std::byte> all(kSize);
-      EXPECT_EQ(d->read(0, all), 0);
+      EXPECT_EQ(d->read(0, all).err(), 0);
       EXPECT_EQ(as_text(all), content_);
     });
   });
@@ -131,8 +132,8 @@ TEST_F(HostImagesTest, WriteBackEditsTheHostFile) {
       std::string why;
       auto d = images.open(m, image_, {}, &why);  // an absolute path works as well
       ASSERT_TRUE(d) << why;
-      EXPECT_EQ(d->write(0, std::as_bytes(std::span("HELLO", 5))), 0);
-      EXPECT_EQ(d->flush(), 0);
+      EXPECT_EQ(d->write(0, std::as_bytes(std::span("HELLO", 5))).err(), 0);
+      EXPECT_EQ(d->flush().err(), 0);
     });
   });
   EXPECT_FALSE(r.failed()) << r.message;

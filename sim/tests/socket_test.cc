@@ -214,7 +214,7 @@ TEST(Socket, MessageSizeLimits) {
   auto r = run_once([&](Machine& m) {
     auto sp = std::make_shared<SocketPair>(m, opts(SockType::seqpacket, 4));
     m.spawn("t", [sp] {
-      EXPECT_EQ(sp->end(0).send("12345").err, EMSGSIZE);
+      EXPECT_EQ(sp->end(0).send("12345").err(), EMSGSIZE);
       ASSERT_TRUE(sp->end(0).send("1234").ok());
       std::string buf;
       IoResult g = sp->end(1).recv(&buf, 2);
@@ -243,9 +243,9 @@ TEST(Socket, CloseGivesEofEpipeEbadf) {
         g = sp->end(1).recv(&buf, 100);
         EXPECT_TRUE(g.ok());
         EXPECT_TRUE(g.eof);
-        EXPECT_EQ(sp->end(1).send("x").err, t == SockType::dgram ? ECONNREFUSED : EPIPE);
-        EXPECT_EQ(sp->end(0).send("x").err, EBADF);
-        EXPECT_EQ(sp->end(0).recv(&buf, 10).err, EBADF);
+        EXPECT_EQ(sp->end(1).send("x").err(), t == SockType::dgram ? ECONNREFUSED : EPIPE);
+        EXPECT_EQ(sp->end(0).send("x").err(), EBADF);
+        EXPECT_EQ(sp->end(0).recv(&buf, 10).err(), EBADF);
       });
     });
     ASSERT_EQ(r.outcome, Outcome::pass) << sock_type_name(t) << ": " << r.message;
@@ -261,7 +261,7 @@ TEST(Socket, CloseWithUnreadDataResetsPeer) {
       ASSERT_TRUE(sp->end(1).send("unread").ok());
       sp->end(0).close();  // end 0 never read "unread"
       std::string buf;
-      EXPECT_EQ(sp->end(1).recv(&buf, 100).err, ECONNRESET);
+      EXPECT_EQ(sp->end(1).recv(&buf, 100).err(), ECONNRESET);
       EXPECT_TRUE(sp->end(1).recv(&buf, 100).eof);
     });
   });
@@ -281,7 +281,7 @@ TEST(Socket, PeerCrashWakesBlockedLwps) {
     });
     m.spawn("sender", [sp2, &send_err] {
       ASSERT_TRUE(sp2->end(0).send("full").ok());
-      send_err = sp2->end(0).send("more").err;
+      send_err = sp2->end(0).send("more").err();
     });
     m.spawn("crasher", [&m, sp, sp2] {
       m.sleep_for(kMillisecond);
@@ -302,7 +302,7 @@ TEST(Socket, RecvTimeoutOnVirtualClock) {
     auto sp = std::make_shared<SocketPair>(m, opts(SockType::seqpacket));
     m.spawn("t", [&m, sp, &at, &err] {
       std::string buf;
-      err = sp->end(1).recv(&buf, 10, 3 * kMillisecond).err;
+      err = sp->end(1).recv(&buf, 10, 3 * kMillisecond).err();
       at = m.now();
     });
   });

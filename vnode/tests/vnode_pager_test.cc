@@ -71,12 +71,12 @@ TEST(VnodePager, PagesGoThroughTheVops) {
     ops.store[0] = std::byte{7};
     pager::PageObject& obj = vnode_object(pg, vpager, **vp);
     std::vector<std::byte> buf(pager::kPageSize);
-    EXPECT_EQ(pg.read(obj, 0, buf), 0);  // unlocked: the pager locks
+    EXPECT_EQ(pg.read(obj, 0, buf).err(), 0);  // unlocked: the pager locks
     EXPECT_EQ(buf[100], std::byte{7});
     vn_lock(**vp, true);
     std::vector<std::byte> page(pager::kPageSize, std::byte{9});
-    EXPECT_EQ(pg.write(obj, pager::kPageSize, page, pager::KM_SLEEP), 0);
-    EXPECT_EQ(pg.fsync(obj), 0);  // locked by us: called through
+    EXPECT_EQ(pg.write(obj, pager::kPageSize, page, pager::KM_SLEEP).err(), 0);
+    EXPECT_EQ(pg.fsync(obj).err(), 0);  // locked by us: called through
     vn_unlock(**vp);
     EXPECT_EQ(ops.gets, 1);
     EXPECT_EQ(ops.puts, 1);
@@ -95,7 +95,7 @@ TEST(VnodePager, PagedaemonDoesNotWaitForTheVnodeLock) {
   VnodePager vpager;
   Vnode* vnode = nullptr;
   pager::PageObject* obj = nullptr;
-  pager::Errno seen = -1;
+  Status seen(-1);
   w.machine.spawn("holder", [&] {
     auto vp = w.vcache.get(w.mount, 5);
     ASSERT_TRUE(vp.ok());
@@ -120,7 +120,7 @@ TEST(VnodePager, PagedaemonDoesNotWaitForTheVnodeLock) {
       false, pager::kTagPagedaemon);
   auto r = w.machine.run();
   EXPECT_EQ(r.outcome, sim::Outcome::pass) << r.message;
-  EXPECT_EQ(seen, EAGAIN);
+  EXPECT_EQ(seen.err(), EAGAIN);
   EXPECT_EQ(ops.puts, 0);
 }
 

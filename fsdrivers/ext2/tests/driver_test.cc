@@ -15,8 +15,9 @@
 #include <fstream>
 
 #include "boot/world.h"
-#include "driver_util.h"
-#include "image_util.h"
+#include "fsdrivers/ext2/ext2_node.h"
+#include "fsdrivers/ext2/tests/driver_util.h"
+#include "fsdrivers/ext2/tests/image_util.h"
 #include "sim/tests/test_util.h"
 
 namespace vfsim::ext2drv::test {
@@ -237,6 +238,29 @@ TEST(Ext2Driver, RefusesCorruptImagesWithAReason) {
       run_on_image(image_run((dir / "missing.img").string()), [&](vfs::Kernel&, vfs::Proc&) {});
   EXPECT_EQ(missing.mount_err, EIO);
   EXPECT_NE(missing.mount_reason.find("missing.img"), std::string::npos);
+}
+
+// A failed kernel assertion inside the ext2 core (which has no Machine and
+// throws sim::PanicError) ends the run as a panic at the driver's boundary,
+// Ext2Mount::call, which names it as the core's; the call never returns.
+TEST(Ext2Driver, CoreAssertionIsAMachinePanic) {
+  const fs::path dir = scratch_dir();
+  ASSERT_NO_FATAL_FAILURE(make_image(dir / "img", 1024, 4096));
+  bool returned = false;
+  auto r = run_on_image(image_run((dir / "img").string()), [&](vfs::Kernel& k, vfs::Proc&) {
+    auto& e2 = static_cast<Ext2Mount&>(k.root_mount()->fs());
+    (void)e2.call([](ext2::Volume&) {
+      VFSIM_ASSERT(1 + 1 == 3, "a core invariant");
+      return ext2::kOk;
+    });
+    returned = true;
+  });
+  EXPECT_EQ(r.run.outcome, sim::Outcome::panic) << r.run.message;
+  EXPECT_EQ(
+      r.run.message.find("ext2 core invariant: KASSERT failed: 1 + 1 == 3 (a core invariant) at "),
+      0u)
+      << r.run.message;
+  EXPECT_FALSE(returned);
 }
 
 // Disk faults injected under the driver (a failing or torn write, a failing

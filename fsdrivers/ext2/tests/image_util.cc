@@ -1,4 +1,4 @@
-#include "image_util.h"
+#include "fsdrivers/ext2/tests/image_util.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -7,8 +7,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 
 namespace vfsim::ext2::test {
+
+void require_failed(const char* cond, const char* file, int line) {
+  throw std::logic_error(std::string("test requirement failed: ") + cond + " at " + file + ":" +
+                         std::to_string(line));
+}
 
 fs::path scratch_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

@@ -8,12 +8,19 @@
 #include <string>
 #include <vector>
 
-#include "block_io.h"
-#include "ondisk.h"
+#include "fsdrivers/ext2/block_io.h"
+#include "fsdrivers/ext2/ondisk.h"
 
 namespace vfsim::ext2::test {
 
 namespace fs = std::filesystem;
+
+// A check in a test helper that returns a value, where GoogleTest's ASSERT_*
+// cannot stand: a failure throws std::logic_error, which GoogleTest reports as
+// a failure of the running test, with the condition and the place.
+#define EXT2_TEST_REQUIRE(cond) \
+  ((cond) ? (void)0 : ::vfsim::ext2::test::require_failed(#cond, __FILE__, __LINE__))
+[[noreturn]] void require_failed(const char* cond, const char* file, int line);
 
 // splitmix64: small, seeded, identical on every platform.
 class SplitMix64 {

@@ -4,8 +4,8 @@
 // mke2fs -d and then damaged byte by byte through ImageView.
 #include <gtest/gtest.h>
 
-#include "image_util.h"
-#include "volume.h"
+#include "fsdrivers/ext2/tests/image_util.h"
+#include "fsdrivers/ext2/volume.h"
 
 namespace vfsim::ext2::test {
 namespace {
@@ -37,7 +37,7 @@ class Malformed : public ::testing::Test {
   }
   std::unique_ptr<Volume> mount_ok() {
     auto m = mount();
-    EXT2_ASSERT(m.volume != nullptr);
+    EXT2_TEST_REQUIRE(m.volume != nullptr);
     return std::move(m.volume);
   }
   ImageView view() { return ImageView{img_}; }

@@ -8,8 +8,8 @@
 #include <map>
 #include <set>
 
-#include "image_util.h"
-#include "volume.h"
+#include "fsdrivers/ext2/tests/image_util.h"
+#include "fsdrivers/ext2/volume.h"
 
 namespace vfsim::ext2::test {
 namespace {
@@ -60,7 +60,7 @@ class ReadTree : public ::testing::TestWithParam<uint32_t> {
       size_t slash = path.find('/', pos);
       if (slash == std::string::npos) slash = path.size();
       auto r = vol_->lookup(ino, path.substr(pos, slash - pos));
-      EXT2_ASSERT(r.ok());
+      EXT2_TEST_REQUIRE(r.ok());
       ino = *r;
       pos = slash + 1;
     }
@@ -69,10 +69,10 @@ class ReadTree : public ::testing::TestWithParam<uint32_t> {
 
   std::vector<std::byte> read_all(uint32_t ino) {
     auto a = vol_->getattr(ino);
-    EXT2_ASSERT(a.ok());
+    EXT2_TEST_REQUIRE(a.ok());
     std::vector<std::byte> out(a->size);
     auto n = vol_->read(ino, 0, out);
-    EXT2_ASSERT(n.ok() && *n == out.size());
+    EXT2_TEST_REQUIRE(n.ok() && *n == out.size());
     return out;
   }
 

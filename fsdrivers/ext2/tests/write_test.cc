@@ -7,8 +7,8 @@
 #include <cstring>
 #include <map>
 
-#include "image_util.h"
-#include "volume.h"
+#include "fsdrivers/ext2/tests/image_util.h"
+#include "fsdrivers/ext2/volume.h"
 
 namespace vfsim::ext2::test {
 namespace {
@@ -52,16 +52,16 @@ class WriteTest : public ::testing::TestWithParam<uint32_t> {
 
   std::vector<std::byte> read_all(uint32_t ino) {
     auto a = vol_->getattr(ino);
-    EXT2_ASSERT(a.ok());
+    EXT2_TEST_REQUIRE(a.ok());
     std::vector<std::byte> out(a->size);
     auto n = vol_->read(ino, 0, out);
-    EXT2_ASSERT(n.ok() && *n == out.size());
+    EXT2_TEST_REQUIRE(n.ok() && *n == out.size());
     return out;
   }
 
   uint32_t create(uint32_t dir, std::string_view name) {
     auto r = vol_->create(dir, name, 0644, 1000, 100, kNow);
-    EXT2_ASSERT(r.ok());
+    EXT2_TEST_REQUIRE(r.ok());
     return *r;
   }
 

@@ -30,7 +30,7 @@ struct HcNode : PuffsNode {
 
 class HardcodeOps : public PuffsOps {
  public:
-  int lookup(OpCtx& c, Reply* rp) override {
+  sim::Status lookup(OpCtx& c, Reply* rp) override {
     static constexpr std::pair<const char*, std::uint64_t> kFiles[] = {{"a", 10}, {"b", 20}};
     for (const auto& [name, key] : kFiles) {
       if (c.rq.name != name) continue;
@@ -44,15 +44,15 @@ class HardcodeOps : public PuffsOps {
       }
       rp->new_cookie = *cookie;
       rp->new_type = vn::VType::VREG;
-      return 0;
+      return sim::kOk;
     }
-    return ENOENT;
+    return sim::Status(ENOENT);
   }
-  int getattr(OpCtx& c, Reply* rp) override {
+  sim::Status getattr(OpCtx& c, Reply* rp) override {
     rp->va.size = static_cast<HcNode&>(c.node).size;
-    return 0;
+    return sim::kOk;
   }
-  int reclaim(OpCtx&, Reply*) override { return 0; }
+  sim::Status reclaim(OpCtx&, Reply*) override { return sim::kOk; }
 };
 
 struct Fixture {
