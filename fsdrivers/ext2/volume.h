@@ -39,7 +39,7 @@ struct MountOptions {
   bool defer_free_unlinked = false;
   // TEST ONLY (the fault-isolation tests, docs/ext2.md "A test-only
   // assertion"): when set, a lookup that finds an entry named
-  // kTestPanicEntry trips EXT2_ASSERT, as a driver bug met on a malicious
+  // kTestPanicEntry trips VFSIM_ASSERT, as a driver bug met on a malicious
   // image would. A real image never trips it unless the mount asks for it
   // (driver option test_panic=1); nothing but those tests sets it.
   bool test_panic_entry = false;
