@@ -32,7 +32,6 @@ class World::Env final : public vn::MountEnv {
     sim::Machine& m = w_.machine_;
     const sim::DomainId domain = m.add_domain(s->describe(), [s] { s->crash(); });
     w_.servers_.push_back(std::move(server));
-    w_.server_domains_.push_back(domain);
     vn::Status started = vn::kOk;
     if (!m.run_in_domain(domain, [&started, s] { started = s->start(); })) {
       return vn::Status(ENXIO);
@@ -61,9 +60,8 @@ World::World(sim::Machine& m, BootConfig config)
   ko.pager = pager_.get();
   kernel_ = std::make_unique<vfs::Kernel>(m, ko);
   for (const vn::FsType& t : config_.fs_types) {
-    kernel_->register_fs_type(t.name, [this, &t](const vn::MountArgs& args) {
-      return make_fs([this, &t, &args] { return t.make(env(), args); });
-    });
+    kernel_->register_fs_type(
+        t.name, [this, &t](const vn::MountArgs& args) { return t.make(env(), args); });
   }
   // Referenced vnodes are always a leak; any vnode at all once the kernel
   // was shut down (a run that ended early, or whose owner let a failed
@@ -89,33 +87,6 @@ World::World(sim::Machine& m, BootConfig config)
 World::~World() = default;
 
 vn::MountEnv& World::env() { return *kernel_env_; }
-
-sim::DomainId World::domain_of(const vn::UserServer& server) const {
-  for (std::size_t i = 0; i < servers_.size(); ++i) {
-    if (servers_[i].get() == &server) return server_domains_[i];
-  }
-  VFSIM_KASSERT(machine_, false, "domain_of: not one of the World's servers");
-  return sim::kKernelDomain;
-}
-
-vn::UserServer* World::server_of(const vn::FileSystem& fs) const {
-  // Newest first: a file system freed after an unmount may share its
-  // address with a later one.
-  for (auto it = served_by_.rbegin(); it != served_by_.rend(); ++it) {
-    if (it->first == &fs) return servers_[it->second].get();
-  }
-  return nullptr;
-}
-
-vn::Result<std::unique_ptr<vn::FileSystem>> World::make_fs(
-    const std::function<vn::Result<std::unique_ptr<vn::FileSystem>>()>& make) {
-  const std::size_t before = servers_.size();
-  auto fs = make();
-  if (fs.ok()) {
-    for (std::size_t i = before; i < servers_.size(); ++i) served_by_.emplace_back(fs->get(), i);
-  }
-  return fs;
-}
 
 vn::Status World::mount_root() { return kernel_->mount_root(config_.root_type, config_.root_args); }
 

@@ -23,7 +23,6 @@
 // modules, ukfs, the fs tools, the fuzz harness and the benches get a World&.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -59,18 +58,8 @@ class World {
   // The userland servers started so far, in start order.
   const std::vector<std::unique_ptr<vn::UserServer>>& servers() const { return servers_; }
   // Each server is a fault domain of its own (sim/machine.h): a panic in
-  // one of its lwps kills it and the run goes on. The domain of `server`,
-  // one of servers().
-  [[nodiscard]] sim::DomainId domain_of(const vn::UserServer& server) const;
-  // The server that serves `fs` (a file system a type's factory built
-  // while it started that server), or null.
-  [[nodiscard]] vn::UserServer* server_of(const vn::FileSystem& fs) const;
-  // Runs a factory that builds a file system for the kernel and remembers
-  // the servers it started as that file system's. The type table's
-  // factories go through it; so must a mount that bypasses the table
-  // (Kernel::mount_with), for server_of to know its server.
-  [[nodiscard]] vn::Result<std::unique_ptr<vn::FileSystem>> make_fs(
-      const std::function<vn::Result<std::unique_ptr<vn::FileSystem>>()>& make);
+  // one of its lwps kills it (its crash() runs as its exit) and the run
+  // goes on.
 
   // Mounts config().root_type with config().root_args at "/" (inside an lwp).
   [[nodiscard]] vn::Status mount_root();
@@ -90,10 +79,6 @@ class World {
   // Declared in the order of construction; destroyed in reverse.
   std::unique_ptr<pager::Pager> pager_;
   std::vector<std::unique_ptr<vn::UserServer>> servers_;
-  std::vector<sim::DomainId> server_domains_;  // by index into servers_
-  // Which file system each server serves (by index into servers_); the
-  // pointer is only compared, never ordered or printed.
-  std::vector<std::pair<const vn::FileSystem*, std::size_t>> served_by_;
   std::unique_ptr<Env> kernel_env_;  // MountEnv with the pager
   std::unique_ptr<Env> server_env_;  // MountEnv for a server's backend: no pager
   std::unique_ptr<vfs::Kernel> kernel_;

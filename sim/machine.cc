@@ -273,16 +273,6 @@ DomainId Machine::add_domain(std::string name, std::function<void()> on_death) {
   return id;
 }
 
-bool Machine::observe_death(DomainId d) {
-  bool any = false;
-  for (auto& c : contained_) {
-    if (c.domain_id != d) continue;
-    c.observed = true;
-    any = true;
-  }
-  return any;
-}
-
 bool Machine::domain_dead(DomainId d) const { return d < domains_.size() && domains_[d].dead; }
 
 const std::string& Machine::domain_name(DomainId d) const {
@@ -302,8 +292,7 @@ bool Machine::contain_panic(const std::string& message) {
   dom.dead = true;
   dom.killer = current_->id;
   if (outcome_ == Outcome::pass) {
-    contained_.push_back(
-        ContainedPanic{d, dom.name, current_->name, message, steps_, now_, /*observed=*/false});
+    contained_.push_back(ContainedPanic{d, dom.name, current_->name, message, steps_, now_});
     trace_.add(steps_, now_, current_->id, "contained_panic", dom.name + ": " + message);
   }
   kill_domain(d);

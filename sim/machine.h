@@ -109,10 +109,6 @@ struct ContainedPanic {
   std::string message;  // what the panic said ("KASSERT failed: ...")
   std::uint64_t step = 0;
   VTime time = 0;
-  // Whoever drives the run said it saw this death (observe_death), e.g. an
-  // op reported the dead server. Unobserved deaths are the
-  // reader's to judge (sim gives them no outcome).
-  bool observed = false;
 };
 
 // Bits an upper layer may set on an lwp to tell what it is (a memory daemon
@@ -297,9 +293,6 @@ class Machine {
   }
   [[nodiscard]] bool domain_dead(DomainId d) const;
   [[nodiscard]] const std::string& domain_name(DomainId d) const;
-  // Marks every contained panic of domain `d` as observed (ContainedPanic);
-  // false when `d` has none.
-  bool observe_death(DomainId d);
   // Every contained panic so far, in order.
   [[nodiscard]] const std::vector<ContainedPanic>& contained_panics() const { return contained_; }
 

@@ -154,10 +154,6 @@ class Kernel {
   [[nodiscard]] Status unmount(Proc& p, std::string_view path, bool force = false);
   vn::Mount* root_mount() const { return root_mount_; }
   std::size_t mount_count() const { return mounts_.size(); }
-  // The mount in the mount table whose path is `path` exactly as mount(2)
-  // was given it (no lookup: a dead server's mount is found too), the
-  // latest if several; null if none. For reports and scenario checks.
-  [[nodiscard]] const vn::Mount* mount_at(std::string_view path) const;
 
   // --- processes (proc.cc) ---------------------------------------------
   Proc& proc_create(std::string name, vn::Cred cred, std::uint32_t umask = 022);

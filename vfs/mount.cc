@@ -92,14 +92,6 @@ Status Kernel::mount_with(Proc& p, std::string_view path, const FsMaker& make) {
   return vn::kOk;
 }
 
-const vn::Mount* Kernel::mount_at(std::string_view path) const {
-  const vn::Mount* found = nullptr;
-  for (const auto& [id, mp] : mounts_) {  // by id: the latest mount wins
-    if (mp->path == path) found = mp.get();
-  }
-  return found;
-}
-
 Status Kernel::unmount(Proc& p, std::string_view path, bool force) {
   if (!p.cred.is_root()) return Status(EPERM);
   Nameidata nd;

@@ -32,6 +32,15 @@ grep -q "contained_panic: puffs server (ext2): ext2 core invariant: KASSERT fail
   fail "puffs: no contained panic in the trace"
 grep -q 'victim op 0 (stat) path="/untrusted/vfsim-test-panic" -> ENXIO' out.txt ||
   fail "puffs: the lookup that killed the server did not answer ENXIO"
+grep -q "^  server died: puffs server (ext2) (lwp '.*'): ext2 core invariant: KASSERT failed" out.txt ||
+  { cat out.txt; fail "puffs: the pass does not say that the server died"; }
+"$vfsim" run untrusted_image_puffs.json --json 2>/dev/null | tail -1 >out.json
+python3 -c "
+import json, sys
+r = json.load(open('out.json'))
+assert r['outcome'] == 'pass', r
+assert len(r['contained']) == 1 and r['contained'][0]['domain'] == 'puffs server (ext2)', r
+" || fail "puffs: --json does not list the contained panic"
 
 "$vfsim" check untrusted_image_kernel.json >out.txt 2>&1 || { cat out.txt; fail "kernel: check"; }
 grep -q "exploring gave panic" out.txt || { cat out.txt; fail "kernel: not a panic"; }

@@ -75,9 +75,7 @@ sc::OpResult mount_op(sc::OpContext& c, const sc::Args& a) {
       return sc::OpResult::error(EINVAL);
     }
   }
-  s = k.mount_with(*p, path, [&w, &config] {
-    return w.make_fs([&w, &config] { return make_puffs(w.env(), config); });
-  });
+  s = k.mount_with(*p, path, [&w, &config] { return make_puffs(w.env(), config); });
   return s.ok() ? sc::OpResult::ok() : sc::OpResult::error(s.err());
 }
 
