@@ -44,6 +44,21 @@ ParsedArgs parse_args(std::span<const std::string> args, std::span<const OptionS
   bool options_done = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (!options_done && a.size() == 2 && a[0] == '-' && a[1] != '-') {
+      const auto it = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) {
+        return !s.short_name.empty() && s.short_name == a.substr(1);
+      });
+      if (it != specs.end()) {
+        if (it->value_name.empty()) {
+          out.add(std::string(it->name), "");
+        } else if (i + 1 < args.size()) {
+          out.add(std::string(it->name), args[++i]);
+        } else {
+          throw UsageError(a + ": needs a value (" + std::string(it->value_name) + ")");
+        }
+        continue;
+      }
+    }
     if (options_done || !a.starts_with("--")) {
       out.positional.push_back(a);
       continue;
@@ -73,7 +88,8 @@ ParsedArgs parse_args(std::span<const std::string> args, std::span<const OptionS
 std::string options_help(std::span<const OptionSpec> specs) {
   std::string out;
   for (const auto& s : specs) {
-    std::string left = "  --" + std::string(s.name);
+    std::string left = s.short_name.empty() ? "  --" : "  -" + std::string(s.short_name) + ", --";
+    left += std::string(s.name);
     if (!s.value_name.empty()) left += " " + std::string(s.value_name);
     if (left.size() < 28) left.resize(28, ' ');
     else left += "  ";

@@ -23,6 +23,7 @@ struct OptionSpec {
   std::string_view name;        // without the leading "--"
   std::string_view value_name;  // empty: a flag without a value
   std::string_view help;
+  std::string_view short_name = {};  // "o" lets "-o VALUE" stand for "--name VALUE"
 };
 
 class ParsedArgs {
@@ -46,7 +47,9 @@ class ParsedArgs {
 };
 
 // Parses `args` (after the subcommand name) against `specs`. Accepts
-// "--name value" and "--name=value"; "--" ends the options.
+// "--name value" and "--name=value", and "-x value" for an option whose
+// short_name is "x"; "--" ends the options. Any other argument is
+// positional.
 [[nodiscard]] ParsedArgs parse_args(std::span<const std::string> args,
                                     std::span<const OptionSpec> specs);
 

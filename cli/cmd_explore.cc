@@ -1,37 +1,58 @@
 // `vfsim explore FILE` and `vfsim check FILE`: many schedules through
 // sim::explore, a summary, and the report of the first failure. `check`
 // compares the outcome with the scenario's expect_outcome for the effective
-// configuration, so ctest can assert a knob's both sides with one file.
+// configuration, so ctest can assert a knob's both sides with one file
+// (several files, or every side of one: cmd_check.cc). `explore --shard
+// K/N` explores one shard of the schedule indices; `vfsim merge`
+// (cmd_merge.cc) combines the shards' --json summaries.
 #include <unistd.h>
 
+#include <charconv>
+#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/explore_run.h"
 #include "scenarios/runner.h"
 
 namespace vfsim::cli {
 
 namespace {
 
-constexpr OptionSpec kOptions[] = {
-    {"strategy", "NAME", "random, pct or dfs"},
-    {"schedules", "N", "how many schedules to run"},
-    {"depth", "D", "pct: the bug depth"},
-    {"preemption-bound", "B", "dfs: most preemptions per schedule"},
-    {"seed", "N", "exploration seed"},
-    {"jobs", "N", "worker threads (results are the same as with 1)"},
-    {"keep-going", "", "do not stop at the first failure; count them all"},
-    {"check-determinism", "", "re-run failing and sampled schedules, compare trace hashes"},
-    {"long", "", "a long (soak) run: explore.long_schedules, default 10 x schedules"},
-    kSetOption,
-    kReportOption,
-    kTraceOption,
-    kJsonOption,
+#define VFSIM_EXPLORE_OPTIONS                                                                  \
+  {"strategy", "NAME", "random, pct or dfs"}, {"schedules", "N", "how many schedules to run"}, \
+      {"depth", "D", "pct: the bug depth"},                                                    \
+      {"preemption-bound", "B", "dfs: most preemptions per schedule"},                         \
+      {"seed", "N", "exploration seed"},                                                       \
+      {"jobs", "N", "worker threads (results are the same as with 1)"},                        \
+      {"keep-going", "", "do not stop at the first failure; count them all"},                  \
+      {"check-determinism", "", "re-run failing and sampled schedules, compare trace hashes"}, \
+      {"long", "", "a long (soak) run: explore.long_schedules, default 10 x schedules"},       \
+      kSetOption, kReportOption, kTraceOption, kTraceOutOption, kJsonOption
+
+constexpr OptionSpec kExploreOptions[] = {
+    VFSIM_EXPLORE_OPTIONS,
+    {"shard", "K/N",
+     "explore shard K of N (0 <= K < N): the schedule indices i with i % N == K; merge the "
+     "shards' --json summaries with vfsim merge"},
 };
 
+constexpr OptionSpec kCheckOptions[] = {
+    VFSIM_EXPLORE_OPTIONS,
+    {"junit", "FILE", "write JUnit XML: a testsuite per file, a testcase per side"},
+    {"sides", "",
+     "check every side a file states (each `when` of expect_outcome, and the file as it is); "
+     "implied by several files or --junit"},
+    {"report-dir", "DIR",
+     "with several sides: where reports of unexpected failures go (default vfsim-reports)"},
+};
+#undef VFSIM_EXPLORE_OPTIONS
+
 enum class Mode { explore, check };
+
+}  // namespace
 
 std::vector<scenarios::Override> explore_overrides(const ParsedArgs& args) {
   auto out = set_overrides(args);
@@ -48,31 +69,20 @@ std::vector<scenarios::Override> explore_overrides(const ParsedArgs& args) {
   return out;
 }
 
-// The progress line, redrawn in place; only on a terminal.
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled) {}
-  ~Progress() {
-    if (drawn_) std::cout << "\r\033[K" << std::flush;
-  }
-  Progress(const Progress&) = delete;
-  Progress& operator=(const Progress&) = delete;
+std::function<void(const sim::ExploreProgress&)> Progress::callback() {
+  if (!enabled_) return {};
+  return [this](const sim::ExploreProgress& p) {
+    drawn_ = true;
+    std::cout << "\r\033[K" << p.done << "/" << p.total << " schedules  "
+              << static_cast<std::uint64_t>(p.per_second) << "/s  " << p.failures
+              << " failures  ETA " << static_cast<std::uint64_t>(std::llround(p.eta_seconds)) << "s"
+              << std::flush;
+  };
+}
 
-  std::function<void(const sim::ExploreProgress&)> callback() {
-    if (!enabled_) return {};
-    return [this](const sim::ExploreProgress& p) {
-      drawn_ = true;
-      std::cout << "\r\033[K" << p.done << "/" << p.total << " schedules  "
-                << static_cast<std::uint64_t>(p.per_second) << "/s  " << p.failures
-                << " failures  ETA " << static_cast<std::uint64_t>(p.eta_seconds + 0.5) << "s"
-                << std::flush;
-    };
-  }
-
- private:
-  bool enabled_;
-  bool drawn_ = false;
-};
+Progress::~Progress() {
+  if (drawn_) std::cout << "\r\033[K" << std::flush;
+}
 
 sim::ExploreOptions explore_options_for(const scenarios::Scenario& s, const ParsedArgs& args) {
   const auto& ex = s.explore;
@@ -84,12 +94,44 @@ sim::ExploreOptions explore_options_for(const scenarios::Scenario& s, const Pars
   o.jobs = static_cast<int>(jobs);
   o.keep_going = args.flag("keep-going");
   o.check_determinism = args.flag("check-determinism");
+  if (const auto shard = args.value("shard")) {
+    const auto [k, n] = parse_shard(*shard);
+    if (!sim::make_strategy(o.strategy, sim::StrategyParams{})->parallel_safe()) {
+      throw UsageError("--shard: a " + o.strategy +
+                       " exploration's schedules depend on the ones before it; shard a random "
+                       "or pct exploration");
+    }
+    o.shard_index = k;
+    o.shard_count = n;
+  }
   return o;
 }
 
+std::pair<std::uint64_t, std::uint64_t> parse_shard(std::string_view text) {
+  const auto slash = text.find('/');
+  std::uint64_t k = 0;
+  std::uint64_t n = 0;
+  const char* end = text.data() + text.size();
+  const bool ok = slash != std::string_view::npos &&
+                  std::from_chars(text.data(), text.data() + slash, k).ptr == text.data() + slash &&
+                  slash + 1 < text.size() &&
+                  std::from_chars(text.data() + slash + 1, end, n).ptr == end && n >= 1 && k < n;
+  if (!ok) {
+    throw UsageError("--shard: expected K/N with 0 <= K < N (e.g. 0/4), got '" + std::string(text) +
+                     "'");
+  }
+  return {k, n};
+}
+
+namespace {
+
 nlohmann::json summary_json(const scenarios::Scenario& s, const sim::ExploreOptions& o,
                             const sim::ExploreSummary& sum,
-                            const std::optional<std::string>& report) {
+                            const std::optional<std::string>& report,
+                            const std::vector<scenarios::Override>& given,
+                            const std::optional<std::string>& rerun) {
+  std::vector<std::string> overrides;
+  for (const auto& ov : given) overrides.push_back(ov.key + "=" + ov.value);
   using nlohmann::json;
   json out = {
       {"outcome", std::string(sim::outcome_name(sum.outcome))},
@@ -105,11 +147,25 @@ nlohmann::json summary_json(const scenarios::Scenario& s, const sim::ExploreOpti
       {"report", report ? json(*report) : json(nullptr)},
       {"message", sum.first_failure ? json(sum.first_failure->message) : json(nullptr)},
       {"determinism_errors", sum.determinism_errors},
+      // What `vfsim merge` needs to combine shards and to check that they
+      // are shards of one exploration.
+      {"shard", {{"index", o.shard_index}, {"count", o.shard_count}}},
+      {"failing_schedules", sum.failing_schedules},
+      {"keep_going", o.keep_going},
+      {"schedules", o.schedules},
+      {"depth", o.depth},
+      {"preemption_bound", o.preemption_bound},
+      {"scenario_name", s.name},
+      {"scenario_sha256", s.sha256},
+      {"overrides", overrides},
+      {"rerun", rerun ? json(*rerun) : json(nullptr)},
   };
   if (s.expected_outcome)
     out["expected_outcome"] = std::string(sim::outcome_name(*s.expected_outcome));
   return out;
 }
+
+}  // namespace
 
 void print_pass(std::ostream& out, const scenarios::Scenario& s, const sim::ExploreOptions& o,
                 const sim::ExploreSummary& sum) {
@@ -119,6 +175,8 @@ void print_pass(std::ostream& out, const scenarios::Scenario& s, const sim::Expl
   if (sum.exhausted) out << ", search space exhausted";
   out << "\n";
 }
+
+namespace {
 
 int explore_or_check(const ParsedArgs& args, Mode mode) {
   const std::string file = one_positional(args, "scenario FILE");
@@ -140,15 +198,22 @@ int explore_or_check(const ParsedArgs& args, Mode mode) {
       mode == Mode::check && sum.outcome == expected && sum.outcome != sim::Outcome::setup;
   int status = sum.first_failure ? kExitFailure : kExitPass;
   std::optional<std::string> written;
+  std::optional<std::string> rerun;
+  if (sum.first_failure) rerun = rerun_command(file, overrides, sum.first_failure_index);
   if (sum.first_failure && !(as_expected && !args.value("report"))) {
     written = report_path(args);
-    human << "found after " << sum.schedules_explored << " schedules, " << sum.failures
+    human << "found after " << sum.schedules_explored << " schedules"
+          << (options.shard_count > 1 ? " of shard " + std::to_string(options.shard_index) + "/" +
+                                            std::to_string(options.shard_count)
+                                      : "")
+          << ", " << sum.failures
           << (args.flag("keep-going") ? " failures in all\n" : " failure\n");
     if (args.flag("trace")) print_trace(human, sum.first_failure->events);
     (void)report_failure(human,
                          scenarios::make_report(*scenario, *sum.first_failure, options.strategy,
                                                 sum.first_failure_index),
-                         *written, rerun_command(file, overrides, sum.first_failure_index));
+                         *written, *rerun);
+    write_trace_out(args, human, *sum.first_failure, scenario->path, scenario->name);
   } else if (!sum.first_failure) {
     print_pass(human, *scenario, options, sum);
   }
@@ -160,16 +225,27 @@ int explore_or_check(const ParsedArgs& args, Mode mode) {
           << "\n";
     status = as_expected && sum.determinism_errors.empty() ? kExitPass : kExitFailure;
   }
-  if (json) std::cout << summary_json(*scenario, options, sum, written).dump() << "\n";
+  if (json) {
+    std::cout << summary_json(*scenario, options, sum, written, overrides, rerun).dump() << "\n";
+  }
   return status;
 }
 
 }  // namespace
 
-std::span<const OptionSpec> explore_options() { return kOptions; }
-std::span<const OptionSpec> check_options() { return kOptions; }
+std::span<const OptionSpec> explore_options() { return kExploreOptions; }
+std::span<const OptionSpec> check_options() { return kCheckOptions; }
 
 int explore_command(const ParsedArgs& args) { return explore_or_check(args, Mode::explore); }
-int check_command(const ParsedArgs& args) { return explore_or_check(args, Mode::check); }
+
+int check_command(const ParsedArgs& args) {
+  if (args.positional.size() > 1 || args.value("junit") || args.flag("sides")) {
+    return check_sides(args);
+  }
+  if (args.value("report-dir")) {
+    throw UsageError("--report-dir: only with several files, --sides or --junit (else --report)");
+  }
+  return explore_or_check(args, Mode::check);
+}
 
 }  // namespace vfsim::cli

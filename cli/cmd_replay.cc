@@ -15,13 +15,9 @@ namespace vfsim::cli {
 
 namespace fs = std::filesystem;
 
-constexpr OptionSpec kScenarioOption{
-    "scenario", "FILE",
-    "the scenario file to use (default: the report's, found beside the report or at its "
-    "absolute path); its content must be the report's"};
-
 std::span<const OptionSpec> replay_options() {
-  static constexpr OptionSpec kOptions[] = {kScenarioOption, kTraceOption, kJsonOption};
+  static constexpr OptionSpec kOptions[] = {kScenarioOption, kTraceOption, kTraceOutOption,
+                                            kJsonOption};
   return kOptions;
 }
 
@@ -31,19 +27,13 @@ std::span<const OptionSpec> shrink_options() {
       {"attempts", "N", "most replays to try (default 2000)"},
       kScenarioOption,
       kTraceOption,
+      kTraceOutOption,
       kJsonOption,
   };
   return kOptions;
 }
 
 namespace {
-
-struct Loaded {
-  scenarios::Report report;
-  std::shared_ptr<const scenarios::Scenario> scenario;
-  sim::RunFn run;
-  sim::MachineOptions machine;
-};
 
 // Where the report's scenario may be, existing files only, best first: a
 // version 2 report's path is relative to the report's directory, with the
@@ -118,6 +108,8 @@ void check_same_images(const scenarios::Report& r, const std::string& report,
   }
 }
 
+}  // namespace
+
 Loaded load_report(const std::string& path, const std::optional<std::string>& scenario_file) {
   Loaded l;
   l.report = scenarios::read_report(path);
@@ -161,10 +153,14 @@ bool same_run(const sim::RunResult& a, const sim::RunResult& b) {
   return a.outcome == b.outcome && a.trace_hash == b.trace_hash;
 }
 
+namespace {
+
 std::string outcome_and_hash(const sim::RunResult& r) {
   return std::string(sim::outcome_name(r.outcome)) + " (trace " +
          scenarios::hash_hex(r.trace_hash) + ")";
 }
+
+}  // namespace
 
 int not_reproduced(std::ostream& out, const sim::RunResult& want, const sim::RunResult& got,
                    bool diverged) {
@@ -175,6 +171,8 @@ int not_reproduced(std::ostream& out, const sim::RunResult& want, const sim::Run
   if (got.failed()) out << "  " << got.message << "\n";
   return kExitNotReproduced;
 }
+
+namespace {
 
 std::string describe_site(const sim::RunResult& r) {
   std::string out = r.failure_lwp.empty() ? "no lwp" : "lwp '" + r.failure_lwp + "'";
@@ -199,6 +197,7 @@ int replay_command(const ParsedArgs& args) {
   const bool json = args.flag("json");
   std::ostream& human = json ? std::cerr : std::cout;
   if (args.flag("trace")) print_trace(human, r.events);
+  write_trace_out(args, human, r, l.scenario->path, l.scenario->name);
   const bool reproduced = same_run(r, l.report.result);
   if (json) {
     std::cout << nlohmann::json{{"reproduced", reproduced},
@@ -249,6 +248,7 @@ int shrink_command(const ParsedArgs& args) {
         << "  " << full.message << "\n  site: " << describe_site(full)
         << " (the same as the report's)\n  report: " << out_path << "\n  replay: vfsim replay "
         << out_path << "\n";
+  write_trace_out(args, human, full, l.scenario->path, l.scenario->name);
   if (json) {
     std::cout << nlohmann::json{{"outcome", std::string(sim::outcome_name(full.outcome))},
                                 {"decisions_before", sr.original_decisions},

@@ -22,6 +22,7 @@ std::span<const OptionSpec> run_options() {
       kSetOption,
       kReportOption,
       kTraceOption,
+      kTraceOutOption,
       kJsonOption,
   };
   return kOptions;
@@ -120,6 +121,7 @@ int run_command(const ParsedArgs& args) {
     human << "  server died: " << c.domain << " (lwp '" << c.lwp << "'): " << c.message
           << "; the kernel went on\n";
   }
+  write_trace_out(args, human, r, scenario->path, scenario->name);
   if (json) std::cout << run_json(r, *scenario, index, written).dump() << "\n";
   return status;
 }

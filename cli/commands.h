@@ -36,6 +36,8 @@ int ops_command(const ParsedArgs& args);         // cmd_ops.cc
 int fs_command(const ParsedArgs& args);          // cmd_fs.cc
 int fs_syscall_command(const ParsedArgs& args);  // cmd_fs_syscall.cc (via fs_command)
 int makefs_command(const ParsedArgs& args);      // cmd_makefs.cc
+int chart_command(const ParsedArgs& args);       // cmd_chart.cc
+int merge_command(const ParsedArgs& args);       // cmd_merge.cc
 std::span<const OptionSpec> run_options();
 std::span<const OptionSpec> explore_options();
 std::span<const OptionSpec> check_options();
@@ -44,5 +46,7 @@ std::span<const OptionSpec> shrink_options();
 std::span<const OptionSpec> ops_options();
 std::span<const OptionSpec> fs_options();
 std::span<const OptionSpec> makefs_options();
+std::span<const OptionSpec> chart_options();
+std::span<const OptionSpec> merge_options();
 
 }  // namespace vfsim::cli

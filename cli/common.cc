@@ -2,10 +2,12 @@
 #include "cli/common.h"
 
 #include <cstdio>
+#include <fstream>
 
 #include "cli/commands.h"
 #include "scenarios/modules.h"
 #include "scenarios/runner.h"
+#include "sim/trace_export.h"
 
 namespace vfsim::cli {
 
@@ -56,6 +58,25 @@ void print_trace(std::ostream& out, const std::vector<sim::TraceEvent>& events) 
     else out << "lwp " << e.lwp;
     out << " " << e.kind << ": " << e.detail << "\n";
   }
+}
+
+void write_trace_out(const ParsedArgs& args, std::ostream& human, const sim::RunResult& r,
+                     const std::string& scenario_path, const std::string& scenario_name) {
+  const auto path = args.value("trace-out");
+  if (!path) return;
+  const std::string text = sim::chrome_trace_json(
+      r, {{"scenario", scenario_path},
+          {"scenario_name", scenario_name},
+          {"seed", std::to_string(r.seed)},
+          {"outcome", std::string(sim::outcome_name(r.outcome))},
+          {"message", r.message},
+          {"trace_hash", scenarios::hash_hex(r.trace_hash)},
+          {"time", "ts is virtual time in us plus 2 ns per trace event before it"}});
+  std::ofstream out(*path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) throw UsageError("--trace-out " + *path + ": cannot write the file");
+  human << "  trace: " << *path << " (open it in ui.perfetto.dev or chrome://tracing)\n";
 }
 
 namespace {

@@ -23,6 +23,13 @@ inline constexpr OptionSpec kReportOption{"report", "FILE",
                                           "where a failure report goes (vfsim-report.json)"};
 inline constexpr OptionSpec kTraceOption{"trace", "", "print the trace of the run"};
 inline constexpr OptionSpec kJsonOption{"json", "", "print a JSON summary on stdout"};
+inline constexpr OptionSpec kTraceOutOption{
+    "trace-out", "FILE",
+    "write the run's trace for Perfetto / chrome://tracing (Chrome trace-event JSON)"};
+inline constexpr OptionSpec kScenarioOption{
+    "scenario", "FILE",
+    "the scenario file to use (default: the report's, found beside the report or at its "
+    "absolute path); its content must be the report's"};
 inline constexpr std::string_view kDefaultReport = "vfsim-report.json";
 
 // The single positional argument; UsageError when there is not exactly one.
@@ -42,6 +49,13 @@ void verify_images(const scenarios::Scenario& s);
 
 void print_trace(std::ostream& out, const std::vector<sim::TraceEvent>& events);
 
+// With --trace-out FILE, writes `r` (run with a kept trace) there in the
+// Chrome trace-event format (sim/trace_export.h), naming the scenario and
+// the run in its metadata, and says so on `human`. UsageError when the file
+// cannot be written.
+void write_trace_out(const ParsedArgs& args, std::ostream& human, const sim::RunResult& r,
+                     const std::string& scenario_path, const std::string& scenario_name);
+
 // Virtual time as seconds with nanosecond digits: "0.250000000s".
 [[nodiscard]] std::string format_vtime(sim::VTime t);
 
@@ -55,6 +69,28 @@ void print_trace(std::ostream& out, const std::vector<sim::TraceEvent>& events);
 [[nodiscard]] std::string rerun_command(const std::string& file,
                                         const std::vector<scenarios::Override>& overrides,
                                         std::optional<std::uint64_t> schedule_index);
+
+// A failure report loaded to be run again: the scenario it names (found
+// beside the report, at its absolute path or at `scenario_file`, and checked
+// to be the report's bytes and images), the run function and the machine
+// options of the report's run, with the full trace kept. ScenarioError when
+// the report or its scenario is not usable.
+struct Loaded {
+  scenarios::Report report;
+  std::shared_ptr<const scenarios::Scenario> scenario;
+  sim::RunFn run;
+  sim::MachineOptions machine;
+};
+[[nodiscard]] Loaded load_report(const std::string& path,
+                                 const std::optional<std::string>& scenario_file);
+
+// Whether a re-run is the report's run: the same outcome and trace hash.
+[[nodiscard]] bool same_run(const sim::RunResult& a, const sim::RunResult& b);
+
+// Prints that a re-run gave another outcome or trace than the report's;
+// returns kExitNotReproduced.
+int not_reproduced(std::ostream& out, const sim::RunResult& want, const sim::RunResult& got,
+                   bool diverged);
 
 // Writes the report and prints the failure: outcome, message, seed, schedule
 // size, the report path and the two commands that reproduce it: replay of

@@ -43,6 +43,8 @@ class PageObject {
   const std::string& name() const { return name_; }
   std::uint64_t id() const { return id_; }
   bool anonymous() const { return ops_ == nullptr; }
+  // The backing store (null: anonymous).
+  const PagerOps* ops() const { return ops_; }
   std::size_t resident_pages() const { return pages_.size(); }
   std::size_t dirty_pages() const { return dirty_; }
   std::size_t swapped_slots() const { return swap_slots_.size(); }

@@ -126,6 +126,7 @@ void RunState::run_ops(const std::vector<OpCall>& ops, LwpContext& cx, std::stri
 void RunState::run_op(const OpCall& call, LwpContext& cx, const std::string& place, List list) {
   // The op is in flight from before its arguments are read until its result
   // is checked, so a failure anywhere in between names it as its site.
+  if (machine.trace().keeping()) machine.note("op_begin", place);  // a span (sim/trace_kinds.h)
   const auto token = machine.op_begin(place, call.budget);
   Args args = resolve(call, place);
   cx.set_module(call.module_index);

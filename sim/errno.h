@@ -78,10 +78,13 @@ class [[nodiscard]] Result {
 
 #define VFSIM_CONCAT_(a, b) a##b
 #define VFSIM_CONCAT(a, b) VFSIM_CONCAT_(a, b)
+// tmp and lhs are a declaration, which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define VFSIM_TRY_ASSIGN_(tmp, lhs, expr) \
   auto tmp = (expr);                      \
   if (!tmp.ok()) return tmp.status();     \
   lhs = std::move(tmp.value())
+// NOLINTEND(bugprone-macro-parentheses)
 // VFSIM_TRY_ASSIGN(auto x, f()); declares or assigns x from the Result f(),
 // or returns its errno.
 #define VFSIM_TRY_ASSIGN(lhs, expr) \

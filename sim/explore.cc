@@ -5,6 +5,7 @@
 #include <chrono>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "sim/rng.h"
@@ -77,7 +78,7 @@ void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_st
   auto strategy = make_strategy(o.strategy, params_for(o, expected_steps));
   auto last_progress = Clock::now();
   for (;;) {
-    const std::uint64_t i = sh.next.fetch_add(1);
+    const std::uint64_t i = o.shard_index + o.shard_count * sh.next.fetch_add(1);
     if (i >= o.schedules || (!o.keep_going && i > sh.stop_at.load())) break;
     MachineOptions m = o.machine;
     m.seed = schedule_seed(o.seed, i);
@@ -111,7 +112,7 @@ void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_st
       last_progress = Clock::now();
       ExploreProgress p;
       p.done = sh.done.load();
-      p.total = o.schedules;
+      p.total = shard_size(o);
       p.failures = sh.failures.load();
       const double secs = seconds_since(t0);
       p.per_second = secs > 0 ? static_cast<double>(p.done) / secs : 0;
@@ -123,11 +124,20 @@ void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_st
 
 }  // namespace
 
+std::uint64_t shard_size(const ExploreOptions& o) {
+  if (o.shard_index >= o.schedules) return 0;
+  return (o.schedules - o.shard_index + o.shard_count - 1) / o.shard_count;
+}
+
 std::uint64_t schedule_seed(std::uint64_t seed, std::uint64_t index) {
   return derive_seed(seed, index + 1);
 }
 
 ExploreSummary explore(const RunFn& run, const ExploreOptions& o) {
+  if (o.shard_count == 0 || o.shard_index >= o.shard_count) {
+    throw std::invalid_argument("explore: shard " + std::to_string(o.shard_index) + " of " +
+                                std::to_string(o.shard_count) + " does not exist");
+  }
   const auto t0 = Clock::now();
   std::uint64_t expected_steps = 1000;
   if (o.strategy == "pct") {
@@ -150,13 +160,15 @@ ExploreSummary explore(const RunFn& run, const ExploreOptions& o) {
   s.max_steps = sh.max_steps.load();
   s.determinism_errors = std::move(sh.determinism_errors);
   std::sort(s.determinism_errors.begin(), s.determinism_errors.end());
+  std::sort(sh.failing_indexes.begin(), sh.failing_indexes.end());
+  s.failing_schedules = sh.failing_indexes;
   if (o.keep_going || !sh.first_index) {
-    s.schedules_explored = std::min<std::uint64_t>(sh.done.load(), o.schedules);
+    s.schedules_explored = std::min<std::uint64_t>(sh.done.load(), shard_size(o));
     s.failures = sh.failing_indexes.size();
   } else {
     // Report as a single sequential worker would have: it stops at the first
-    // failing schedule.
-    s.schedules_explored = *sh.first_index + 1;
+    // failing schedule (the shard's indices up to it).
+    s.schedules_explored = (*sh.first_index - o.shard_index) / o.shard_count + 1;
     s.failures = 1;
   }
   s.schedules_per_second = s.seconds > 0 ? static_cast<double>(sh.done.load()) / s.seconds : 0;

@@ -36,6 +36,13 @@ struct ExploreOptions {
   int preemption_bound = 2;  // dfs
   int jobs = 1;
   bool keep_going = false;  // otherwise stop at the first failure
+  // Shard shard_index of shard_count: only the schedule indices i with
+  // i % shard_count == shard_index, each run exactly as the whole
+  // exploration runs it, so the shards' results partition the whole's
+  // (merge them with the rules of ExploreSummary). Needs a strategy whose
+  // schedules do not depend on the ones before (Strategy::parallel_safe).
+  std::uint64_t shard_index = 0;
+  std::uint64_t shard_count = 1;
   bool check_determinism = false;
   std::uint64_t determinism_sample = 16;  // re-run every Nth passing schedule
   MachineOptions machine;                 // seed is replaced per schedule
@@ -45,8 +52,14 @@ struct ExploreOptions {
 
 struct ExploreSummary {
   Outcome outcome = Outcome::pass;  // of the first failure, or pass
+  // Without keep_going, as one sequential worker would report: the schedules
+  // up to and including the first failure (of this shard's), and 1 failure.
   std::uint64_t schedules_explored = 0;
   std::uint64_t failures = 0;
+  // Every failing schedule index that was run, in order. Without
+  // keep_going, workers may have run (and found failing) schedules past the
+  // first failure; they are listed but not counted in `failures`.
+  std::vector<std::uint64_t> failing_schedules;
   std::optional<std::uint64_t> first_failure_index;  // schedule number
   std::optional<RunResult> first_failure;            // with its full trace
   double seconds = 0;
@@ -57,6 +70,10 @@ struct ExploreSummary {
   // differ: each names the schedule and the first divergent step.
   std::vector<std::string> determinism_errors;
 };
+
+// How many schedule indices the shard of `options` has (all of them when
+// shard_count is 1).
+std::uint64_t shard_size(const ExploreOptions& options);
 
 // The seed of schedule `index` of an exploration started with `seed`.
 std::uint64_t schedule_seed(std::uint64_t seed, std::uint64_t index);

@@ -137,9 +137,9 @@ std::size_t default_stack_bytes() {
   return 512 * 1024;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-  return 512 * 1024;
+  return std::size_t{512} * 1024;
 #else
-  return 128 * 1024;
+  return std::size_t{128} * 1024;
 #endif
 #else
   return 128 * 1024;
@@ -412,7 +412,10 @@ RunResult Machine::run() {
   r.schedule = std::move(schedule_);
   r.defaults = std::move(defaults_);
   r.preemptions = preemptions_;
-  if (trace_.keeping()) r.events = trace_.events();
+  if (trace_.keeping()) {
+    r.events = trace_.events();
+    for (const auto& l : lwps_) r.lwps.push_back(LwpSummary{l->id, l->name, l->group, l->daemon});
+  }
   return r;
 }
 
@@ -789,6 +792,10 @@ std::size_t Machine::decide(ChoiceKind kind, const std::vector<LwpId>& candidate
     detail += lwps_[chosen]->name + " of";
     for (LwpId c : candidates) detail += " " + lwps_[c]->name;
     trace_.note(steps_, now_, current_ ? current_->id : kNoLwp, "decide", detail);
+    if (kind == ChoiceKind::schedule && current >= 0 && static_cast<int>(idx) != current) {
+      trace_.note(steps_, now_, candidates[static_cast<std::size_t>(current)], "preempt",
+                  lwps_[chosen]->name + " runs instead");
+    }
   }
   return idx;
 }
@@ -900,7 +907,9 @@ void Machine::wake(Lwp& l) {
   l.state = LwpState::ready;
   trace_.mix(0x3a4e);
   trace_.mix(static_cast<std::uint64_t>(l.id));
-  if (trace_.keeping()) trace_.note(steps_, now_, current_id(), "wake", l.name);
+  if (trace_.keeping()) {
+    trace_.note(steps_, now_, current_id(), "wake", l.name, std::to_string(l.id));
+  }
   fibers::context::active()->schedule(l.ctx);
 }
 
@@ -908,6 +917,16 @@ void Machine::join(LwpId id) {
   Lwp* l = lwp(id);
   VFSIM_KASSERT(*this, l != nullptr, "join of unknown lwp");
   while (l->state != LwpState::finished) l->exit_channel->sleep("join");
+  // For the tools that draw a run (sim/trace_kinds.h): what the joiner does
+  // next happened after the lwp's exit, whether or not it had to wait.
+  if (trace_.keeping())
+    trace_.note(steps_, now_, current_id(), "joined", l->name, std::to_string(id));
+}
+
+void Machine::set_group(LwpId id, std::string group) {
+  Lwp* l = lwp(id);
+  VFSIM_KASSERT(*this, l != nullptr, "set_group of unknown lwp");
+  l->group = std::move(group);
 }
 
 void Machine::sleep_for(VTime d) {

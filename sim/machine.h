@@ -138,6 +138,10 @@ struct Lwp {
   // at an idle point (see Machine::quiesce).
   std::uint32_t busy = 0;
   LwpTags tags = 0;
+  // Where a drawing of the run puts it (sim/trace_export.h): "" for the
+  // default (a user lwp, or the kernel's for a daemon), else the name of the
+  // userspace server whose workers it runs. Never decides anything.
+  std::string group;
   LwpState state = LwpState::ready;
   Resource* waiting_on = nullptr;  // when blocked
   std::string wait_reason;         // e.g. "lock", "sleep"; for reports
@@ -152,6 +156,14 @@ struct Lwp {
   std::unique_ptr<WaitChannel> exit_channel;  // joiners wait here
 };
 
+// An lwp as a kept trace describes it, for the tools that draw a run.
+struct LwpSummary {
+  LwpId id = kNoLwp;
+  std::string name;
+  std::string group;  // Lwp::group
+  bool daemon = false;
+};
+
 struct RunResult {
   Outcome outcome = Outcome::pass;
   std::string message;  // one paragraph; for deadlock the cycle
@@ -163,6 +175,7 @@ struct RunResult {
   std::vector<bool> defaults;  // per decision: was it the default choice
   std::uint32_t preemptions = 0;
   std::vector<TraceEvent> events;  // when MachineOptions::keep_trace
+  std::vector<LwpSummary> lwps;    // every lwp, by id; when MachineOptions::keep_trace
   // Where the failure happened: the lwp that failed (the one running, or the
   // one whose operation ran out of time; "" when none, as for a deadlock or
   // a leak) and the operation it was in (op_begin's description, "" if none).
@@ -244,6 +257,9 @@ class Machine {
 
   // Waits until lwp `id` finished.
   void join(LwpId id);
+
+  // Sets where a drawing of the run puts lwp `id` (Lwp::group).
+  void set_group(LwpId id, std::string group);
 
   // Waits for true quiescence: no other lwp ready to run and no daemon
   // inside a DaemonWork scope (every daemon idle at its wait for new work,

@@ -84,7 +84,26 @@ void SocketPair::note(std::string_view kind, int src, std::uint64_t seq, std::st
                   " msg #" + std::to_string(seq) + " len " + std::to_string(len);
   if (!tag.empty()) d += " (" + std::string(tag) + ")";
   t.note(machine_.steps(), machine_.now(), machine_.in_lwp() ? machine_.current_id() : kNoLwp, kind,
-         d);
+         d, message_key(src, seq));
+}
+
+// What pairs a message's send with its receive in a kept trace
+// (sim/trace_kinds.h): the pair, the direction and the message number.
+std::string SocketPair::message_key(int src, std::uint64_t seq) const {
+  return options_.name + " " + std::to_string(src) + "->" + std::to_string(1 - src) + " #" +
+         std::to_string(seq);
+}
+
+// The receive of a whole message (on a stream: of its last byte), for a kept
+// trace only: what was received is already decided by the hashed schedule.
+void SocketPair::note_received(int src, std::uint64_t seq) {
+  Trace& t = machine_.trace();
+  if (!t.keeping()) return;
+  t.note(machine_.steps(), machine_.now(), machine_.in_lwp() ? machine_.current_id() : kNoLwp,
+         "sock_recv",
+         options_.name + " " + std::to_string(src) + "->" + std::to_string(1 - src) + " msg #" +
+             std::to_string(seq),
+         message_key(src, seq));
 }
 
 bool SocketPair::has_room(int dst_index, std::size_t n) const {
@@ -96,22 +115,22 @@ bool SocketPair::has_room(int dst_index, std::size_t n) const {
 
 void SocketPair::enqueue(int dst, std::string_view bytes, std::uint64_t seq) {
   Endpoint& e = *ep_[dst];
-  e.rcv.push_back(Segment{std::string(bytes), seq});
+  e.rcv.push_back(Segment{std::string(bytes), seq, true});
   e.used += bytes.size();
   if (e.readable.has_sleepers()) e.readable.wakeup();
 }
 
 // A stream write lands as one or more pieces; the cut points are drawn from
 // the machine's RNG so the same seed cuts the same way.
-void SocketPair::enqueue_stream(int dst, std::string_view bytes, std::uint64_t seq) {
+void SocketPair::enqueue_stream(int dst, std::string_view bytes, std::uint64_t seq, bool last) {
   Endpoint& e = *ep_[dst];
   while (bytes.size() >= 2 && machine_.rng().chance(options_.stream.split_per_million, 1'000'000)) {
     const std::size_t cut = 1 + machine_.rng().below(bytes.size() - 1);
-    e.rcv.push_back(Segment{std::string(bytes.substr(0, cut)), seq});
+    e.rcv.push_back(Segment{std::string(bytes.substr(0, cut)), seq, false});
     e.used += cut;
     bytes.remove_prefix(cut);
   }
-  e.rcv.push_back(Segment{std::string(bytes), seq});
+  e.rcv.push_back(Segment{std::string(bytes), seq, last});
   e.used += bytes.size();
   if (e.readable.has_sleepers()) e.readable.wakeup();
 }
@@ -161,7 +180,7 @@ IoResult SocketPair::send_stream(int src, std::string_view bytes, std::string_vi
       continue;
     }
     const std::size_t n = std::min(room, bytes.size() - sent);
-    enqueue_stream(1 - src, bytes.substr(sent, n), seq);
+    enqueue_stream(1 - src, bytes.substr(sent, n), seq, sent + n == bytes.size());
     sent += n;
   }
   return {kOk, sent};
@@ -196,6 +215,7 @@ void SocketPair::take(int me_index, std::string* out, std::size_t max, IoResult*
     r->truncated = front.bytes.size() > max;
     out->assign(front.bytes, 0, std::min(max, front.bytes.size()));
     me.used -= front.bytes.size();
+    note_received(1 - me_index, front.seq);
     me.rcv.pop_front();
     r->bytes = out->size();
     return;
@@ -209,6 +229,7 @@ void SocketPair::take(int me_index, std::string* out, std::size_t max, IoResult*
       s.bytes.erase(0, n);
       break;
     }
+    if (s.last) note_received(1 - me_index, s.seq);
     me.rcv.pop_front();
     if (me.rcv.empty() || out->size() == max) break;
     if (!machine_.rng().chance(options_.stream.join_per_million, 1'000'000)) break;

@@ -59,8 +59,8 @@ struct [[nodiscard]] IoResult {
 };
 
 struct SockBufOptions {
-  std::size_t rcvbuf_bytes = 64 * 1024;  // receive buffer capacity in bytes
-  std::size_t rcvbuf_msgs = 0;           // most queued messages; 0 = no limit
+  std::size_t rcvbuf_bytes = std::size_t{64} * 1024;  // receive buffer capacity in bytes
+  std::size_t rcvbuf_msgs = 0;                        // most queued messages; 0 = no limit
 };
 
 // How a stream cuts writes and joins reads, in chances per million.
@@ -123,6 +123,7 @@ class SocketPair {
   struct Segment {
     std::string bytes;
     std::uint64_t seq = 0;  // message number in its direction, from 1
+    bool last = true;       // a stream: the last piece of its write
   };
   // The receiving state of one end. Guarded by the single-runner rule of the
   // machine: nothing here changes between two scheduling points of others.
@@ -139,7 +140,7 @@ class SocketPair {
 
   bool has_room(int dst_index, std::size_t n) const;
   void enqueue(int dst, std::string_view bytes, std::uint64_t seq);
-  void enqueue_stream(int dst, std::string_view bytes, std::uint64_t seq);
+  void enqueue_stream(int dst, std::string_view bytes, std::uint64_t seq, bool last);
   IoResult send_message(int src, std::string_view bytes, std::string_view tag);
   IoResult send_stream(int src, std::string_view bytes, std::string_view tag);
   IoResult recv(int me, std::string* out, std::size_t max, VTime timeout);
@@ -147,6 +148,8 @@ class SocketPair {
   void close(int me);
   void note(std::string_view kind, int src, std::uint64_t seq, std::string_view tag,
             std::size_t len);
+  void note_received(int src, std::uint64_t seq);
+  std::string message_key(int src, std::uint64_t seq) const;
   int peer_closed_errno() const;
 
   Machine& machine_;

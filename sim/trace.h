@@ -63,6 +63,11 @@ struct TraceEvent {
   LwpId lwp = kNoLwp;      // who did it (kNoLwp: the machine itself)
   std::string kind;        // "decide", "sched", "block", "wake", "timer", module kinds...
   std::string detail;      // human-readable, deterministic
+  // What ties this event to another one, for the kinds sim/trace_kinds.h
+  // says pair up: a message's send and its receive carry the same key (the
+  // socket, direction and message number); a wake names the lwp it wakes.
+  // Never a pointer value. Empty for every other event.
+  std::string key;
 };
 
 class Trace {
@@ -105,9 +110,10 @@ class Trace {
   // already mixed in cheaply (a decision's chosen lwp id), so the hash is the
   // same whether or not events are kept.
   void note(std::uint64_t step, VTime time, LwpId lwp, std::string_view kind,
-            std::string_view detail) {
+            std::string_view detail, std::string_view key = {}) {
     if (keep_) {
-      events_.push_back(TraceEvent{step, time, lwp, std::string(kind), std::string(detail)});
+      events_.push_back(
+          TraceEvent{step, time, lwp, std::string(kind), std::string(detail), std::string(key)});
     }
   }
 
@@ -119,14 +125,14 @@ class Trace {
     mix(kind);
     mix(detail);
     if (keep_) {
-      events_.push_back(TraceEvent{step, time, lwp, std::string(kind), std::string(detail)});
+      events_.push_back(TraceEvent{step, time, lwp, std::string(kind), std::string(detail), {}});
     }
   }
 
  private:
   [[gnu::noinline]] void keep_sched(std::uint64_t step, VTime time, LwpId lwp,
                                     std::string_view tag) {
-    events_.push_back(TraceEvent{step, time, lwp, "sched", std::string(tag)});
+    events_.push_back(TraceEvent{step, time, lwp, "sched", std::string(tag), {}});
   }
   static constexpr std::uint64_t kOffset = 0xcbf29ce484222325ULL;
   static constexpr std::uint64_t kMul = trace_detail::kMul;

@@ -50,6 +50,7 @@
 #include "sim/sync.h"
 #include "vnode/result.h"
 #include "vnode/vattr.h"
+#include "vnode/vop_list.h"
 
 namespace vfsim::vn {
 
@@ -103,69 +104,66 @@ inline constexpr int kFWrite = 2;
 //                 VFS has checked every POSIX rule that needs no fs data
 //   open/close/access/getattr/read/readdir/readlink/getextattr/listextattr
 //                 vp (shared ok)
-//   setattr/write/fsync/setextattr/deleteextattr/getpages/putpages
+//   setattr/write/fsync/setextattr/deleteextattr
 //                 vp exclusive
+//   getpages      vp (shared ok), inside the read/write that pages in;
+//                 the page is busy (called by VnodePager only)
+//   putpages      no vnode lock (the page is busy; the lock's holder may be
+//                 asleep for memory on this file): see vnode_pager.h
 //   inactive      vp exclusive, usecount 0 (called by the vcache)
 //   reclaim       vp exclusive, usecount 0 unless forced; must drop
 //                 Vnode::data (called by the vcache)
+//
+// What some ops mean beyond their names:
+//   access        acc: kAccRead | kAccWrite | kAccExec; EACCES when denied
+//   read          appends up to `len` bytes from `offset` to *out; short at
+//                 end of file
+//   write         writes `data` at *offset (at end of file with kIoAppend,
+//                 which updates *offset first), advances *offset past what it
+//                 wrote and sets *written to that count. A write that stored
+//                 some bytes and then met an error (the file system full, a
+//                 disk error, the largest file size) stops there and returns
+//                 kOk with the short count, as write(2) does; one that stored
+//                 nothing returns the errno (ENOSPC, EIO, EFBIG), *written 0
+//   readdir       entries from `cookie` on ("." and ".." first), at most `max`
+//   inactive      the last reference went away; *recycle = true asks the
+//                 vcache to reclaim the vnode now (e.g. the file has no names
+//                 left). Default: keep
+//   reclaim       forget the vnode: release Vnode::data. Default: nothing
+//   getpages/     page I/O for the pager: `offset` page-aligned, whole pages;
+//   putpages      bytes past the end of file read as zero and are not
+//                 written back past it
+//   *extattr      `name` is the stored name (prefix kept, see vfs/xattr.cc);
+//                 the VFS checked permission and name length
+//
+// The list of VOPs, their parameters and lock contracts is written once, in
+// vnode/vop_list.h; the methods below are generated from it.
 class VnodeOps {
  public:
   virtual ~VnodeOps() = default;
   // What an op the file system does not implement answers.
   virtual int default_error() const { return EOPNOTSUPP; }
 
-  virtual Status lookup(Vnode& dvp, const ComponentName& cn, Vnode** vpp);
-  virtual Status create(Vnode& dvp, const ComponentName& cn, const Vattr& va, Vnode** vpp);
-  virtual Status mknod(Vnode& dvp, const ComponentName& cn, const Vattr& va, Vnode** vpp);
-  virtual Status mkdir(Vnode& dvp, const ComponentName& cn, const Vattr& va, Vnode** vpp);
-  virtual Status symlink(Vnode& dvp, const ComponentName& cn, const Vattr& va,
-                         std::string_view target, Vnode** vpp);
-  virtual Status open(Vnode& vp, int fflags, const Cred& cred);
-  virtual Status close(Vnode& vp, int fflags, const Cred& cred);
-  // acc: kAccRead | kAccWrite | kAccExec. EACCES when denied.
-  virtual Status access(Vnode& vp, int acc, const Cred& cred);
-  virtual Status getattr(Vnode& vp, Vattr* va);
-  virtual Status setattr(Vnode& vp, const SetAttr& sa, const Cred& cred);
-  // Appends up to `len` bytes from `offset` to *out; short at end of file.
-  virtual Status read(Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
-                      int ioflag);
-  // Writes `data` at *offset (at end of file with kIoAppend, which updates
-  // *offset first), advances *offset past what it wrote and sets *written to
-  // that count. A write that stored some bytes and then met an error (the
-  // file system full, a disk error, the largest file size) stops there and
-  // returns kOk with the short count, as write(2) does; one that stored
-  // nothing returns the errno (ENOSPC, EIO, EFBIG) with *written 0.
-  virtual Status write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag,
-                       std::size_t* written);
-  virtual Status fsync(Vnode& vp);
-  virtual Status remove(Vnode& dvp, Vnode& vp, const ComponentName& cn);
-  virtual Status link(Vnode& dvp, Vnode& vp, const ComponentName& cn);
-  virtual Status rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp, Vnode* tvp,
-                        const ComponentName& tcn);
-  virtual Status rmdir(Vnode& dvp, Vnode& vp, const ComponentName& cn);
-  // Entries from `cookie` on ("." and ".." first), at most `max` of them.
-  virtual Status readdir(Vnode& vp, std::uint64_t cookie, std::size_t max, std::vector<Dirent>* out,
-                         bool* eof);
-  virtual Status readlink(Vnode& vp, std::string* target);
-  // The last reference went away. *recycle = true asks the vcache to
-  // reclaim the vnode now (e.g. the file has no names left). Default: keep.
-  virtual Status inactive(Vnode& vp, bool* recycle);
-  // Forget the vnode: release Vnode::data. Default: nothing to release.
-  virtual Status reclaim(Vnode& vp);
-  // Page I/O for the pager: `offset` page-aligned, whole pages; bytes past
-  // the end of file read as zero and are not written back past it.
-  virtual Status getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> dst);
-  virtual Status putpages(Vnode& vp, std::uint64_t offset, std::span<const std::byte> src);
-  // Extended attributes; `name` is the stored name (prefix kept, see
-  // vfs/xattr.cc). The VFS checked permission and name length.
-  virtual Status getextattr(Vnode& vp, XattrNs ns, std::string_view name, std::string* value);
-  virtual Status setextattr(Vnode& vp, XattrNs ns, std::string_view name, std::string_view value,
-                            int flags);
-  virtual Status listextattr(Vnode& vp, XattrNs ns, std::vector<std::string>* names);
-  virtual Status deleteextattr(Vnode& vp, XattrNs ns, std::string_view name);
+  // One virtual method per VOP; UNSUPPORTED ones answer default_error(),
+  // CUSTOM ones have their default in vnode_ops.cc.
+#define VFSIM_VOP_DEFAULT_UNSUPPORTED(name, params, args) \
+  virtual Status name params { return unsupported_with args; }
+#define VFSIM_VOP_DEFAULT_CUSTOM(name, params, args) virtual Status name params;
+#define VFSIM_VOP_DECLARE_(X, NAME, name, params, args, vp, locks, checks, dflt, puffs, code) \
+  VFSIM_VOP_DEFAULT_##dflt(name, params, args)
+  VFSIM_VOP_LIST(VFSIM_VOP_DECLARE_, _)
+#undef VFSIM_VOP_DECLARE_
+#undef VFSIM_VOP_DEFAULT_CUSTOM
+#undef VFSIM_VOP_DEFAULT_UNSUPPORTED
 
  protected:
   Status unsupported() const { return Status(default_error()); }
+
+ private:
+  template <class... A>
+  Status unsupported_with(A&&...) const {
+    return unsupported();
+  }
 };
 
 // The ops of a vnode whose file system is gone (forced unmount): everything

@@ -1,10 +1,12 @@
 // The VOP calls the VFS makes: each asserts the locks the contract in
-// vnode.h requires, calls the vnode's op vector and asserts what it
+// vnode/vop_list.h requires, calls the vnode's op vector and asserts what it
 // promises back (NetBSD's vnode_if.c, with KASSERT(IFF(error == 0, *vpp))).
+// The wrappers are generated from the VOP list; the checks are written here.
 #pragma once
 
 #include <string>
 
+#include "sim/trace_span.h"
 #include "vnode/vnode.h"
 
 namespace vfsim::vn {
@@ -18,167 +20,116 @@ namespace vfsim::vn {
   VFSIM_KASSERT((dvp).machine(), (s).ok() == (*(vpp) != nullptr), \
                 "result vnode does not match the error on " + (dvp).describe())
 
-inline Status vop_lookup(Vnode& dvp, const ComponentName& cn, Vnode** vpp) {
-  VN_ASSERT_LOCKED(dvp);
+// Each VOP is a span in a kept trace (sim/trace_span.h): "VOP_GETATTR m2:2".
+#define VOP_SPAN(vp, name)                                                      \
+  const ::vfsim::sim::TraceSpan vop_span_((vp).machine(), [&] {                 \
+    return std::string(name) + " m" + std::to_string((vp).mount().id()) + ":" + \
+           std::to_string((vp).key());                                          \
+  })
+
+// What each CHECKED VOP promises, around the call: vop_before_NAME(args)
+// runs before it and returns what vop_after_NAME(token, status, args) needs.
+struct VopNoToken {};
+
+// lookup, create, mknod, mkdir, symlink: *vpp is set iff the op succeeded.
+inline VopNoToken vop_result_before(Vnode** vpp) {
   *vpp = nullptr;
-  Status s = dvp.op->lookup(dvp, cn, vpp);
+  return {};
+}
+inline void vop_result_after(const Status& s, Vnode& dvp, Vnode** vpp) {
   VN_ASSERT_RESULT(dvp, s, vpp);
-  return s;
+}
+inline VopNoToken vop_before_lookup(Vnode&, const ComponentName&, Vnode** vpp) {
+  return vop_result_before(vpp);
+}
+inline void vop_after_lookup(VopNoToken, const Status& s, Vnode& dvp, const ComponentName&,
+                             Vnode** vpp) {
+  vop_result_after(s, dvp, vpp);
+}
+#define VFSIM_VOP_RESULT_CHECKS_(name)                                                           \
+  inline VopNoToken vop_before_##name(Vnode&, const ComponentName&, const Vattr&, Vnode** vpp) { \
+    return vop_result_before(vpp);                                                               \
+  }                                                                                              \
+  inline void vop_after_##name(VopNoToken, const Status& s, Vnode& dvp, const ComponentName&,    \
+                               const Vattr&, Vnode** vpp) {                                      \
+    vop_result_after(s, dvp, vpp);                                                               \
+  }
+VFSIM_VOP_RESULT_CHECKS_(create)
+VFSIM_VOP_RESULT_CHECKS_(mknod)
+VFSIM_VOP_RESULT_CHECKS_(mkdir)
+#undef VFSIM_VOP_RESULT_CHECKS_
+inline VopNoToken vop_before_symlink(Vnode&, const ComponentName&, const Vattr&, std::string_view,
+                                     Vnode** vpp) {
+  return vop_result_before(vpp);
+}
+inline void vop_after_symlink(VopNoToken, const Status& s, Vnode& dvp, const ComponentName&,
+                              const Vattr&, std::string_view, Vnode** vpp) {
+  vop_result_after(s, dvp, vpp);
 }
 
-inline Status vop_create(Vnode& dvp, const ComponentName& cn, const Vattr& va, Vnode** vpp) {
-  VN_ASSERT_XLOCKED(dvp);
-  *vpp = nullptr;
-  Status s = dvp.op->create(dvp, cn, va, vpp);
-  VN_ASSERT_RESULT(dvp, s, vpp);
-  return s;
+// read: never more than asked.
+inline std::size_t vop_before_read(Vnode&, std::uint64_t, std::size_t, std::string* out, int) {
+  return out->size();
 }
-
-inline Status vop_mknod(Vnode& dvp, const ComponentName& cn, const Vattr& va, Vnode** vpp) {
-  VN_ASSERT_XLOCKED(dvp);
-  *vpp = nullptr;
-  Status s = dvp.op->mknod(dvp, cn, va, vpp);
-  VN_ASSERT_RESULT(dvp, s, vpp);
-  return s;
-}
-
-inline Status vop_mkdir(Vnode& dvp, const ComponentName& cn, const Vattr& va, Vnode** vpp) {
-  VN_ASSERT_XLOCKED(dvp);
-  *vpp = nullptr;
-  Status s = dvp.op->mkdir(dvp, cn, va, vpp);
-  VN_ASSERT_RESULT(dvp, s, vpp);
-  return s;
-}
-
-inline Status vop_symlink(Vnode& dvp, const ComponentName& cn, const Vattr& va,
-                          std::string_view target, Vnode** vpp) {
-  VN_ASSERT_XLOCKED(dvp);
-  *vpp = nullptr;
-  Status s = dvp.op->symlink(dvp, cn, va, target, vpp);
-  VN_ASSERT_RESULT(dvp, s, vpp);
-  return s;
-}
-
-inline Status vop_open(Vnode& vp, int fflags, const Cred& cred) {
-  VN_ASSERT_LOCKED(vp);
-  return vp.op->open(vp, fflags, cred);
-}
-
-inline Status vop_close(Vnode& vp, int fflags, const Cred& cred) {
-  VN_ASSERT_LOCKED(vp);
-  return vp.op->close(vp, fflags, cred);
-}
-
-inline Status vop_access(Vnode& vp, int acc, const Cred& cred) {
-  VN_ASSERT_LOCKED(vp);
-  return vp.op->access(vp, acc, cred);
-}
-
-inline Status vop_getattr(Vnode& vp, Vattr* va) {
-  VN_ASSERT_LOCKED(vp);
-  return vp.op->getattr(vp, va);
-}
-
-inline Status vop_setattr(Vnode& vp, const SetAttr& sa, const Cred& cred) {
-  VN_ASSERT_XLOCKED(vp);
-  return vp.op->setattr(vp, sa, cred);
-}
-
-inline Status vop_read(Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
-                       int ioflag) {
-  VN_ASSERT_LOCKED(vp);
-  const std::size_t before = out->size();
-  Status s = vp.op->read(vp, offset, len, out, ioflag);
+inline void vop_after_read(std::size_t before, const Status&, Vnode& vp, std::uint64_t,
+                           std::size_t len, std::string* out, int) {
   VFSIM_KASSERT(vp.machine(), out->size() - before <= len, "VOP_READ returned too much");
-  return s;
 }
 
-inline Status vop_write(Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag,
-                        std::size_t* written) {
-  VN_ASSERT_XLOCKED(vp);
+// write: a count iff success (a short count is a success), never more than
+// the data.
+inline VopNoToken vop_before_write(Vnode&, std::uint64_t*, std::string_view, int,
+                                   std::size_t* written) {
   *written = 0;
-  Status s = vp.op->write(vp, offset, data, ioflag, written);
+  return {};
+}
+inline void vop_after_write(VopNoToken, const Status& s, Vnode& vp, std::uint64_t*,
+                            std::string_view data, int, std::size_t* written) {
   VFSIM_KASSERT(vp.machine(),
                 *written <= data.size() && (s.ok() ? *written != 0 || data.empty() : *written == 0),
                 "VOP_WRITE wrote " + std::to_string(*written) + " of " +
                     std::to_string(data.size()) + " bytes with errno " + std::to_string(s.err()));
-  return s;
 }
 
-inline Status vop_fsync(Vnode& vp) {
-  VN_ASSERT_XLOCKED(vp);
-  return vp.op->fsync(vp);
-}
-
-inline Status vop_remove(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
-  VN_ASSERT_XLOCKED(dvp);
-  VN_ASSERT_XLOCKED(vp);
-  return dvp.op->remove(dvp, vp, cn);
-}
-
-inline Status vop_link(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
-  VN_ASSERT_XLOCKED(dvp);
-  VN_ASSERT_XLOCKED(vp);
+// link, rename: within one mount; rename's target, when there is one, is
+// locked exclusively too.
+inline VopNoToken vop_before_link(Vnode& dvp, Vnode& vp, const ComponentName&) {
   VFSIM_KASSERT(dvp.machine(), &dvp.mount() == &vp.mount(), "link across mounts");
-  return dvp.op->link(dvp, vp, cn);
+  return {};
 }
-
-inline Status vop_rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp, Vnode* tvp,
-                         const ComponentName& tcn) {
-  VN_ASSERT_XLOCKED(fdvp);
-  VN_ASSERT_XLOCKED(fvp);
-  VN_ASSERT_XLOCKED(tdvp);
+inline void vop_after_link(VopNoToken, const Status&, Vnode&, Vnode&, const ComponentName&) {}
+inline VopNoToken vop_before_rename(Vnode& fdvp, Vnode&, const ComponentName&, Vnode& tdvp,
+                                    Vnode* tvp, const ComponentName&) {
   if (tvp != nullptr) VN_ASSERT_XLOCKED(*tvp);
   VFSIM_KASSERT(fdvp.machine(), &fdvp.mount() == &tdvp.mount(), "rename across mounts");
-  return fdvp.op->rename(fdvp, fvp, fcn, tdvp, tvp, tcn);
+  return {};
 }
+inline void vop_after_rename(VopNoToken, const Status&, Vnode&, Vnode&, const ComponentName&,
+                             Vnode&, Vnode*, const ComponentName&) {}
 
-inline Status vop_rmdir(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
-  VN_ASSERT_XLOCKED(dvp);
-  VN_ASSERT_XLOCKED(vp);
-  return dvp.op->rmdir(dvp, vp, cn);
-}
-
-inline Status vop_readdir(Vnode& vp, std::uint64_t cookie, std::size_t max,
-                          std::vector<Dirent>* out, bool* eof) {
-  VN_ASSERT_LOCKED(vp);
-  return vp.op->readdir(vp, cookie, max, out, eof);
-}
-
-inline Status vop_readlink(Vnode& vp, std::string* target) {
-  VN_ASSERT_LOCKED(vp);
-  return vp.op->readlink(vp, target);
-}
-
-inline Status vop_getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) {
-  VN_ASSERT_XLOCKED(vp);
-  return vp.op->getpages(vp, offset, dst);
-}
-
-inline Status vop_putpages(Vnode& vp, std::uint64_t offset, std::span<const std::byte> src) {
-  VN_ASSERT_XLOCKED(vp);
-  return vp.op->putpages(vp, offset, src);
-}
-
-inline Status vop_getextattr(Vnode& vp, XattrNs ns, std::string_view name, std::string* value) {
-  VN_ASSERT_LOCKED(vp);
-  return vp.op->getextattr(vp, ns, name, value);
-}
-
-inline Status vop_setextattr(Vnode& vp, XattrNs ns, std::string_view name, std::string_view value,
-                             int flags) {
-  VN_ASSERT_XLOCKED(vp);
-  return vp.op->setextattr(vp, ns, name, value, flags);
-}
-
-inline Status vop_listextattr(Vnode& vp, XattrNs ns, std::vector<std::string>* names) {
-  VN_ASSERT_LOCKED(vp);
-  return vp.op->listextattr(vp, ns, names);
-}
-
-inline Status vop_deleteextattr(Vnode& vp, XattrNs ns, std::string_view name) {
-  VN_ASSERT_XLOCKED(vp);
-  return vp.op->deleteextattr(vp, ns, name);
-}
+// The wrappers, generated from vnode/vop_list.h: vop_NAME(params) opens a
+// trace span "VOP_NAME mM:K", asserts the lock contract, runs the VOP's
+// checks around the call through the vnode's op vector.
+#define LK_SH(v) VN_ASSERT_LOCKED(v);
+#define LK_EX(v) VN_ASSERT_XLOCKED(v);
+#define LK_NONE
+#define VFSIM_VOP_CALL_NONE(vp, name, args) return (vp).op->name args;
+#define VFSIM_VOP_CALL_CHECKED(vp, name, args)             \
+  auto vop_token_ = vop_before_##name args;                \
+  Status s = (vp).op->name args;                           \
+  vop_after_##name(vop_token_, s, VFSIM_VOP_UNPAREN args); \
+  return s;
+#define VFSIM_VOP_WRAPPER_(X, NAME, name, params, args, vp, locks, checks, dflt, puffs, code) \
+  inline Status vop_##name params {                                                           \
+    VOP_SPAN(vp, "VOP_" #NAME);                                                               \
+    locks VFSIM_VOP_CALL_##checks(vp, name, args)                                             \
+  }
+VFSIM_VOP_LIST(VFSIM_VOP_WRAPPER_, _)
+#undef VFSIM_VOP_WRAPPER_
+#undef VFSIM_VOP_CALL_CHECKED
+#undef VFSIM_VOP_CALL_NONE
+#undef LK_NONE
+#undef LK_EX
+#undef LK_SH
 
 }  // namespace vfsim::vn

@@ -6,45 +6,39 @@ namespace vfsim::vn {
 
 namespace {
 
+// Stateless: every call reaches its vnode through the object's cookie.
+VnodePager& the_vnode_pager() {
+  static VnodePager ops;
+  return ops;
+}
+
+// The pager calls a VnodePager only for objects made by vnode_object().
 Vnode& vnode_of(pager::PageObject& obj) { return *static_cast<Vnode*>(obj.cookie()); }
-
-bool in_pagedaemon(const Vnode& vp) {
-  sim::Machine& m = vp.machine();
-  return m.in_lwp() && (m.current().tags & pager::kTagPagedaemon) != 0;
-}
-
-// Runs `io` with the vnode locked exclusively, taking the lock if the caller
-// does not hold it; EAGAIN when the pagedaemon finds it locked.
-template <class Io>
-Status with_vnode_locked(Vnode& vp, Io io) {
-  if (vn_locked_exclusive(vp)) return io();
-  if (in_pagedaemon(vp)) {
-    // Never wait for a vnode lock in the pagedaemon (see vnode_pager.h).
-    if (!vp.lock.try_lock_exclusive()) return Status(EAGAIN);
-  } else {
-    vn_lock(vp, true);
-  }
-  const Status s = io();
-  vn_unlock(vp);
-  return s;
-}
 
 }  // namespace
 
 Status VnodePager::getpages(pager::PageObject& obj, std::uint64_t offset,
                             std::span<std::byte> dst) {
   Vnode& vp = vnode_of(obj);
-  return with_vnode_locked(vp, [&] { return vop_getpages(vp, offset, dst); });
+  VFSIM_KASSERT(vp.machine(), vn_locked(vp), "page-in without the vnode lock: " + vp.describe());
+  return vop_getpages(vp, offset, dst);
 }
 
 Status VnodePager::putpages(pager::PageObject& obj, std::uint64_t offset,
                             std::span<const std::byte> src) {
-  Vnode& vp = vnode_of(obj);
-  return with_vnode_locked(vp, [&] { return vop_putpages(vp, offset, src); });
+  // No vnode lock, in any context: see vnode_pager.h.
+  return vop_putpages(vnode_of(obj), offset, src);
 }
 
-pager::PageObject& vnode_object(pager::Pager& pager, VnodePager& pager_ops, Vnode& vp) {
-  return pager.create_object("vnode " + vp.describe(), pager_ops, &vp);
+pager::PageObject& vnode_object(pager::Pager& pager, Vnode& vp, std::string name) {
+  VFSIM_KASSERT(vp.machine(), vp.type == VType::VREG,
+                "page-cache object for a non-regular vnode: " + vp.describe());
+  return pager.create_object(std::move(name), the_vnode_pager(), &vp);
+}
+
+Vnode* object_vnode(const pager::PageObject& obj) {
+  if (obj.ops() != &the_vnode_pager()) return nullptr;
+  return static_cast<Vnode*>(obj.cookie());
 }
 
 }  // namespace vfsim::vn

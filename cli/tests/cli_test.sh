@@ -316,4 +316,62 @@ test_report_of_another_scenario() {
   echo "reports of other scenarios rejected"
 }
 
+# Shows (issue 16): explore --shard 0/4 ... 3/4, merged by vfsim merge, gives
+# the summary of the whole exploration with --jobs 1: the same first failing
+# schedule, failure count, schedules explored and message for the
+# GETATTR/WRITE race under pct (stopping at the first failure); the same
+# failures and failing schedules with --keep-going; the same pass. Each shard
+# runs only its own indices (i % 4 == K) and its report replays. Merging a
+# wrong set of summaries (a shard missing or given twice, shards of another
+# exploration) and a bad --shard are bad input.
+test_shard_merge() {
+  local s="$SCEN/getattr_write_race.json" k
+  local race=(explore "$s" --set puffs.size_lock=false --json)
+  "$VFSIM" "${race[@]}" --jobs 1 --report one.json >one.sum 2>/dev/null
+  for k in 0 1 2 3; do
+    "$VFSIM" "${race[@]}" --shard $k/4 --report shard$k.json >s$k.sum 2>/dev/null
+    python3 -c "import json,sys; s=json.load(open('s$k.sum')); sys.exit(any(i % 4 != $k for i in s['failing_schedules']))" ||
+      fail "shard $k ran another shard's schedule"
+  done
+  expect_exit 1 "$VFSIM" merge s0.sum s1.sum s2.sum s3.sum --json
+  same_fields one.sum out.txt first_failure_schedule failures schedules_explored outcome message
+  [ "$(json_field one.sum "['failures']")" = 1 ] || fail "the race was not found"
+  local rep
+  rep=$(json_field out.txt "['report']")
+  expect_exit 1 "$VFSIM" replay "$rep"
+  grep -q "^reproduced: expectation" out.txt || fail "the merged failure's report does not replay"
+
+  local lost=(explore "$SCEN/lost_update.json" --schedules 300 --keep-going --json)
+  "$VFSIM" "${lost[@]}" --report one.json >one.sum 2>/dev/null
+  for k in 0 1 2; do "$VFSIM" "${lost[@]}" --shard $k/3 --report shard$k.json >k$k.sum 2>/dev/null; done
+  expect_exit 1 "$VFSIM" merge k2.sum k0.sum k1.sum --json
+  same_fields one.sum out.txt first_failure_schedule failures schedules_explored failing_schedules
+  [ "$(json_field one.sum "['failures']")" -gt 3 ] || fail "too few failures to compare"
+
+  local fixed=(explore "$s" --schedules 300 --json)
+  "$VFSIM" "${fixed[@]}" >one.sum 2>/dev/null
+  for k in 0 1; do "$VFSIM" "${fixed[@]}" --shard $k/2 >p$k.sum 2>/dev/null; done
+  expect_exit 0 "$VFSIM" merge p0.sum p1.sum --json
+  same_fields one.sum out.txt outcome schedules_explored failures first_failure_schedule
+
+  bad_input "shards 3 of 4 are missing" "$VFSIM" merge s0.sum s1.sum s2.sum
+  bad_input "s1.sum: /shard/index: shard 1 given twice" "$VFSIM" merge s0.sum s1.sum s1.sum s3.sum
+  bad_input "p0.sum: /schedules: 300, but s0.sum has 10000: not shards of one exploration" \
+    "$VFSIM" merge s0.sum p0.sum
+  bad_input "--shard: expected K/N with 0 <= K < N" "$VFSIM" explore "$s" --shard 4/4
+  bad_input "--shard: a dfs exploration's schedules depend on the ones before" \
+    "$VFSIM" explore "$SCEN/counter_locked.json" --shard 0/2
+  echo "4 shards merged give the --jobs 1 summary"
+}
+
+# same_fields A B FIELD...: the JSON files A and B agree on each FIELD.
+same_fields() {
+  local a=$1 b=$2; shift 2
+  local f
+  for f in "$@"; do
+    [ "$(json_field "$a" "['$f']")" = "$(json_field "$b" "['$f']")" ] ||
+      fail "$f: $(json_field "$a" "['$f']") alone, $(json_field "$b" "['$f']") merged"
+  done
+}
+
 "test_$TEST"

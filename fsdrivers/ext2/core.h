@@ -88,6 +88,13 @@ class Core {
   Status truncate_blocks(Inode& n, uint64_t new_size);
   Result<size_t> read_data(Inode& n, uint64_t off, std::span<std::byte> out);
   Result<size_t> write_data(uint32_t ino, Inode& n, uint64_t off, std::span<const std::byte> in);
+  // For a page cache above the volume (write-back): alloc_data maps every
+  // block under [off, off + len), zero-filling the new ones on disk, and
+  // writes no data; the short count stops at the first block it could not
+  // allocate. put_data writes `in` into blocks already mapped only (holes
+  // stay holes) and changes no metadata.
+  Result<size_t> alloc_data(uint32_t ino, Inode& n, uint64_t off, size_t len);
+  Status put_data(Inode& n, uint64_t off, std::span<const std::byte> in);
   // Releases every block of an inode whose link count reached zero and
   // clears its bitmap bit.
   Status release_inode(uint32_t ino, Inode& n, uint32_t now);

@@ -8,7 +8,10 @@
 //                          sim::FaultyDisk (optional) ──► FileDisk / MemDisk
 //
 // Metadata goes through the core's buffer cache; file data goes through one
-// place, ext2_data.cc (direct volume I/O until the page cache takes it over).
+// place, ext2_data.cc: with a pager (the machine has a memory model), the
+// page cache, written back through VnodePager and VOP_PUTPAGES (blocks are
+// allocated at write(2) time, so ENOSPC is still write's answer); without
+// one, direct volume I/O.
 // The image is untrusted input: a corrupt image refuses to mount with the
 // core's one-line reason, and corrupt metadata met later answers EIO.
 //
@@ -40,6 +43,10 @@
 #include "vnode/fstype.h"
 #include "vnode/vnode.h"
 
+namespace vfsim::pager {
+class Pager;
+}  // namespace vfsim::pager
+
 namespace vfsim::ext2drv {
 
 struct Ext2Options {
@@ -49,6 +56,7 @@ struct Ext2Options {
   std::size_t cache_blocks = 256;
   std::vector<sim::DiskFaultRule> faults;  // wrap the disk in a FaultyDisk
   sim::BlockDevOptions disk;               // limits and latency of the disk
+  pager::Pager* pager = nullptr;           // the kernel's page cache, if any
   // TEST ONLY (mount option test_panic=1): a lookup that meets an entry
   // named vfsim-test-panic trips a driver assertion, as a driver bug met on
   // a malicious image would (ext2::MountOptions::test_panic_entry). For the
@@ -72,10 +80,11 @@ using TextArgs = vn::MountArgs;
 [[nodiscard]] vn::Result<Ext2Options> ext2_options_from_args(const TextArgs& args,
                                                              std::string* reason);
 
-// The mount-by-type factory: options from text, then make_ext2. The reason
-// of a refused mount is recorded in the machine's trace as "ext2_mount".
-[[nodiscard]] vn::Result<std::unique_ptr<vn::FileSystem>> make_ext2_from_args(sim::Machine& m,
-                                                                              const TextArgs& args);
+// The mount-by-type factory: options from text, then make_ext2 (file data
+// in `pager`'s page cache when given). The reason of a refused mount is
+// recorded in the machine's trace as "ext2_mount".
+[[nodiscard]] vn::Result<std::unique_ptr<vn::FileSystem>> make_ext2_from_args(
+    sim::Machine& m, const TextArgs& args, pager::Pager* pager = nullptr);
 
 // The type "ext2": make_ext2_from_args with the mount options above.
 [[nodiscard]] vn::FsType fstype();

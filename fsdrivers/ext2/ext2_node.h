@@ -22,6 +22,7 @@
 #include "fsdrivers/ext2/block_io.h"
 #include "fsdrivers/ext2/ext2.h"
 #include "fsdrivers/ext2/volume.h"
+#include "pager/pager.h"
 #include "sim/sync.h"
 #include "vnode/vcache.h"
 
@@ -47,6 +48,10 @@ class DiskBlockIo final : public ext2::BlockIo {
 // What a vnode of this file system carries in Vnode::data.
 struct Ext2Node {
   std::uint32_t ino = 0;  // [i]
+  // [i] a regular file's page-cache object when the kernel has a pager
+  // (vnode_object(): paged through VOP_GETPAGES / VOP_PUTPAGES); destroyed
+  // in reclaim.
+  pager::PageObject* obj = nullptr;
 };
 
 class Ext2Mount;
@@ -99,13 +104,16 @@ class Ext2Ops final : public vn::VnodeOps {
   vn::Status make_node(vn::Vnode& dvp, Make&& make, vn::Vnode** vpp);
   // The referenced vnode of `ino`.
   vn::Status get_vnode(std::uint32_t ino, vn::Vnode** vpp);
+  // write() through the page cache (ext2_data.cc).
+  vn::Status write_cached(vn::Vnode& vp, pager::PageObject& obj, std::uint64_t offset,
+                          std::span<const std::byte> bytes, std::size_t* written);
   Ext2Mount& fs_;
 };
 
 class Ext2Mount final : public vn::FileSystem {
  public:
   Ext2Mount(sim::Machine& m, std::unique_ptr<sim::BlockDevice> disk,
-            std::unique_ptr<sim::FaultyDisk> faulty);
+            std::unique_ptr<sim::FaultyDisk> faulty, pager::Pager* pager);
   ~Ext2Mount() override;
   // Mounts the volume on the disk; an errno with *reason when refused.
   [[nodiscard]] vn::Status mount_volume(const Ext2Options& o, std::string* reason);
@@ -122,6 +130,9 @@ class Ext2Mount final : public vn::FileSystem {
   // The volume clock: the machine's virtual time in whole seconds.
   std::int64_t now_seconds() const;
   std::uint32_t ino_of(const vn::Vnode& vp) const;
+  // The regular file's page-cache object; null without a pager.
+  pager::PageObject* obj_of(const vn::Vnode& vp) const;
+  pager::Pager* pager() const { return pager_; }
   // Runs fn(Volume&) under the volume lock [V]. An internal assertion of the
   // core (a bug, not bad input) ends the run as a panic.
   template <class Fn>
@@ -141,6 +152,7 @@ class Ext2Mount final : public vn::FileSystem {
   std::unique_ptr<sim::FaultyDisk> faulty_;  // [i] wraps disk_, or null
   DiskBlockIo io_;                           // [i] over faulty_ or disk_
   std::unique_ptr<ext2::Volume> volume_;     // [V]
+  pager::Pager* pager_;                      // [i] null: file data bypasses the page cache
   sim::Mutex vol_lock_;
   Ext2Ops ops_;
   std::uint64_t volume_calls_ = 0;  // [V]

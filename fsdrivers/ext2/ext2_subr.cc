@@ -19,6 +19,11 @@ std::uint32_t Ext2Mount::ino_of(const vn::Vnode& vp) const {
   return static_cast<const Ext2Node*>(vp.data)->ino;
 }
 
+pager::PageObject* Ext2Mount::obj_of(const vn::Vnode& vp) const {
+  VFSIM_KASSERT(machine_, vp.data != nullptr, "ext2 vnode without node: " + vp.describe());
+  return static_cast<const Ext2Node*>(vp.data)->obj;
+}
+
 vn::VType vtype_of(ext2::FileType t) {
   switch (t) {
     case ext2::FileType::Regular: return vn::VType::VREG;

@@ -5,15 +5,17 @@
 
 #include "fsdrivers/ext2/ext2_node.h"
 #include "sim/host_images.h"
+#include "vnode/vnode_pager.h"
 
 namespace vfsim::ext2drv {
 
 Ext2Mount::Ext2Mount(sim::Machine& m, std::unique_ptr<sim::BlockDevice> disk,
-                     std::unique_ptr<sim::FaultyDisk> faulty)
+                     std::unique_ptr<sim::FaultyDisk> faulty, pager::Pager* pager)
     : machine_(m),
       disk_(std::move(disk)),
       faulty_(std::move(faulty)),
       io_(faulty_ ? static_cast<sim::BlockDevice&>(*faulty_) : *disk_),
+      pager_(pager),
       vol_lock_(m, "ext2 volume"),
       ops_(*this) {}
 
@@ -53,7 +55,11 @@ vn::Status Ext2Mount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
   if (t == vn::VType::VNON) return vn::Status(EIO);
   vp.type = t;
   vp.op = &ops_;
-  vp.data = new Ext2Node{ino};
+  auto* node = new Ext2Node{ino};
+  vp.data = node;
+  if (pager_ != nullptr && t == vn::VType::VREG) {
+    node->obj = &vn::vnode_object(*pager_, vp, "ext2 ino " + std::to_string(ino));
+  }
   return vn::kOk;
 }
 
@@ -161,7 +167,7 @@ vn::Result<std::unique_ptr<vn::FileSystem>> make_ext2(sim::Machine& m, const Ext
   std::unique_ptr<sim::FaultyDisk> faulty;
   if (!o.faults.empty()) faulty = std::make_unique<sim::FaultyDisk>(m, *disk, o.faults);
   const std::string name = disk->options().name;
-  auto fs = std::make_unique<Ext2Mount>(m, std::move(disk), std::move(faulty));
+  auto fs = std::make_unique<Ext2Mount>(m, std::move(disk), std::move(faulty), o.pager);
   if (vn::Status s = fs->mount_volume(o, reason); !s.ok()) {
     *reason = name + ": " + *reason;
     return s;
@@ -226,13 +232,15 @@ vn::Result<Ext2Options> ext2_options_from_args(const TextArgs& args, std::string
 }
 
 vn::Result<std::unique_ptr<vn::FileSystem>> make_ext2_from_args(sim::Machine& m,
-                                                                const TextArgs& args) {
+                                                                const TextArgs& args,
+                                                                pager::Pager* pager) {
   std::string reason;
   auto o = ext2_options_from_args(args, &reason);
   if (!o.ok()) {
     m.event("ext2_mount", reason);
     return o.status();
   }
+  o->pager = pager;
   auto fs = make_ext2(m, *o, &reason);
   if (!fs.ok()) m.event("ext2_mount", reason);
   return fs;
@@ -243,7 +251,7 @@ vn::FsType fstype() {
           "ext2 (rev 0/1) on a host image; options image=PATH, ro, cache_blocks, fault "
           "injection (*_eio_nth, *_eio_ppm, torn_write_*)",
           [](vn::MountEnv& env, const vn::MountArgs& args) {
-            return make_ext2_from_args(env.machine(), args);
+            return make_ext2_from_args(env.machine(), args, env.pager());
           }};
 }
 

@@ -90,7 +90,6 @@ Status Ext2Ops::symlink(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va
 }
 
 Status Ext2Ops::open(Vnode&, int, const vn::Cred&) { return kOk; }
-Status Ext2Ops::close(Vnode&, int, const vn::Cred&) { return kOk; }
 
 Status Ext2Ops::access(Vnode& vp, int acc, const vn::Cred& cred) {
   const std::uint32_t ino = fs_.ino_of(vp);
@@ -170,6 +169,11 @@ Status Ext2Ops::inactive(Vnode& vp, bool* recycle) {
   auto a = fs_.call([ino](Volume& v) { return v.getattr(ino); });
   *recycle = !a.ok() || a->nlink == 0;
   if (!a.ok() || a->nlink != 0) return kOk;
+  // No names left: its cached pages go without being put (the blocks are
+  // freed next).
+  if (pager::PageObject* obj = fs_.obj_of(vp); obj != nullptr) {
+    (void)fs_.pager()->truncate(*obj, 0);
+  }
   ext2::Status s = fs_.call([&](Volume& v) { return v.inactive(ino, fs_.now_seconds()); });
   if (!s.ok())
     fs_.machine().event("ext2_inactive", "freeing inode " + std::to_string(ino) +
@@ -177,8 +181,17 @@ Status Ext2Ops::inactive(Vnode& vp, bool* recycle) {
   return kOk;
 }
 
+// The file's dirty pages are put before its object goes (a write-back error
+// has no one left to tell). Outside an lwp, or with the run being killed,
+// the pager itself is going: the object is left to it.
 Status Ext2Ops::reclaim(Vnode& vp) {
-  delete static_cast<Ext2Node*>(vp.data);
+  auto* node = static_cast<Ext2Node*>(vp.data);
+  sim::Machine& m = fs_.machine();
+  if (node->obj != nullptr && m.in_lwp() && !m.killing()) {
+    (void)fs_.pager()->fsync(*node->obj);
+    fs_.pager()->destroy_object(*node->obj);
+  }
+  delete node;
   vp.data = nullptr;
   return kOk;
 }

@@ -320,6 +320,60 @@ Result<size_t> Core::write_data(uint32_t ino, Inode& n, uint64_t off,
   return done;
 }
 
+Result<size_t> Core::alloc_data(uint32_t ino, Inode& n, uint64_t off, size_t len) {
+  VFSIM_ASSERT(!read_only, "block allocation on a read-only volume");
+  const std::vector<std::byte> zeros(block_size);
+  uint32_t goal = group_first_block((ino - 1) / sb.inodes_per_group);
+  size_t done = 0;
+  Status err = kOk;
+  while (done < len) {
+    const uint64_t pos = off + done;
+    const size_t chunk = std::min<size_t>(len - done, block_size - pos % block_size);
+    auto m = bmap(n, pos / block_size, true, goal);
+    if (!m.ok()) {
+      err = m.status();
+      break;
+    }
+    goal = m->pbn + 1;
+    if (m->fresh) {
+      if (BufRef cached = cache.peek(m->pbn)) cached->data = zeros;
+      if (Status e = io.write(uint64_t{m->pbn} * block_size, zeros); !e.ok()) {
+        err = e;
+        break;
+      }
+    }
+    done += chunk;
+  }
+  if (off + done > n.size) n.size = off + done;
+  if (done == 0 && !err.ok()) return err;
+  return done;
+}
+
+Status Core::put_data(Inode& n, uint64_t off, std::span<const std::byte> in) {
+  VFSIM_ASSERT(!read_only, "data write on a read-only volume");
+  std::vector<std::byte> blk(block_size);
+  for (size_t done = 0; done < in.size();) {
+    const uint64_t pos = off + done;
+    const uint32_t in_blk = static_cast<uint32_t>(pos % block_size);
+    const size_t chunk = std::min<size_t>(in.size() - done, block_size - in_blk);
+    EXT2_TRY_ASSIGN(Mapping m, bmap(n, pos / block_size, false, 0));
+    if (m.pbn != 0) {
+      const uint64_t dev_off = uint64_t{m.pbn} * block_size;
+      BufRef cached = cache.peek(m.pbn);
+      if (cached) {
+        blk = cached->data;
+      } else if (chunk != block_size) {
+        EXT2_TRY(io.read(dev_off, blk));
+      }
+      std::memcpy(blk.data() + in_blk, in.data() + done, chunk);
+      if (cached) cached->data = blk;
+      EXT2_TRY(io.write(dev_off, blk));
+    }
+    done += chunk;
+  }
+  return kOk;
+}
+
 Status Core::release_inode(uint32_t ino, Inode& n, uint32_t now) {
   VFSIM_ASSERT(n.links_count == 0, "releasing an inode that still has links");
   if (has_block_map(n)) EXT2_TRY(truncate_blocks(n, 0));

@@ -290,6 +290,32 @@ Result<size_t> Volume::write(uint32_t ino, uint64_t off, std::span<const std::by
   return r;
 }
 
+Result<size_t> Volume::allocate(uint32_t ino, uint64_t off, size_t len, int64_t now) {
+  EXT2_TRY(usable(true));
+  EXT2_TRY_ASSIGN(Inode n, core_->read_live_inode(ino));
+  if (n.is_dir()) return Status(EISDIR);
+  if (!n.is_reg()) return Status(EINVAL);
+  const uint64_t max = core_->max_file_size();
+  if (off >= max) return len == 0 ? Result<size_t>(size_t{0}) : Result<size_t>(Status(EFBIG));
+  len = static_cast<size_t>(std::min<uint64_t>(len, max - off));
+  if (len == 0) return size_t{0};
+  EXT2_TRY(zero_tail_before_grow(*core_, ino, n, off));
+  auto r = core_->alloc_data(ino, n, off, len);
+  n.mtime = n.ctime = disk_time(now);
+  // Written even on failure: indirect blocks may have been allocated.
+  EXT2_TRY(core_->write_inode(ino, n));
+  return r;
+}
+
+Status Volume::put_data(uint32_t ino, uint64_t off, std::span<const std::byte> buf) {
+  EXT2_TRY(usable(true));
+  EXT2_TRY_ASSIGN(Inode n, core_->read_live_inode(ino));
+  if (!n.is_reg()) return Status(EINVAL);
+  if (off >= n.size) return kOk;
+  buf = buf.first(static_cast<size_t>(std::min<uint64_t>(buf.size(), n.size - off)));
+  return core_->put_data(n, off, buf);
+}
+
 Status Volume::drop_link(uint32_t ino, Inode& n, uint32_t now) {
   VFSIM_ASSERT(n.links_count > 0, "dropping a link of an inode that has none");
   n.links_count = n.is_dir() ? 0 : n.links_count - 1;

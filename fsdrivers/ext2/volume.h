@@ -126,6 +126,13 @@ class Volume {
   Status setattr(uint32_t ino, const SetAttr& sa, int64_t now);
   Result<size_t> read(uint32_t ino, uint64_t off, std::span<std::byte> buf);
   Result<size_t> write(uint32_t ino, uint64_t off, std::span<const std::byte> buf, int64_t now);
+  // Write-back (a page cache holds the data): allocate maps the blocks
+  // under [off, off + len) and grows the size as write would (same errors,
+  // same short count), zero-filling new blocks, but writes no data;
+  // put_data later writes the bytes into mapped blocks, nothing past the
+  // size and no metadata (a page put never grows a file or moves its times).
+  Result<size_t> allocate(uint32_t ino, uint64_t off, size_t len, int64_t now);
+  Status put_data(uint32_t ino, uint64_t off, std::span<const std::byte> buf);
   // Removes a non-directory entry (EPERM for a directory, as in BSD).
   Status remove(uint32_t dir, std::string_view name, int64_t now);
   Status link(uint32_t dir, std::string_view name, uint32_t ino, int64_t now);

@@ -112,8 +112,8 @@ class FuseBridge : public puffs::PuffsOps {
   puffs::Server* server_ = nullptr;
   std::uint64_t root_cookie_ = 0;
   // First-seen ordinals; looked up only.
-  std::unordered_map<std::uint64_t, std::uint64_t> ordinals_;
-  std::unordered_map<std::uint64_t, std::uint64_t> fh_ordinals_;
+  std::unordered_map<std::uint64_t, std::uint64_t> ordinals_;     // determinism-ok: lookup only
+  std::unordered_map<std::uint64_t, std::uint64_t> fh_ordinals_;  // determinism-ok: lookup only
   std::uint64_t next_ordinal_ = 1, next_fh_ordinal_ = 1;
   struct Ledger {
     std::uint64_t looked_up = 0, forgotten = 0;

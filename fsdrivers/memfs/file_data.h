@@ -19,6 +19,10 @@
 #include "fsdrivers/memfs/node_pool.h"
 #include "vnode/result.h"
 
+namespace vfsim::vn {
+class Vnode;
+}  // namespace vfsim::vn
+
 namespace vfsim::memfs {
 
 class FileData {
@@ -42,6 +46,11 @@ class FileData {
   [[nodiscard]] virtual vn::Status sync() { return vn::kOk; }
   // close: returns (and forgets) the kept write-back error.
   [[nodiscard]] virtual vn::Status take_error() { return vn::kOk; }
+  // The node got a vnode (loadvnode) / lost it (reclaim; keep_data false
+  // when the file has no names left). A store whose page-cache object is
+  // the vnode's (block-backed PagerData) makes and destroys it here.
+  virtual void vnode_loaded(vn::Vnode& vp) { (void)vp; }
+  virtual void vnode_reclaimed(bool keep_data) { (void)keep_data; }
 };
 
 class PageStore final : public FileData {

@@ -119,6 +119,7 @@ class MemfsMount final : public vn::FileSystem {
   [[nodiscard]] vn::Status resize(MemNode& n, std::uint64_t new_size);
   [[nodiscard]] vn::Status charge_write(MemNode& n, std::uint64_t offset, std::size_t len);
   const BackingBlocks* backing() const { return backing_.get(); }
+  BackingBlocks* backing_store() { return backing_.get(); }
   void dir_add(MemNode& dir, std::string_view name, MemNode& child);
   void dir_remove(MemNode& dir, std::string_view name);
   // Raw entry changes, without nlink or times (rename does those itself).

@@ -51,7 +51,7 @@ vn::Result<MemNode*> MemfsMount::alloc_node(vn::VType type, const vn::Vattr& va)
   if (type == vn::VType::VREG) {
     if (options_.pager != nullptr) {
       n->data = std::make_unique<PagerData>(*options_.pager, "memfs ino " + std::to_string(n->ino),
-                                            backing_.get());
+                                            backing_.get(), n->ino);
     } else if (n->data == nullptr) {
       n->data = std::make_unique<PageStore>(&page_pool_);
     }

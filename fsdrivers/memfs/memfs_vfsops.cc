@@ -28,6 +28,7 @@ vn::Status MemfsMount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
   vp.type = n.type;
   vp.op = &ops_;
   vp.data = &n;
+  if (n.data != nullptr) n.data->vnode_loaded(vp);
   return vn::kOk;
 }
 

@@ -255,6 +255,7 @@ Status MemfsOps::inactive(Vnode& vp, bool* recycle) {
 
 Status MemfsOps::reclaim(Vnode& vp) {
   MemNode& n = fs_.node_of(vp);
+  if (n.data != nullptr) n.data->vnode_reclaimed(n.nlink != 0);
   n.has_vnode = false;
   vp.data = nullptr;
   if (n.nlink == 0) fs_.free_node(n);

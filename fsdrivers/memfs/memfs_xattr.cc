@@ -47,9 +47,17 @@ Status MemfsOps::deleteextattr(Vnode& vp, XattrNs ns, std::string_view name) {
   return kOk;
 }
 
+// The vnode pager's VOPs. On a block-backed mount they move pages between
+// the vnode's page-cache object and the block store (no vnode lock taken:
+// vnode_pager.h). Elsewhere (no page cache, or tmpfs-like anonymous pages
+// that never come here) they read and write the file's bytes directly.
 Status MemfsOps::getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) {
   MemNode& n = fs_.node_of(vp);
   if (n.type != vn::VType::VREG) return Status(EINVAL);
+  if (BackingBlocks* b = fs_.backing_store(); b != nullptr) {
+    b->read(n.ino, offset, dst);
+    return kOk;
+  }
   std::string bytes;
   VN_TRY(n.data->read(offset, dst.size(), &bytes));
   std::memcpy(dst.data(), bytes.data(), bytes.size());
@@ -60,6 +68,9 @@ Status MemfsOps::getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> 
 Status MemfsOps::putpages(Vnode& vp, std::uint64_t offset, std::span<const std::byte> src) {
   MemNode& n = fs_.node_of(vp);
   if (n.type != vn::VType::VREG) return Status(EINVAL);
+  // A block is allocated here, at page-out: ENOSPC when the store is full
+  // (the msdosfs model, pager_data.h).
+  if (BackingBlocks* b = fs_.backing_store(); b != nullptr) return b->write(n.ino, offset, src);
   if (offset >= n.size()) return kOk;  // nothing past end of file is written back
   const std::size_t len = std::min<std::uint64_t>(src.size(), n.size() - offset);
   return n.data->write(offset, std::string_view(reinterpret_cast<const char*>(src.data()), len));

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,17 +24,20 @@
 
 namespace vfsim::memfs {
 
-// The block store of a block-backed mount: blocks by (object id, offset).
-class BackingBlocks final : public pager::PagerOps {
+// The block store of a block-backed mount: blocks by (ino, offset). It is
+// the "disk" under the page cache, reached only through MemfsOps::getpages /
+// putpages (the vnode pager's VOPs).
+class BackingBlocks {
  public:
   explicit BackingBlocks(std::uint64_t blocks_max) : blocks_max_(blocks_max) {}
-  vn::Status getpages(pager::PageObject& obj, std::uint64_t offset,
-                      std::span<std::byte> dst) override;
-  vn::Status putpages(pager::PageObject& obj, std::uint64_t offset,
-                      std::span<const std::byte> src) override;
+  // A whole page from `offset`; a block never written reads as zeros.
+  void read(std::uint64_t ino, std::uint64_t offset, std::span<std::byte> dst) const;
+  // ENOSPC when the block is new and the store is full.
+  [[nodiscard]] vn::Status write(std::uint64_t ino, std::uint64_t offset,
+                                 std::span<const std::byte> src);
   // Truncation to `size`: frees the blocks past it and zeros the tail of
   // the last one (0: every block of the file).
-  void release(const pager::PageObject& obj, std::uint64_t size);
+  void release(std::uint64_t ino, std::uint64_t size);
   std::uint64_t used() const { return blocks_.size(); }
   std::uint64_t max() const { return blocks_max_; }
 
@@ -44,8 +48,10 @@ class BackingBlocks final : public pager::PagerOps {
 
 class PagerData final : public FileData {
  public:
-  // Anonymous when `backing` is null.
-  PagerData(pager::Pager& pager, std::string name, BackingBlocks* backing);
+  // Anonymous (one swap-backed object for the node's life) when `backing`
+  // is null; otherwise the object is the vnode's (vnode_loaded /
+  // vnode_reclaimed) and the bytes between two vnode lives are in `backing`.
+  PagerData(pager::Pager& pager, std::string name, BackingBlocks* backing, std::uint64_t ino);
   ~PagerData() override;
   PagerData(const PagerData&) = delete;
   PagerData& operator=(const PagerData&) = delete;
@@ -54,15 +60,21 @@ class PagerData final : public FileData {
   vn::Status read(std::uint64_t offset, std::size_t len, std::string* out) override;
   vn::Status write(std::uint64_t offset, std::string_view data) override;
   vn::Status truncate(std::uint64_t size) override;
-  std::uint64_t resident_pages() const override { return obj_->data_pages(); }
+  std::uint64_t resident_pages() const override;
   vn::Status sync() override;
   vn::Status take_error() override;
+  void vnode_loaded(vn::Vnode& vp) override;
+  void vnode_reclaimed(bool keep_data) override;
 
  private:
+  // The object, asserting there is one (block-backed: a vnode is loaded).
+  pager::PageObject& obj() const;
   pager::Pager& pager_;
+  std::string name_;
   BackingBlocks* backing_;
-  pager::PageObject* obj_;  // owned by the pager; destroyed with this
-  std::uint64_t size_ = 0;  // [v] of the file's vnode
+  std::uint64_t ino_;
+  pager::PageObject* obj_ = nullptr;  // owned by the pager
+  std::uint64_t size_ = 0;            // [v] of the file's vnode
 };
 
 }  // namespace vfsim::memfs

@@ -94,10 +94,12 @@ struct PuffsVnode {
   vn::Vattr attr;  // [size_lock when puffs.size_lock] the kernel's cache
   bool attr_valid = false;
   sim::Mutex size_lock;
-  pager::PageObject* obj = nullptr;  // [i] page cache of a regular file, with a pager
+  // [i] page cache of a regular file, with a pager: a vnode object
+  // (vnode_pager.h), paged through VOP_GETPAGES / VOP_PUTPAGES.
+  pager::PageObject* obj = nullptr;
 };
 
-class PuffsMount : public vn::FileSystem, public pager::PagerOps {
+class PuffsMount : public vn::FileSystem {
  public:
   PuffsMount(sim::Machine& m, sim::Socket& sock, PuffsMountOptions options);
   ~PuffsMount() override;
@@ -116,12 +118,6 @@ class PuffsMount : public vn::FileSystem, public pager::PagerOps {
   vn::Status statvfs(vn::StatVfs* out) override;
   vn::Status sync() override;
   vn::Status unmount(bool force) override;
-
-  // --- the page cache's backing store (PagerOps) ---------------------------
-  [[nodiscard]] vn::Status getpages(pager::PageObject& obj, std::uint64_t offset,
-                                    std::span<std::byte> dst) override;
-  [[nodiscard]] vn::Status putpages(pager::PageObject& obj, std::uint64_t offset,
-                                    std::span<const std::byte> src) override;
 
   // What a LOOKUP/CREATE reply said about a node, for loadvnode.
   void note_newinfo(std::uint64_t cookie, vn::VType type, const vn::Vattr& va);

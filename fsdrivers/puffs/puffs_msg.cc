@@ -8,12 +8,6 @@ namespace vfsim::puffs {
 
 namespace {
 
-constexpr std::string_view kOpNames[] = {
-    "LOOKUP",  "CREATE",     "MKNOD",      "MKDIR",       "SYMLINK",      "OPEN",     "CLOSE",
-    "ACCESS",  "GETATTR",    "SETATTR",    "READ",        "WRITE",        "PUTPAGES", "FSYNC",
-    "REMOVE",  "LINK",       "RENAME",     "RMDIR",       "READDIR",      "READLINK", "INACTIVE",
-    "RECLAIM", "GETEXTATTR", "SETEXTATTR", "LISTEXTATTR", "DELETEEXTATTR"};
-
 // The same field list drives encoding and decoding: Enc writes each field,
 // Dec reads it back (and marks the reader bad on any overrun or nonsense).
 struct Enc {
@@ -318,19 +312,30 @@ std::optional<Msg> decode_body(WireReader& r, Msg m, DecodeError* err, Body body
 }  // namespace
 
 std::string_view op_name(PuffsOp op) {
-  const auto v = static_cast<std::uint16_t>(op);
   switch (op) {
     case PuffsOp::statvfs: return "STATVFS";
     case PuffsOp::sync: return "SYNC";
     case PuffsOp::unmount: return "UNMOUNT";
-    default: break;
+#define VFSIM_PUFFS_OP_NAME_(X, NAME, name, params, args, vp, locks, checks, dflt, puffs, code) \
+  VFSIM_VOP_IF_##puffs(case PuffsOp::name : return #NAME;)
+      VFSIM_VOP_LIST(VFSIM_PUFFS_OP_NAME_, _)
+#undef VFSIM_PUFFS_OP_NAME_
   }
-  if (v >= kFirstVnOp && v <= kLastOp) return kOpNames[v - kFirstVnOp];
   return "?";
 }
 
 bool op_known(std::uint16_t raw) {
-  return (raw >= 1 && raw <= 3) || (raw >= kFirstVnOp && raw <= kLastOp);
+  switch (raw) {
+    case static_cast<std::uint16_t>(PuffsOp::statvfs):
+    case static_cast<std::uint16_t>(PuffsOp::sync):
+    case static_cast<std::uint16_t>(PuffsOp::unmount):
+#define VFSIM_PUFFS_OP_KNOWN_(X, NAME, name, params, args, vp, locks, checks, dflt, puffs, code) \
+  VFSIM_VOP_IF_##puffs(case code:)
+      VFSIM_VOP_LIST(VFSIM_PUFFS_OP_KNOWN_, _)
+#undef VFSIM_PUFFS_OP_KNOWN_
+      return true;
+    default: return false;
+  }
 }
 
 std::string encode_request(const Request& rq_in) {

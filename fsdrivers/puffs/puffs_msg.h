@@ -38,44 +38,25 @@
 #include <vector>
 
 #include "vnode/vattr.h"
+#include "vnode/vop_list.h"
 
 namespace vfsim::puffs {
 
+// The vfs ops, then the vnode ops generated from the VOP list
+// (vnode/vop_list.h), which fixes their wire codes: lookup is 16, ...
+#define VFSIM_PUFFS_VOP_CODE_(X, NAME, name, params, args, vp, locks, checks, dflt, puffs, code) \
+  VFSIM_VOP_IF_##puffs(name = (code), ) /* NOLINT(bugprone-macro-parentheses) */
 enum class PuffsOp : std::uint16_t {
-  // vfs ops
   statvfs = 1,
   sync,
   unmount,
-  // vnode ops
-  lookup = 16,
-  create,
-  mknod,
-  mkdir,
-  symlink,
-  open,
-  close,
-  access,
-  getattr,
-  setattr,
-  read,
-  write,
-  putpages,  // page-out of dirty pages (the pagedaemon's VOP_PUTPAGES)
-  fsync,
-  remove,
-  link,
-  rename,
-  rmdir,
-  readdir,
-  readlink,
-  inactive,
-  reclaim,
-  getextattr,
-  setextattr,
-  listextattr,
-  deleteextattr,
+  VFSIM_VOP_LIST(VFSIM_PUFFS_VOP_CODE_, _)
 };
-inline constexpr std::uint16_t kFirstVnOp = 16;
+#undef VFSIM_PUFFS_VOP_CODE_
+inline constexpr std::uint16_t kFirstVnOp = static_cast<std::uint16_t>(PuffsOp::lookup);
 inline constexpr std::uint16_t kLastOp = static_cast<std::uint16_t>(PuffsOp::deleteextattr);
+// The wire format does not move when the list is edited.
+static_assert(kFirstVnOp == 16 && kLastOp == 41, "puffs wire codes renumbered");
 
 std::string_view op_name(PuffsOp op);  // "GETATTR"
 bool op_known(std::uint16_t raw);

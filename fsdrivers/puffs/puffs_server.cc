@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "fsdrivers/puffs/wire.h"
+#include "sim/trace_span.h"
 
 namespace vfsim::puffs {
 
@@ -70,6 +71,7 @@ void Server::start() {
     workers_.push_back(machine_.spawn(
         options_.name + " worker " + std::to_string(i), [this] { worker_loop(); },
         /*daemon=*/true));
+    machine_.set_group(workers_.back(), "server " + options_.name);
   }
 }
 
@@ -162,6 +164,7 @@ void Server::handle(std::string_view bytes) {
     return;
   }
   const Request& rq = *d.req;
+  const sim::TraceSpan span(machine_, [&] { return describe(rq.h); });
   if (++received_ == options_.crash_at_request) {
     machine_.event("puffs_server_crash", options_.name + " on " + describe(rq.h));
     crash();
@@ -260,9 +263,13 @@ void Server::send_reply(const Request& rq, Reply& rp) {
   rp.h.cookie = rq.h.cookie;
   const std::string bytes = encode_reply(rp, rq.h.op);
   const bool keep = machine_.trace().keeping();
-  sim::IoResult r = sock_.send(
-      bytes, keep ? "reply " + std::to_string(rq.h.id) + " " + std::string(op_name(rq.h.op))
-                  : std::string());
+  std::string tag;
+  if (keep) {
+    tag = "reply " + std::to_string(rq.h.id) + " " + std::string(op_name(rq.h.op));
+    if (rq.h.op == PuffsOp::getattr && rp.h.error == 0)
+      tag += " size " + std::to_string(rp.va.size);
+  }
+  sim::IoResult r = sock_.send(bytes, tag);
   if (!r.ok()) machine_.event("puffs_reply_lost", options_.name + ": " + describe(rp.h));
 }
 

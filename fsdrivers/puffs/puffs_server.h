@@ -92,12 +92,9 @@ struct OpCtx {
   PuffsNode* other(std::uint64_t cookie) const;
 };
 
-#define VFSIM_PUFFS_OPS(X)                                                                       \
-  X(statvfs)                                                                                     \
-  X(sync) X(unmount) X(lookup) X(create) X(mknod) X(mkdir) X(symlink) X(open) X(close) X(access) \
-      X(getattr) X(setattr) X(read) X(write) X(putpages) X(fsync) X(remove) X(link) X(rename)    \
-          X(rmdir) X(readdir) X(readlink) X(inactive) X(reclaim) X(getextattr) X(setextattr)     \
-              X(listextattr) X(deleteextattr)
+// The server's op vector: the vfs ops, then every VOP that travels to a
+// server (vnode/vop_list.h).
+#define VFSIM_PUFFS_OPS(X) X(statvfs) X(sync) X(unmount) VFSIM_PUFFS_VOPS(X)
 
 // The op vector. Each op returns kOk and fills the reply, or an errno. The
 // framework fills the reply header. The framework calls RECLAIM only when

@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "fsdrivers/puffs/puffs_kernel.h"
+#include "vnode/vnode_pager.h"
 
 namespace vfsim::puffs {
 
@@ -59,51 +60,14 @@ vn::Status PuffsMount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
   auto n = std::make_shared<PuffsVnode>(machine_, key);
   n->attr = va;
   n->attr_valid = true;
-  if (options_.pager != nullptr && va.type == vn::VType::VREG) {
-    n->obj = &options_.pager->create_object("puffs cookie " + std::to_string(key), *this, n.get());
-  }
   vp.type = va.type;
   vp.op = &puffs_vnode_ops();
   vp.data = n.get();
+  if (options_.pager != nullptr && va.type == vn::VType::VREG) {
+    n->obj = &vn::vnode_object(*options_.pager, vp, "puffs cookie " + std::to_string(key));
+  }
   vnodes_[key] = std::move(n);
   return vn::kOk;
-}
-
-// Page-in: a READ of whole pages; the tail past the end of file reads zeros.
-vn::Status PuffsMount::getpages(pager::PageObject& obj, std::uint64_t offset,
-                                std::span<std::byte> dst) {
-  auto& n = *static_cast<PuffsVnode*>(obj.cookie());
-  Request rq;
-  rq.h.op = PuffsOp::read;
-  rq.h.cookie = n.cookie;
-  rq.offset = offset;
-  rq.len = dst.size();
-  Reply rp;
-  VN_TRY(call(rq, &rp));
-  if (rp.data.size() > dst.size()) return vn::Status(EPROTO);
-  std::fill(dst.begin(), dst.end(), std::byte{0});
-  std::copy_n(reinterpret_cast<const std::byte*>(rp.data.data()), rp.data.size(), dst.begin());
-  return vn::kOk;
-}
-
-// Page-out (fsync, the syncer, or the pagedaemon): a PUTPAGES message, whose
-// memory comes from kmem with KM_SLEEP — in the pagedaemon's context that is
-// PERFUSE's deadlock unless pager.pagedaemon_nosleep turns it into a failure
-// (ENOMEM: the pager keeps the page dirty and retries later). Nothing past
-// the kernel's size of the file is sent.
-vn::Status PuffsMount::putpages(pager::PageObject& obj, std::uint64_t offset,
-                                std::span<const std::byte> src) {
-  auto& n = *static_cast<PuffsVnode*>(obj.cookie());
-  if (offset >= n.attr.size) return vn::kOk;
-  const auto len =
-      static_cast<std::size_t>(std::min<std::uint64_t>(src.size(), n.attr.size - offset));
-  Request rq;
-  rq.h.op = PuffsOp::putpages;
-  rq.h.cookie = n.cookie;
-  rq.offset = offset;
-  rq.data.assign(reinterpret_cast<const char*>(src.data()), len);
-  Reply rp;
-  return call(rq, &rp);
 }
 
 vn::Status PuffsMount::statvfs(vn::StatVfs* out) {

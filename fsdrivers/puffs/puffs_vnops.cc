@@ -414,22 +414,44 @@ Status PuffsVnodeOps::reclaim(Vnode& vp) {
   return vn::kOk;
 }
 
+// Page-in (VnodePager, inside a read or write that holds the vnode lock): a
+// READ of whole pages straight to the server; the tail past the end of file
+// reads zeros.
 Status PuffsVnodeOps::getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) {
-  std::string got;
-  VN_TRY(read(vp, offset, dst.size(), &got, 0));
+  PuffsMount& mp = pmp(vp);
+  Request rq;
+  rq.h.op = PuffsOp::read;
+  rq.h.cookie = mp.node_of(vp).cookie;
+  rq.offset = offset;
+  rq.len = dst.size();
+  Reply rp;
+  VN_TRY(mp.call(rq, &rp));
+  if (rp.data.size() > dst.size()) return Status(EPROTO);
   std::fill(dst.begin(), dst.end(), std::byte{0});
-  std::copy_n(reinterpret_cast<const std::byte*>(got.data()), got.size(), dst.begin());
+  std::copy_n(reinterpret_cast<const std::byte*>(rp.data.data()), rp.data.size(), dst.begin());
   return vn::kOk;
 }
 
-// The pagedaemon's page-out: the message needs memory (MsgAlloc, the
-// caller's kmem flag), which is where PERFUSE's deadlock lived.
+// Page-out (fsync, the syncer, or the pagedaemon, through VnodePager and
+// without the vnode lock): a PUTPAGES message, whose memory comes from kmem
+// with KM_SLEEP — in the pagedaemon's context that is PERFUSE's deadlock
+// unless pager.pagedaemon_nosleep turns it into a failure (ENOMEM: the pager
+// keeps the page dirty and retries later). Nothing past the kernel's size of
+// the file is sent. The node stays while the object does (reclaim destroys
+// the object before dropping the node).
 Status PuffsVnodeOps::putpages(Vnode& vp, std::uint64_t offset, std::span<const std::byte> src) {
-  Request rq = make_req(PuffsOp::putpages, vp);
+  PuffsMount& mp = pmp(vp);
+  PuffsVnode& n = mp.node_of(vp);
+  if (offset >= n.attr.size) return vn::kOk;
+  const auto len =
+      static_cast<std::size_t>(std::min<std::uint64_t>(src.size(), n.attr.size - offset));
+  Request rq;
+  rq.h.op = PuffsOp::putpages;
+  rq.h.cookie = n.cookie;
   rq.offset = offset;
-  rq.data.assign(reinterpret_cast<const char*>(src.data()), src.size());
+  rq.data.assign(reinterpret_cast<const char*>(src.data()), len);
   Reply rp;
-  return pmp(vp).call(rq, &rp);
+  return mp.call(rq, &rp);
 }
 
 vn::VnodeOps& puffs_vnode_ops() {

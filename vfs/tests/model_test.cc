@@ -48,7 +48,8 @@ struct MountCase {
   // Checks the file system after the sequence unmounted it; "" when sound
   // (ext2: e2fsck -fn on the image).
   std::function<std::string()> check_after;
-  // The machine's memory; set: memfs keeps file data in the page cache.
+  // The machine's memory; set: memfs, puffs and ext2 keep file data in the
+  // page cache.
   std::optional<pager::PagerConfig> pager = std::nullopt;
 };
 
@@ -379,8 +380,19 @@ INSTANTIATE_TEST_SUITE_P(
         ::testing::Values(
             MountCase{"memfs", "memfs", {}, {}, {}},
             MountCase{"memfs_paged", "memfs", {}, {}, {}, small_memory()},
+            // File data in vnode objects over a block store:
+            // VnodePager, VOP_GETPAGES / VOP_PUTPAGES, vnodes
+            // recycled (and their pages put) within sequences.
+            MountCase{
+                "memfs_blocks", "memfs", {{"backing_blocks", "4096"}}, {}, {}, small_memory()},
             MountCase{"ext2", "ext2", {}, ext2_prepare, ext2_check},
+            // ext2 file data in the page cache (24 pages), written back
+            // through VnodePager by fsync, the syncer, the pagedaemon and
+            // reclaim; e2fsck after each sequence.
+            MountCase{"ext2_paged", "ext2", {}, ext2_prepare, ext2_check, small_memory()},
             MountCase{"memfs_through_puffs", "puffs", {}, {}, {}},
+            // ext2 served by a puffs server (p2k over the ext2 driver in
+            // the server's process); e2fsck after each sequence.
             MountCase{"ext2_through_puffs", "puffs", {}, ext2_puffs_prepare, ext2_check},
             MountCase{"memfs_through_puffs_paged", "puffs", {}, {}, {}, small_memory()}),
         ::testing::Values(Personality::NetBSD, Personality::Linux)),

@@ -139,7 +139,9 @@ sim::RunResult forced_flush_run(const sim::MachineOptions& o, sim::Strategy& s) 
     m.join(revoker);
     VFSIM_KASSERT(m, vc.flush(mp, false).ok(), "flush after the run is busy");
     VFSIM_KASSERT(m, vc.numvnodes() == 0, "vnodes left after the last flush");
-    for (const auto& [key, n] : c.live) {
+    for (const auto& kv : c.live) {
+      const auto key = kv.first;  // no structured binding: the assertion captures it
+      const auto n = kv.second;
       VFSIM_KASSERT(m, n == 0,
                     "key " + std::to_string(key) + " has " + std::to_string(n) +
                         " live nodes after its reclaims");

@@ -92,7 +92,14 @@ long DevFuse::writev(const iovec* iov, int count) {
       return static_cast<long>(msg.size());
     }
   }
-  sim::IoResult r = sock_.send(msg);
+  // A reply's tag names its request for a kept trace (sim/trace_kinds.h).
+  std::string tag;
+  if (m_.trace().keeping() && msg.size() >= sizeof(fuse_out_header)) {
+    fuse_out_header oh;
+    std::memcpy(&oh, msg.data(), sizeof(oh));
+    tag = "reply " + std::to_string(oh.unique) + " error " + std::to_string(oh.error);
+  }
+  sim::IoResult r = sock_.send(msg, tag);
   if (!r.ok()) {
     errno = ENODEV;
     return -1;

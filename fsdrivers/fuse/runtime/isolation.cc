@@ -8,12 +8,14 @@
 
 // Bounds of the foreign code's writable sections, made by the linker for
 // the renamed sections (weak: absent when no foreign code is linked).
+// NOLINTBEGIN(bugprone-reserved-identifier): the names the linker gives them
 extern "C" {
 extern char __start_vfsim_fuse_data[] __attribute__((weak));
 extern char __stop_vfsim_fuse_data[] __attribute__((weak));
 extern char __start_vfsim_fuse_bss[] __attribute__((weak));
 extern char __stop_vfsim_fuse_bss[] __attribute__((weak));
 }
+// NOLINTEND(bugprone-reserved-identifier)
 
 namespace vfsim::fuse {
 
@@ -76,7 +78,7 @@ struct Claims {
   std::mutex mu;
   const sim::Machine* owner = nullptr;
   std::multiset<std::string, std::less<>> file_systems;
-  std::unordered_set<void*> heap;  // looked up only; freed all at once
+  std::unordered_set<void*> heap;  // determinism-ok: looked up only; freed all at once
 };
 
 Claims& claims() {

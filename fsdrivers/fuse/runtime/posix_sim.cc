@@ -341,7 +341,7 @@ void PosixSim::run_key_destructors(sim::LwpId lwp) {
 // Threads
 
 sim::LwpId PosixSim::spawn(std::string name, std::function<void()> body) {
-  return m_.spawn(
+  const sim::LwpId id = m_.spawn(
       std::move(name),
       [this, body = std::move(body)] {
         m_.current().slots[m_.lwp_slot(kFuseSlotOwner).index] = slot_value_;
@@ -349,6 +349,9 @@ sim::LwpId PosixSim::spawn(std::string name, std::function<void()> body) {
         run_key_destructors(m_.current_id());
       },
       /*daemon=*/true);
+  // Drawn as the daemon's process, not the kernel's (sim/trace_export.h).
+  m_.set_group(id, "fuse daemon " + name_);
+  return id;
 }
 
 void PosixSim::thread_main(ThreadObj* t) {

@@ -125,10 +125,12 @@ class PosixSim {
   std::string name_;
   void* slot_value_;
   // Looked up by address only; never iterated where order could matter.
-  std::unordered_map<const void*, std::unique_ptr<MutexObj>> mutexes_;
-  std::unordered_map<const void*, std::unique_ptr<CondObj>> conds_;
-  std::unordered_map<const void*, std::unique_ptr<RwObj>> rwlocks_;
-  std::unordered_map<const void*, std::unique_ptr<SemObj>> sems_;
+  template <class T>
+  using AddrMap = std::unordered_map<const void*, std::unique_ptr<T>>;  // determinism-ok: lookup
+  AddrMap<MutexObj> mutexes_;
+  AddrMap<CondObj> conds_;
+  AddrMap<RwObj> rwlocks_;
+  AddrMap<SemObj> sems_;
   std::uint64_t next_ordinal_ = 1;
   // Keys: destructors by key; values by (lwp, key).
   std::map<pthread_key_t, void (*)(void*)> keys_;

@@ -177,7 +177,7 @@ int vfsim_shim_pthread_setspecific(pthread_key_t k, const void* v) {
 int vfsim_shim_pthread_create(pthread_t* t, const pthread_attr_t* a, void* (*start)(void*),
                               void* arg) {
   if (auto* p = posix()) return p->thread_create(t, start, arg);
-  return pthread_create(t, a, start, arg);
+  return pthread_create(t, a, start, arg);  // determinism-ok: outside a machine only
 }
 int vfsim_shim_pthread_join(pthread_t t, void** ret) {
   if (auto* p = posix()) return p->thread_join(t, ret);
@@ -265,7 +265,7 @@ int vfsim_shim_clock_gettime(clockid_t clk, struct timespec* ts) {
     ts->tv_nsec = static_cast<long>(ns % 1'000'000'000ull);
     return 0;
   }
-  return clock_gettime(clk, ts);
+  return clock_gettime(clk, ts);  // determinism-ok: outside a machine only
 }
 int vfsim_shim_gettimeofday(struct timeval* tv, void* tz) {
   if (auto* p = posix()) {
@@ -274,7 +274,7 @@ int vfsim_shim_gettimeofday(struct timeval* tv, void* tz) {
     tv->tv_usec = static_cast<suseconds_t>((ns % 1'000'000'000ull) / 1000);
     return 0;
   }
-  return gettimeofday(tv, static_cast<struct timezone*>(tz));
+  return gettimeofday(tv, static_cast<struct timezone*>(tz));  // determinism-ok: outside a machine
 }
 time_t vfsim_shim_time(time_t* out) {
   if (auto* p = posix()) {
@@ -331,6 +331,7 @@ char* vfsim_shim_realpath(const char* path, char* out) {
   if (posix() != nullptr) return sim_realpath(path, out, PATH_MAX);
   return realpath(path, out);
 }
+// NOLINTNEXTLINE(bugprone-reserved-identifier): wraps glibc's __realpath_chk
 char* vfsim_shim___realpath_chk(const char* path, char* out, size_t room) {
   if (posix() != nullptr) return sim_realpath(path, out, room);
   return realpath(path, out);

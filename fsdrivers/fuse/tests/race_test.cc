@@ -14,6 +14,8 @@
 
 #include "fsdrivers/fuse/tests/fuse_harness.h"
 #include "fsdrivers/fuse/tests/fuse_world.h"
+#include "sim/trace_export.h"
+#include "sim/trace_model.h"
 
 namespace vfsim::fuse {
 namespace {
@@ -73,6 +75,35 @@ TEST(FuseRace, GetattrWriteRaceNeverLosesBytesWithTheFixes) {
     EXPECT_EQ(s.outcome, Outcome::pass)
         << strategy << ": " << (s.first_failure ? s.first_failure->message : "");
   }
+}
+
+// The failure's kept trace, read as the trace file and the chart read it
+// (sim/trace_model.h): FUSE requests and their replies are paired messages
+// over /dev/fuse with no FUSE-specific code in the tools (the socket layer
+// keys them; the bridge and the daemon tag them), the GETATTR among them,
+// and the daemon's lwps are drawn as its own process.
+TEST(FuseRace, TheTraceShowsFuseRequestsAndRepliesAsMessages) {
+  auto s = explore(race_options(false), append_race, "pct", 2000);
+  ASSERT_TRUE(s.first_failure.has_value());
+  const sim::RunResult& r = *s.first_failure;
+  const sim::TraceModel model(r.events);
+  std::size_t fuse_pairs = 0;
+  bool getattr = false;
+  for (const auto& msg : model.messages()) {
+    if (!msg.receive) continue;
+    const auto& from = r.lwps.at(r.events[msg.send].lwp);
+    const auto& to = r.lwps.at(r.events[*msg.receive].lwp);
+    if (msg.label.starts_with("req ") && to.group.starts_with("fuse daemon")) {
+      ++fuse_pairs;
+      getattr = getattr || msg.label.ends_with(" GETATTR");
+    }
+    if (msg.label.starts_with("reply ") && from.group.starts_with("fuse daemon")) ++fuse_pairs;
+  }
+  EXPECT_GE(fuse_pairs, 4u);
+  EXPECT_TRUE(getattr);
+  const std::string file = sim::chrome_trace_json(r, {});
+  EXPECT_NE(file.find("\"process_name\",\"pid\":"), std::string::npos);
+  EXPECT_NE(file.find("\"name\":\"fuse daemon "), std::string::npos);
 }
 
 // Which half of the fix matters here: the kernel's size lock alone keeps

@@ -74,7 +74,7 @@ TEST(PuffsLookupReclaimRace, HistoricReclaimFoundAndReplays) {
     for (const auto& e : failure.events) unknown_cookie |= e.kind == "puffs_unknown_cookie";
     EXPECT_TRUE(unknown_cookie) << strategy;
     std::printf("%s: found after %llu schedules\n", strategy,
-                static_cast<unsigned long long>(*sum.first_failure_index + 1));
+                static_cast<unsigned long long>(*sum.first_failure_index) + 1);
     sim::testing::expect_replays(sc::make_run_fn(s), sc::machine_options(*s, false), failure,
                                  sim::Outcome::expectation, strategy);
   }
