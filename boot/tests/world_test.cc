@@ -77,6 +77,9 @@ TEST(World, TypesComeFromTheBootConfig) {
 // every option puffs does not define; the server is a process the World
 // owns (one, with its worker lwps, alive), reads come through the server;
 // an unknown backend is ENODEV and a bad puffs option EINVAL, at mount(2).
+// The backend is built inside the server's process (its fault domain): a
+// backend that refuses leaves that process dead with no lwp, and a bad
+// puffs option starts none.
 TEST(World, PuffsServesAnyRegisteredTypeAsItsBackend) {
   auto r = run([](ukfs::Ukfs& u) {
     vfs::Kernel& k = u.kernel();
@@ -86,12 +89,16 @@ TEST(World, PuffsServesAnyRegisteredTypeAsItsBackend) {
     EXPECT_EQ(k.mount(u.proc(), "puffs", "/p", {{"workers", "0"}}).err(), EINVAL);
     // memfs refuses an option it does not know: puffs handed it over.
     EXPECT_EQ(k.mount(u.proc(), "puffs", "/p", {{"no_such_option", "1"}}).err(), EINVAL);
-    EXPECT_TRUE(u.world().servers().empty());
+    ASSERT_EQ(u.world().servers().size(), 2u);  // nosuchfs, no_such_option
+    for (const auto& dead : u.world().servers()) {
+      EXPECT_TRUE(dead->dead());
+      EXPECT_TRUE(dead->lwps().empty());
+    }
     ASSERT_TRUE(k.mount(u.proc(), "puffs", "/p",
                         {{"backend", "testfs"}, {"workers", "2"}, {"greeting", "through puffs"}})
                     .ok());
-    ASSERT_EQ(u.world().servers().size(), 1u);
-    const vn::UserServer& server = *u.world().servers().front();
+    ASSERT_EQ(u.world().servers().size(), 3u);
+    const vn::UserServer& server = *u.world().servers().back();
     EXPECT_EQ(server.lwps().size(), 2u);
     EXPECT_FALSE(server.dead());
     auto data = u.read_file("/p/greeting");

@@ -153,6 +153,7 @@ class Core {
   bool read_only = false;
   bool gdt_dirty = false;
   bool defer_free_unlinked = false;
+  bool test_panic_entry = false;  // MountOptions::test_panic_entry (test only)
   // Inodes this mount unlinked to a link count of zero and has not freed
   // yet (defer_free_unlinked): still usable by number until inactive().
   // Only these may be live with links_count 0; on an image as found, such

@@ -111,6 +111,11 @@ Result<uint32_t> Volume::lookup(uint32_t dir, std::string_view name) {
   EXT2_TRY_ASSIGN(Inode d, live_dir(dir));
   if (name == ".") return dir;
   EXT2_TRY_ASSIGN(RawDirent e, core_->dir_find(dir, d, name));
+  // Test only (MountOptions::test_panic_entry): a marked image trips an
+  // assertion here, as a driver bug would; never on a mount that did not
+  // ask for it.
+  VFSIM_ASSERT(!(core_->test_panic_entry && name == kTestPanicEntry),
+               "test-only assertion: the image holds the entry vfsim-test-panic");
   if (name == "..") return e.ino;
   if (e.ino == dir) return corrupt();  // a directory that contains itself
   EXT2_TRY_ASSIGN(Inode child, core_->read_live_inode(e.ino));

@@ -37,7 +37,16 @@ struct MountOptions {
   // inactive() is called (open-but-unlinked files); otherwise it is freed at
   // once by remove/rmdir/rename.
   bool defer_free_unlinked = false;
+  // TEST ONLY (the fault-isolation tests, docs/ext2.md "A test-only
+  // assertion"): when set, a lookup that finds an entry named
+  // kTestPanicEntry trips VFSIM_ASSERT, as a driver bug met on a malicious
+  // image would. A real image never trips it unless the mount asks for it
+  // (driver option test_panic=1); nothing but those tests sets it.
+  bool test_panic_entry = false;
 };
+
+// The name that marks an image for test_panic_entry.
+inline constexpr std::string_view kTestPanicEntry = "vfsim-test-panic";
 
 struct Attr {
   uint32_t ino = 0;

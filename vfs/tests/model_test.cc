@@ -16,7 +16,9 @@
 // "fuse" (libfuse 3.14 in daemon lwps behind the perfused bridge) is one
 // more when libfuse3-dev is installed: there the World's leak check also
 // holds the bridge's ledger at unmount (every nodeid forgotten exactly as
-// often as it was looked up, every fh released as often as it was opened).
+// often as it was looked up, every fh released as often as it was opened);
+// ext2 served through puffs (p2k over the ext2 driver in the server's
+// process, the rump paper's isolation) is one more, with e2fsck after each.
 // 1,000 sequences per personality per case run in the normal test run
 // (RC_PARAMS overrides, e.g. RC_PARAMS="max_success=10000").
 #include <fcntl.h>
@@ -104,6 +106,13 @@ MountArgs ext2_prepare() {
   std::string out = shell("cp '" + kExt2Template + "' '" + kExt2Image + "'", &st);
   if (st != 0) throw std::runtime_error("ext2 image: " + made + out);
   return {{"image", kExt2Image}};
+}
+
+// ext2 through puffs: the same image, mounted by the puffs server.
+MountArgs ext2_puffs_prepare() {
+  MountArgs a = ext2_prepare();
+  a["backend"] = "ext2";
+  return a;
 }
 
 std::string ext2_check() {
@@ -398,6 +407,9 @@ std::vector<MountCase> mount_cases() {
       // after each sequence.
       MountCase{"ext2_paged", "ext2", {}, ext2_prepare, ext2_check, small_memory()},
       MountCase{"memfs_through_puffs", "puffs", {}, {}, {}},
+      // ext2 served by a puffs server (p2k over the ext2 driver in the
+      // server's process); e2fsck after each sequence.
+      MountCase{"ext2_through_puffs", "puffs", {}, ext2_puffs_prepare, ext2_check},
       MountCase{"memfs_through_puffs_paged", "puffs", {}, {}, {}, small_memory()}};
 #ifdef VFSIM_HAVE_FUSE
   v.push_back(MountCase{"memfs_ll_through_fuse",
