@@ -42,7 +42,7 @@ namespace {
 constexpr size_t kMaxImageBytes = 16u << 20;  // larger inputs are ignored
 constexpr int kMaxDepth = 8;
 constexpr size_t kMaxVisits = 2000;
-constexpr size_t kMaxFileRead = 256 * 1024;
+constexpr size_t kMaxFileRead = size_t{256} * 1024;
 constexpr int64_t kNow = 1700000000;
 
 std::span<const std::byte> bytes_of(std::string_view s) {

@@ -16,8 +16,8 @@
 namespace vfsim::fuzz {
 namespace {
 
-constexpr std::size_t kMaxVisits = 400;                // directory entries looked at
-constexpr std::size_t kMaxFileRead = 256 * 1024;       // bytes read per file
+constexpr std::size_t kMaxVisits = 400;                        // directory entries looked at
+constexpr std::size_t kMaxFileRead = std::size_t{256} * 1024;  // bytes read per file
 constexpr std::uint64_t kStepBudget = 400'000;         // a livelock guard, not a limit in practice
 constexpr std::uint64_t kPuffsStepBudget = 4'000'000;  // the same through puffs (many more steps)
 
