@@ -177,7 +177,8 @@ std::vector<LoadedArg> load_args(const LoadContext& cx, const OpSpec& spec, cons
   const std::string args_ptr = child(pointer, "args");
   if (args != nullptr) {
     cx.require_object(*args, args_ptr);
-    for (const auto& [key, v] : args->items()) {
+    for (const auto& item : args->items()) {
+      const std::string& key = item.key();  // not a structured binding: a lambda uses it
       const bool known = std::any_of(spec.args.begin(), spec.args.end(),
                                      [&](const ArgSpec& a) { return a.name == key; });
       if (!known) {

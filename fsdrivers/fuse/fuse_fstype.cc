@@ -27,7 +27,7 @@ std::vector<sim::SockFaultRule> drop_rules(const std::vector<std::uint64_t>& at,
 // The puffs hop: what /dev/puffs is to perfused, a reliable channel whose
 // messages may carry the largest READ or WRITE piece.
 constexpr std::size_t kPuffsHopBytes = (1u << 20) + 65536;
-constexpr std::size_t kPuffsHopMaxIo = 128 * 1024;
+constexpr std::size_t kPuffsHopMaxIo = std::size_t{128} * 1024;
 
 std::unique_ptr<sim::SocketPair> puffs_hop(sim::Machine& m, const std::string& name) {
   sim::SocketOptions so;
@@ -238,7 +238,9 @@ std::optional<puffs::OptionError> parse_fuse_options(const vn::MountArgs& args,
                                                      puffs::PuffsConfig* pc, FuseConfig* fc,
                                                      FuseMountSpec* spec) {
   vn::MountArgs rest;
-  for (const auto& [key, text] : args) {
+  for (const auto& kv : args) {
+    const std::string& key = kv.first;  // not a structured binding: the lambda uses both
+    const std::string& text = kv.second;
     const auto boolean = [&](bool* out) -> std::optional<puffs::OptionError> {
       if (text == "true" || text == "1") *out = true;
       else if (text == "false" || text == "0") *out = false;
