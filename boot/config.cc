@@ -45,6 +45,7 @@ std::optional<ConfigIssue> BootConfig::check() const {
     if (auto issue = check_pager(*pager)) return issue;
   }
   if (auto bad = puffs.check()) return ConfigIssue{puffs_knob(bad->option), bad->reason};
+  if (auto bad = fuse.check()) return ConfigIssue{fuse::fuse_knob(bad->option), bad->reason};
   return std::nullopt;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "fsdrivers/fuse/fuse_config.h"
 #include "fsdrivers/puffs/puffs_config.h"
 #include "pager/types.h"
 #include "vfs/personality.h"
@@ -41,6 +42,10 @@ struct BootConfig {
   vn::MountArgs root_args;
   // What the scenario op puffs.mount mounts (knobs transport and puffs.*).
   puffs::PuffsConfig puffs;
+  // The FUSE daemon and bridge of every fuse.mount (knobs fuse.*); the
+  // transport of its /dev/fuse and its faults come from `puffs`
+  // (fsdrivers/fuse/fuse_fstype.h says which knob drives which part).
+  fuse::FuseConfig fuse;
 
   BootConfig();
 

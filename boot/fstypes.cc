@@ -2,6 +2,9 @@
 #include "boot/fstypes.h"
 
 #include "fsdrivers/ext2/ext2.h"
+#ifdef VFSIM_HAVE_FUSE
+#include "fsdrivers/fuse/fuse_fstype.h"
+#endif
 #include "fsdrivers/memfs/memfs.h"
 #include "fsdrivers/puffs/puffs_fstype.h"
 
@@ -12,6 +15,9 @@ std::vector<vn::FsType> builtin_fs_types() {
       memfs::fstype(),
       ext2drv::fstype(),
       puffs::fstype(),
+#ifdef VFSIM_HAVE_FUSE
+      fuse::fstype(),
+#endif
   };
 }
 

@@ -103,6 +103,7 @@ sim::RunResult run(const Options& options, const std::function<void(Ukfs&)>& bod
   sim::MachineOptions mo;
   mo.seed = options.seed;
   mo.start_time = options.start_time;
+  if (options.step_budget) mo.step_budget = *options.step_budget;
   return run(options, mo, *strategy, body);
 }
 

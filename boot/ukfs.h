@@ -39,6 +39,11 @@ struct Options {
   std::uint64_t seed = 1;
   sim::VTime start_time = 0;        // the virtual clock's first reading
   std::string strategy = "random";  // for bodies that spawn lwps
+  // The machine's step budget (sim::MachineOptions::step_budget); unset:
+  // the machine's default, sized for scenarios. The image tools lift it:
+  // their work grows with the image, and a livelock guard meant for a
+  // scenario would stop a large copy half-way.
+  std::optional<std::uint64_t> step_budget = std::nullopt;
   // The machine's memory (BootConfig::pager); unset: none.
   std::optional<pager::PagerConfig> pager = std::nullopt;
   // Types the machine knows besides the built-in ones (a test's own file

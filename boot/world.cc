@@ -22,10 +22,21 @@ class World::Env final : public vn::MountEnv {
     return it->make(*w_.server_env_, args);
   }
 
+  // The server is a process: a fault domain of its own (sim/machine.h).
+  // start() runs in it, and so does every lwp it spawns; a panic in any of
+  // them kills the process (crash(): its connection closes, the kernel
+  // revokes its mounts) and the run goes on. A panic inside start() fails
+  // the mount with ENXIO, as a server that dies while it mounts.
   vn::Result<vn::UserServer*> start_server(std::unique_ptr<vn::UserServer> server) override {
     vn::UserServer* s = server.get();
+    sim::Machine& m = w_.machine_;
+    const sim::DomainId domain = m.add_domain(s->describe(), [s] { s->crash(); });
     w_.servers_.push_back(std::move(server));
-    VN_TRY(s->start());
+    vn::Status started = vn::kOk;
+    if (!m.run_in_domain(domain, [&started, s] { started = s->start(); })) {
+      return vn::Status(ENXIO);
+    }
+    VN_TRY(started);
     return s;
   }
 

@@ -57,6 +57,9 @@ class World {
   vn::MountEnv& env();
   // The userland servers started so far, in start order.
   const std::vector<std::unique_ptr<vn::UserServer>>& servers() const { return servers_; }
+  // Each server is a fault domain of its own (sim/machine.h): a panic in
+  // one of its lwps kills it (its crash() runs as its exit) and the run
+  // goes on.
 
   // Mounts config().root_type with config().root_args at "/" (inside an lwp).
   [[nodiscard]] vn::Status mount_root();

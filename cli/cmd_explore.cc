@@ -26,7 +26,7 @@ namespace {
       {"depth", "D", "pct: the bug depth"},                                                    \
       {"preemption-bound", "B", "dfs: most preemptions per schedule"},                         \
       {"seed", "N", "exploration seed"},                                                       \
-      {"jobs", "N", "worker threads (results are the same as with 1)"},                        \
+      {"jobs", "N", "workers: threads, or processes for FUSE; same results as 1"},             \
       {"keep-going", "", "do not stop at the first failure; count them all"},                  \
       {"check-determinism", "", "re-run failing and sampled schedules, compare trace hashes"}, \
       {"long", "", "a long (soak) run: explore.long_schedules, default 10 x schedules"},       \
@@ -163,6 +163,7 @@ nlohmann::json summary_json(const scenarios::Scenario& s, const sim::ExploreOpti
   };
   if (s.expected_outcome)
     out["expected_outcome"] = std::string(sim::outcome_name(*s.expected_outcome));
+  if (!s.caveats.empty()) out["caveats"] = s.caveats;
   return out;
 }
 
@@ -171,7 +172,8 @@ nlohmann::json summary_json(const scenarios::Scenario& s, const sim::ExploreOpti
 void print_pass(std::ostream& out, const scenarios::Scenario& s, const sim::ExploreOptions& o,
                 const sim::ExploreSummary& sum) {
   out << "pass: " << s.name << ": " << sum.schedules_explored << " schedules explored ("
-      << o.strategy << ", seed " << o.seed << ", " << o.jobs << " jobs), "
+      << o.strategy << ", seed " << o.seed << ", " << o.jobs
+      << (o.processes && o.jobs > 1 ? " worker processes), " : " jobs), ")
       << static_cast<std::uint64_t>(sum.schedules_per_second) << " schedules/s";
   if (sum.exhausted) out << ", search space exhausted";
   out << "\n";
@@ -194,6 +196,7 @@ int explore_or_check(const ParsedArgs& args, Mode mode) {
     sum = sim::explore(scenarios::make_run_fn(scenario), options);
   }
   verify_images(*scenario);
+  print_caveats(human, *scenario);
   const sim::Outcome expected = scenario->expected_outcome.value_or(sim::Outcome::pass);
   // A setup failure means the scenario never ran as written: never as expected.
   const bool as_expected =

@@ -42,6 +42,12 @@ std::vector<scenarios::Override> run_overrides(const ParsedArgs& args) {
 nlohmann::json run_json(const sim::RunResult& r, const scenarios::Scenario& s,
                         std::optional<std::uint64_t> index,
                         const std::optional<std::string>& report) {
+  // Panics a userland server's fault domain contained: the server died, the
+  // kernel went on (sim/machine.h).
+  nlohmann::json contained = nlohmann::json::array();
+  for (const auto& c : r.contained) {
+    contained.push_back({{"domain", c.domain}, {"lwp", c.lwp}, {"message", c.message}});
+  }
   return {{"outcome", std::string(sim::outcome_name(r.outcome))},
           {"message", r.message},
           {"scenario", s.path},
@@ -52,6 +58,7 @@ nlohmann::json run_json(const sim::RunResult& r, const scenarios::Scenario& s,
           {"decisions", r.schedule.size()},
           {"preemptions", r.preemptions},
           {"trace_hash", scenarios::hash_hex(r.trace_hash)},
+          {"contained", contained},
           {"report", report ? nlohmann::json(*report) : nlohmann::json(nullptr)}};
 }
 
@@ -95,6 +102,7 @@ int run_command(const ParsedArgs& args) {
   const bool json = args.flag("json");
   std::ostream& human = json ? std::cerr : std::cout;
   if (args.flag("trace")) print_trace(human, r.events);
+  print_caveats(human, *scenario);
   int status = kExitPass;
   std::optional<std::string> written;
   if (r.failed()) {
@@ -107,6 +115,12 @@ int run_command(const ParsedArgs& args) {
           << " steps, " << r.schedule.size() << " decisions, " << r.preemptions
           << " preemptions, virtual time " << format_vtime(r.end_time) << ", trace "
           << scenarios::hash_hex(r.trace_hash) << "\n";
+  }
+  // Whatever the outcome, a server that died of a panic is said, never hidden
+  // behind a pass.
+  for (const auto& c : r.contained) {
+    human << "  server died: " << c.domain << " (lwp '" << c.lwp << "'): " << c.message
+          << "; the kernel went on\n";
   }
   write_trace_out(args, human, r, scenario->path, scenario->name);
   if (json) std::cout << run_json(r, *scenario, index, written).dump() << "\n";

@@ -23,6 +23,9 @@ struct Command {
   std::string_view summary;   // one line for `vfsim help`
   std::span<const OptionSpec> (*options)();
   int (*run)(const ParsedArgs& args);
+  // More for `vfsim help NAME` after the options (a command with
+  // subcommands lists them); nullptr: nothing more.
+  std::string (*details)() = nullptr;
 };
 
 [[nodiscard]] std::span<const Command> commands();
@@ -39,6 +42,7 @@ int fs_syscall_command(const ParsedArgs& args);  // cmd_fs_syscall.cc (via fs_co
 int makefs_command(const ParsedArgs& args);      // cmd_makefs.cc
 int chart_command(const ParsedArgs& args);       // cmd_chart.cc
 int merge_command(const ParsedArgs& args);       // cmd_merge.cc
+std::string fs_help();                           // cmd_fs.cc: every fs tool with its arguments
 int mount_command(const ParsedArgs& args);       // cmd_mount.cc
 // vfsim replay of a `vfsim mount --record` file (cmd_mount.cc).
 bool replay_is_recording(const std::string& file);

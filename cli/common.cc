@@ -119,7 +119,12 @@ sim::ExploreOptions exploration_options(const scenarios::Scenario& s) {
   o.depth = ex.depth;
   o.preemption_bound = ex.preemption_bound;
   o.machine = scenarios::machine_options(s, false);
+  o.processes = s.process_isolation;  // foreign code with process-wide state: worker processes
   return o;
+}
+
+void print_caveats(std::ostream& out, const scenarios::Scenario& s) {
+  for (const auto& c : s.caveats) out << "note: " << c << "\n";
 }
 
 std::string rerun_command(const std::string& file,
@@ -154,6 +159,7 @@ int report_failure(std::ostream& out, const scenarios::Report& report, const std
     out << "  report: NOT WRITTEN: " << why << "\n";
   }
   out << "  rerun:  " << rerun << "\n";
+  for (const auto& c : report.caveats) out << "  note: " << c << "\n";
   return kExitFailure;
 }
 

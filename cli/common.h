@@ -61,7 +61,12 @@ void write_trace_out(const ParsedArgs& args, std::ostream& human, const sim::Run
 
 // The exploration a scenario's effective explore settings describe (one
 // job, stopping at the first failure).
+// A scenario whose ops run foreign code with process-wide state explores
+// its jobs as worker processes (ExploreOptions::processes).
 [[nodiscard]] sim::ExploreOptions exploration_options(const scenarios::Scenario& s);
+
+// One "note: ..." line per caveat of the scenario (Scenario::caveats).
+void print_caveats(std::ostream& out, const scenarios::Scenario& s);
 
 // The `vfsim run` command that runs the same schedule again: the scenario
 // file as given, every override as --set, and --schedule-index for a

@@ -28,6 +28,7 @@ void print_command_help(std::ostream& out, const Command& c) {
   out << "usage: vfsim " << c.name << " " << c.synopsis << "\n"
       << c.summary << "\n\noptions:\n"
       << vfsim::cli::options_help(c.options());
+  if (c.details != nullptr) out << "\n" << c.details();
 }
 
 const Command* find_command(std::string_view name) {

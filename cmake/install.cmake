@@ -22,6 +22,14 @@ include(CMakePackageConfigHelpers)
 # with every module, ukfs, the drivers).
 set(VFSIM_INSTALL_TARGETS
   vfsim_sim vfsim_pager vfsim_vnode vfsim_memfs vfsim_ext2core vfsim_ext2 vfsim_puffs
+  vfsim_fuse_abi vfsim_fuse)
+# FUSE's runtime when libfuse3-dev was found (fsdrivers/fuse): the rewritten
+# libfuse3 archive is installed beside it (libfuse3_vfsim.a, LGPL-2.1).
+if(TARGET vfsim_fuse_runtime)
+  list(APPEND VFSIM_INSTALL_TARGETS vfsim_fuse_runtime)
+  install(FILES ${VFSIM_LIBFUSE3_RW} DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endif()
+list(APPEND VFSIM_INSTALL_TARGETS
   vfsim_vfs vfsim_boot vfsim_scenario_api vfsim_scenario_modules vfsim_scenarios)
 # Directories whose headers are installed (every *.h but tests'): the public
 # headers include their layers' others.
@@ -46,6 +54,10 @@ foreach(t IN LISTS VFSIM_INSTALL_TARGETS)
       continue()
     endif()
     file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${d})
+    if(rel MATCHES "^\\.\\.")  # outside the tree (libfuse3's headers): as it is
+      list(APPEND mapped "${d}")
+      continue()
+    endif()
     set(inst ${VFSIM_INSTALL_INCLUDEDIR})
     if(rel)
       set(inst ${VFSIM_INSTALL_INCLUDEDIR}/${rel})

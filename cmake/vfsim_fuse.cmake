@@ -97,6 +97,9 @@ function(vfsim_add_fuse_fs NAME)
   target_link_libraries(vfsim_fusefs_${NAME} INTERFACE ${out} vfsim_fuse_runtime ${ARG_LIBS})
   add_dependencies(vfsim_fusefs_${NAME} vfsim_fusefs_${NAME}_rewrite)
   set_property(TARGET vfsim_fusefs_${NAME} PROPERTY VFSIM_FUSE_LANG ${lang})
+  # Every file system added anywhere is offered by the vfsim command
+  # (cli/CMakeLists.txt links them all: `fuse.mount {"fs": NAME}`).
+  set_property(GLOBAL APPEND PROPERTY VFSIM_FUSE_ALL_FS ${NAME})
 endfunction()
 
 function(vfsim_link_fuse_fs TARGET)

@@ -6,6 +6,10 @@
 //  2. through the core library alone, which is cheap and reaches the
 //     Volume API directly: mounts the bytes (a private copy), walks the tree,
 //     reads every file, link and attribute, then runs a short write workload.
+// With VFSIM_EXT2_FUZZ_MODE=puffs, each input is mounted once instead, by a
+// puffs server (ext2_machine_harness.h, fuzz_ext2_puffs): a driver panic
+// kills only the server, and a finding is an input the kernel did not
+// survive.
 // Every errno is tolerated; the only failures are crashes, sanitizer
 // reports, hangs and leaks - and a failed kernel assertion (VFSIM_ASSERT in
 // the core, VFSIM_KASSERT in the machine), which signals a bug in our code,
@@ -38,7 +42,7 @@ namespace {
 constexpr size_t kMaxImageBytes = 16u << 20;  // larger inputs are ignored
 constexpr int kMaxDepth = 8;
 constexpr size_t kMaxVisits = 2000;
-constexpr size_t kMaxFileRead = 256 * 1024;
+constexpr size_t kMaxFileRead = size_t{256} * 1024;
 constexpr int64_t kNow = 1700000000;
 
 std::span<const std::byte> bytes_of(std::string_view s) {
@@ -158,6 +162,21 @@ void fuzz_core(const uint8_t* data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > kMaxImageBytes) return 0;
 #ifdef EXT2_FUZZ_MACHINE
+  // The puffs mode (VFSIM_EXT2_FUZZ_MODE=puffs): the image is served by a
+  // puffs server, and the only finding is one the kernel did not survive.
+  static const bool puffs_mode = [] {
+    const char* mode = std::getenv("VFSIM_EXT2_FUZZ_MODE");
+    return mode != nullptr && std::string(mode) == "puffs";
+  }();
+  if (puffs_mode) {
+    const auto r = vfsim::fuzz::fuzz_ext2_puffs(data, size);
+    if (r.finding) {
+      std::fprintf(stderr, "ext2 puffs fuzz finding (the kernel did not survive): %s\n",
+                   r.message.c_str());
+      std::abort();
+    }
+    return 0;
+  }
   const auto r = vfsim::fuzz::fuzz_ext2_machine(data, size);
   if (r.finding) {
     std::fprintf(stderr, "ext2 machine fuzz finding: %s\n", r.message.c_str());

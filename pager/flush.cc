@@ -167,3 +167,48 @@ void Pager::drop_offset_locked(PageObject& obj, std::uint64_t off) {
 }
 
 }  // namespace vfsim::pager
+
+namespace vfsim::pager {
+
+// Drops the clean pages of [offset, offset + len) (whole pages that touch
+// the range), after the busy ones there are done. Dirty pages stay: they
+// are newer than the backing store and a later flush writes them.
+Status Pager::invalidate(PageObject& obj, std::uint64_t offset, std::uint64_t len) {
+  PagerLock g(*this);
+  const std::uint64_t from = page_of(offset);
+  const std::uint64_t to = len > UINT64_MAX - offset ? UINT64_MAX : offset + len;
+  for (;;) {
+    bool busy = false;
+    for (auto it = obj.pages_.lower_bound(from); it != obj.pages_.end() && it->first < to; ++it) {
+      busy = busy || is_busy(phys_.page(it->second).state);
+    }
+    if (!busy) break;
+    obj.busy_chan_->sleep(lock_, "inval_busy");
+  }
+  std::vector<std::uint64_t> gone;
+  for (auto it = obj.pages_.lower_bound(from); it != obj.pages_.end() && it->first < to; ++it) {
+    if (phys_.page(it->second).state == PageState::clean) gone.push_back(it->first);
+  }
+  for (std::uint64_t off : gone) drop_offset_locked(obj, off);
+  return kOk;
+}
+
+// The cached bytes from `offset` on, as long as pages are resident and
+// valid, at most `len` of them.
+std::string Pager::peek(PageObject& obj, std::uint64_t offset, std::size_t len) {
+  PagerLock g(*this);
+  std::string out;
+  while (out.size() < len) {
+    const std::uint64_t at = offset + out.size();
+    auto it = obj.pages_.find(page_of(at));
+    if (it == obj.pages_.end()) break;
+    const Page& pg = phys_.page(it->second);
+    if (pg.state == PageState::busy_in) break;
+    const std::size_t in = static_cast<std::size_t>(at - page_of(at));
+    const std::size_t n = std::min(kPageSize - in, len - out.size());
+    out.append(reinterpret_cast<const char*>(pg.data) + in, n);
+  }
+  return out;
+}
+
+}  // namespace vfsim::pager

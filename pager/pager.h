@@ -107,6 +107,12 @@ class Pager {
   [[nodiscard]] Status take_error(PageObject& obj);
   // Drops pages past `size` and zeros the tail of the last page.
   [[nodiscard]] Status truncate(PageObject& obj, std::uint64_t size);
+  // Drops the clean pages touching [offset, offset + len); dirty ones stay
+  // (a backing store telling the cache that it changed: FUSE's inval_inode).
+  [[nodiscard]] Status invalidate(PageObject& obj, std::uint64_t offset, std::uint64_t len);
+  // The resident, valid bytes from `offset` on (stops at the first missing
+  // page), at most `len`: what the cache can give back (FUSE's retrieve).
+  [[nodiscard]] std::string peek(PageObject& obj, std::uint64_t offset, std::size_t len);
 
   PagerStats stats() const;
   // The accounting invariant: "" when it holds.

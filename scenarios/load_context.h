@@ -58,6 +58,10 @@ class LoadContext {
 [[nodiscard]] std::string parse_bytes(const LoadContext& cx, const Json& v,
                                       const std::string& pointer);
 
+// A call's literal arguments (registers absent), for OpSpec::check and
+// OpSpec::caveat.
+[[nodiscard]] Args literal_args(const OpCall& call);
+
 // The ops of a list (setup, an lwp, checks), with `when` applied.
 [[nodiscard]] std::vector<OpCall> load_ops(const LoadContext& cx, const Json& list,
                                            const std::string& pointer, const Config& config);

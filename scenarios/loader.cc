@@ -2,6 +2,7 @@
 // overrides, processes, lwps, exploration settings, expected outcomes.
 #include "scenarios/loader.h"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -323,6 +324,26 @@ void check_registers(const LoadContext& cx, const Scenario& s) {
   for (const auto& l : s.lwps) verify(l.ops);
 }
 
+// What the ops a run will call need from every run and report: process
+// isolation, caveats (OpSpec).
+void note_op_needs(Scenario& s) {
+  auto visit = [&](const std::vector<OpCall>& ops) {
+    for (const auto& op : ops) {
+      const bool isolates = op.spec->isolates ? op.spec->isolates(detail::literal_args(op))
+                                              : op.spec->process_isolation;
+      s.process_isolation = s.process_isolation || isolates;
+      if (!op.spec->caveat) continue;
+      std::string c = op.spec->caveat(detail::literal_args(op));
+      if (!c.empty() && std::find(s.caveats.begin(), s.caveats.end(), c) == s.caveats.end()) {
+        s.caveats.push_back(std::move(c));
+      }
+    }
+  };
+  visit(s.setup);
+  for (const auto& l : s.lwps) visit(l.ops);
+  visit(s.checks);
+}
+
 std::string place(const std::string& path, TextPos pos) {
   return path + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
 }
@@ -380,6 +401,7 @@ Scenario load_scenario_text(std::string_view text, const std::string& path, cons
   s.lwps = load_lwps(cx, root, s.config);
   if (root.contains("checks")) s.checks = detail::load_ops(cx, root["checks"], "/checks", s.config);
   check_registers(cx, s);
+  note_op_needs(s);
   s.explore = load_explore(cx, root, overrides);
   s.expected_outcome = load_expected(cx, root, s.config);
   return s;

@@ -3,6 +3,7 @@
 // here (one line).
 #include "scenarios/modules.h"
 
+#include "scenarios/modules/fuse_module.h"
 #include "scenarios/modules/pager_module.h"
 #include "scenarios/modules/puffs_module.h"
 #include "scenarios/modules/vfs_module.h"
@@ -12,10 +13,8 @@ namespace vfsim::scenarios {
 
 ModuleList all_modules() {
   return {
-      make_sched_module(),
-      pager::make_pager_module(),
-      vfs::make_vfs_module(),
-      puffs::make_puffs_module(),
+      make_sched_module(),        pager::make_pager_module(), vfs::make_vfs_module(),
+      puffs::make_puffs_module(), fuse::make_fuse_module(),
   };
 }
 

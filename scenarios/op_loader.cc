@@ -177,7 +177,8 @@ std::vector<LoadedArg> load_args(const LoadContext& cx, const OpSpec& spec, cons
   const std::string args_ptr = child(pointer, "args");
   if (args != nullptr) {
     cx.require_object(*args, args_ptr);
-    for (const auto& [key, v] : args->items()) {
+    for (const auto& item : args->items()) {
+      const std::string& key = item.key();  // not a structured binding: a lambda uses it
       const bool known = std::any_of(spec.args.begin(), spec.args.end(),
                                      [&](const ArgSpec& a) { return a.name == key; });
       if (!known) {
@@ -280,6 +281,14 @@ OpCall load_op(const LoadContext& cx, const Json& op, const std::string& pointer
   call.index = index;
   call.pointer = pointer;
   call.args = load_args(cx, *spec, op.contains("args") ? &op["args"] : nullptr, pointer);
+  if (spec->check) {
+    if (auto issue = spec->check(literal_args(call))) {
+      const std::string args_ptr = child(pointer, "args");
+      const bool given = op.contains("args") && op["args"].contains(issue->arg);
+      cx.fail(given ? child(args_ptr, issue->arg) : pointer,
+              "op '" + spec->name + "': " + issue->reason);
+    }
+  }
   if (op.contains("save")) {
     const auto p = child(pointer, "save");
     std::string reg = cx.require_string(op["save"], p);
@@ -303,6 +312,12 @@ OpCall load_op(const LoadContext& cx, const Json& op, const std::string& pointer
 }
 
 }  // namespace
+
+Args literal_args(const OpCall& call) {
+  Args out;
+  for (const LoadedArg& a : call.args) out.set(a.spec->name, a.reg ? Args::Value{} : a.value);
+  return out;
+}
 
 std::vector<OpCall> load_ops(const LoadContext& cx, const Json& list, const std::string& pointer,
                              const Config& config) {

@@ -199,6 +199,13 @@ class OpContext {
 
 using OpHandler = std::function<OpResult(OpContext&, const Args&)>;
 
+// A problem a load-time check found in an op call's arguments: the
+// argument to blame and why.
+struct ArgIssue {
+  std::string arg;
+  std::string reason;
+};
+
 // Every member has an initializer so that designated initializers may omit
 // any of them without -Wmissing-field-initializers.
 struct OpSpec {
@@ -207,6 +214,20 @@ struct OpSpec {
   std::vector<ArgSpec> args = {};
   OpHandler run = {};
   std::string module = {};  // filled in by the registry: who registered it
+  // Load-time check of a call's literal arguments beyond their types (a
+  // name that must exist); registers are absent (monostate). nullopt: fine.
+  std::function<std::optional<ArgIssue>(const Args& literals)> check = {};
+  // What every report of a scenario calling this op must say about it (a
+  // daemon outside the simulator, whose own interleavings vfsim does not
+  // control); "" when the call needs no such word.
+  std::function<std::string(const Args& literals)> caveat = {};
+  // The op runs foreign code that keeps process-wide state (a libfuse file
+  // system's globals): one machine per process at a time may run it, so
+  // explorations of a scenario that calls it run their jobs as processes.
+  bool process_isolation = false;
+  // The same, decided by a call's literal arguments (registers absent):
+  // mount(2) of a type that runs foreign code. Unset: process_isolation.
+  std::function<bool(const Args& literals)> isolates = {};
 };
 
 class Module;

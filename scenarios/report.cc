@@ -32,6 +32,7 @@ Report make_report(const Scenario& s, const sim::RunResult& r, std::string strat
   if (s.images) {
     for (const auto& image : s.images->images()) out.images.push_back({image.path, image.sha256});
   }
+  out.caveats = s.caveats;
   return out;
 }
 
@@ -74,26 +75,28 @@ std::filesystem::path absolute_form(const std::filesystem::path& p) {
 
 Json report_to_json(const Report& r) {
   const sim::RunResult& x = r.result;
-  return Json{{"vfsim_report", 2},
-              {"scenario", r.scenario},
-              {"scenario_abs", r.scenario_abs},
-              {"scenario_sha256", r.scenario_sha256},
-              {"scenario_name", r.scenario_name},
-              {"config", r.config},
-              {"explore", r.explore},
-              {"seed", x.seed},
-              {"strategy", r.strategy},
-              {"schedule_index", r.schedule_index ? Json(*r.schedule_index) : Json(nullptr)},
-              {"schedule", schedule_json(x.schedule)},
-              {"outcome", std::string(sim::outcome_name(x.outcome))},
-              {"message", x.message},
-              {"site", Json{{"lwp", x.failure_lwp}, {"op", x.failure_op}}},
-              {"trace_hash", hash_hex(x.trace_hash)},
-              {"steps", x.steps},
-              {"end_time_ns", x.end_time},
-              {"preemptions", x.preemptions},
-              {"images", images_json(r.images)},
-              {"trace", trace_json(x.events)}};
+  Json out{{"vfsim_report", 2},
+           {"scenario", r.scenario},
+           {"scenario_abs", r.scenario_abs},
+           {"scenario_sha256", r.scenario_sha256},
+           {"scenario_name", r.scenario_name},
+           {"config", r.config},
+           {"explore", r.explore},
+           {"seed", x.seed},
+           {"strategy", r.strategy},
+           {"schedule_index", r.schedule_index ? Json(*r.schedule_index) : Json(nullptr)},
+           {"schedule", schedule_json(x.schedule)},
+           {"outcome", std::string(sim::outcome_name(x.outcome))},
+           {"message", x.message},
+           {"site", Json{{"lwp", x.failure_lwp}, {"op", x.failure_op}}},
+           {"trace_hash", hash_hex(x.trace_hash)},
+           {"steps", x.steps},
+           {"end_time_ns", x.end_time},
+           {"preemptions", x.preemptions},
+           {"images", images_json(r.images)},
+           {"trace", trace_json(x.events)}};
+  if (!r.caveats.empty()) out["caveats"] = r.caveats;
+  return out;
 }
 
 bool write_report(const Report& r, const std::string& path, std::string* why) {

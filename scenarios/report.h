@@ -43,6 +43,7 @@ struct Report {
   std::optional<std::uint64_t> schedule_index;  // its number in the exploration
   sim::RunResult result;                        // seed, schedule, outcome, message, hash, trace...
   std::vector<ReportImage> images;              // host images the runs read
+  std::vector<std::string> caveats;             // Scenario::caveats: what the verdict rests on
 };
 
 [[nodiscard]] Report make_report(const Scenario& s, const sim::RunResult& r, std::string strategy,

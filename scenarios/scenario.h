@@ -97,6 +97,12 @@ struct Scenario {
   // copy-on-write view of them (sim/host_images.h); relative image paths
   // are relative to the scenario file. Shared by every run; thread-safe.
   std::shared_ptr<sim::HostImages> images;
+  // Some op needs one machine per process (OpSpec::process_isolation):
+  // `explore --jobs N` runs N worker processes instead of threads.
+  bool process_isolation = false;
+  // What every run and report must say about this scenario (OpSpec::caveat),
+  // each once, in the order the ops name them.
+  std::vector<std::string> caveats;
 };
 
 }  // namespace vfsim::scenarios

@@ -1,9 +1,18 @@
 #include "sim/explore.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
+#include <new>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -122,6 +131,204 @@ void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_st
   }
 }
 
+// --- worker processes --------------------------------------------------------
+//
+// With ExploreOptions::processes, each job is a forked process. They share
+// one page of counters (MAP_SHARED; lock-free atomics work across
+// processes); each reports its determinism errors as text lines on a pipe
+// of its own. The parent only watches: progress, the pipes, the exits.
+struct ProcShared {
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<std::uint64_t> failures{0};
+  std::atomic<std::uint64_t> stop_at{~std::uint64_t{0}};  // lowest failing index
+  std::atomic<std::uint64_t> max_steps{0};
+  std::atomic<bool> exhausted{false};
+  // The run of stop_at, as its worker saw it, under `lock` (a spin lock:
+  // held for a few stores).
+  std::atomic<bool> lock{false};
+  std::uint64_t first_index = ~std::uint64_t{0};
+  std::uint64_t first_hash = 0;
+  int first_outcome = 0;
+};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+void proc_worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_steps,
+                 ProcShared& sh, int report_fd) {
+  StackPool stacks(default_stack_bytes());
+  auto strategy = make_strategy(o.strategy, params_for(o, expected_steps));
+  Shared local;       // determinism errors only
+  std::string lines;  // what this worker tells the parent, one line each
+  for (;;) {
+    const std::uint64_t i = o.shard_index + o.shard_count * sh.next.fetch_add(1);
+    if (i >= o.schedules || (!o.keep_going && i > sh.stop_at.load())) break;
+    MachineOptions m = o.machine;
+    m.seed = schedule_seed(o.seed, i);
+    m.stacks = &stacks;
+    m.keep_trace = false;
+    if (!strategy->begin_run(i, m.seed)) {
+      sh.exhausted = true;
+      break;
+    }
+    RunResult r = run(m, *strategy);
+    strategy->end_run(r.steps);
+    std::uint64_t ms = sh.max_steps.load();
+    while (r.steps > ms && !sh.max_steps.compare_exchange_weak(ms, r.steps)) {}
+    sh.done.fetch_add(1);
+    const bool sample = o.check_determinism &&
+                        (r.failed() || (o.determinism_sample > 0 && i % o.determinism_sample == 0));
+    if (sample) note_determinism(run, m, r, i, local);
+    if (!r.failed()) continue;
+    sh.failures.fetch_add(1);
+    lines += "F " + std::to_string(i) + "\n";
+    std::uint64_t cur = sh.stop_at.load();
+    while (i < cur && !sh.stop_at.compare_exchange_weak(cur, i)) {}
+    while (sh.lock.exchange(true)) {}
+    if (i < sh.first_index) {
+      sh.first_index = i;
+      sh.first_hash = r.trace_hash;
+      sh.first_outcome = static_cast<int>(r.outcome);
+    }
+    sh.lock.store(false);
+  }
+  for (const std::string& e : local.determinism_errors) lines += "E " + e + "\n";
+  for (std::size_t off = 0; off < lines.size();) {
+    const ssize_t w = ::write(report_fd, lines.data() + off, lines.size() - off);
+    if (w <= 0) break;
+    off += static_cast<std::size_t>(w);
+  }
+}
+
+ExploreSummary explore_in_processes(const RunFn& run, const ExploreOptions& o,
+                                    std::uint64_t expected_steps, int jobs, Clock::time_point t0) {
+  void* mem = ::mmap(nullptr, sizeof(ProcShared), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) throw std::runtime_error("explore: mmap of the shared counters failed");
+  auto* sh = new (mem) ProcShared();
+  struct Child {
+    pid_t pid = -1;
+    int fd = -1;
+    std::string text;
+  };
+  std::vector<Child> children;
+  std::fflush(nullptr);
+  for (int j = 0; j < jobs; ++j) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("explore: pipe failed");
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("explore: fork failed");
+    if (pid == 0) {
+      ::close(fds[0]);
+      for (const Child& c : children) ::close(c.fd);
+      int status = 0;
+      try {
+        proc_worker(run, o, expected_steps, *sh, fds[1]);
+      } catch (...) {
+        status = 3;
+      }
+      ::_exit(status);  // no atexit handlers, no stdio flush: the parent owns those
+    }
+    ::close(fds[1]);
+    children.push_back(Child{pid, fds[0], {}});
+  }
+  // Watch: gather what the workers write, report progress, until every
+  // pipe is closed (its worker is gone).
+  std::size_t open = children.size();
+  auto last_progress = Clock::now();
+  while (open > 0) {
+    std::vector<pollfd> pfds;
+    for (const Child& c : children) {
+      if (c.fd >= 0) pfds.push_back(pollfd{c.fd, POLLIN, 0});
+    }
+    (void)::poll(pfds.data(), pfds.size(), 250);
+    for (Child& c : children) {
+      if (c.fd < 0) continue;
+      for (const pollfd& p : pfds) {
+        if (p.fd != c.fd || p.revents == 0) continue;
+        char buf[4096];
+        const ssize_t n = ::read(c.fd, buf, sizeof buf);
+        if (n > 0) {
+          c.text.append(buf, static_cast<std::size_t>(n));
+        } else if (n == 0 || errno != EINTR) {
+          ::close(c.fd);
+          c.fd = -1;
+          --open;
+        }
+      }
+    }
+    if (o.progress && seconds_since(last_progress) > 0.25) {
+      last_progress = Clock::now();
+      ExploreProgress p;
+      p.done = sh->done.load();
+      p.total = shard_size(o);
+      p.failures = sh->failures.load();
+      const double secs = seconds_since(t0);
+      p.per_second = secs > 0 ? static_cast<double>(p.done) / secs : 0;
+      p.eta_seconds = p.per_second > 0 ? static_cast<double>(p.total - p.done) / p.per_second : 0;
+      o.progress(p);
+    }
+  }
+  ExploreSummary s;
+  for (std::size_t j = 0; j < children.size(); ++j) {
+    int status = 0;
+    while (::waitpid(children[j].pid, &status, 0) < 0 && errno == EINTR) {}
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      s.determinism_errors.push_back(
+          "vfsim bug: exploration worker process " + std::to_string(j) +
+          (WIFSIGNALED(status) ? " died of signal " + std::to_string(WTERMSIG(status))
+                               : " exited with status " + std::to_string(WEXITSTATUS(status))));
+    }
+    std::string_view text = children[j].text;
+    while (!text.empty()) {
+      const std::size_t nl = std::min(text.find('\n'), text.size());
+      const std::string_view line = text.substr(0, nl);
+      if (line.substr(0, 2) == "F ") {
+        s.failing_schedules.push_back(std::stoull(std::string(line.substr(2))));
+      } else if (line.substr(0, 2) == "E ") {
+        s.determinism_errors.emplace_back(line.substr(2));
+      }
+      text.remove_prefix(std::min(nl + 1, text.size()));
+    }
+  }
+  std::sort(s.determinism_errors.begin(), s.determinism_errors.end());
+  std::sort(s.failing_schedules.begin(), s.failing_schedules.end());
+  s.seconds = seconds_since(t0);
+  s.exhausted = sh->exhausted.load();
+  s.max_steps = sh->max_steps.load();
+  const std::uint64_t done = sh->done.load();
+  const std::uint64_t first = sh->first_index;
+  const std::uint64_t first_hash = sh->first_hash;
+  const auto first_outcome = static_cast<Outcome>(sh->first_outcome);
+  const std::uint64_t failures = sh->failures.load();
+  sh->~ProcShared();
+  ::munmap(mem, sizeof(ProcShared));
+  const bool failed = first != ~std::uint64_t{0};
+  if (o.keep_going || !failed) {
+    s.schedules_explored = std::min<std::uint64_t>(done, shard_size(o));
+    s.failures = failures;
+  } else {
+    s.schedules_explored = (first - o.shard_index) / o.shard_count + 1;
+    s.failures = 1;
+  }
+  s.schedules_per_second = s.seconds > 0 ? static_cast<double>(done) / s.seconds : 0;
+  if (failed) {
+    // The failure again, here, with its full trace: exactly as the worker ran it.
+    s.first_failure_index = first;
+    s.outcome = first_outcome;
+    std::optional<RunResult> full = run_schedule(run, o, first);
+    if (full && full->outcome == first_outcome && full->trace_hash == first_hash) {
+      s.first_failure = std::move(full);
+    } else {
+      if (full) s.first_failure = std::move(full);
+      s.determinism_errors.push_back("vfsim bug: the first failure (schedule " +
+                                     std::to_string(first) +
+                                     ") did not run again identically in the exploring process");
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
 std::uint64_t shard_size(const ExploreOptions& o) {
@@ -147,6 +354,7 @@ ExploreSummary explore(const RunFn& run, const ExploreOptions& o) {
   Shared sh;
   auto probe = make_strategy(o.strategy, params_for(o, expected_steps));
   const int jobs = (probe && probe->parallel_safe()) ? std::max(o.jobs, 1) : 1;
+  if (o.processes && jobs > 1) return explore_in_processes(run, o, expected_steps, jobs, t0);
   std::vector<std::thread> threads;
   for (int j = 1; j < jobs; ++j) {
     threads.emplace_back([&] { worker(run, o, expected_steps, sh, false, t0); });

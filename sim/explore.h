@@ -35,6 +35,11 @@ struct ExploreOptions {
   int depth = 2;             // pct
   int preemption_bound = 2;  // dfs
   int jobs = 1;
+  // Run the jobs as forked worker processes instead of threads: for
+  // workloads whose foreign code keeps process-wide state (a libfuse file
+  // system's globals), which one process can hold for one machine at a
+  // time. Results are the same as with threads and as with jobs == 1.
+  bool processes = false;
   bool keep_going = false;  // otherwise stop at the first failure
   // Shard shard_index of shard_count: only the schedule indices i with
   // i % shard_count == shard_index, each run exactly as the whole
@@ -81,6 +86,9 @@ std::uint64_t schedule_seed(std::uint64_t seed, std::uint64_t index);
 // Runs up to options.schedules schedules. With jobs > 1, results (first
 // failure, counts) are the same as with jobs == 1: schedule i always gets the
 // same seed, and the failure reported is the one with the lowest index.
+// With `processes`, the jobs are worker processes (fork) sharing only
+// counters; the first failure is then run again in the calling process, and
+// its trace hash must be the one the worker saw.
 ExploreSummary explore(const RunFn& run, const ExploreOptions& options);
 
 // Runs schedule `index` of the exploration `options` on its own, exactly as

@@ -177,6 +177,7 @@ Machine::Machine(MachineOptions options, Strategy& strategy)
       trace_(options.keep_trace),
       now_(options.start_time) {
   quiesce_ = std::make_unique<QuiesceResource>(*this);
+  domains_.push_back(Domain{"kernel", {}, false, kNoLwp, false});
   if (options_.stacks == nullptr) {
     own_stacks_ = std::make_unique<StackPool>(default_stack_bytes());
     stacks_ = own_stacks_.get();
@@ -203,6 +204,10 @@ LwpId Machine::spawn(std::string name, std::function<void()> body, bool daemon, 
   l->name = std::move(name);
   l->daemon = daemon;
   l->tags = tags;
+  if (current_ != nullptr) {  // a process's lwps are its own: same fault domain
+    l->domain = current_->domain;
+    l->doomed = current_->doomed;
+  }
   l->body = std::move(body);
   l->exit_channel = std::make_unique<WaitChannel>(*this, "exit of lwp '" + l->name + "'");
   l->exit_channel->add_waker(l->id);
@@ -225,26 +230,130 @@ void Machine::start_fiber(Lwp* l) {
 
 void Machine::lwp_entry(Lwp* l) {
   note_running_stack();
-  if (!killing_) {
-    try {
-      l->body();
-    } catch (const LwpKilled&) {
-    } catch (const RunFailed&) {
-    } catch (const PanicError& p) {
-      note_failure(Outcome::panic, p.message);
-    } catch (const std::exception& e) {
-      note_failure(Outcome::panic, "lwp '" + l->name + "' threw " + e.what());
-    } catch (...) {
-      note_failure(Outcome::panic, "lwp '" + l->name + "' threw an unknown exception");
-    }
-  }
+  const DomainId domain = l->domain;
+  if (!killing_ && !l->doomed) run_guarded(l, l->body);
   // Outside any catch block: from here on we may switch fibers again.
   note_running_stack();
+  if (domain != kKernelDomain && !killing_) {
+    // The process's exit, if this lwp's panic ended its domain: the rest
+    // runs in the kernel, as the kernel closing a dead process's files.
+    l->domain = kKernelDomain;
+    l->doomed = false;
+    run_death_hook(l, domain);
+  }
   l->body = nullptr;
   l->state = LwpState::finished;
   trace_.add(steps_, now_, l->id, "exit", l->name);
   l->exit_channel->wakeup_quiet();
   dispatcher_due_ = true;
+}
+
+void Machine::run_guarded(Lwp* l, const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const LwpKilled&) {
+  } catch (const RunFailed&) {
+  } catch (const PanicError& p) {
+    if (!contain_panic(p.message)) note_failure(Outcome::panic, p.message);
+  } catch (const std::exception& e) {
+    const std::string message = "lwp '" + l->name + "' threw " + e.what();
+    if (!contain_panic(message)) note_failure(Outcome::panic, message);
+  } catch (...) {
+    const std::string message = "lwp '" + l->name + "' threw an unknown exception";
+    if (!contain_panic(message)) note_failure(Outcome::panic, message);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Fault domains
+
+DomainId Machine::add_domain(std::string name, std::function<void()> on_death) {
+  const auto id = static_cast<DomainId>(domains_.size());
+  if (trace_.keeping()) note("domain", "new " + std::to_string(id) + " " + name);
+  domains_.push_back(Domain{std::move(name), std::move(on_death), false, kNoLwp, false});
+  return id;
+}
+
+bool Machine::domain_dead(DomainId d) const { return d < domains_.size() && domains_[d].dead; }
+
+const std::string& Machine::domain_name(DomainId d) const {
+  VFSIM_KASSERT(*const_cast<Machine*>(this), d < domains_.size(), "unknown fault domain");
+  return domains_[d].name;
+}
+
+// Called where a panic is raised (fail) or caught (run_guarded). The first
+// panic of a domain kills it; a later one (a destructor of its unwinding
+// code, another of its lwps) is part of the same death. A panic while the
+// run has already failed is not recorded: the run's own failure stands.
+bool Machine::contain_panic(const std::string& message) {
+  if (current_ == nullptr || current_->domain == kKernelDomain) return false;
+  const DomainId d = current_->domain;
+  Domain& dom = domains_[d];
+  if (dom.dead) return true;
+  dom.dead = true;
+  dom.killer = current_->id;
+  if (outcome_ == Outcome::pass) {
+    contained_.push_back(ContainedPanic{d, dom.name, current_->name, message, steps_, now_});
+    trace_.add(steps_, now_, current_->id, "contained_panic", dom.name + ": " + message);
+  }
+  kill_domain(d);
+  return true;
+}
+
+// Every lwp of `d` is doomed: the blocked ones are woken to unwind at their
+// blocking point, the ready ones unwind when next chosen, the ones not
+// started yet never run their body. None of them switches fibers while it
+// unwinds (sched_point_slow), so the domain's state stays as the panic left
+// it until the death hook has run.
+void Machine::kill_domain(DomainId d) {
+  for (auto& l : lwps_) {
+    if (l->domain != d || l->state == LwpState::finished) continue;
+    l->doomed = true;
+    if (l->state == LwpState::blocked) wake(*l);
+  }
+}
+
+void Machine::run_death_hook(Lwp* l, DomainId d) {
+  Domain& dom = domains_[d];
+  if (!dom.dead || dom.killer != l->id || dom.hook_ran) return;
+  dom.hook_ran = true;
+  if (dom.on_death) run_guarded(l, dom.on_death);
+}
+
+bool Machine::run_in_domain(DomainId d, const std::function<void()>& fn) {
+  VFSIM_KASSERT(*this, current_ != nullptr && d < domains_.size(),
+                "run_in_domain outside an lwp, or of an unknown domain");
+  if (domains_[d].dead) return false;
+  Lwp* me = current_;
+  // Back in the outer domain however fn ends (a run failure unwinds through).
+  struct Restore {
+    Lwp* lwp;
+    DomainId outer;
+    const std::vector<Domain>& domains;
+    ~Restore() {
+      lwp->domain = outer;
+      lwp->doomed = outer != kKernelDomain && domains[outer].dead;
+    }
+  } restore{me, me->domain, domains_};
+  me->domain = d;
+  bool returned = false;
+  try {
+    fn();
+    returned = true;
+  } catch (const LwpKilled&) {
+    // d died (or the run is ending: unwound further below).
+  } catch (const PanicError& p) {
+    if (!contain_panic(p.message)) throw;
+  } catch (const std::exception& e) {
+    if (!contain_panic("lwp '" + me->name + "' threw " + std::string(e.what()))) throw;
+  }
+  note_running_stack();
+  me->domain = restore.outer;
+  me->doomed = restore.outer != kKernelDomain && domains_[restore.outer].dead;
+  if (killing_ || me->doomed) throw_killed();
+  if (returned && !domains_[d].dead) return true;
+  run_death_hook(me, d);
+  return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -296,6 +405,7 @@ RunResult Machine::run() {
   r.message = message_;
   r.failure_lwp = failure_lwp_;
   r.failure_op = failure_op_;
+  r.contained = contained_;
   r.seed = options_.seed;
   r.steps = steps_;
   r.end_time = now_;
@@ -591,6 +701,11 @@ void Machine::record_failure(Outcome outcome, std::string message, const Lwp* lw
 }
 
 void Machine::fail(Outcome outcome, std::string message) {
+  if (outcome == Outcome::panic && contain_panic(message)) {
+    // Not the run's failure: the calling lwp unwinds out of its domain.
+    note_running_stack();
+    throw LwpKilled{};
+  }
   note_failure(outcome, std::move(message));
   if (current_ == nullptr) {
     std::fprintf(stderr, "vfsim: internal error: Machine::fail outside an lwp: %s\n",
@@ -638,10 +753,14 @@ void Machine::budget_exhausted(const SchedTag& tag) {
 }
 
 void Machine::sched_point_slow(const SchedTag& tag, bool may_throw) {
-  if (killing_) {
+  if (killing_ || current_->doomed) {
     if (!may_throw || std::uncaught_exceptions() > 0) return;
     throw_killed();
   }
+  // An lwp unwinding an exception (a panic on its way to the lwp's entry or
+  // to a fault domain's boundary) does not switch either: no other lwp may
+  // see the state the failure left before the failure is recorded.
+  if (std::uncaught_exceptions() > 0) return;
   if (!may_throw && steps_ + 1 > options_.step_budget) return;  // reported by the next sched_point
   Lwp* me = current_;
   count_step(tag);
@@ -679,7 +798,7 @@ void Machine::sched_point_slow(const SchedTag& tag, bool may_throw) {
   me->state = LwpState::ready;
   boost::this_fiber::yield();
   note_running_stack();
-  if (killing_ && may_throw && std::uncaught_exceptions() == 0) {
+  if ((killing_ || me->doomed) && may_throw && std::uncaught_exceptions() == 0) {
     throw_killed();
   }
 }
@@ -780,7 +899,7 @@ fibers::context* Machine::pick_next() {
 // Blocking and waking
 
 bool Machine::block(Resource& r, std::string_view reason, VTime timeout) {
-  if (killing_) {
+  if (killing_ || current_->doomed) {
     if (std::uncaught_exceptions() > 0) return false;
     throw_killed();
   }
@@ -804,7 +923,7 @@ bool Machine::block(Resource& r, std::string_view reason, VTime timeout) {
   note_running_stack();
   me->waiting_on = nullptr;
   if (timer != 0 && !me->timed_out) cancel_timer(timer);
-  if (killing_) {
+  if (killing_ || me->doomed) {
     if (std::uncaught_exceptions() > 0) return false;
     throw_killed();
   }

@@ -12,6 +12,16 @@
 // an expectation, a protocol error) end the run at once: every lwp is unwound
 // by an LwpKilled exception thrown out of its blocking point, so stacks and
 // RAII objects are released and the machine can be destroyed cleanly.
+//
+// Fault domains. A panic inside a fault domain — the lwps of one userland
+// server program — ends that domain instead of the run, as a driver's panic
+// in a rump file server kills the server and not the host (the rump paper's
+// isolation). The domain's lwps are unwound the same way, its death hook
+// runs in the kernel (the program's exit: its descriptors close, the
+// kernel sees the server gone), and the panic is
+// recorded as a ContainedPanic in the trace and the RunResult, never lost.
+// Every lwp is in one domain: the kernel's (kKernelDomain) unless it was
+// spawned by an lwp of another domain or runs in one (run_in_domain).
 #pragma once
 
 #include <algorithm>
@@ -102,6 +112,21 @@ enum class LwpState : std::uint8_t {
   finished,  // its body returned or it was unwound
 };
 
+// A fault domain (see the top of this file). Ids are handed out in order;
+// 0 is the kernel, whose panic ends the run.
+using DomainId = std::uint32_t;
+inline constexpr DomainId kKernelDomain = 0;
+
+// A panic a fault domain contained: the domain died, the run went on.
+struct ContainedPanic {
+  DomainId domain_id = kKernelDomain;
+  std::string domain;   // the domain's name, the upper layer's, e.g. a server's description
+  std::string lwp;      // the lwp that panicked
+  std::string message;  // what the panic said ("KASSERT failed: ...")
+  std::uint64_t step = 0;
+  VTime time = 0;
+};
+
 // Bits an upper layer may set on an lwp to tell what it is (a memory daemon
 // marks itself, so that a rule can depend on the calling context).
 using LwpTags = std::uint32_t;
@@ -120,6 +145,10 @@ struct Lwp {
   LwpId id = kNoLwp;
   std::string name;
   bool daemon = false;  // killed quietly once every non-daemon lwp finished
+  // The fault domain it runs in now (its spawner's; run_in_domain changes it
+  // for a while), and whether that domain died: the lwp is being unwound.
+  DomainId domain = kKernelDomain;
+  bool doomed = false;
   // A daemon in the middle of a piece of work (DaemonWork scopes, counted):
   // the run does not end, and quiesce() does not return, until it is back
   // at an idle point (see Machine::quiesce).
@@ -168,6 +197,10 @@ struct RunResult {
   // a leak) and the operation it was in (op_begin's description, "" if none).
   std::string failure_lwp;
   std::string failure_op;
+  // Panics fault domains contained, in order. A run may pass with some: the
+  // kernel survived them; whoever reads the result decides whether a dead
+  // server was expected.
+  std::vector<ContainedPanic> contained;
   bool failed() const { return outcome != Outcome::pass; }
 };
 
@@ -260,6 +293,9 @@ class Machine {
   // Ends the run with a typed failure: records it (the first one wins),
   // starts unwinding every lwp, and throws out of the calling lwp.
   [[noreturn]] void fail(Outcome outcome, std::string message);
+  // A panic raised in an lwp of a fault domain other than the kernel's (see
+  // the top of this file) ends that domain instead: the calling lwp is
+  // unwound and the run goes on.
   [[noreturn]] void panic(std::string message) { fail(Outcome::panic, std::move(message)); }
 
   // Records a failure from outside any lwp (a timer, a check); no throw.
@@ -270,6 +306,28 @@ class Machine {
   std::uint64_t op_begin(std::string description, VTime budget = 0);
   void op_end(std::uint64_t token);
 
+  // --- fault domains ----------------------------------------------------
+  // A new fault domain named `name` (for reports). `on_death` runs once when
+  // a panic ends it: in the lwp that panicked, after that lwp's frames in
+  // the domain are unwound, in the domain that lwp was in before (the
+  // kernel's, for a domain's own lwp). It is the server's exit as the
+  // kernel sees it (close its connection, revoke its mounts); it must not
+  // depend on the domain's lwps, which are being unwound.
+  DomainId add_domain(std::string name, std::function<void()> on_death);
+  // Runs `fn` on the calling lwp inside domain `d`: lwps it spawns belong to
+  // d, and a panic in it (or in another lwp of d while fn runs) kills d,
+  // unwinds fn, runs d's on_death and returns false. True when fn returned.
+  // False at once when d is dead already. For a kernel lwp entering a
+  // server's code synchronously (its start()).
+  [[nodiscard]] bool run_in_domain(DomainId d, const std::function<void()>& fn);
+  [[nodiscard]] DomainId current_domain() const {
+    return current_ ? current_->domain : kKernelDomain;
+  }
+  [[nodiscard]] bool domain_dead(DomainId d) const;
+  [[nodiscard]] const std::string& domain_name(DomainId d) const;
+  // Every contained panic so far, in order.
+  [[nodiscard]] const std::vector<ContainedPanic>& contained_panics() const { return contained_; }
+
   // --- time, randomness, trace -----------------------------------------
   VTime now() const { return now_; }
   TimerId add_timer(VTime deadline, std::function<void()> fire);
@@ -278,7 +336,9 @@ class Machine {
   Trace& trace() { return trace_; }
   std::uint64_t steps() const { return steps_; }
   const MachineOptions& options() const { return options_; }
-  bool killing() const { return killing_; }
+  // True while the calling lwp is being unwound: the run is ending, or the
+  // fault domain it runs in died. Only unwinding is left to do.
+  bool killing() const { return killing_ || (current_ != nullptr && current_->doomed); }
 
   // The machine whose run() is executing on the calling thread, or null
   // (outside run(), e.g. before it starts or after it returns). The one
@@ -337,6 +397,15 @@ class Machine {
   std::string waits_summary() const;
   std::vector<LwpId> find_cycle() const;
   void run_leak_checks();
+  // The lwp body and a death hook, each with the catches that turn what
+  // escapes into a failure (or a contained panic).
+  void run_guarded(Lwp* l, const std::function<void()>& fn);
+  // When the calling lwp runs in a fault domain: ends the domain with
+  // `message` (the first time) and returns true; the caller unwinds.
+  bool contain_panic(const std::string& message);
+  void kill_domain(DomainId d);
+  // Runs the death hook of the domain `l` killed, if it did and not yet.
+  void run_death_hook(Lwp* l, DomainId d);
   struct Op;
   void record_failure(Outcome outcome, std::string message, const Lwp* lwp, const Op* op);
   std::string reason_text(const Resource& r, std::string_view reason) const;
@@ -396,6 +465,16 @@ class Machine {
   std::unique_ptr<Resource> quiesce_;  // quiesce() blocks here
   std::size_t quiesce_waiters_ = 0;
   std::vector<std::pair<std::string, std::function<std::string()>>> invariants_;
+
+  struct Domain {
+    std::string name;
+    std::function<void()> on_death;
+    bool dead = false;
+    LwpId killer = kNoLwp;  // the lwp that panicked: it runs on_death
+    bool hook_ran = false;
+  };
+  std::vector<Domain> domains_;  // by DomainId; [0] the kernel
+  std::vector<ContainedPanic> contained_;
 
   std::uint64_t steps_ = 0;
   Schedule schedule_;

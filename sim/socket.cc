@@ -67,6 +67,8 @@ void SocketPair::declare_user(int i, LwpId id) {
   ep_[1 - (i & 1)]->readable.add_waker(id);
 }
 
+void SocketPair::declare_sender(int i, LwpId id) { ep_[1 - (i & 1)]->readable.add_waker(id); }
+
 int SocketPair::peer_closed_errno() const {
   return options_.type == SockType::dgram ? ECONNREFUSED : EPIPE;
 }

@@ -115,6 +115,11 @@ class SocketPair {
   // waits for data on the other end or for room in end `i`: waits on the
   // pair become wait-for edges for the deadlock oracle.
   void declare_user(int i, LwpId id);
+  // Declares only that lwp `id` sends on end `i` (a server's worker that
+  // answers on it): a wait for data on the other end waits for `id`. The
+  // other direction gets no edge, so a reader idle for new work never looks
+  // like part of a cycle.
+  void declare_sender(int i, LwpId id);
   // Messages the pair dropped (dgram into a full buffer), for tests.
   std::uint64_t dropped() const { return dropped_; }
 

@@ -155,10 +155,15 @@ void Vcache::list_remove(Vnode& vp) {
   vp.list = VList::none;
 }
 
-Result<Vnode*> Vcache::get(Mount& mp, std::uint64_t key) {
+Result<Vnode*> Vcache::get(Mount& mp, std::uint64_t key) { return get_or_find(mp, key, true); }
+
+Result<Vnode*> Vcache::find(Mount& mp, std::uint64_t key) { return get_or_find(mp, key, false); }
+
+Result<Vnode*> Vcache::get_or_find(Mount& mp, std::uint64_t key, bool load_on_miss) {
   for (;;) {
     Vnode* found = hash_find(mp.id(), key);
     if (found == nullptr) {
+      if (!load_on_miss) return Status(ENOENT);
       // Over the limit: recycle first. That may sleep, so look again after.
       if (all_.size >= desired_ && recycle_one()) continue;
       Result<Vnode*> loaded = load(mp, key);

@@ -90,6 +90,11 @@ class Vcache {
 
   // The referenced, unlocked, ACTIVE vnode of (mp, key), loaded on a miss.
   [[nodiscard]] Result<Vnode*> get(Mount& mp, std::uint64_t key);
+  // The same for a vnode the cache has (ACTIVE or CACHED, or one that
+  // becomes so after a transient state), ENOENT on a miss: nothing is
+  // loaded. For a file system's server telling the kernel to drop what it
+  // caches of a node (Linux's ilookup in the FUSE notifications).
+  [[nodiscard]] Result<Vnode*> find(Mount& mp, std::uint64_t key);
   // Another use reference on a vnode the caller holds a use reference on.
   void vref(Vnode& vp);
   // Drops a use reference; the last one runs VOP_INACTIVE and caches or
@@ -141,6 +146,7 @@ class Vcache {
   // The new ACTIVE vnode, or nullptr when a forced flush took it before it
   // could be returned (then get() looks again), or the load's error.
   [[nodiscard]] Result<Vnode*> load(Mount& mp, std::uint64_t key);
+  Result<Vnode*> get_or_find(Mount& mp, std::uint64_t key, bool load_on_miss);
   void wait_for_change(Vnode& vp);
   void inactivate(Vnode& vp);
   void reclaim(Vnode& vp);

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "boot/tests/testfs/testfs.h"
@@ -76,6 +77,9 @@ TEST(World, TypesComeFromTheBootConfig) {
 // every option puffs does not define; the server is a process the World
 // owns (one, with its worker lwps, alive), reads come through the server;
 // an unknown backend is ENODEV and a bad puffs option EINVAL, at mount(2).
+// The backend is built inside the server's process (its fault domain): a
+// backend that refuses leaves that process dead with no lwp, and a bad
+// puffs option starts none.
 TEST(World, PuffsServesAnyRegisteredTypeAsItsBackend) {
   auto r = run([](ukfs::Ukfs& u) {
     vfs::Kernel& k = u.kernel();
@@ -85,12 +89,16 @@ TEST(World, PuffsServesAnyRegisteredTypeAsItsBackend) {
     EXPECT_EQ(k.mount(u.proc(), "puffs", "/p", {{"workers", "0"}}).err(), EINVAL);
     // memfs refuses an option it does not know: puffs handed it over.
     EXPECT_EQ(k.mount(u.proc(), "puffs", "/p", {{"no_such_option", "1"}}).err(), EINVAL);
-    EXPECT_TRUE(u.world().servers().empty());
+    ASSERT_EQ(u.world().servers().size(), 2u);  // nosuchfs, no_such_option
+    for (const auto& dead : u.world().servers()) {
+      EXPECT_TRUE(dead->dead());
+      EXPECT_TRUE(dead->lwps().empty());
+    }
     ASSERT_TRUE(k.mount(u.proc(), "puffs", "/p",
                         {{"backend", "testfs"}, {"workers", "2"}, {"greeting", "through puffs"}})
                     .ok());
-    ASSERT_EQ(u.world().servers().size(), 1u);
-    const vn::UserServer& server = *u.world().servers().front();
+    ASSERT_EQ(u.world().servers().size(), 3u);
+    const vn::UserServer& server = *u.world().servers().back();
     EXPECT_EQ(server.lwps().size(), 2u);
     EXPECT_FALSE(server.dead());
     auto data = u.read_file("/p/greeting");
@@ -196,6 +204,26 @@ TEST(BootConfig, CheckNamesTheKnob) {
   EXPECT_EQ(knob_of(c), "puffs.retry");  // resends need a timeout
   c.puffs.timeout_ms = 5;
   EXPECT_FALSE(c.check());
+}
+
+// Shows: ukfs::Options::step_budget reaches the machine. The same body (a
+// few thousand stats) ends as Outcome::budget under a budget of 1,000 steps
+// and passes under the default and under the unbounded budget the image
+// tools use (cli/fs_image.cc), so a tool's long copy is not cut short by a
+// livelock guard meant for scenarios.
+TEST(Ukfs, StepBudgetReachesTheMachine) {
+  const auto body = [](ukfs::Ukfs& fs) {
+    ASSERT_TRUE(fs.mkdir("/d", 0755).ok());
+    for (int i = 0; i < 3000; ++i) ASSERT_TRUE(fs.stat("/d").ok());
+  };
+  ukfs::Options small;
+  small.step_budget = 1000;
+  const sim::RunResult cut = ukfs::run(small, body);
+  EXPECT_EQ(cut.outcome, sim::Outcome::budget) << cut.message;
+  EXPECT_FALSE(ukfs::run({}, body).failed());
+  ukfs::Options unbounded;
+  unbounded.step_budget = std::numeric_limits<std::uint64_t>::max();
+  EXPECT_FALSE(ukfs::run(unbounded, body).failed());
 }
 
 }  // namespace

@@ -102,17 +102,28 @@ class Core {
   // ---- dir.cc ----
   Status dir_iterate(const Inode& dir, uint64_t start_pos,
                      const std::function<Visit(const RawDirent&)>& fn);
-  Result<RawDirent> dir_find(const Inode& dir, std::string_view name);  // name/buf invalid after
+  // Blocks [first_lblk, end_lblk) from byte start_pos on.
+  Status dir_walk(const Inode& dir, uint64_t first_lblk, uint64_t end_lblk, uint64_t start_pos,
+                  const std::function<Visit(const RawDirent&)>& fn);
+  // The live entry called name in directory dir_ino (its index when it has
+  // a sound one); name/buf are invalid in the result.
+  Result<RawDirent> dir_find(uint32_t dir_ino, const Inode& dir, std::string_view name);
   // These three update the directory's mtime/ctime to now and write it.
   Status dir_add(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t ino, FileType t,
-                 uint32_t now);
-  Status dir_remove(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t now);
+                 Time now);
+  Status dir_remove(uint32_t dir_ino, Inode& dir, std::string_view name, Time now);
   Status dir_retarget(uint32_t dir_ino, Inode& dir, std::string_view name, uint32_t ino, FileType t,
-                      uint32_t now);
+                      Time now);
   Result<bool> dir_is_empty(const Inode& dir);
   Status dir_init(uint32_t ino, Inode& n, uint32_t parent_ino);
   Result<uint32_t> dir_parent(const Inode& dir);
   Status dir_set_parent(Inode& dir, uint32_t parent_ino);
+  enum class DxLookup { Found, Absent, Unusable };
+  Result<DxLookup> dx_find(const Inode& dir, std::string_view name, RawDirent* found);
+  Result<std::vector<std::pair<uint32_t, uint32_t>>> dx_node(const Inode& dir, uint32_t lblk,
+                                                             uint32_t off);
+  Result<bool> dir_find_in(const Inode& dir, uint64_t first, uint64_t end, std::string_view name,
+                           RawDirent* found);
   uint8_t dirent_type(FileType t) const { return has_filetype() ? static_cast<uint8_t>(t) : 0; }
   bool has_filetype() const { return (sb.feature_incompat & kIncompatFiletype) != 0; }
 
@@ -142,11 +153,20 @@ class Core {
   bool read_only = false;
   bool gdt_dirty = false;
   bool defer_free_unlinked = false;
+  bool test_panic_entry = false;  // MountOptions::test_panic_entry (test only)
   // Inodes this mount unlinked to a link count of zero and has not freed
   // yet (defer_free_unlinked): still usable by number until inactive().
   // Only these may be live with links_count 0; on an image as found, such
   // an inode is corrupt.
   std::set<uint32_t> orphans;
+  // Where the last lookup in a directory found its name (dir_find), in a
+  // small table indexed by inode number: bounded, and a stale or clashing
+  // slot only makes a scan start elsewhere.
+  struct DirHint {
+    uint32_t ino = 0;
+    uint64_t lblk = 0;
+  };
+  std::array<DirHint, 64> dir_hints{};
 };
 
 }  // namespace vfsim::ext2

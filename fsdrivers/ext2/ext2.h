@@ -22,6 +22,9 @@
 //                       (sim/host_images.h), so the host file never changes
 //   ro=1                mount read-only
 //   cache_blocks=N      metadata buffer-cache capacity (default 256)
+//   test_panic=1        TEST ONLY: a lookup of an entry named
+//                       vfsim-test-panic trips a driver assertion (the
+//                       fault-isolation tests; docs/ext2.md)
 //   read_eio_nth=K, write_eio_nth=K, torn_write_nth=K
 //                       fault injection: the K-th read / write fails / tears
 //   read_eio_ppm=P, write_eio_ppm=P, torn_write_ppm=P
@@ -54,6 +57,11 @@ struct Ext2Options {
   std::vector<sim::DiskFaultRule> faults;  // wrap the disk in a FaultyDisk
   sim::BlockDevOptions disk;               // limits and latency of the disk
   pager::Pager* pager = nullptr;           // the kernel's page cache, if any
+  // TEST ONLY (mount option test_panic=1): a lookup that meets an entry
+  // named vfsim-test-panic trips a driver assertion, as a driver bug met on
+  // a malicious image would (ext2::MountOptions::test_panic_entry). For the
+  // fault-isolation tests and scenarios; nothing else sets it.
+  bool test_panic = false;
 };
 
 // Opens the disk and mounts the volume. On failure: the errno (EINVAL for

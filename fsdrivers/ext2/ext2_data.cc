@@ -9,6 +9,7 @@
 // move directly between the VOP and the volume.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "fsdrivers/ext2/ext2_node.h"
 
@@ -50,9 +51,11 @@ Status Ext2Ops::read(Vnode& vp, std::uint64_t offset, std::size_t len, std::stri
     }
     return kOk;
   }
-  std::vector<std::byte> buf;
+  // Not zeroed (the volume fills what it returns): a read of a small file
+  // asked for in large chunks would otherwise clear the whole chunk.
+  const auto storage = std::make_unique_for_overwrite<std::byte[]>(std::min(len, kChunkBytes));
   while (len > 0) {
-    buf.resize(std::min(len, kChunkBytes));
+    const std::span<std::byte> buf(storage.get(), std::min(len, kChunkBytes));
     auto n = fs_.call([&](Volume& v) { return v.read(ino, offset, buf); });
     if (!n.ok()) return Status(n.err());
     out->append(reinterpret_cast<const char*>(buf.data()), *n);
@@ -80,7 +83,7 @@ Status Ext2Ops::write(Vnode& vp, std::uint64_t* offset, std::string_view data, i
   if (pager::PageObject* obj = fs_.obj_of(vp); obj != nullptr) {
     VN_TRY(write_cached(vp, *obj, *offset, bytes, written));
   } else {
-    auto n = fs_.call([&](Volume& v) { return v.write(ino, *offset, bytes, fs_.now_seconds()); });
+    auto n = fs_.call([&](Volume& v) { return v.write(ino, *offset, bytes, fs_.now_time()); });
     if (!n.ok()) return Status(n.err());
     *written = *n;
   }
@@ -92,7 +95,7 @@ Status Ext2Ops::write(Vnode& vp, std::uint64_t* offset, std::string_view data, i
     if (kill != 0) {
       ext2::SetAttr e;
       e.mode = static_cast<std::uint16_t>(a->mode & vn::kModeMask & ~kill);
-      (void)fs_.call([&](Volume& v) { return v.setattr(ino, e, fs_.now_seconds()); });
+      (void)fs_.call([&](Volume& v) { return v.setattr(ino, e, fs_.now_time()); });
     }
   }
   if ((ioflag & vn::kIoSync) != 0 && *n != 0) {
@@ -118,7 +121,7 @@ Status Ext2Ops::write_cached(Vnode& vp, pager::PageObject& obj, std::uint64_t of
   auto before = fs_.call([ino](Volume& v) { return v.getattr(ino); });
   if (!before.ok()) return Status(before.err());
   auto n =
-      fs_.call([&](Volume& v) { return v.allocate(ino, offset, bytes.size(), fs_.now_seconds()); });
+      fs_.call([&](Volume& v) { return v.allocate(ino, offset, bytes.size(), fs_.now_time()); });
   if (!n.ok()) return Status(n.err());
   std::size_t done = 0;
   const Status e = fs_.pager()->write(obj, offset, bytes.first(*n), pager::KM_SLEEP, &done);
@@ -126,7 +129,7 @@ Status Ext2Ops::write_cached(Vnode& vp, pager::PageObject& obj, std::uint64_t of
     const std::uint64_t keep = std::max<std::uint64_t>(before->size, offset + done);
     ext2::SetAttr sz;
     sz.size = keep;
-    (void)fs_.call([&](Volume& v) { return v.setattr(ino, sz, fs_.now_seconds()); });
+    (void)fs_.call([&](Volume& v) { return v.setattr(ino, sz, fs_.now_time()); });
     if (done == 0) return e;
   }
   *written = done;
@@ -148,10 +151,10 @@ Status Ext2Ops::setattr(Vnode& vp, const vn::SetAttr& sa, const vn::Cred&) {
   e.uid = sa.uid;
   e.gid = sa.gid;
   e.size = sa.size;
-  if (sa.atime) e.atime = seconds_of(*sa.atime);
-  if (sa.mtime) e.mtime = seconds_of(*sa.mtime);
+  if (sa.atime) e.atime = time_of(*sa.atime);
+  if (sa.mtime) e.mtime = time_of(*sa.mtime);
   e.mark_ctime = sa.mark_ctime;
-  return to_vn(fs_.call([&](Volume& v) { return v.setattr(ino, e, fs_.now_seconds()); }));
+  return to_vn(fs_.call([&](Volume& v) { return v.setattr(ino, e, fs_.now_time()); }));
 }
 
 // The file's dirty pages are put (VOP_PUTPAGES through the vnode pager),

@@ -127,8 +127,9 @@ class Ext2Mount final : public vn::FileSystem {
 
   // --- for the ops (ext2_subr.cc) ----------------------------------------
   sim::Machine& machine() const { return machine_; }
-  // The volume clock: the machine's virtual time in whole seconds.
-  std::int64_t now_seconds() const;
+  // The volume clock: the machine's virtual time (the volume stores it to
+  // the nanosecond or the second, as its inodes allow).
+  ext2::Time now_time() const;
   std::uint32_t ino_of(const vn::Vnode& vp) const;
   // The regular file's page-cache object; null without a pager.
   pager::PageObject* obj_of(const vn::Vnode& vp) const;
@@ -181,6 +182,7 @@ void fill_vattr(const ext2::Attr& a, std::uint32_t fsid, std::uint32_t block_siz
 // Device numbers: the VFS's dev_t (host makedev) and the Linux on-disk form.
 std::uint32_t rdev_to_disk(std::uint64_t dev);
 std::uint64_t rdev_from_disk(std::uint32_t disk);
-std::int64_t seconds_of(sim::VTime t);
+ext2::Time time_of(sim::VTime t);
+sim::VTime vtime_of(const ext2::Time& t);
 
 }  // namespace vfsim::ext2drv

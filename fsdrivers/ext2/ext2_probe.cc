@@ -21,7 +21,7 @@ std::int64_t newest_time(Ext2Mount& fs) {
   std::deque<std::uint32_t> dirs{ext2::Volume::root()};
   auto note = [&](std::uint32_t ino) {
     auto a = fs.call([ino](ext2::Volume& v) { return v.getattr(ino); });
-    if (a.ok()) newest = std::max({newest, a->atime, a->mtime, a->ctime});
+    if (a.ok()) newest = std::max({newest, a->atime.sec, a->mtime.sec, a->ctime.sec});
     return a.ok() && a->type == ext2::FileType::Directory;
   };
   note(ext2::Volume::root());

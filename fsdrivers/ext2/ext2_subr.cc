@@ -10,9 +10,19 @@ void Ext2Mount::core_bug(const std::string& what) {
   machine_.panic(std::string("ext2 core invariant: ") + what);
 }
 
-std::int64_t seconds_of(sim::VTime t) { return static_cast<std::int64_t>(t / sim::kSecond); }
+ext2::Time time_of(sim::VTime t) {
+  return ext2::Time(static_cast<std::int64_t>(t / sim::kSecond),
+                    static_cast<std::uint32_t>(t % sim::kSecond));
+}
 
-std::int64_t Ext2Mount::now_seconds() const { return seconds_of(machine_.now()); }
+// The VFS's times are unsigned nanoseconds since 1970: a time before 1970
+// (a negative 32-bit field as Linux reads it) shows as 1970.
+sim::VTime vtime_of(const ext2::Time& t) {
+  if (t.sec < 0) return 0;
+  return static_cast<sim::VTime>(t.sec) * sim::kSecond + t.nsec;
+}
+
+ext2::Time Ext2Mount::now_time() const { return time_of(machine_.now()); }
 
 std::uint32_t Ext2Mount::ino_of(const vn::Vnode& vp) const {
   VFSIM_KASSERT(machine_, vp.data != nullptr, "ext2 vnode without node: " + vp.describe());
@@ -50,12 +60,10 @@ void fill_vattr(const ext2::Attr& a, std::uint32_t fsid, std::uint32_t block_siz
   va->bytes = a.blocks512 * 512;
   va->blocksize = block_size;
   va->rdev = rdev_from_disk(a.rdev);
-  // The image stores seconds; negative times (before 1970) do not occur in
-  // ext2's unsigned 32-bit fields.
-  va->atime = static_cast<sim::VTime>(a.atime) * sim::kSecond;
-  va->mtime = static_cast<sim::VTime>(a.mtime) * sim::kSecond;
-  va->ctime = static_cast<sim::VTime>(a.ctime) * sim::kSecond;
-  va->birthtime = static_cast<sim::VTime>(a.crtime) * sim::kSecond;
+  va->atime = vtime_of(a.atime);
+  va->mtime = vtime_of(a.mtime);
+  va->ctime = vtime_of(a.ctime);
+  va->birthtime = vtime_of(a.crtime);
   va->gen = a.generation;
 }
 

@@ -26,6 +26,7 @@ vn::Status Ext2Mount::mount_volume(const Ext2Options& o, std::string* reason) {
   mo.read_only = o.read_only;
   mo.cache_blocks = o.cache_blocks;
   mo.defer_free_unlinked = true;  // open-but-unlinked files live until inactive
+  mo.test_panic_entry = o.test_panic;
   ext2::MountResult r;
   {
     sim::MutexGuard guard(vol_lock_);
@@ -216,6 +217,8 @@ vn::Result<Ext2Options> ext2_options_from_args(const TextArgs& args, std::string
     const bool numeric = parse_number(value, &n);
     if (numeric && key == "ro" && n <= 1) {
       o.read_only = n == 1;
+    } else if (numeric && key == "test_panic" && n <= 1) {
+      o.test_panic = n == 1;
     } else if (numeric && key == "cache_blocks" && n >= 8 && n <= (1u << 20)) {
       o.cache_blocks = n;
     } else if (numeric && fault_rule(key, n, &rule)) {

@@ -42,8 +42,7 @@ Status Ext2Ops::create(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va,
   const std::uint32_t dir = fs_.ino_of(dvp);
   const auto perm = static_cast<std::uint16_t>(va.mode & vn::kModeMask);
   return make_node(
-      dvp,
-      [&](Volume& v) { return v.create(dir, cn.name, perm, va.uid, va.gid, fs_.now_seconds()); },
+      dvp, [&](Volume& v) { return v.create(dir, cn.name, perm, va.uid, va.gid, fs_.now_time()); },
       vpp);
 }
 
@@ -62,9 +61,7 @@ Status Ext2Ops::mknod(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va, 
   const std::uint32_t rdev = rdev_to_disk(va.rdev);
   return make_node(
       dvp,
-      [&](Volume& v) {
-        return v.mknod(dir, cn.name, mode, rdev, va.uid, va.gid, fs_.now_seconds());
-      },
+      [&](Volume& v) { return v.mknod(dir, cn.name, mode, rdev, va.uid, va.gid, fs_.now_time()); },
       vpp);
 }
 
@@ -72,8 +69,7 @@ Status Ext2Ops::mkdir(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va, 
   const std::uint32_t dir = fs_.ino_of(dvp);
   const auto perm = static_cast<std::uint16_t>(va.mode & vn::kModeMask);
   return make_node(
-      dvp,
-      [&](Volume& v) { return v.mkdir(dir, cn.name, perm, va.uid, va.gid, fs_.now_seconds()); },
+      dvp, [&](Volume& v) { return v.mkdir(dir, cn.name, perm, va.uid, va.gid, fs_.now_time()); },
       vpp);
 }
 
@@ -84,7 +80,7 @@ Status Ext2Ops::symlink(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va
   return make_node(
       dvp,
       [&](Volume& v) {
-        return v.symlink(dir, cn.name, target, va.uid, va.gid, fs_.now_seconds(), perm);
+        return v.symlink(dir, cn.name, target, va.uid, va.gid, fs_.now_time(), perm);
       },
       vpp);
 }
@@ -109,13 +105,13 @@ Status Ext2Ops::getattr(Vnode& vp, vn::Vattr* va) {
 Status Ext2Ops::remove(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
   if (vp.type == VType::VDIR) return Status(EPERM);
   const std::uint32_t dir = fs_.ino_of(dvp);
-  return to_vn(fs_.call([&](Volume& v) { return v.remove(dir, cn.name, fs_.now_seconds()); }));
+  return to_vn(fs_.call([&](Volume& v) { return v.remove(dir, cn.name, fs_.now_time()); }));
 }
 
 Status Ext2Ops::link(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
   const std::uint32_t dir = fs_.ino_of(dvp);
   const std::uint32_t ino = fs_.ino_of(vp);
-  return to_vn(fs_.call([&](Volume& v) { return v.link(dir, cn.name, ino, fs_.now_seconds()); }));
+  return to_vn(fs_.call([&](Volume& v) { return v.link(dir, cn.name, ino, fs_.now_time()); }));
 }
 
 Status Ext2Ops::rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp, Vnode* tvp,
@@ -123,13 +119,13 @@ Status Ext2Ops::rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode&
   const std::uint32_t fdir = fs_.ino_of(fdvp);
   const std::uint32_t tdir = fs_.ino_of(tdvp);
   return to_vn(fs_.call(
-      [&](Volume& v) { return v.rename(fdir, fcn.name, tdir, tcn.name, fs_.now_seconds()); }));
+      [&](Volume& v) { return v.rename(fdir, fcn.name, tdir, tcn.name, fs_.now_time()); }));
 }
 
 Status Ext2Ops::rmdir(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
   if (vp.type != VType::VDIR) return Status(ENOTDIR);
   const std::uint32_t dir = fs_.ino_of(dvp);
-  return to_vn(fs_.call([&](Volume& v) { return v.rmdir(dir, cn.name, fs_.now_seconds()); }));
+  return to_vn(fs_.call([&](Volume& v) { return v.rmdir(dir, cn.name, fs_.now_time()); }));
 }
 
 // Cookies are byte offsets in the directory ("." and ".." come first on
@@ -174,7 +170,7 @@ Status Ext2Ops::inactive(Vnode& vp, bool* recycle) {
   if (pager::PageObject* obj = fs_.obj_of(vp); obj != nullptr) {
     (void)fs_.pager()->truncate(*obj, 0);
   }
-  ext2::Status s = fs_.call([&](Volume& v) { return v.inactive(ino, fs_.now_seconds()); });
+  ext2::Status s = fs_.call([&](Volume& v) { return v.inactive(ino, fs_.now_time()); });
   if (!s.ok())
     fs_.machine().event("ext2_inactive", "freeing inode " + std::to_string(ino) +
                                              " failed, errno " + std::to_string(s.err()));

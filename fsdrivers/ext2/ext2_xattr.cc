@@ -58,7 +58,7 @@ Status Ext2Ops::setextattr(Vnode& vp, XattrNs ns, std::string_view name, std::st
   if ((flags & vn::kXattrReplace) != 0) f = ext2::XattrFlag::Replace;
   const auto bytes = std::as_bytes(std::span(value.data(), value.size()));
   return to_vn(
-      fs_.call([&](Volume& v) { return v.setextattr(ino, *dn, bytes, fs_.now_seconds(), f); }));
+      fs_.call([&](Volume& v) { return v.setextattr(ino, *dn, bytes, fs_.now_time(), f); }));
 }
 
 Status Ext2Ops::listextattr(Vnode& vp, XattrNs ns, std::vector<std::string>* names) {
@@ -75,7 +75,7 @@ Status Ext2Ops::deleteextattr(Vnode& vp, XattrNs ns, std::string_view name) {
   auto dn = disk_name(ns, name);
   if (!dn.ok()) return dn.status();
   const std::uint32_t ino = fs_.ino_of(vp);
-  return to_vn(fs_.call([&](Volume& v) { return v.deleteextattr(ino, *dn, fs_.now_seconds()); }));
+  return to_vn(fs_.call([&](Volume& v) { return v.deleteextattr(ino, *dn, fs_.now_time()); }));
 }
 
 }  // namespace vfsim::ext2drv

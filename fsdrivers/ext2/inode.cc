@@ -128,7 +128,7 @@ Result<Core::Mapping> Core::bmap(Inode& n, uint64_t lblk, bool alloc, uint32_t g
       fresh = true;
       if (level < bp.depth) EXT2_TRY(cache.get_zeroed(cur).status());
       if (parent) {
-        put32(parent->bytes(), 4 * bp.index[level - 1], cur);
+        put32(parent->bytes(), size_t{4} * bp.index[level - 1], cur);
         cache.mark_dirty(parent);
       } else {
         n.block[bp.slot] = cur;
@@ -140,7 +140,7 @@ Result<Core::Mapping> Core::bmap(Inode& n, uint64_t lblk, bool alloc, uint32_t g
     seen[level] = cur;
     if (level == bp.depth) return Mapping{cur, fresh};
     EXT2_TRY_ASSIGN(parent, cache.get(cur));
-    cur = get32(parent->bytes(), 4 * bp.index[level]);
+    cur = get32(parent->bytes(), size_t{4} * bp.index[level]);
   }
 }
 
@@ -166,12 +166,12 @@ class Truncator {
     const uint64_t child_span = span(level - 1);
     bool empty = true;
     for (uint32_t i = 0; i < c_.ptrs_per_block; ++i) {
-      uint32_t child = get32(b->bytes(), 4 * i);
+      uint32_t child = get32(b->bytes(), size_t{4} * i);
       const uint32_t before = child;
       if (base + (i + 1) * child_span > keep) {  // children wholly below keep stay
         Status s = trim(child, level - 1, base + i * child_span, keep);
         if (child != before) {
-          put32(b->bytes(), 4 * i, child);
+          put32(b->bytes(), size_t{4} * i, child);
           c_.cache.mark_dirty(b);
         }
         if (!s.ok()) return s;
@@ -214,7 +214,7 @@ class Truncator {
       EXT2_TRY_ASSIGN(BufRef b, c_.cache.get(bno));
       path_.push_back(bno);
       for (uint32_t i = 0; i < c_.ptrs_per_block; ++i) {
-        const uint32_t child = get32(b->bytes(), 4 * i);
+        const uint32_t child = get32(b->bytes(), size_t{4} * i);
         if (child != 0) EXT2_TRY(free_tree(child, level - 1));
       }
       path_.pop_back();
@@ -252,6 +252,8 @@ Status Core::truncate_blocks(Inode& n, uint64_t new_size) {
   return kOk;
 }
 
+constexpr size_t kReadRunBytes = size_t{256} * 1024;
+
 Result<size_t> Core::read_data(Inode& n, uint64_t off, std::span<std::byte> out) {
   if (off >= n.size) return size_t{0};
   const size_t len = static_cast<size_t>(std::min<uint64_t>(out.size(), n.size - off));
@@ -267,7 +269,20 @@ Result<size_t> Core::read_data(Inode& n, uint64_t off, std::span<std::byte> out)
     } else if (BufRef cached = cache.peek(m.pbn)) {
       std::memcpy(dst.data(), cached->data.data() + in_blk, chunk);
     } else {
-      EXT2_TRY(io.read(uint64_t{m.pbn} * block_size + in_blk, dst));
+      // Whole blocks that follow on disk are read in one request (at most
+      // kReadRunBytes): a file written in one go is mostly contiguous, and
+      // every request is a host system call and a scheduling point.
+      size_t run = chunk;
+      for (uint32_t next = m.pbn + 1; in_blk == 0 && chunk == block_size &&
+                                      len - done - run >= block_size && run < kReadRunBytes;
+           ++next) {
+        EXT2_TRY_ASSIGN(Mapping more, bmap(n, (pos + run) / block_size, false, 0));
+        if (more.pbn != next || cache.peek(next)) break;
+        run += block_size;
+      }
+      EXT2_TRY(io.read(uint64_t{m.pbn} * block_size + in_blk, out.subspan(done, run)));
+      done += run;
+      continue;
     }
     done += chunk;
   }

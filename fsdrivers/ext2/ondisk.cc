@@ -39,6 +39,9 @@ Superblock Superblock::decode(std::span<const std::byte> r) {
   s.feature_incompat = dynamic ? get32(r, 96) : 0;
   s.feature_ro_compat = dynamic ? get32(r, 100) : 0;
   s.reserved_gdt_blocks = dynamic ? get16(r, 206) : 0;
+  for (size_t i = 0; i < s.hash_seed.size(); ++i)
+    s.hash_seed[i] = dynamic ? get32(r, 236 + 4 * i) : 0;
+  s.flags = get32(r, 352);
   return s;
 }
 
@@ -69,6 +72,31 @@ void GroupDesc::encode(std::span<std::byte> r) const {
   put16(r, 18, flags);
 }
 
+namespace {
+
+// Byte offsets of the extra time fields (ext4 large inode).
+constexpr size_t kCtimeExtra = 132, kMtimeExtra = 136, kAtimeExtra = 140, kCrtime = 144,
+                 kCrtimeExtra = 148;
+
+// Whether the 4-byte field at `off` lies inside the inode's extra space.
+bool fits(std::span<const std::byte> r, uint16_t extra_isize, size_t off) {
+  return r.size() >= off + 4 && size_t{128} + extra_isize >= off + 4;
+}
+
+Time decode_time(uint32_t lo, uint32_t extra) {
+  const int64_t sec = static_cast<int32_t>(lo) + (static_cast<int64_t>(extra & 3) << 32);
+  return Time(sec, std::min<uint32_t>(extra >> 2, 999'999'999));
+}
+
+// ext4_encode_extra_time: the bits of the seconds above the signed 32-bit
+// field, and the nanoseconds.
+uint32_t encode_extra(const Time& t) {
+  const int64_t above = (t.sec - static_cast<int32_t>(static_cast<uint32_t>(t.sec))) >> 32;
+  return static_cast<uint32_t>(above & 3) | (t.nsec << 2);
+}
+
+}  // namespace
+
 Inode Inode::decode(std::span<const std::byte> r) {
   Inode n;
   n.mode = get16(r, 0);
@@ -76,9 +104,6 @@ Inode Inode::decode(std::span<const std::byte> r) {
   n.size_high_raw = get32(r, 108);
   n.size = get32(r, 4);
   if (n.is_reg()) n.size |= static_cast<uint64_t>(n.size_high_raw) << 32;
-  n.atime = get32(r, 8);
-  n.ctime = get32(r, 12);
-  n.mtime = get32(r, 16);
   n.dtime = get32(r, 20);
   n.gid = get16(r, 24) | (static_cast<uint32_t>(get16(r, 122)) << 16);
   n.links_count = get16(r, 26);
@@ -89,10 +114,13 @@ Inode Inode::decode(std::span<const std::byte> r) {
   n.file_acl = get32(r, 104);
   n.blocks_hi = get16(r, 116);
   n.file_acl_high = get16(r, 118);
-  if (r.size() >= 160) {
-    n.extra_isize = get16(r, 128);
-    if (n.extra_isize >= kExtraIsizeWithCrtime) n.crtime = get32(r, 144);
-  }
+  if (r.size() >= 160) n.extra_isize = get16(r, 128);
+  const auto extra = [&](size_t off) { return fits(r, n.extra_isize, off) ? get32(r, off) : 0; };
+  n.atime = decode_time(get32(r, 8), extra(kAtimeExtra));
+  n.ctime = decode_time(get32(r, 12), extra(kCtimeExtra));
+  n.mtime = decode_time(get32(r, 16), extra(kMtimeExtra));
+  if (fits(r, n.extra_isize, kCrtime))
+    n.crtime = decode_time(get32(r, kCrtime), extra(kCrtimeExtra));
   return n;
 }
 
@@ -100,9 +128,9 @@ void Inode::encode(std::span<std::byte> r) const {
   put16(r, 0, mode);
   put16(r, 2, static_cast<uint16_t>(uid));
   put32(r, 4, static_cast<uint32_t>(size));
-  put32(r, 8, atime);
-  put32(r, 12, ctime);
-  put32(r, 16, mtime);
+  put32(r, 8, static_cast<uint32_t>(atime.sec));
+  put32(r, 12, static_cast<uint32_t>(ctime.sec));
+  put32(r, 16, static_cast<uint32_t>(mtime.sec));
   put32(r, 20, dtime);
   put16(r, 24, static_cast<uint16_t>(gid));
   put16(r, 26, links_count);
@@ -116,10 +144,15 @@ void Inode::encode(std::span<std::byte> r) const {
   put16(r, 118, file_acl_high);
   put16(r, 120, static_cast<uint16_t>(uid >> 16));
   put16(r, 122, static_cast<uint16_t>(gid >> 16));
-  if (r.size() >= 160) {
-    put16(r, 128, extra_isize);
-    if (extra_isize >= kExtraIsizeWithCrtime) put32(r, 144, crtime);
-  }
+  if (r.size() >= 160) put16(r, 128, extra_isize);
+  const auto put_extra = [&](size_t off, uint32_t v) {
+    if (fits(r, extra_isize, off)) put32(r, off, v);
+  };
+  put_extra(kCtimeExtra, encode_extra(ctime));
+  put_extra(kMtimeExtra, encode_extra(mtime));
+  put_extra(kAtimeExtra, encode_extra(atime));
+  put_extra(kCrtime, static_cast<uint32_t>(crtime.sec));
+  put_extra(kCrtimeExtra, encode_extra(crtime));
 }
 
 }  // namespace vfsim::ext2

@@ -40,6 +40,9 @@ inline constexpr uint32_t kRoCompatSparseSuper = 0x0001;
 inline constexpr uint32_t kRoCompatLargeFile = 0x0002;
 inline constexpr uint32_t kRoCompatSupported = kRoCompatSparseSuper | kRoCompatLargeFile;
 inline constexpr uint32_t kCompatExtAttr = 0x0008;
+inline constexpr uint32_t kCompatDirIndex = 0x0020;
+// s_flags: the directory-index hash treats name bytes as unsigned chars.
+inline constexpr uint32_t kFlagsUnsignedHash = 0x0002;
 
 // Inode flags that matter to us.
 inline constexpr uint32_t kIndexFl = 0x00001000;  // hashed (htree) directory
@@ -99,6 +102,8 @@ struct Superblock {
   uint16_t inode_size;
   uint32_t feature_compat, feature_incompat, feature_ro_compat;
   uint16_t reserved_gdt_blocks;
+  std::array<uint32_t, 4> hash_seed;  // s_hash_seed (directory index)
+  uint32_t flags;                     // s_flags
 
   static Superblock decode(std::span<const std::byte> raw);
   // Writes the counters that change at run time back into raw.
@@ -113,13 +118,36 @@ struct GroupDesc {
   void encode(std::span<std::byte> raw) const;
 };
 
+// A timestamp: seconds since 1970 (negative before) and nanoseconds. It
+// converts from whole seconds, for callers that have only those.
+struct Time {
+  int64_t sec = 0;
+  uint32_t nsec = 0;
+  constexpr Time() = default;
+  constexpr Time(int64_t s, uint32_t ns = 0) : sec(s), nsec(ns) {}  // NOLINT: implicit on purpose
+  friend constexpr bool operator==(const Time&, const Time&) = default;
+  friend constexpr auto operator<=>(const Time&, const Time&) = default;
+};
+
+// The times an inode can hold (Linux's s_time_min/s_time_max for ext4):
+// with the i_*_extra fields of a large inode, 34 bits of seconds from 1901
+// (two epoch bits above the signed 32-bit field, to 2446) and nanoseconds;
+// without them, the signed 32-bit seconds alone (1901 to 2038).
+inline constexpr int64_t kTimeMin = INT32_MIN;
+inline constexpr int64_t kTimeMaxSmall = INT32_MAX;
+inline constexpr int64_t kTimeMaxExtra = (int64_t{1} << 34) - 1 + INT32_MIN;
+
 // The classic 128-byte inode plus the extra fields of large inodes that we
 // maintain (i_extra_isize and crtime).
 struct Inode {
   uint16_t mode = 0;
   uint32_t uid = 0, gid = 0;
   uint64_t size = 0;  // i_size | i_size_high << 32 (regular files only)
-  uint32_t atime = 0, ctime = 0, mtime = 0, dtime = 0;
+  // Decoded as Linux's ext4 reads them: the 32-bit field as signed seconds,
+  // plus the epoch bits and nanoseconds of its i_*_extra field when the
+  // inode has one (i_extra_isize covers it).
+  Time atime, ctime, mtime;
+  uint32_t dtime = 0;
   uint16_t links_count = 0;
   uint32_t blocks = 0;  // 512-byte sectors, including metadata blocks
   uint32_t flags = 0;
@@ -129,7 +157,7 @@ struct Inode {
   uint32_t size_high_raw = 0;  // i_size_high / i_dir_acl as stored
   uint16_t blocks_hi = 0, file_acl_high = 0;
   uint16_t extra_isize = 0;
-  uint32_t crtime = 0;
+  Time crtime;
 
   bool is_dir() const { return (mode & kSIFMT) == kSIFDIR; }
   bool is_reg() const { return (mode & kSIFMT) == kSIFREG; }

@@ -186,6 +186,7 @@ std::unique_ptr<Core> Core::open(BlockIo& io, const MountOptions& opts, std::str
   c->sb_raw = raw;
   c->read_only = opts.read_only;
   c->defer_free_unlinked = opts.defer_free_unlinked;
+  c->test_panic_entry = opts.test_panic_entry;
   c->groups_count =
       static_cast<uint32_t>(div_ceil(s.blocks_count - s.first_data_block, s.blocks_per_group));
   c->gdt_blocks =

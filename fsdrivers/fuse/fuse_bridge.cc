@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <type_traits>
+#include <variant>
 
 namespace vfsim::fuse {
 
@@ -22,6 +24,9 @@ struct FuseBridge::Node : puffs::PuffsNode {
   std::uint64_t parent_cookie = 0;
   bool removed = false;
   std::unique_ptr<sim::Mutex> size_lock;
+  // RELEASEs sent in the background and not answered yet; FORGET waits.
+  std::uint32_t releases_out = 0;
+  std::unique_ptr<sim::WaitChannel> releases_done;
 };
 
 struct FuseBridge::Entry {
@@ -220,6 +225,63 @@ std::vector<std::string> FuseBridge::leaks() const {
 }
 
 // ---------------------------------------------------------------------------
+// Notifications (the daemon's writev, in its lwp)
+
+std::optional<std::uint64_t> FuseBridge::cookie_of_nodeid(std::uint64_t nodeid) const {
+  if (server_ == nullptr) return std::nullopt;
+  if (nodeid == kRootNodeId) return root_cookie_;
+  auto it = ordinals_.find(nodeid);
+  if (it == ordinals_.end()) return std::nullopt;
+  return server_->nodes().cookie_of_key(it->second);
+}
+
+int FuseBridge::notify(const Notification& n) {
+  const std::string_view kind = std::visit(
+      [](const auto& v) -> std::string_view {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, NotifyPoll>) return "POLL";
+        else if constexpr (std::is_same_v<T, NotifyInvalInode>) return "INVAL_INODE";
+        else if constexpr (std::is_same_v<T, NotifyInvalEntry>) return "INVAL_ENTRY";
+        else if constexpr (std::is_same_v<T, NotifyStore>) return "STORE";
+        else if constexpr (std::is_same_v<T, NotifyRetrieve>) return "RETRIEVE";
+        else return "DELETE";
+      },
+      n);
+  m_.event("fuse_notify", options_.name + ": " + std::string(kind));
+  if (const auto* r = std::get_if<NotifyRetrieve>(&n)) {
+    std::string data;
+    if (kernel_ != nullptr) {
+      if (auto cookie = cookie_of_nodeid(r->nodeid)) {
+        if (const sim::Status e = kernel_->retrieve(*cookie, r->offset, r->size, &data); !e.ok()) {
+          return e.err();
+        }
+      } else {
+        return ENOENT;
+      }
+    }
+    conn_.answer_retrieve(*r, data);
+    return 0;
+  }
+  if (kernel_ == nullptr || std::holds_alternative<NotifyPoll>(n)) return 0;
+  if (const auto* x = std::get_if<NotifyInvalInode>(&n)) {
+    auto cookie = cookie_of_nodeid(x->ino);
+    return cookie ? kernel_->inval_node(*cookie, x->off, x->len).err() : ENOENT;
+  }
+  if (const auto* x = std::get_if<NotifyInvalEntry>(&n)) {
+    auto dir = cookie_of_nodeid(x->parent);
+    return dir ? kernel_->inval_entry(*dir, x->name, std::nullopt).err() : ENOENT;
+  }
+  if (const auto* x = std::get_if<NotifyStore>(&n)) {
+    auto cookie = cookie_of_nodeid(x->nodeid);
+    return cookie ? kernel_->store(*cookie, x->offset, x->data).err() : ENOENT;
+  }
+  const auto& del = std::get<NotifyDelete>(n);
+  auto dir = cookie_of_nodeid(del.parent);
+  if (!dir) return ENOENT;
+  return kernel_->inval_entry(*dir, del.name, cookie_of_nodeid(del.child)).err();
+}
+
+// ---------------------------------------------------------------------------
 // vfs ops
 
 Status FuseBridge::statvfs(OpCtx& c, Reply* rp) {
@@ -239,6 +301,7 @@ Status FuseBridge::sync(OpCtx&, Reply*) { return vn::kOk; }
 Status FuseBridge::unmount(OpCtx& c, Reply*) {
   if (Node* root = static_cast<Node*>(c.server.nodes().find(root_cookie_))) {
     (void)release_all(*root);
+    wait_for_releases(*root);
   }
   unmounted_ = true;
   conn_.close();
@@ -565,9 +628,43 @@ Status FuseBridge::release_all(Node& n) {
   return first;
 }
 
+// The fhs go in the background: the kernel goes on whatever the daemon
+// says, and does not wait for it to say it.
+void FuseBridge::release_in_background(Node& n) {
+  const Caller kernel{0, 0, 0};
+  auto release = [&](std::optional<std::uint64_t>& slot, std::uint32_t opcode, std::uint32_t fl) {
+    if (!slot) return;
+    const std::uint64_t fh = *slot;
+    slot.reset();
+    fh_released(fh);
+    if (m_.trace().keeping()) {
+      m_.note("fuse_release",
+              options_.name + ": node#" + std::to_string(n.ordinal) + " " + fh_label(fh));
+    }
+    if (!n.releases_done) {
+      n.releases_done = std::make_unique<sim::WaitChannel>(
+          m_, "fuse releases of node#" + std::to_string(n.ordinal));
+      if (conn_.reader() != sim::kNoLwp) n.releases_done->add_waker(conn_.reader());
+    }
+    ++n.releases_out;
+    Node* node = &n;
+    auto s = conn_.call_async(opcode, n.nodeid, body_release(fh, fl), kernel, [node](int) {
+      if (--node->releases_out == 0) node->releases_done->wakeup();
+    });
+    (void)s;  // a dead daemon ran the callback already (ENXIO)
+  };
+  release(n.rfh, FUSE_RELEASE, O_RDONLY);
+  release(n.wfh, FUSE_RELEASE, O_WRONLY);
+  release(n.dfh, FUSE_RELEASEDIR, O_RDONLY);
+}
+
+void FuseBridge::wait_for_releases(Node& n) {
+  while (n.releases_out > 0) n.releases_done->sleep("fuse release reply");
+}
+
 Status FuseBridge::inactive(OpCtx& c, Reply* rp) {
   Node& n = node(c);
-  (void)release_all(n);  // the kernel goes on whatever the daemon says
+  release_in_background(n);
   rp->flag = n.removed;
   return vn::kOk;
 }
@@ -583,7 +680,8 @@ Status FuseBridge::forget(Node& n) {
 Status FuseBridge::reclaim(OpCtx& c, Reply*) {
   Node& n = node(c);
   (void)release_all(n);
-  (void)forget(n);  // FORGET gets no reply; a dead daemon forgets everything anyway
+  wait_for_releases(n);  // the daemon may not see FORGET before those RELEASEs
+  (void)forget(n);       // FORGET gets no reply; a dead daemon forgets everything anyway
   return vn::kOk;
 }
 

@@ -15,7 +15,12 @@
 //     makes the write fh, which also serves reads), one fh for a directory
 //     (OPENDIR before the first READDIR). puffs' CLOSE sends nothing: the
 //     RELEASE / RELEASEDIR happen at INACTIVE, each fh forgotten before its
-//     RELEASE is sent, so it is never released twice;
+//     RELEASE is sent, so it is never released twice. As Linux does
+//     (fuse_file_put), INACTIVE sends them in the background and does not
+//     wait for the reply, so a RELEASE may still be in the daemon while
+//     the kernel goes on (an UNLINK of the same file: libfuse #746); the
+//     node's FORGET waits for its RELEASEs' replies, as Linux holds the
+//     inode until then (igrab in fuse_prepare_release);
 //   - a size lock (fuse.size_serialise): GETATTR is serialised against
 //     WRITE, PUTPAGES and size-changing SETATTR of the node (the daemon-side
 //     half of the paper's GETATTR/WRITE race fix);
@@ -79,6 +84,15 @@ class FuseBridge : public puffs::PuffsOps {
   // First-seen ordinal of a nodeid (for tests).
   std::uint64_t ordinal_of(std::uint64_t nodeid);
 
+  // Where notifications go: the kernel stub's caches (puffs::KernelCaches),
+  // reached in the daemon lwp that wrote the notification. Without one,
+  // notifications are logged and answered as a kernel with nothing cached.
+  void set_kernel(puffs::KernelCaches* kernel) { kernel_ = kernel; }
+  // A notification, in the writer's lwp: its nodeids become cookies (a
+  // nodeid the kernel was never told about has nothing cached: ENOENT) and
+  // the kernel applies it under its locks. Returns the daemon's errno.
+  int notify(const Notification& n);
+
 #define VFSIM_FUSE_BRIDGE_DECLARE(name) vn::Status name(puffs::OpCtx& c, puffs::Reply* rp) override;
   VFSIM_PUFFS_OPS(VFSIM_FUSE_BRIDGE_DECLARE)
 #undef VFSIM_FUSE_BRIDGE_DECLARE
@@ -98,6 +112,9 @@ class FuseBridge : public puffs::PuffsOps {
   vn::Status getattr_of(Node& n, const Caller& who, vn::Vattr* out);
   vn::Result<std::uint64_t> fh_for(Node& n, bool write, const Caller& who);
   vn::Status release_all(Node& n);
+  void release_in_background(Node& n);
+  void wait_for_releases(Node& n);
+  std::optional<std::uint64_t> cookie_of_nodeid(std::uint64_t nodeid) const;
   vn::Status write_data(puffs::OpCtx& c, std::uint64_t offset, std::string_view data,
                         std::uint64_t* end);
   std::string xattr_name(std::int32_t ns, const std::string& name) const;
@@ -110,6 +127,7 @@ class FuseBridge : public puffs::PuffsOps {
   FuseConn& conn_;
   BridgeOptions options_;
   puffs::Server* server_ = nullptr;
+  puffs::KernelCaches* kernel_ = nullptr;
   std::uint64_t root_cookie_ = 0;
   // First-seen ordinals; looked up only.
   std::unordered_map<std::uint64_t, std::uint64_t> ordinals_;     // determinism-ok: lookup only

@@ -15,6 +15,7 @@ struct FuseConn::Pending {
   int error = 0;  // positive errno when finished with an error
   std::string body;
   sim::WaitChannel done;
+  FuseConn::Done on_done;  // call_async: run by whoever finishes it
 };
 
 FuseConn::FuseConn(sim::Machine& m, sim::Socket& kernel_end, ConnOptions options)
@@ -27,6 +28,7 @@ FuseConn::~FuseConn() = default;
 void FuseConn::start() {
   reader_ = m_.spawn(
       options_.name + " fuse reader", [this] { reader_loop(); }, /*daemon=*/true);
+  for (auto& [unique, p] : pending_) p->done.add_waker(reader_);
 }
 
 vn::Status FuseConn::init() {
@@ -58,6 +60,9 @@ vn::Result<std::string> FuseConn::call(std::uint32_t opcode, std::uint64_t nodei
   const std::uint64_t unique = next_unique_;
   next_unique_ += 2;
   Pending p(m_, unique, opcode);
+  // Only the reader answers: waiting here while the reader waits on this
+  // lwp is a cycle the deadlock oracle can see.
+  if (reader_ != sim::kNoLwp) p.done.add_waker(reader_);
   const std::string bytes =
       encode_request({opcode, unique, nodeid, who.uid, who.gid, who.pid}, body);
   pending_.emplace(unique, &p);
@@ -84,6 +89,46 @@ vn::Result<std::string> FuseConn::call(std::uint32_t opcode, std::uint64_t nodei
   }
   if (p.error != 0) return vn::Status(p.error);
   return std::move(p.body);
+}
+
+vn::Status FuseConn::call_async(std::uint32_t opcode, std::uint64_t nodeid, std::string_view body,
+                                const Caller& who, Done done) {
+  if (dead_) return vn::Status(ENXIO);
+  const std::uint64_t unique = next_unique_;
+  next_unique_ += 2;
+  auto owned = std::make_unique<Pending>(m_, unique, opcode);
+  owned->on_done = std::move(done);
+  Pending* p = owned.get();
+  async_.emplace(unique, std::move(owned));
+  pending_.emplace(unique, p);
+  const std::string bytes =
+      encode_request({opcode, unique, nodeid, who.uid, who.gid, who.pid}, body);
+  const bool keep = m_.trace().keeping();
+  sim::IoResult r = sock_.send(bytes, keep ? "req " + std::to_string(unique) + " " +
+                                                 std::string(opcode_name(opcode)) + " (background)"
+                                           : std::string());
+  if (!r.ok()) {
+    daemon_gone("send failed: errno " + std::to_string(r.err()));  // runs on_done (ENXIO)
+    return vn::Status(ENXIO);
+  }
+  return vn::kOk;
+}
+
+// Ends a pending request: wakes its caller, or runs call_async's `done`.
+void FuseConn::finish(std::uint64_t unique, int error, std::string_view body) {
+  auto it = pending_.find(unique);
+  if (it == pending_.end()) return;
+  Pending& p = *it->second;
+  p.finished = true;
+  p.error = error;
+  if (!p.on_done) {
+    p.body.assign(body);
+    p.done.wakeup();
+    return;
+  }
+  pending_.erase(it);
+  auto owned = async_.extract(unique);
+  owned.mapped()->on_done(error);
 }
 
 vn::Status FuseConn::send_noreply(std::uint32_t opcode, std::uint64_t nodeid, std::string_view body,
@@ -179,18 +224,13 @@ void FuseConn::deliver(std::string_view bytes) {
     notification(*d);
     return;
   }
-  auto it = pending_.find(d->h.unique);
-  if (it == pending_.end()) {
+  if (!pending_.contains(d->h.unique)) {
     // A reply to an INTERRUPT (EAGAIN), or to a request that timed out.
     m_.event("fuse_unknown_reply", options_.name + ": unique " + std::to_string(d->h.unique) +
                                        " error " + std::to_string(d->h.error));
     return;
   }
-  Pending& p = *it->second;
-  p.finished = true;
-  p.error = -d->h.error;
-  p.body.assign(d->body);
-  p.done.wakeup();
+  finish(d->h.unique, -d->h.error, d->body);
 }
 
 void FuseConn::notification(const Message& msg) {
@@ -205,13 +245,34 @@ void FuseConn::notification(const Message& msg) {
   }
   m_.event("fuse_notify", options_.name + ": " + std::string(notify_name(msg.h.error)));
   if (const auto* r = std::get_if<NotifyRetrieve>(&*n.value)) {
-    // Nothing cached to give back: an empty NOTIFY_REPLY under the
-    // notification's own unique, as a kernel with no pages of the file.
-    const std::string bytes =
-        encode_request({FUSE_NOTIFY_REPLY, r->notify_unique, r->nodeid, 0, 0, 0},
-                       body_notify_reply(r->offset, {}));
-    (void)sock_.send(bytes);
+    answer_retrieve(*r, {});  // nothing cached to give back
   }
+}
+
+void FuseConn::answer_retrieve(const NotifyRetrieve& r, std::string_view data) {
+  const std::string bytes = encode_request({FUSE_NOTIFY_REPLY, r.notify_unique, r.nodeid, 0, 0, 0},
+                                           body_notify_reply(r.offset, data));
+  (void)sock_.send(bytes);
+}
+
+// The daemon's writev of a notification: decoded here, in its lwp. A
+// malformed one is the daemon's error (EINVAL to its writev), logged, and
+// with fatal_protocol_errors the end of the run.
+int FuseConn::notify_from_writer(std::string_view bytes) {
+  auto d = decode_message(bytes);
+  if (!d.ok() || !d->h.notification()) {
+    bad_reply(bytes, d.ok() ? "not a notification" : d.error.why, std::nullopt);
+    return EINVAL;
+  }
+  auto n = decode_notification(d->h.error, d->body);
+  if (!n.ok()) {
+    bad_reply(bytes, "notification: " + n.error.why, std::nullopt);
+    return n.error.err;
+  }
+  if (notify_) return notify_(*n.value);
+  m_.event("fuse_notify", options_.name + ": " + std::string(notify_name(d->h.error)));
+  if (const auto* r = std::get_if<NotifyRetrieve>(&*n.value)) answer_retrieve(*r, {});
+  return 0;
 }
 
 void FuseConn::bad_reply(std::string_view bytes, const std::string& why,
@@ -221,13 +282,7 @@ void FuseConn::bad_reply(std::string_view bytes, const std::string& why,
                            std::to_string(bytes.size()) + " bytes" +
                            (id ? ", unique " + std::to_string(*id) : std::string()) + "): " + why;
   m_.event("fuse_bad_reply", text);
-  if (id) {
-    if (auto it = pending_.find(*id); it != pending_.end()) {
-      it->second->finished = true;
-      it->second->error = EIO;
-      it->second->done.wakeup();
-    }
-  }
+  if (id) finish(*id, EIO, {});
   if (options_.fatal_protocol_errors) m_.fail(sim::Outcome::protocol, text);
 }
 
@@ -235,11 +290,9 @@ void FuseConn::daemon_gone(std::string_view why) {
   if (dead_) return;
   dead_ = true;
   if (!closing_) m_.event("fuse_daemon_gone", options_.name + ": " + std::string(why));
-  for (auto& [unique, p] : pending_) {
-    p->finished = true;
-    p->error = ENXIO;
-    p->done.wakeup();
-  }
+  std::vector<std::uint64_t> uniques;
+  for (const auto& [unique, p] : pending_) uniques.push_back(unique);
+  for (std::uint64_t u : uniques) finish(u, ENXIO, {});
 }
 
 }  // namespace vfsim::fuse

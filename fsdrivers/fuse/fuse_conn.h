@@ -71,6 +71,13 @@ class FuseConn {
   // reply (positive), or ENXIO (daemon gone), EIO (bad reply, timeout).
   [[nodiscard]] vn::Result<std::string> call(std::uint32_t opcode, std::uint64_t nodeid,
                                              std::string_view body, const Caller& who);
+  // Sends a request whose reply nobody waits for: `done` runs in the reader
+  // lwp with 0 or the reply's errno (ENXIO: the daemon went away first), as
+  // Linux sends RELEASE in the background (fuse_file_put). No scheduling
+  // point inside `done`.
+  using Done = std::function<void(int err)>;
+  [[nodiscard]] vn::Status call_async(std::uint32_t opcode, std::uint64_t nodeid,
+                                      std::string_view body, const Caller& who, Done done);
   // A request that gets no reply (FORGET).
   [[nodiscard]] vn::Status send_noreply(std::uint32_t opcode, std::uint64_t nodeid,
                                         std::string_view body, const Caller& who);
@@ -83,7 +90,16 @@ class FuseConn {
   // Unmount: closes the kernel end; the daemon reads ENODEV.
   void close();
   bool dead() const { return dead_; }
+  // Notifications read from /dev/fuse go to `h` (in the reader lwp); without
+  // one they are logged and a RETRIEVE is answered with no data.
   void set_notify_handler(NotifyHandler h) { notify_ = std::move(h); }
+  // A notification the daemon wrote (`bytes`, a whole message), applied in
+  // the writer's lwp (the DevFuse notify hook): decoded, then handed to the
+  // notify handler. Returns the errno the daemon's writev gets.
+  int notify_from_writer(std::string_view bytes);
+  // Answers a RETRIEVE: a NOTIFY_REPLY carrying `data` under the
+  // notification's unique.
+  void answer_retrieve(const NotifyRetrieve& r, std::string_view data);
 
   sim::Machine& machine() const { return m_; }
   const ConnOptions& options() const { return options_; }
@@ -96,6 +112,7 @@ class FuseConn {
   void reader_loop();
   bool next_message(std::string* msg);
   void deliver(std::string_view bytes);
+  void finish(std::uint64_t unique, int error, std::string_view body);
   void notification(const Message& msg);
   void bad_reply(std::string_view bytes, const std::string& why, std::optional<std::uint64_t> id);
   void daemon_gone(std::string_view why);
@@ -107,6 +124,8 @@ class FuseConn {
   bool initialised_ = false;
   std::uint64_t next_unique_ = 2;
   std::map<std::uint64_t, Pending*> pending_;  // by unique
+  // The pending entries of call_async (owned here until answered).
+  std::map<std::uint64_t, std::unique_ptr<Pending>> async_;
   NotifyHandler notify_;
   bool dead_ = false;
   bool closing_ = false;

@@ -8,10 +8,30 @@ std::unique_ptr<FuseServer> FuseServer::create(sim::Machine& m, sim::Socket& puf
   std::unique_ptr<FuseServer> s(new FuseServer());
   options.dev.name = options.name + " /dev/fuse";
   s->dev_ = std::make_unique<sim::SocketPair>(m, options.dev);
-  s->daemon_ = FuseDaemon::create(m, fs, s->dev_->end(1), options.daemon, error);
+  sim::Socket* kernel_end = &s->dev_->end(0);
+  sim::Socket* daemon_end = &s->dev_->end(1);
+  if (!options.request_faults.empty()) {
+    s->kernel_faults_ =
+        std::make_unique<sim::FaultySocket>(m, *kernel_end, std::move(options.request_faults));
+    kernel_end = s->kernel_faults_.get();
+  }
+  if (!options.reply_faults.empty()) {
+    s->daemon_faults_ =
+        std::make_unique<sim::FaultySocket>(m, *daemon_end, std::move(options.reply_faults));
+    daemon_end = s->daemon_faults_.get();
+  }
+  // The daemon's readers answer on /dev/fuse: the kernel's reply reader
+  // waits for them (a wait-for edge for the deadlock oracle).
+  sim::SocketPair* dev = s->dev_.get();
+  auto user_on_reader = options.daemon.on_reader;
+  options.daemon.on_reader = [dev, user_on_reader](sim::LwpId id) {
+    dev->declare_sender(1, id);
+    if (user_on_reader) user_on_reader(id);
+  };
+  s->daemon_ = FuseDaemon::create(m, fs, *daemon_end, options.daemon, error);
   if (!s->daemon_) return nullptr;
   options.conn.name = options.name;
-  s->conn_ = std::make_unique<FuseConn>(m, s->dev_->end(0), options.conn);
+  s->conn_ = std::make_unique<FuseConn>(m, *kernel_end, options.conn);
   options.bridge.name = options.name;
   FuseDaemon* daemon = s->daemon_.get();
   auto user_after = options.bridge.after_close;
@@ -22,6 +42,13 @@ std::unique_ptr<FuseServer> FuseServer::create(sim::Machine& m, sim::Socket& puf
   s->bridge_ = std::make_unique<FuseBridge>(m, *s->conn_, options.bridge);
   if (options.server.name == "puffs") options.server.name = options.name;
   s->server_ = std::make_unique<puffs::Server>(m, puffs_end, *s->bridge_, options.server);
+  // Notifications: applied in the daemon's writing lwp, through the
+  // connection (decoding) and the bridge (nodeids to cookies).
+  FuseConn* conn = s->conn_.get();
+  FuseBridge* bridge = s->bridge_.get();
+  s->daemon_->dev().set_notify_hook(
+      [conn](std::string_view bytes) { return conn->notify_from_writer(bytes); });
+  s->conn_->set_notify_handler([bridge](const Notification& n) { return bridge->notify(n); });
   return s;
 }
 
@@ -34,6 +61,18 @@ vn::Status FuseServer::start() {
   VN_TRY(bridge_->attach(*server_));
   server_->start();
   return vn::kOk;
+}
+
+void FuseServer::crash() {
+  daemon_->posix().machine().event("fuse_daemon_crash", daemon_->name());
+  daemon_->dev().give_up();
+}
+
+std::vector<sim::LwpId> FuseServer::lwps() const {
+  std::vector<sim::LwpId> out = daemon_->readers();
+  if (conn_->reader() != sim::kNoLwp) out.push_back(conn_->reader());
+  for (sim::LwpId w : server_->workers()) out.push_back(w);
+  return out;
 }
 
 std::vector<std::string> FuseServer::leaks() const {

@@ -8,7 +8,8 @@
 // create() checks everything that can be checked before the run goes on
 // (the options, the foreign-state claim, isolation.h) and builds the
 // pieces; start(), from an lwp, starts the daemon, does INIT, registers the
-// root and starts the puffs workers. Its root_cookie() is what the kernel
+// root and starts the puffs workers; the daemon's notifications reach the
+// kernel in the writing lwp (set_kernel). Its root_cookie() is what the kernel
 // stub's PuffsMountOptions::root_cookie takes. The object must outlive every
 // lwp that may touch it (keep it until the machine is gone, as puffs'
 // Transport is kept), and its leaks() is the leak check of a clean unmount:
@@ -24,6 +25,7 @@
 #include "fsdrivers/fuse/runtime/fuse_daemon.h"
 #include "fsdrivers/puffs/puffs_server.h"
 #include "sim/socket.h"
+#include "sim/socket_faults.h"
 
 namespace vfsim::fuse {
 
@@ -44,6 +46,9 @@ struct FuseServerOptions {
   BridgeOptions bridge;                           // fuse.size_serialise, fuse.forget_nlookup
   puffs::ServerOptions server;                    // the puffs side (workers, framing)
   sim::SocketOptions dev = default_dev_socket();  // transport=dgram|stream changes its type
+  // Faults on /dev/fuse: on the requests the kernel sends, on the replies
+  // (and notifications) the daemon writes.
+  std::vector<sim::SockFaultRule> request_faults, reply_faults;
 };
 
 class FuseServer {
@@ -62,6 +67,16 @@ class FuseServer {
   std::uint64_t root_cookie() const { return server_->root_cookie(); }
   std::vector<std::string> leaks() const;
 
+  // Notifications go to the kernel's caches from now on (null: logged).
+  void set_kernel(puffs::KernelCaches* kernel) { bridge_->set_kernel(kernel); }
+  // The daemon dies now (a crash): its end of /dev/fuse closes, so the
+  // kernel side fails what is in flight with ENXIO and the loop ends.
+  void crash();
+  bool dead() const { return conn_->dead() && !bridge_->unmounted(); }
+  // The lwps of this server process: the daemon's readers, the reply
+  // reader of /dev/fuse, the puffs workers.
+  std::vector<sim::LwpId> lwps() const;
+
   puffs::Server& server() { return *server_; }
   FuseBridge& bridge() { return *bridge_; }
   FuseConn& conn() { return *conn_; }
@@ -71,6 +86,7 @@ class FuseServer {
  private:
   FuseServer() = default;
   std::unique_ptr<sim::SocketPair> dev_;
+  std::unique_ptr<sim::FaultySocket> kernel_faults_, daemon_faults_;
   std::unique_ptr<FuseDaemon> daemon_;
   std::unique_ptr<FuseConn> conn_;
   std::unique_ptr<FuseBridge> bridge_;

@@ -28,6 +28,11 @@ namespace vfsim::puffs {
 // option (the reason goes to the trace's kept text as "puffs_mount").
 [[nodiscard]] vn::FsType fstype();
 
+// The largest READ/WRITE payload for a socket whose buffers hold
+// `rcvbuf_bytes` (PuffsMountOptions::max_io): half the smaller of the buffer
+// and the server's read, leaving room for the message header.
+[[nodiscard]] std::size_t max_io_for(std::uint64_t rcvbuf_bytes);
+
 // Message memory from the pager's kmem, with KM_SLEEP (empty without one).
 [[nodiscard]] MsgAlloc kmem_msg_alloc(pager::Pager* p);
 

@@ -41,6 +41,7 @@
 #include <string>
 
 #include "fsdrivers/puffs/puffs_msg.h"
+#include "fsdrivers/puffs/puffs_server.h"
 #include "pager/pager.h"
 #include "sim/socket.h"
 #include "sim/sync.h"
@@ -66,6 +67,14 @@ struct PuffsMountOptions {
   // pages go to the server as PUTPAGES from fsync, the syncer or the
   // pagedaemon). Null: every write goes to the server at once.
   pager::Pager* pager = nullptr;
+  // The most data one READ or WRITE carries: a larger read(2) or write(2)
+  // becomes several requests, as a kernel splits I/O by its largest
+  // transfer (NetBSD's PUFFS_TOMOVE), so every message fits the socket's
+  // buffer and the server's read. make_puffs() derives it from the buffer.
+  std::size_t max_io = std::size_t{32} * 1024;
+  // Run when the unmount begins: whoever handed this mount's KernelCaches
+  // to a server takes it back (the mount is destroyed after the unmount).
+  std::function<void()> on_unmount;
 };
 
 enum class ReqState : std::uint8_t { created, sent, answered, failed, done };
@@ -99,7 +108,7 @@ struct PuffsVnode {
   pager::PageObject* obj = nullptr;
 };
 
-class PuffsMount : public vn::FileSystem {
+class PuffsMount : public vn::FileSystem, public KernelCaches {
  public:
   PuffsMount(sim::Machine& m, sim::Socket& sock, PuffsMountOptions options);
   ~PuffsMount() override;
@@ -118,6 +127,16 @@ class PuffsMount : public vn::FileSystem {
   vn::Status statvfs(vn::StatVfs* out) override;
   vn::Status sync() override;
   vn::Status unmount(bool force) override;
+
+  // --- the server's cache operations (KernelCaches, puffs_inval.cc) ---------
+  [[nodiscard]] sim::Status inval_entry(std::uint64_t dir, std::string_view name,
+                                        std::optional<std::uint64_t> child) override;
+  [[nodiscard]] sim::Status inval_node(std::uint64_t cookie, std::int64_t offset,
+                                       std::int64_t len) override;
+  [[nodiscard]] sim::Status store(std::uint64_t cookie, std::uint64_t offset,
+                                  std::string_view data) override;
+  [[nodiscard]] sim::Status retrieve(std::uint64_t cookie, std::uint64_t offset, std::uint32_t size,
+                                     std::string* out) override;
 
   // What a LOOKUP/CREATE reply said about a node, for loadvnode.
   void note_newinfo(std::uint64_t cookie, vn::VType type, const vn::Vattr& va);

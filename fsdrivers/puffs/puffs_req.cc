@@ -58,6 +58,9 @@ vn::Status PuffsMount::call(Request& rq, Reply* rp) {
   rq.h.id = next_id_++;
   if (const sim::Lwp* l = machine_.in_lwp() ? &machine_.current() : nullptr) rq.h.pid = l->id;
   PuffsRequest r(machine_, std::move(rq));
+  // Only the reply reader wakes the caller: a wait-for edge for the
+  // deadlock oracle (the reader's own wait names who answers it).
+  if (reader_ != sim::kNoLwp) r.done.add_waker(reader_);
   r.bytes = encode_request(r.rq);
   if (options_.msg_alloc && !options_.msg_alloc(r.bytes.size()).ok()) {
     machine_.event("puffs_nomem", describe(r.rq.h));

@@ -40,6 +40,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fsdrivers/puffs/puffs_msg.h"
@@ -114,6 +115,38 @@ class PuffsOps {
   }
   VFSIM_PUFFS_OPS(VFSIM_PUFFS_DECLARE)
 #undef VFSIM_PUFFS_DECLARE
+};
+
+// What the kernel offers a server that changed a node behind the kernel's
+// back: NetBSD's puffs_inval_namecache_dir, puffs_inval_pagecache_node_range
+// and their kin (written to /dev/puffs, run in the writer's context), and
+// what FUSE's notifications need (Linux runs fuse_notify_* in the writing
+// daemon's thread). Each runs in the calling server lwp, takes the locks the
+// kernel takes for it, and answers kOk or an errno: ENOENT when the kernel
+// has no vnode for the cookie (nothing cached, nothing to drop).
+class KernelCaches {
+ public:
+  virtual ~KernelCaches() = default;
+  // The entry `name` of directory `dir` changed (and, with `child`, names
+  // that node no more: FUSE's NOTIFY_DELETE): under the directory's vnode
+  // lock, taken exclusively (and the child's after it), their cached
+  // attributes are dropped.
+  [[nodiscard]] virtual sim::Status inval_entry(std::uint64_t dir, std::string_view name,
+                                                std::optional<std::uint64_t> child) = 0;
+  // A node's attributes changed, and with offset >= 0 its data in
+  // [offset, offset + len) (len 0: to the end): the cached attributes and
+  // the clean cached pages of the range are dropped.
+  [[nodiscard]] virtual sim::Status inval_node(std::uint64_t cookie, std::int64_t offset,
+                                               std::int64_t len) = 0;
+  // The server pushes data it holds at `offset` (FUSE's NOTIFY_STORE): the
+  // cached size grows to cover it and cached pages of the range are dropped
+  // (the next read fetches the server's bytes).
+  [[nodiscard]] virtual sim::Status store(std::uint64_t cookie, std::uint64_t offset,
+                                          std::string_view data) = 0;
+  // What the kernel has cached of a node's data from `offset` on, at most
+  // `size` bytes (FUSE's NOTIFY_RETRIEVE); "" when nothing.
+  [[nodiscard]] virtual sim::Status retrieve(std::uint64_t cookie, std::uint64_t offset,
+                                             std::uint32_t size, std::string* out) = 0;
 };
 
 enum class Framing : std::uint8_t { naive, reassemble };

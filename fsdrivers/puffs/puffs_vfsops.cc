@@ -94,6 +94,7 @@ vn::Status PuffsMount::sync() {
 // Every vnode is reclaimed by now. Tell the server, then close the socket:
 // its workers see end-of-file and exit; the reader sees EBADF and exits.
 vn::Status PuffsMount::unmount(bool force) {
+  if (options_.on_unmount) options_.on_unmount();  // no cache operation reaches us from now on
   if (!dead_) {
     Request rq;
     rq.h.op = PuffsOp::unmount;

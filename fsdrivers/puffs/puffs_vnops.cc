@@ -291,17 +291,27 @@ Status PuffsVnodeOps::read(Vnode& vp, std::uint64_t offset, std::size_t len, std
     out->append(buf);
     return vn::kOk;
   }
-  Request rq = make_req(PuffsOp::read, vp);
-  rq.offset = offset;
-  rq.len = len;
-  rq.flags = ioflag;
-  Reply rp;
-  VN_TRY(pmp(vp).call(rq, &rp));
-  if (rp.data.size() > len) {
-    pmp(vp).machine().event("puffs_bad_reply", describe(rp.h) + ": more bytes than asked");
-    return Status(EPROTO);
+  // As a kernel splits I/O by the largest transfer (NetBSD's PUFFS_TOMOVE):
+  // one READ per max_io bytes, until a short one (the end of the file).
+  const std::size_t chunk = std::max<std::size_t>(pmp(vp).options().max_io, 1);
+  std::size_t done = 0;
+  while (done < len) {
+    const std::size_t want = std::min(chunk, len - done);
+    Request rq = make_req(PuffsOp::read, vp);
+    rq.offset = offset + done;
+    rq.len = want;
+    rq.flags = ioflag;
+    Reply rp;
+    Status s = pmp(vp).call(rq, &rp);
+    if (!s.ok()) return done == 0 ? s : vn::kOk;  // what was read stands
+    if (rp.data.size() > want) {
+      pmp(vp).machine().event("puffs_bad_reply", describe(rp.h) + ": more bytes than asked");
+      return Status(EPROTO);
+    }
+    out->append(rp.data);
+    done += rp.data.size();
+    if (rp.data.size() < want) break;
   }
-  out->append(rp.data);
   return vn::kOk;
 }
 
@@ -345,22 +355,33 @@ Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view d
     }
     return vn::kOk;
   }
-  Request rq = make_req(PuffsOp::write, vp);
-  rq.offset = *offset;
-  rq.flags = ioflag & ~vn::kIoAppend;
-  rq.data = std::string(data);
-  Reply rp;
-  VN_TRY(mp.call(rq, &rp));
-  if (vp.data == nullptr) return Status(ENXIO);
-  if (rp.offset < rq.offset || rp.offset - rq.offset > data.size()) {
-    mp.machine().event("puffs_bad_reply", describe(rp.h) + ": write ended at " +
-                                              std::to_string(rp.offset) + ", outside the request");
-    return Status(EPROTO);
-  }
-  *written = static_cast<std::size_t>(rp.offset - rq.offset);
-  *offset = rp.offset;
-  n.attr.size = std::max(n.attr.size, *offset);
-  if (*written != 0) n.attr.mode &= ~vn::kill_priv_bits(n.attr.mode, ioflag);  // as the server did
+  // One WRITE per max_io bytes (a message the transport and the server can
+  // take), under the size lock throughout; a short or failed one ends it.
+  const std::size_t chunk = std::max<std::size_t>(mp.options().max_io, 1);
+  *written = 0;
+  do {
+    const std::string_view piece = data.substr(*written, chunk);
+    Request rq = make_req(PuffsOp::write, vp);
+    rq.offset = *offset;
+    rq.flags = ioflag & ~vn::kIoAppend;
+    rq.data = std::string(piece);
+    Reply rp;
+    Status s = mp.call(rq, &rp);
+    if (!s.ok()) return *written == 0 ? s : vn::kOk;
+    if (vp.data == nullptr) return Status(ENXIO);
+    if (rp.offset < rq.offset || rp.offset - rq.offset > piece.size()) {
+      mp.machine().event("puffs_bad_reply", describe(rp.h) + ": write ended at " +
+                                                std::to_string(rp.offset) +
+                                                ", outside the request");
+      return Status(EPROTO);
+    }
+    const auto wrote = static_cast<std::size_t>(rp.offset - rq.offset);
+    *written += wrote;
+    *offset = rp.offset;
+    n.attr.size = std::max(n.attr.size, *offset);
+    if (wrote != 0) n.attr.mode &= ~vn::kill_priv_bits(n.attr.mode, ioflag);  // as the server did
+    if (wrote < piece.size()) break;
+  } while (*written < data.size());
   return *written != 0 || data.empty() ? vn::kOk : Status(EIO);
 }
 

@@ -50,7 +50,10 @@ std::optional<sc::ConfigIssue> puffs_config_from(const sc::Config& c, PuffsConfi
 }
 
 // Mounts the BootConfig's puffs configuration (the knobs) at `path`, made if
-// missing, as the calling lwp's process.
+// missing, as the calling lwp's process. `fs` names the server's backend
+// (memfs, or ext2 for an untrusted image mounted by the server, not by the
+// kernel) and `options` are the backend's mount options (image=... for
+// ext2: relative to the scenario file, a private view per run).
 sc::OpResult mount_op(sc::OpContext& c, const sc::Args& a) {
   boot::World& w = c.world();
   vfs::Kernel& k = w.kernel();
@@ -59,7 +62,20 @@ sc::OpResult mount_op(sc::OpContext& c, const sc::Args& a) {
   const std::string& path = a.string("path");
   vn::Status s = k.mkdir(*p, path, 0755);
   if (!s.ok() && s.err() != EEXIST) return sc::OpResult::error(s.err());
-  s = k.mount_with(*p, path, [&w] { return make_puffs(w.env(), w.config().puffs); });
+  PuffsConfig config = w.config().puffs;
+  config.backend = a.string("fs");
+  const nlohmann::json& o = a.json("options");
+  if (!o.is_object()) return sc::OpResult::error(EINVAL);
+  for (const auto& [key, v] : o.items()) {
+    if (v.is_string()) {
+      config.backend_args[key] = v.get<std::string>();
+    } else if (v.is_number_integer()) {
+      config.backend_args[key] = std::to_string(v.get<std::int64_t>());
+    } else {
+      return sc::OpResult::error(EINVAL);
+    }
+  }
+  s = k.mount_with(*p, path, [&w, &config] { return make_puffs(w.env(), config); });
   return s.ok() ? sc::OpResult::ok() : sc::OpResult::error(s.err());
 }
 
@@ -69,7 +85,8 @@ class PuffsModule final : public sc::Module {
  public:
   std::string_view name() const override { return "puffs"; }
   std::string_view doc() const override {
-    return "memfs served through puffs (p2k) over a simulated socket; the PERFUSE knobs";
+    return "a file system (memfs, or ext2 on an image) served through puffs (p2k) by a userland "
+           "server over a simulated socket; the PERFUSE knobs";
   }
   std::vector<sc::KnobSpec> knobs() const override {
     using K = sc::KnobSpec;
@@ -100,8 +117,14 @@ class PuffsModule final : public sc::Module {
   }
   void register_ops(sc::OpRegistry& r) const override {
     r.add({.name = "puffs.mount",
-           .doc = "mounts memfs through puffs at path (made if missing), per the puffs knobs",
-           .args = {sc::ArgSpec::string("path", "mount point").optional("/puffs")},
+           .doc = "mounts fs (memfs, ext2) through puffs at path (made if missing), per the "
+                  "puffs knobs; options are fs's mount options (ext2: image, relative to the "
+                  "scenario file)",
+           .args = {sc::ArgSpec::string("path", "mount point").optional("/puffs"),
+                    sc::ArgSpec::string("fs", "the server's backend file-system type")
+                        .optional("memfs"),
+                    sc::ArgSpec::json("options", "the backend's mount options")
+                        .optional(nlohmann::json::object())},
            .run = mount_op});
   }
   std::unique_ptr<sc::ModuleState> start(sim::Machine&, const sc::Config&,

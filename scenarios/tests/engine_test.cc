@@ -50,6 +50,26 @@ TEST(Runner, ExpectationMissMessage) {
   EXPECT_EQ(r.message, "lwp t1 op 2 (var.read): expected 5, got 4");
 }
 
+// Shows: the vfs ops take the pjdfstest helper's pointer tokens: a path (or
+// a symlink target) that is exactly NULL or DEADCODE answers EFAULT, as
+// `vfsim fs syscall` does; a path that only contains the word is a name.
+// (Before, the tokens were names: open NULL O_CREAT made a file "NULL".)
+TEST(Runner, PointerTokensAnswerEfault) {
+  auto s = load_text(scenario(R"([{"name": "t1", "ops": [
+      {"op": "open", "args": {"path": "NULL", "flags": "O_CREAT,O_RDWR"}, "expect": "EFAULT"},
+      {"op": "mkdir", "args": {"path": "DEADCODE"}, "expect": "EFAULT"},
+      {"op": "open", "args": {"path": "/x", "flags": "O_CREAT,O_RDWR"}, "save": "fd"},
+      {"op": "link", "args": {"old": "/x", "new": "NULL"}, "expect": "EFAULT"},
+      {"op": "rename", "args": {"from": "DEADCODE", "to": "/y"}, "expect": "EFAULT"},
+      {"op": "symlink", "args": {"target": "NULL", "path": "/s"}, "expect": "EFAULT"},
+      {"op": "stat", "args": {"path": "DEADCODE"}, "expect": "EFAULT"},
+      {"op": "stat", "args": {"path": "/NULL"}, "expect": "ENOENT"}]}])",
+                              R"([{"op": "stat", "args": {"path": "NULL"}, "expect": "EFAULT"},
+      {"op": "lstat", "args": {"path": "/s"}, "expect": "ENOENT"}])"));
+  const auto r = run_one(*s, "random", 1);
+  EXPECT_FALSE(r.failed()) << r.message;
+}
+
 // Shows: a setup op that fails with an errno it was not told to expect ends
 // the run as Outcome::setup, naming the op and the errno (it used to pass,
 // every later op running on whatever the failed op left); with an `expect`

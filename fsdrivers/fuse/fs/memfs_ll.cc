@@ -64,6 +64,10 @@ struct Fs {
   std::map<fuse_ino_t, std::unique_ptr<Inode>> inodes;
   fuse_ino_t next_ino = 2;
   bool no_create = false;
+  // --bsd-groups: a new node's group is its directory's, as on BSD;
+  // otherwise the caller's, or the directory's when it is set-group-ID
+  // (which a new directory then inherits), as on Linux.
+  bool bsd_groups = false;
   int leaks = 0;
 };
 
@@ -259,6 +263,12 @@ void new_node(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
   if (dir == nullptr || !S_ISDIR(dir->mode)) return (void)fuse_reply_err(req, ENOTDIR);
   if (dir->entries.count(name) != 0) return (void)fuse_reply_err(req, EEXIST);
   Inode& n = make(fs, mode, fuse_req_ctx(req));
+  if (fs.bsd_groups) {
+    n.gid = dir->gid;
+  } else if ((dir->mode & S_ISGID) != 0) {
+    n.gid = dir->gid;
+    if (S_ISDIR(mode)) n.mode |= S_ISGID;
+  }
   n.rdev = rdev;
   if (S_ISDIR(mode)) {
     n.nlink = 2;
@@ -597,6 +607,7 @@ int main(int argc, char* argv[]) {
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (strcmp(argv[i], "--no-create") == 0) fs.no_create = true;
+    else if (strcmp(argv[i], "--bsd-groups") == 0) fs.bsd_groups = true;
     else args.push_back(argv[i]);
   }
   fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(args.size()), args.data());

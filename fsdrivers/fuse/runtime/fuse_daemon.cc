@@ -17,30 +17,6 @@ namespace vfsim::fuse {
 
 namespace {
 
-// What each refused option needs that the simulator cannot give.
-std::string refusal(std::string_view opt) {
-  struct Rule {
-    std::string_view name;
-    bool prefix;
-    std::string_view needs;
-  };
-  static constexpr Rule kRules[] = {
-      {"remember", true, "a cleanup thread on the host clock"},
-      {"intr", false, "pthread_kill of a real thread"},
-      {"intr_signal", true, "pthread_kill of a real thread"},
-      {"clone_fd", false, "a /dev/fuse fd per real thread"},
-      {"modules=", true, "dlopen'd stacking modules"},
-  };
-  for (const Rule& r : kRules) {
-    const bool hit = r.prefix ? opt.substr(0, r.name.size()) == r.name : opt == r.name;
-    if (hit) {
-      return "fuse option '" + std::string(opt) + "' needs " + std::string(r.needs) +
-             "; it cannot run inside the simulator";
-    }
-  }
-  return {};
-}
-
 // The custom io libfuse calls: the channel is found from the fd, through
 // the calling lwp's daemon (userdata is the file system's, not ours).
 ssize_t dev_read(int fd, void* buf, size_t len, void*) {
@@ -64,23 +40,6 @@ ssize_t dev_writev(int fd, struct iovec* iov, int count, void*) {
 }
 
 }  // namespace
-
-std::string refuse_args(const std::vector<std::string>& args) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    std::string_view opts;
-    if (a == "-o" && i + 1 < args.size()) opts = args[++i];
-    else if (a.substr(0, 2) == "-o") opts = a.substr(2);
-    else if (a == "--clone-fd" || a == "--clone_fd") return refusal("clone_fd");
-    else continue;
-    while (!opts.empty()) {
-      const std::size_t comma = std::min(opts.find(','), opts.size());
-      if (std::string r = refusal(opts.substr(0, comma)); !r.empty()) return r;
-      opts.remove_prefix(std::min(comma + 1, opts.size()));
-    }
-  }
-  return {};
-}
 
 FuseDaemon::FuseDaemon(sim::Machine& m, const FsEntry& fs, sim::Socket& daemon_end,
                        DaemonOptions options)
@@ -122,6 +81,7 @@ FuseDaemon::~FuseDaemon() {
 void FuseDaemon::start() {
   main_ = posix_.spawn("fuse:" + name_ + " main", [this] { run_main(); });
   readers_.push_back(main_);
+  if (options_.on_reader) options_.on_reader(main_);
 }
 
 // libfuse's log lines go to the kept trace as notes (never hashed: with
@@ -201,6 +161,7 @@ int FuseDaemon::run_loop(fuse_session* se) {
                                        [this, se, result] { worker(se, result.get()); });
     extra.push_back(id);
     readers_.push_back(id);
+    if (options_.on_reader) options_.on_reader(id);
   }
   worker(se, result.get());
   for (sim::LwpId id : extra) m_.join(id);

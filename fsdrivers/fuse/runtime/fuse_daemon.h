@@ -25,10 +25,12 @@
 // file system's destroy, main returns, and exited() holds with its status.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "fsdrivers/fuse/fuse_config.h"
 #include "fsdrivers/fuse/runtime/dev_fuse.h"
 #include "fsdrivers/fuse/runtime/fs_registry.h"
 #include "fsdrivers/fuse/runtime/posix_sim.h"
@@ -47,10 +49,10 @@ struct DaemonOptions {
   // stat() of the mount point by the file system (null.c checks it is a
   // regular file) answers a file rather than a directory.
   bool mountpoint_is_file = false;
+  // Called with each lwp that reads /dev/fuse (and answers on it), as it is
+  // spawned: the main lwp, then the multi-threaded loop's workers.
+  std::function<void(sim::LwpId)> on_reader;
 };
-
-// "" if `args` can run inside the machine, else the one-line reason.
-std::string refuse_args(const std::vector<std::string>& args);
 
 class FuseDaemon {
  public:

@@ -173,7 +173,7 @@ TEST(FuseBridge, PinnedTraceHash) {
   ASSERT_EQ(a.outcome, Outcome::pass) << a.message;
   ASSERT_EQ(b.outcome, Outcome::pass) << b.message;
   EXPECT_EQ(a.trace_hash, 0x61dbbe5b9c450682ull) << std::hex << a.trace_hash;
-  EXPECT_EQ(b.trace_hash, 0xc6afdc980f8962f8ull) << std::hex << b.trace_hash;
+  EXPECT_EQ(b.trace_hash, 0xeef5d6eb5c40aeb6ull) << std::hex << b.trace_hash;
 }
 
 }  // namespace
