@@ -16,4 +16,6 @@ export CFLAGS="$flags"
 export CXXFLAGS="$flags -stdlib=libc++"
 export LIB_FUZZING_ENGINE=-fsanitize=fuzzer
 mkdir -p "$OUT" "$WORK"
+# build.sh changes directory: hand it absolute paths.
+OUT=$(cd "$OUT" && pwd) WORK=$(cd "$WORK" && pwd)
 cd "$here/.." && VFSIM_SRC=$PWD "$here/build.sh"
