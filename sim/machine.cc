@@ -285,7 +285,32 @@ const std::string& Machine::domain_name(DomainId d) const {
 // panic of a domain kills it; a later one (a destructor of its unwinding
 // code, another of its lwps) is part of the same death. A panic while the
 // run has already failed is not recorded: the run's own failure stands.
-bool Machine::contain_panic(const std::string& message) {
+namespace {
+
+// A failure message names the place of a failed assertion by __FILE__,
+// which is absolute in one build and relative to the build directory
+// ("../../vfs/x.cc", ccache's base_dir) in another. Messages enter the
+// trace hash, so the place is made relative to the source tree first: the
+// same run hashes the same wherever the tree was checked out and built.
+std::string source_relative(std::string message) {
+#ifdef VFSIM_SOURCE_DIR
+  const std::string root = std::string(VFSIM_SOURCE_DIR) + "/";
+  for (std::size_t at = message.find(root); at != std::string::npos; at = message.find(root, at))
+    message.erase(at, root.size());
+#endif
+  const std::string up = " at ../";
+  for (std::size_t at = message.find(up); at != std::string::npos; at = message.find(up, at)) {
+    std::size_t end = at + 4;  // just past " at "
+    while (message.compare(end, 3, "../") == 0) end += 3;
+    message.erase(at + 4, end - (at + 4));
+  }
+  return message;
+}
+
+}  // namespace
+
+bool Machine::contain_panic(const std::string& message_in) {
+  const std::string message = source_relative(message_in);
   if (current_ == nullptr || current_->domain == kKernelDomain) return false;
   const DomainId d = current_->domain;
   Domain& dom = domains_[d];
@@ -684,6 +709,7 @@ void Machine::note_failure(Outcome outcome, std::string message) {
 // The first failure wins. Its site is `lwp` and `op`, or else the innermost
 // operation `lwp` has in flight.
 void Machine::record_failure(Outcome outcome, std::string message, const Lwp* lwp, const Op* op) {
+  message = source_relative(std::move(message));
   if (outcome_ == Outcome::pass && outcome != Outcome::pass) {
     if (lwp != nullptr && op == nullptr) {
       for (const auto& [token, o] : ops_) {
