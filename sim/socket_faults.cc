@@ -117,4 +117,15 @@ void FaultySocket::crash() {
   inner_.close();
 }
 
+std::vector<SockFaultRule> drop_rules(const std::vector<std::uint64_t>& at, std::uint64_t ppm) {
+  std::vector<SockFaultRule> rules;
+  if (at.empty() && ppm == 0) return rules;
+  SockFaultRule r;
+  r.kind = SockFault::drop;
+  r.at_messages = at;
+  r.per_million = static_cast<std::uint32_t>(ppm);
+  rules.push_back(r);
+  return rules;
+}
+
 }  // namespace vfsim::sim

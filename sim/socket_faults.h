@@ -47,6 +47,11 @@ struct SockFaultRule {
   VTime delay = kMillisecond;                    // for `delay`
 };
 
+// The rules of a knob pair "drop these messages / drop this many per
+// million" (puffs.req_drop_at, ...): none when both are unset, else one
+// drop rule.
+std::vector<SockFaultRule> drop_rules(const std::vector<std::uint64_t>& at, std::uint64_t ppm);
+
 class FaultySocket final : public Socket {
  public:
   FaultySocket(Machine& m, Socket& inner, std::vector<SockFaultRule> rules);

@@ -7,22 +7,11 @@
 #include "fsdrivers/fuse/runtime/external.h"
 #include "fsdrivers/puffs/puffs_fstype.h"
 #include "fsdrivers/puffs/puffs_kernel.h"
+#include "sim/socket_faults.h"
 
 namespace vfsim::fuse {
 
 namespace {
-
-std::vector<sim::SockFaultRule> drop_rules(const std::vector<std::uint64_t>& at,
-                                           std::uint64_t ppm) {
-  std::vector<sim::SockFaultRule> rules;
-  if (at.empty() && ppm == 0) return rules;
-  sim::SockFaultRule r;
-  r.kind = sim::SockFault::drop;
-  r.at_messages = at;
-  r.per_million = static_cast<std::uint32_t>(ppm);
-  rules.push_back(r);
-  return rules;
-}
 
 // The puffs hop: what /dev/puffs is to perfused, a reliable channel whose
 // messages may carry the largest READ or WRITE piece.
@@ -70,8 +59,8 @@ class FuseProcess final : public vn::UserServer {
     o.server = bridge_server_options(pc, spec.fs);
     o.dev.type = pc.transport;
     for (auto& b : o.dev.buf) b.rcvbuf_msgs = pc.rcvbuf_msgs;
-    o.request_faults = drop_rules(pc.req_drop_at, pc.req_drop_ppm);
-    o.reply_faults = drop_rules(pc.reply_drop_at, pc.reply_drop_ppm);
+    o.request_faults = sim::drop_rules(pc.req_drop_at, pc.req_drop_ppm);
+    o.reply_faults = sim::drop_rules(pc.reply_drop_at, pc.reply_drop_ppm);
     p->srv_ = FuseServer::create(m, p->hop_->end(1), fs, std::move(o), error);
     if (!p->srv_) return nullptr;
     return p;

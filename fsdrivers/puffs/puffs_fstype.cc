@@ -12,18 +12,6 @@ namespace vfsim::puffs {
 
 namespace {
 
-std::vector<sim::SockFaultRule> drop_rules(const std::vector<std::uint64_t>& at,
-                                           std::uint64_t ppm) {
-  std::vector<sim::SockFaultRule> rules;
-  if (at.empty() && ppm == 0) return rules;
-  sim::SockFaultRule r;
-  r.kind = sim::SockFault::drop;
-  r.at_messages = at;
-  r.per_million = static_cast<std::uint32_t>(ppm);
-  rules.push_back(r);
-  return rules;
-}
-
 // One puffs server as a userland process: its end of the socket pair (and
 // the kernel's, which the pair owns), the fault wrappers on each direction,
 // the backend file system under p2k, and the server with its workers. The
@@ -47,11 +35,11 @@ class ServerProcess final : public vn::UserServer {
     pair_ = std::make_unique<sim::SocketPair>(m, so);
     kernel_end_ = &pair_->end(0);
     server_end_ = &pair_->end(1);
-    if (auto rules = drop_rules(c.req_drop_at, c.req_drop_ppm); !rules.empty()) {
+    if (auto rules = sim::drop_rules(c.req_drop_at, c.req_drop_ppm); !rules.empty()) {
       kernel_faults_ = std::make_unique<sim::FaultySocket>(m, *kernel_end_, std::move(rules));
       kernel_end_ = kernel_faults_.get();
     }
-    if (auto rules = drop_rules(c.reply_drop_at, c.reply_drop_ppm); !rules.empty()) {
+    if (auto rules = sim::drop_rules(c.reply_drop_at, c.reply_drop_ppm); !rules.empty()) {
       server_faults_ = std::make_unique<sim::FaultySocket>(m, *server_end_, std::move(rules));
       server_end_ = server_faults_.get();
     }
