@@ -69,6 +69,11 @@ class Mutex : public Resource {
   void lock();
   bool try_lock();
   void unlock();
+  // Releases without a scheduling point (a waiter, if any, is still woken).
+  // For a caller whose next step visible to other lwps is itself a
+  // scheduling point, so that no interleaving is lost: a user-space
+  // daemon's pthread_mutex_unlock (fsdrivers/fuse/runtime/posix_sim.cc).
+  void unlock_quiet() { release(); }
   bool held_by_me() const;
   bool held() const { return owner_ != kNoLwp; }
   LwpId owner() const { return owner_; }
@@ -169,7 +174,8 @@ class WaitChannel : public Resource {
   bool sleep(Mutex& interlock, std::string_view wmesg, VTime timeout = 0);
   void wakeup();      // every sleeper
   void wakeup_one();  // one sleeper, chosen by the strategy
-  // Wakes every sleeper without a scheduling point (for an lwp's exit).
+  // Wakes every sleeper without a scheduling point (for an lwp's exit, or
+  // a waker whose next step is a scheduling point anyway).
   void wakeup_quiet() { wake_all(); }
   bool has_sleepers() const { return !waiters_.empty(); }
 };
