@@ -75,12 +75,19 @@ PosixSim::MutexObj& PosixSim::mutex(void* addr) {
   return *slot;
 }
 
+// A plain mutex is made at its first use, not here: libfuse initialises and
+// destroys a lock in every request (fuse_req's) that is almost never taken,
+// and a sim Mutex per request was a named allocation for nothing. Only a
+// recursive one must remember its attribute now.
 int PosixSim::mutex_init(void* addr, const pthread_mutexattr_t* attr) {
   int type = PTHREAD_MUTEX_DEFAULT;
   if (attr != nullptr) (void)pthread_mutexattr_gettype(attr, &type);
+  if (type != PTHREAD_MUTEX_RECURSIVE) {
+    mutexes_.erase(addr);
+    return 0;
+  }
   mutexes_[addr] = std::make_unique<MutexObj>(
-      m_, "fuse '" + name_ + "' mutex " + std::to_string(next_ordinal_++),
-      type == PTHREAD_MUTEX_RECURSIVE);
+      m_, "fuse '" + name_ + "' mutex " + std::to_string(next_ordinal_++), true);
   return 0;
 }
 
@@ -132,7 +139,13 @@ int PosixSim::mutex_unlock(void* addr) {
   MutexObj& o = mutex(addr);
   if (!o.mu.held_by_me()) return EPERM;
   if (--o.depth > 0) return 0;
-  o.mu.unlock();
+  // No scheduling point here: what the daemon's thread does between this
+  // release and its next lock, read, write or wait touches nothing another
+  // lwp reads under the lock, so preempting it there reaches no state that
+  // preempting at its next scheduling point does not. A waiter is still
+  // woken now (the strategy picks which). Halves the cost of every lock
+  // libfuse and the file system take per request.
+  o.mu.unlock_quiet();
   return 0;
 }
 
