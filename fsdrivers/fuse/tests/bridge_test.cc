@@ -172,8 +172,8 @@ TEST(FuseBridge, PinnedTraceHash) {
   auto b = testing::run_once(opts("hello"), hello_concurrent, 1, "random");
   ASSERT_EQ(a.outcome, Outcome::pass) << a.message;
   ASSERT_EQ(b.outcome, Outcome::pass) << b.message;
-  EXPECT_EQ(a.trace_hash, 0xe99be7c354659099ull) << std::hex << a.trace_hash;
-  EXPECT_EQ(b.trace_hash, 0xfb1b51a68e13d5d8ull) << std::hex << b.trace_hash;
+  EXPECT_EQ(a.trace_hash, 0xc28a88da73806307ull) << std::hex << a.trace_hash;
+  EXPECT_EQ(b.trace_hash, 0xc2f1573b4e39eb1dull) << std::hex << b.trace_hash;
 }
 
 }  // namespace
