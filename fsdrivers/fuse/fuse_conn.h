@@ -8,8 +8,10 @@
 //     └──daemon gone / bad reply / timeout──► failed (ENXIO / EIO / EIO)
 //
 // Uniques are even and increase from 2, as Linux's (the odd unique u|1 is
-// the INTERRUPT of request u). A daemon reader lwp matches replies to
-// requests. Replies are untrusted (fuse_abi.h): a message that does not
+// the INTERRUPT of request u). Replies are matched to requests in the
+// daemon's writing lwp, as Linux's write(2) of /dev/fuse does
+// (deliver_in_writer), or, on a stream or a faulty reply path, by a reply
+// reader lwp of the kernel side. Replies are untrusted (fuse_abi.h): a message that does not
 // decode, an error outside (-4096, 0], a reply for a unique nobody waits
 // for, are logged ("fuse_bad_reply", "fuse_unknown_reply"); a bad reply
 // whose unique is known fails that request with EIO, and with
@@ -89,10 +91,10 @@ class FuseConn {
   // reply (positive), or ENXIO (daemon gone), EIO (bad reply, timeout).
   [[nodiscard]] vn::Result<std::string> call(std::uint32_t opcode, std::uint64_t nodeid,
                                              std::string_view body, const Caller& who);
-  // Sends a request whose reply nobody waits for: `done` runs in the reader
-  // lwp with 0 or the reply's errno (ENXIO: the daemon went away first), as
-  // Linux sends RELEASE in the background (fuse_file_put). No scheduling
-  // point inside `done`.
+  // Sends a request whose reply nobody waits for: `done` runs where the
+  // reply is delivered (the daemon's writing lwp, or the reader lwp) with 0
+  // or the reply's errno (ENXIO: the daemon went away first), as Linux
+  // sends RELEASE in the background (fuse_file_put). It must not block.
   using Done = std::function<void(int err)>;
   [[nodiscard]] vn::Status call_async(std::uint32_t opcode, std::uint64_t nodeid,
                                       std::string_view body, const Caller& who, Done done);
