@@ -69,11 +69,6 @@ class Mutex : public Resource {
   void lock();
   bool try_lock();
   void unlock();
-  // Releases without a scheduling point (a waiter, if any, is still woken).
-  // For a caller whose next step visible to other lwps is itself a
-  // scheduling point, so that no interleaving is lost: a user-space
-  // daemon's pthread_mutex_unlock (fsdrivers/fuse/runtime/posix_sim.cc).
-  void unlock_quiet() { release(); }
   bool held_by_me() const;
   bool held() const { return owner_ != kNoLwp; }
   LwpId owner() const { return owner_; }
