@@ -1,0 +1,180 @@
+// Owned vnode references and held vnode locks (RAII), over the vcache's
+// vref/vrele and vn_lock/vn_unlock. They add no lock-order check and no trace
+// event of their own: each takes and drops exactly what the plain calls
+// would, at the points the code makes them.
+//
+//   VRef     one use reference. Move-only: a second reference is taken
+//            explicitly (VRef::ref, i.e. vref), never by copying. Dropped
+//            (vrele) when it goes out of scope or is assigned over, or
+//            early with reset(); handed on without a vrele by release().
+//   VnLock   one held vnode lock, shared (LK_SH) or exclusive (LK_EX).
+//            Move-only; unlocked (vn_unlock) when it goes out of scope, or
+//            early with unlock(); handed on still held by release().
+//   VnLockedRef  a reference and a lock on the same vnode: going out of
+//            scope unlocks and then drops the reference (NetBSD's vput).
+//
+// Order. vrele and vn_unlock are scheduling points (the last vrele runs
+// VOP_INACTIVE, which may sleep), so the order they run in is part of a
+// run's trace. Locals are destroyed in the reverse order of their
+// declaration; where the order matters the code says so with an explicit
+// reset()/unlock() rather than leaving it to the end of the scope. A lock
+// must be gone before the last reference goes (vrele asserts it): declare
+// the VnLock after the VRef it locks, or use VnLockedRef.
+//
+// Unwinding. When a run ends (a panic, a failure) or a fault domain dies,
+// every lwp is unwound by an exception. These destructors then do nothing:
+// what the unwound lwp held stays held, as it did when namei released its
+// references by hand (and the lock code itself tolerates it, sim/sync.cc).
+// Releasing would add trace events to an unwinding run. The destructors may
+// throw (a vrele that sleeps in VOP_INACTIVE when the run is killed), so they
+// are noexcept(false); the explicit reset()/unlock() may throw likewise.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <utility>
+
+#include "vnode/vcache.h"
+#include "vnode/vnode.h"
+
+namespace vfsim::vn {
+
+// How a vnode is locked (NetBSD's LK_SHARED / LK_EXCLUSIVE).
+enum class LockMode : bool { shared = false, exclusive = true };
+inline constexpr LockMode LK_SH = LockMode::shared;
+inline constexpr LockMode LK_EX = LockMode::exclusive;
+
+namespace detail {
+// True while this destructor runs because an exception is unwinding the
+// lwp: the hand-written releases it replaces would not have run.
+inline bool unwinding() { return std::uncaught_exceptions() > 0; }
+}  // namespace detail
+
+class [[nodiscard]] VRef {
+ public:
+  VRef() = default;
+  // Takes over a use reference the caller holds (from Vcache::get, a VOP
+  // that returns *vpp referenced, a struct that owned it).
+  static VRef adopt(Vcache& vc, Vnode& vp) noexcept { return VRef(vc, vp); }
+  // The same for an out-parameter that may be null (then: empty).
+  static VRef adopt(Vcache& vc, Vnode* vp) noexcept {
+    VRef r;
+    r.vc_ = &vc;
+    r.vp_ = vp;
+    return r;
+  }
+  // A new use reference on a vnode the caller already holds one on (vref).
+  static VRef ref(Vcache& vc, Vnode& vp) {
+    vc.vref(vp);
+    return VRef(vc, vp);
+  }
+
+  VRef(const VRef&) = delete;
+  VRef& operator=(const VRef&) = delete;
+  VRef(VRef&& o) noexcept : vc_(o.vc_), vp_(std::exchange(o.vp_, nullptr)) {}
+  // Drops the reference held before (after taking over `o`'s).
+  VRef& operator=(VRef&& o) noexcept(false) {
+    if (this != &o) {
+      Vcache* vc = vc_;
+      Vnode* old = vp_;
+      vc_ = o.vc_;
+      vp_ = std::exchange(o.vp_, nullptr);
+      if (old != nullptr) vc->vrele(*old);
+    }
+    return *this;
+  }
+  ~VRef() noexcept(false) {
+    if (vp_ != nullptr && !detail::unwinding()) vc_->vrele(*vp_);
+  }
+
+  // Drops the reference now (vrele); empty afterwards.
+  void reset() {
+    if (Vnode* vp = std::exchange(vp_, nullptr)) vc_->vrele(*vp);
+  }
+  // Hands the reference on: the caller owns it now; empty afterwards.
+  [[nodiscard]] Vnode* release() noexcept { return std::exchange(vp_, nullptr); }
+
+  Vnode* get() const { return vp_; }
+  Vnode& operator*() const { return *vp_; }
+  Vnode* operator->() const { return vp_; }
+  explicit operator bool() const { return vp_ != nullptr; }
+  friend bool operator==(const VRef& r, std::nullptr_t) { return r.vp_ == nullptr; }
+  friend bool operator==(const VRef& r, const Vnode* vp) { return r.vp_ == vp; }
+  Vcache* vcache() const { return vc_; }
+
+ private:
+  VRef(Vcache& vc, Vnode& vp) noexcept : vc_(&vc), vp_(&vp) {}
+  Vcache* vc_ = nullptr;
+  Vnode* vp_ = nullptr;
+};
+
+class [[nodiscard]] VnLock {
+ public:
+  VnLock() = default;
+  // vn_lock: the vnode must be referenced (vn_lock asserts it).
+  VnLock(Vnode& vp, LockMode mode) : vp_(&vp) { vn_lock(vp, mode == LockMode::exclusive); }
+  // Takes over a lock the caller holds (vn_lock'ed by hand, handed on).
+  static VnLock adopt(Vnode& vp) noexcept { return VnLock(&vp); }
+
+  VnLock(const VnLock&) = delete;
+  VnLock& operator=(const VnLock&) = delete;
+  VnLock(VnLock&& o) noexcept : vp_(std::exchange(o.vp_, nullptr)) {}
+  VnLock& operator=(VnLock&& o) noexcept(false) {
+    if (this != &o) {
+      Vnode* old = std::exchange(vp_, std::exchange(o.vp_, nullptr));
+      if (old != nullptr) vn_unlock(*old);
+    }
+    return *this;
+  }
+  ~VnLock() noexcept(false) {
+    if (vp_ != nullptr && !detail::unwinding()) vn_unlock(*vp_);
+  }
+
+  // vn_unlock now; empty afterwards.
+  void unlock() {
+    if (Vnode* vp = std::exchange(vp_, nullptr)) vn_unlock(*vp);
+  }
+  // Hands the lock on: the vnode stays locked and the caller unlocks it.
+  [[nodiscard]] Vnode* release() noexcept { return std::exchange(vp_, nullptr); }
+
+  bool owns_lock() const { return vp_ != nullptr; }
+  explicit operator bool() const { return vp_ != nullptr; }
+  Vnode* vnode() const { return vp_; }
+
+ private:
+  explicit VnLock(Vnode* vp) noexcept : vp_(vp) {}
+  Vnode* vp_ = nullptr;
+};
+
+// A referenced, locked vnode: unlocks, then drops the reference (vput).
+// Members are destroyed in reverse order: lock_ before ref_.
+class [[nodiscard]] VnLockedRef {
+ public:
+  VnLockedRef() = default;
+  // Locks the vnode `ref` holds; takes over the reference.
+  VnLockedRef(VRef ref, LockMode mode) : ref_(std::move(ref)), lock_(*ref_, mode) {}
+  VnLockedRef(VnLockedRef&&) noexcept = default;
+  // Not assignable: the default would drop the old reference before its lock.
+  VnLockedRef& operator=(VnLockedRef&&) = delete;
+
+  // vput now: vn_unlock, then vrele; empty afterwards.
+  void reset() {
+    lock_.unlock();
+    ref_.reset();
+  }
+  // Only the lock: vn_unlock now, the reference stays.
+  void unlock() { lock_.unlock(); }
+
+  Vnode* get() const { return ref_.get(); }
+  Vnode& operator*() const { return *ref_; }
+  Vnode* operator->() const { return ref_.get(); }
+  explicit operator bool() const { return static_cast<bool>(ref_); }
+  bool locked() const { return lock_.owns_lock(); }
+  VRef& ref() { return ref_; }
+
+ private:
+  VRef ref_;
+  VnLock lock_;
+};
+
+}  // namespace vfsim::vn
