@@ -19,7 +19,7 @@ bool returned_ok(const vn::Vnode& vp) {
 bool exit_ok(const Status& s, int flags, const Nameidata& nd) {
   if (!s.ok()) return !nd.vp && !nd.dvp;
   const bool shape = (flags & kWantParent) == 0 ? nd.vp && !nd.dvp
-                     : nd.dvp                   ? nd.last != "." && nd.last != ".."
+                     : nd.dvp                   ? !nd.dot_last
                                                 : nd.vp && nd.dot_last;
   return shape && (!nd.vp || returned_ok(*nd.vp)) && (!nd.dvp || returned_ok(*nd.dvp));
 }
@@ -61,7 +61,7 @@ Result<vn::Vnode*> Kernel::start_dir(Proc& p, int dirfd, std::string_view path) 
   auto f = getfile(p, dirfd);
   if (!f.ok()) return f.status();
   // Before putfile: a concurrent close may drop the file's reference.
-  vn::VRef vp = vn::VRef::ref(vcache_, *(*f)->vp);
+  vn::VRef vp = vn::VRef::ref(*(*f)->vp);
   putfile(**f);
   if (vp->type != vn::VType::VDIR) {
     vp.reset();
@@ -73,12 +73,12 @@ Result<vn::Vnode*> Kernel::start_dir(Proc& p, int dirfd, std::string_view path) 
 // namei of "" with kEmptyPath: the descriptor's node (any type) or the cwd.
 Status Kernel::empty_path(Proc& p, int dirfd, Nameidata* nd) {
   if (dirfd == AT_FDCWD) {
-    nd->vp = vn::VRef::ref(vcache_, *p.cwd);
+    nd->vp = vn::VRef::ref(*p.cwd);
     return vn::kOk;
   }
   auto f = getfile(p, dirfd);
   if (!f.ok()) return f.status();
-  nd->vp = vn::VRef::ref(vcache_, *(*f)->vp);  // before putfile, as start_dir
+  nd->vp = vn::VRef::ref(*(*f)->vp);  // before putfile, as start_dir
   putfile(**f);
   return vn::kOk;
 }
@@ -98,7 +98,7 @@ Status Kernel::cross_into_mounts(vn::VRef& vp) {
       vp.reset();
       return root.status();
     }
-    vp = vn::VRef::adopt(vcache_, **root);  // drops the covered directory
+    vp = vn::VRef::adopt(**root);  // drops the covered directory
   }
   return vn::kOk;
 }
@@ -108,15 +108,18 @@ Status Kernel::cross_into_mounts(vn::VRef& vp) {
 // on the result when `cross_mounts`. On success *child (empty on entry)
 // holds the result; `cur` may have been replaced (still referenced). On an
 // error *child is empty. Holds `cur`'s lock, shared, only around the VOPs.
-Status Kernel::lookup_component(Proc& p, vn::VRef& cur, std::string_view comp, vn::VRef* child,
-                                bool cross_mounts) {
+// Inlined into the walk, its only caller: a call per component is a
+// noticeable share of namei's cost.
+[[gnu::always_inline]] inline Status Kernel::lookup_component(Proc& p, vn::VRef& cur,
+                                                              std::string_view comp,
+                                                              vn::VRef* child, bool cross_mounts) {
   std::string_view name = comp;
   if (comp == "..") {
     if (cur == p.root) {
       name = ".";
     } else {
       while (cur->is_root() && cur->mount().covered != nullptr) {
-        cur = vn::VRef::ref(vcache_, *cur->mount().covered);  // vref, then vrele the old
+        cur = vn::VRef::ref(*cur->mount().covered);  // vref, then vrele the old
       }
     }
   }
@@ -128,7 +131,7 @@ Status Kernel::lookup_component(Proc& p, vn::VRef& cur, std::string_view comp, v
   if (s.ok()) s = vn::vop_lookup(*cur, cn, &found);
   lock.unlock();
   if (!s.ok()) return s;
-  *child = vn::VRef::adopt(vcache_, *found);
+  *child = vn::VRef::adopt(*found);
   // The common case: no mount to cross.
   if (found->mountedhere == nullptr || !cross_mounts) return vn::kOk;
   return cross_into_mounts(*child);
@@ -171,13 +174,13 @@ std::size_t leading_slashes(std::string_view s) {
   if (path.size() >= vn::kPathMax) return Status(ENAMETOOLONG);
   vn::VRef cur;
   if (path[0] == '/') {  // start_dir's common cases, inline
-    cur = vn::VRef::ref(vcache_, *p.root);
+    cur = vn::VRef::ref(*p.root);
   } else if (dirfd == AT_FDCWD) {
-    cur = vn::VRef::ref(vcache_, *p.cwd);
+    cur = vn::VRef::ref(*p.cwd);
   } else {
     auto start = start_dir(p, dirfd, path);
     if (!start.ok()) return start.status();
-    cur = vn::VRef::adopt(vcache_, **start);
+    cur = vn::VRef::adopt(**start);
   }
   std::string_view rest = path;
   int links = 0;
@@ -212,7 +215,7 @@ std::size_t leading_slashes(std::string_view s) {
       }
       if (target[0] == '/') {
         cur.reset();  // before the vref, as the walk always did
-        cur = vn::VRef::ref(vcache_, *p.root);
+        cur = vn::VRef::ref(*p.root);
       }
       // `tail` may point into nd->expanded: append before replacing it.
       target.append(tail);

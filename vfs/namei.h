@@ -33,8 +33,9 @@
 //                     component ("" for "/");
 //                   with kWantParent: dvp set (then vp is the entry or
 //                     empty when the name is absent, and `last` is a name
-//                     other than "." and ".."), or dvp empty and vp set with
-//                     dot_last (the path ends in "/", "." or "..").
+//                     other than "." and "..": dot_last false), or dvp empty
+//                     and vp set with dot_last (the path ends in "/", "."
+//                     or "..").
 //   on error      `nd` holds nothing, and namei holds nothing it took: every
 //                 reference it took is dropped and every lock it took is
 //                 released on the way out (VRef / VnLock, vnode/vref.h).

@@ -52,7 +52,7 @@ static Result<Opened> open_create(Kernel& k, Proc& p, int dirfd, std::string_vie
   } else if (s.ok() && (flags & O_EXCL) != 0) {
     s = Status(EEXIST);
   }
-  vn::VRef vp = vn::VRef::adopt(k.vcache(), found);
+  vn::VRef vp = vn::VRef::adopt(found);
   dlock.unlock();
   nd.dvp.reset();
   if (!s.ok()) return s;  // drops vp

@@ -33,7 +33,7 @@ Status create_name(Kernel& k, Proc& p, int dirfd, std::string_view path, bool is
   vn::VnLock dlock(dvp, vn::LK_EX);
   vn::Vnode* found = nullptr;
   Status s = relookup(p, dvp, nd.last, &found);
-  vp = vn::VRef::adopt(k.vcache(), found);
+  vp = vn::VRef::adopt(found);
   if (s.ok() && vp != nullptr) {
     s = Status(EEXIST);
   } else if (s.ok() && nd.trailing_slash && !is_dir) {
@@ -42,7 +42,7 @@ Status create_name(Kernel& k, Proc& p, int dirfd, std::string_view path, bool is
     s = dir_writable(p, dvp);
     vn::Vnode* made = nullptr;
     if (s.ok()) s = make(dvp, {nd.last, p.cred}, &made);
-    vp = vn::VRef::adopt(k.vcache(), made);
+    vp = vn::VRef::adopt(made);
   }
   return s;
 }
@@ -82,7 +82,7 @@ Status remove_name(Kernel& k, Proc& p, int dirfd, std::string_view path, bool di
   vn::VnLock dlock(dvp, vn::LK_EX);
   vn::Vnode* found = nullptr;
   Status s = relookup(p, dvp, nd.last, &found);
-  vp = vn::VRef::adopt(k.vcache(), found);
+  vp = vn::VRef::adopt(found);
   if (s.ok() && vp == nullptr) s = Status(ENOENT);
   if (s.ok()) s = dir_writable(p, dvp);
   if (s.ok()) {

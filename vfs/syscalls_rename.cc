@@ -134,15 +134,15 @@ Status rename_dot_error(Kernel& k, const Nameidata& nd) {
 
 Status Kernel::ancestors(vn::Vnode& dvp, AncestorKeys* keys) {
   keys->clear();
-  vn::VRef cur = vn::VRef::ref(vcache_, dvp);
+  vn::VRef cur = vn::VRef::ref(dvp);
   while (!cur->is_root()) {
     keys->push_back(cur->key());
     vn::Vnode* parent = nullptr;
     vn::VnLock lock(*cur, vn::LK_SH);
     Status s = vn::vop_lookup(*cur, {"..", kernel_cred_}, &parent);
     lock.unlock();
-    cur = vn::VRef::adopt(vcache_, parent);  // drops the child; empty on an error
-    if (!s.ok()) return s;                   // a removed directory has no ".."
+    cur = vn::VRef::adopt(parent);  // drops the child; empty on an error
+    if (!s.ok()) return s;          // a removed directory has no ".."
     VFSIM_KASSERT(machine_, keys->size() <= 1'000'000, "'..' chain does not reach the root");
   }
   keys->push_back(cur->key());

@@ -5,8 +5,10 @@
 //
 //   VRef     one use reference. Move-only: a second reference is taken
 //            explicitly (VRef::ref, i.e. vref), never by copying. Dropped
-//            (vrele) when it goes out of scope or is assigned over, or
-//            early with reset(); handed on without a vrele by release().
+//            (vrele, through the vcache that made the vnode) when it goes
+//            out of scope or is assigned over, or early with reset(); handed
+//            on without a vrele by release(). One pointer, like the raw
+//            Vnode* it replaces.
 //   VnLock   one held vnode lock, shared (LK_SH) or exclusive (LK_EX).
 //            Move-only; unlocked (vn_unlock) when it goes out of scope, or
 //            early with unlock(); handed on still held by release().
@@ -55,41 +57,33 @@ class [[nodiscard]] VRef {
   VRef() = default;
   // Takes over a use reference the caller holds (from Vcache::get, a VOP
   // that returns *vpp referenced, a struct that owned it).
-  static VRef adopt(Vcache& vc, Vnode& vp) noexcept { return VRef(vc, vp); }
+  static VRef adopt(Vnode& vp) noexcept { return VRef(&vp); }
   // The same for an out-parameter that may be null (then: empty).
-  static VRef adopt(Vcache& vc, Vnode* vp) noexcept {
-    VRef r;
-    r.vc_ = &vc;
-    r.vp_ = vp;
-    return r;
-  }
+  static VRef adopt(Vnode* vp) noexcept { return VRef(vp); }
   // A new use reference on a vnode the caller already holds one on (vref).
-  static VRef ref(Vcache& vc, Vnode& vp) {
-    vc.vref(vp);
-    return VRef(vc, vp);
+  static VRef ref(Vnode& vp) {
+    vp.vcache().vref(vp);
+    return VRef(&vp);
   }
 
   VRef(const VRef&) = delete;
   VRef& operator=(const VRef&) = delete;
-  VRef(VRef&& o) noexcept : vc_(o.vc_), vp_(std::exchange(o.vp_, nullptr)) {}
+  VRef(VRef&& o) noexcept : vp_(std::exchange(o.vp_, nullptr)) {}
   // Drops the reference held before (after taking over `o`'s).
   VRef& operator=(VRef&& o) noexcept(false) {
     if (this != &o) {
-      Vcache* vc = vc_;
-      Vnode* old = vp_;
-      vc_ = o.vc_;
-      vp_ = std::exchange(o.vp_, nullptr);
-      if (old != nullptr) vc->vrele(*old);
+      Vnode* old = std::exchange(vp_, std::exchange(o.vp_, nullptr));
+      if (old != nullptr) old->vcache().vrele(*old);
     }
     return *this;
   }
   ~VRef() noexcept(false) {
-    if (vp_ != nullptr && !detail::unwinding()) vc_->vrele(*vp_);
+    if (vp_ != nullptr && !detail::unwinding()) vp_->vcache().vrele(*vp_);
   }
 
   // Drops the reference now (vrele); empty afterwards.
   void reset() {
-    if (Vnode* vp = std::exchange(vp_, nullptr)) vc_->vrele(*vp);
+    if (Vnode* vp = std::exchange(vp_, nullptr)) vp->vcache().vrele(*vp);
   }
   // Hands the reference on: the caller owns it now; empty afterwards.
   [[nodiscard]] Vnode* release() noexcept { return std::exchange(vp_, nullptr); }
@@ -100,11 +94,9 @@ class [[nodiscard]] VRef {
   explicit operator bool() const { return vp_ != nullptr; }
   friend bool operator==(const VRef& r, std::nullptr_t) { return r.vp_ == nullptr; }
   friend bool operator==(const VRef& r, const Vnode* vp) { return r.vp_ == vp; }
-  Vcache* vcache() const { return vc_; }
 
  private:
-  VRef(Vcache& vc, Vnode& vp) noexcept : vc_(&vc), vp_(&vp) {}
-  Vcache* vc_ = nullptr;
+  explicit VRef(Vnode* vp) noexcept : vp_(vp) {}
   Vnode* vp_ = nullptr;
 };
 

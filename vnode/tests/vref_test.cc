@@ -26,7 +26,7 @@ void run_in_lwp(World& w, const std::function<void()>& body) {
 VRef get(World& w, std::uint64_t key) {
   auto r = w.vcache.get(w.mount, key);
   EXPECT_TRUE(r.ok());
-  return VRef::adopt(w.vcache, **r);
+  return VRef::adopt(**r);
 }
 
 static_assert(!std::is_copy_constructible_v<VRef> && !std::is_copy_assignable_v<VRef>);
@@ -46,7 +46,7 @@ TEST(VRef, DropsOnScopeExit) {
       vp = a.get();
       EXPECT_EQ(vp->usecount, 1u);
       {
-        VRef b = VRef::ref(w.vcache, *a);
+        VRef b = VRef::ref(*a);
         EXPECT_EQ(vp->usecount, 2u);
       }
       EXPECT_EQ(vp->usecount, 1u);
@@ -91,7 +91,7 @@ TEST(VRef, MoveAssignResetRelease) {
     EXPECT_EQ(v7->usecount, 1u);  // still held, now by hand
     w.vcache.vrele(*v7);
     EXPECT_EQ(w.counters.inactives, 3);
-    EXPECT_EQ(VRef::adopt(w.vcache, nullptr), nullptr);
+    EXPECT_EQ(VRef::adopt(nullptr), nullptr);
   });
 }
 
@@ -165,7 +165,7 @@ TEST(VnLock, DeclaredBeforeItsReferencePanics) {
     auto got = w.vcache.get(w.mount, 5);
     ASSERT_TRUE(got.ok());
     VnLock lock;  // destroyed last: too late
-    VRef ref = VRef::adopt(w.vcache, **got);
+    VRef ref = VRef::adopt(**got);
     lock = VnLock(*ref, LK_EX);
   });
   auto r = w.machine.run();
