@@ -47,9 +47,15 @@ inline constexpr LockMode LK_SH = LockMode::shared;
 inline constexpr LockMode LK_EX = LockMode::exclusive;
 
 namespace detail {
-// True while this destructor runs because an exception is unwinding the
-// lwp: the hand-written releases it replaces would not have run.
-inline bool unwinding() { return std::uncaught_exceptions() > 0; }
+// True while this destructor runs because the calling lwp is being unwound
+// (the run is ending, or its fault domain died): the hand-written releases
+// it replaces would not have run. std::uncaught_exceptions() alone is not
+// enough: it counts per OS thread, and every lwp is a fiber of one thread,
+// so an lwp switched to while another is mid-unwind would see it too; the
+// machine's killing() is per lwp.
+inline bool unwinding(const Vnode& vp) {
+  return std::uncaught_exceptions() > 0 && vp.vcache().machine().killing();
+}
 }  // namespace detail
 
 class [[nodiscard]] VRef {
@@ -78,7 +84,7 @@ class [[nodiscard]] VRef {
     return *this;
   }
   ~VRef() noexcept(false) {
-    if (vp_ != nullptr && !detail::unwinding()) vp_->vcache().vrele(*vp_);
+    if (vp_ != nullptr && !detail::unwinding(*vp_)) vp_->vcache().vrele(*vp_);
   }
 
   // Drops the reference now (vrele); empty afterwards.
@@ -119,7 +125,7 @@ class [[nodiscard]] VnLock {
     return *this;
   }
   ~VnLock() noexcept(false) {
-    if (vp_ != nullptr && !detail::unwinding()) vn_unlock(*vp_);
+    if (vp_ != nullptr && !detail::unwinding(*vp_)) vn_unlock(*vp_);
   }
 
   // vn_unlock now; empty afterwards.
