@@ -166,19 +166,38 @@ using RequestArgs =
                  XattrArgs, SetXattrArgs, ListXattrArgs, ReclaimArgs>;
 
 // Which argument type each op takes, as X(op, Type).
-#define VFSIM_PUFFS_ARGS(X)                                                                \
-  X(statvfs, NoArgs)                                                                       \
-  X(sync, NoArgs)                                                                          \
-  X(unmount, NoArgs)                                                                       \
-  X(lookup, LookupArgs) X(create, MakeArgs) X(mknod, MakeArgs) X(mkdir, MakeArgs)          \
-      X(symlink, SymlinkArgs) X(open, OpenArgs) X(close, OpenArgs) X(access, AccessArgs)   \
-          X(getattr, NoArgs) X(setattr, SetattrArgs) X(read, ReadArgs) X(write, WriteArgs) \
-              X(putpages, PutpagesArgs) X(fsync, NoArgs) X(remove, NodeNameArgs)           \
-                  X(link, NodeNameArgs) X(rename, RenameArgs) X(rmdir, NodeNameArgs)       \
-                      X(readdir, ReaddirArgs) X(readlink, NoArgs) X(inactive, NoArgs)      \
-                          X(reclaim, ReclaimArgs) X(getextattr, XattrArgs)                 \
-                              X(setextattr, SetXattrArgs) X(listextattr, ListXattrArgs)    \
-                                  X(deleteextattr, XattrArgs)
+// clang-format off
+#define VFSIM_PUFFS_ARGS(X) \
+  X(statvfs, NoArgs) \
+  X(sync, NoArgs) \
+  X(unmount, NoArgs) \
+  X(lookup, LookupArgs) \
+  X(create, MakeArgs) \
+  X(mknod, MakeArgs) \
+  X(mkdir, MakeArgs) \
+  X(symlink, SymlinkArgs) \
+  X(open, OpenArgs) \
+  X(close, OpenArgs) \
+  X(access, AccessArgs) \
+  X(getattr, NoArgs) \
+  X(setattr, SetattrArgs) \
+  X(read, ReadArgs) \
+  X(write, WriteArgs) \
+  X(putpages, PutpagesArgs) \
+  X(fsync, NoArgs) \
+  X(remove, NodeNameArgs) \
+  X(link, NodeNameArgs) \
+  X(rename, RenameArgs) \
+  X(rmdir, NodeNameArgs) \
+  X(readdir, ReaddirArgs) \
+  X(readlink, NoArgs) \
+  X(inactive, NoArgs) \
+  X(reclaim, ReclaimArgs) \
+  X(getextattr, XattrArgs) \
+  X(setextattr, SetXattrArgs) \
+  X(listextattr, ListXattrArgs) \
+  X(deleteextattr, XattrArgs)
+// clang-format on
 
 // ArgsOf<PuffsOp::read> is ReadArgs. An op missing from VFSIM_PUFFS_ARGS has
 // no ArgsFor, and the checks below (generated from the VOP list) fail to
