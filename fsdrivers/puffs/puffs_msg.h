@@ -219,11 +219,11 @@ using ArgsOf = typename ArgsFor<Op>::type;
 #define VFSIM_PUFFS_OPS(X) X(statvfs) X(sync) X(unmount) VFSIM_PUFFS_VOPS(X)
 
 namespace args_check_ {
-#define VFSIM_PUFFS_ONE_(...) +1
+#define VFSIM_PUFFS_ONE_(...) +1  // NOLINT(bugprone-macro-parentheses): a term of a sum
 #define VFSIM_PUFFS_HAS_ARGS_(name)                \
   static_assert(sizeof(ArgsOf<PuffsOp::name>) > 0, \
                 "puffs op " #name " has no argument type in VFSIM_PUFFS_ARGS");
-VFSIM_PUFFS_OPS(VFSIM_PUFFS_HAS_ARGS_)
+VFSIM_PUFFS_OPS(VFSIM_PUFFS_HAS_ARGS_)  // NOLINT(bugprone-sizeof-expression): a completeness test
 static_assert(0 VFSIM_PUFFS_ARGS(VFSIM_PUFFS_ONE_) == 0 VFSIM_PUFFS_OPS(VFSIM_PUFFS_ONE_),
               "VFSIM_PUFFS_ARGS names an op twice or one the VOP list does not have");
 #undef VFSIM_PUFFS_HAS_ARGS_
