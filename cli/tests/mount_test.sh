@@ -10,7 +10,7 @@
 #
 # usage: mount_test.sh VFSIM SOURCE_DIR CASE [SIZE_RACE_WORKLOAD]
 #   CASE: ext2 | memfs | errors | daemon | corrupt | record_replay_memfs | record_replay_ext2 |
-#         stress | size_race | explore_1000
+#         stress | size_race
 set -euo pipefail
 VFSIM=$1
 SRC=$2
@@ -222,7 +222,7 @@ case "$CASE" in
     check_refused --fs memfs "$T/no-such-dir"
     check_refused -o bogus "$T/img" "$MNT"
     ;;
-  record_replay_memfs | record_replay_ext2 | explore_1000)
+  record_replay_memfs | record_replay_ext2)
     # A recorded workload replays with every reply byte and the trace hash.
     args=(--fs memfs)
     if [ "$CASE" = record_replay_ext2 ]; then
@@ -240,8 +240,7 @@ case "$CASE" in
     grep -q '^reproduced$' "$T/replay.out" || fail "the replay did not reproduce"
     # The requests that were in flight together, served by 4 workers in
     # every interleaving the explorer picks: the kernel's oracles hold.
-    schedules=200
-    [ "$CASE" = explore_1000 ] && schedules=1000
+    schedules=1000
     "$VFSIM" explore "$T/rec" --schedules $schedules --workers 4 | tee "$T/explore.out" ||
       fail "vfsim explore of the recording failed"
     grep -q "^explored $schedules schedules of .*: 0 failed" "$T/explore.out" ||
