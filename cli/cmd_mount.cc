@@ -57,6 +57,9 @@ std::span<const OptionSpec> mount_options() {
       {"personality", "linux|netbsd", "the kernel's personality (default linux)"},
       {"seed", "N", "the machine's seed (default 1)"},
       {"workers", "N", "lwps serving requests concurrently (default 1)"},
+      {"cache-size", "MiB",
+       "ext2: a page cache of MiB for file data (the machine's pager; default none: data goes "
+       "straight to the image)"},
   };
   return kOptions;
 }
@@ -72,12 +75,14 @@ struct MountSetup {
   std::uint64_t seed = 1;
   sim::VTime start_time = 0;
   int workers = 1;
+  std::size_t cache_pages = 0;  // --cache-size: the pager's pages; 0 = no pager
 
   std::string encode() const {
     return "fs=" + fs + "\nro=" + (read_only ? "1" : "0") +
            "\npersonality=" + (personality == vfs::Personality::Linux ? "linux" : "netbsd") +
            "\nseed=" + std::to_string(seed) + "\nstart_time=" + std::to_string(start_time) +
-           "\nworkers=" + std::to_string(workers) + "\n";
+           "\nworkers=" + std::to_string(workers) + "\n" +
+           (cache_pages != 0 ? "cache_pages=" + std::to_string(cache_pages) + "\n" : "");
   }
   bool decode(const std::string& text) {
     std::size_t pos = 0;
@@ -97,7 +102,10 @@ struct MountSetup {
         else if (key == "seed") seed = std::stoull(v);
         else if (key == "start_time") start_time = static_cast<sim::VTime>(std::stoull(v));
         else if (key == "workers") workers = std::stoi(v);
-        else return false;
+        else if (key == "cache_pages") {
+          cache_pages = std::stoull(v);
+          --seen;  // optional (recordings made before it have none)
+        } else return false;
       } catch (const std::exception&) {
         return false;
       }
@@ -117,6 +125,15 @@ ukfs::Options ukfs_options(const MountSetup& s, const std::string& image) {
   o.personality = s.personality;
   o.desiredvnodes = 1 << 16;
   o.umask = 0;
+  if (s.cache_pages != 0) {
+    // File data through the page cache, written back by the syncer and,
+    // when the cache is full, the pagedaemon (VnodePager): the resident
+    // size is the cache plus a fixed overhead whatever is written.
+    pager::PagerConfig pc;
+    pc.pages = s.cache_pages;
+    pc.swap_slots = 0;  // ext2's pages are backed by the image
+    o.pager = pc;
+  }
   return o;
 }
 
@@ -263,6 +280,13 @@ int mount_command(const ParsedArgs& args) {
   if (auto n = args.number("workers")) {
     if (*n < 1 || *n > 64) throw UsageError("--workers: 1 to 64");
     s.workers = static_cast<int>(*n);
+  }
+  if (auto mib = args.number("cache-size")) {
+    if (s.fs != "ext2")
+      throw UsageError("--cache-size: ext2 only (memfs keeps its data in memory)");
+    if (*mib < 1 || *mib > (std::uint64_t{1} << 20))
+      throw UsageError("--cache-size: 1 to 1048576 MiB");
+    s.cache_pages = static_cast<std::size_t>(*mib * (1024 * 1024 / pager::kPageSize));
   }
   const std::size_t want = s.fs == "ext2" ? 2 : 1;
   if (pos.size() != want) {

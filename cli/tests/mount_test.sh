@@ -10,7 +10,7 @@
 #
 # usage: mount_test.sh VFSIM SOURCE_DIR CASE [SIZE_RACE_WORKLOAD]
 #   CASE: ext2 | memfs | errors | daemon | corrupt | record_replay_memfs | record_replay_ext2 |
-#         stress | size_race
+#         stress | size_race | memory
 set -euo pipefail
 VFSIM=$1
 SRC=$2
@@ -351,6 +351,35 @@ PY
       stop_mount
     done
     [ "$eio" -gt 0 ] || fail "no walk met the damage (the test corrupts nothing that is read)"
+    ;;
+  memory)
+    # The resident size is the page cache it was given plus a fixed
+    # overhead, whatever the workload's size: with --cache-size 32 (MiB),
+    # 64 MiB and then 512 MiB written into a fresh 1 GiB image (copies of
+    # one random 64 MiB file), read back and compared after a remount; the
+    # daemon's peak RSS (VmHWM) must stay under 32 MiB + 16 MiB each time,
+    # and grow by less than 4 MiB from the small workload to the large one.
+    head -c 64M /dev/urandom >"$T/chunk"
+    hwm=()
+    for mib in 64 512; do
+      rm -f "$T/img"
+      fresh_image 1G
+      start_mount "$T/img" --cache-size 32
+      for i in $(seq $((mib / 64))); do cp "$T/chunk" "$MNT/f$i"; done
+      kb=$(awk '/^VmHWM/ {print $2}' "/proc/$DAEMON/status")
+      stop_mount
+      fsck_clean
+      start_mount "$T/img" --cache-size 32
+      for i in $(seq $((mib / 64))); do cmp "$T/chunk" "$MNT/f$i" || fail "f$i differs"; done
+      kb2=$(awk '/^VmHWM/ {print $2}' "/proc/$DAEMON/status")
+      stop_mount
+      [ "$kb2" -gt "$kb" ] && kb=$kb2
+      echo "$mib MiB written and read back with --cache-size 32: peak RSS $kb kB"
+      [ "$kb" -le $(((32 + 16) * 1024)) ] || fail "$mib MiB: peak RSS $kb kB > 32 MiB + 16 MiB"
+      hwm+=("$kb")
+    done
+    [ $((hwm[1] - hwm[0])) -lt 4096 ] ||
+      fail "peak RSS grew with the workload: ${hwm[0]} kB -> ${hwm[1]} kB"
     ;;
   stress)
     command -v stress-ng >/dev/null || skip "stress-ng is not installed (ci/install-deps)"
