@@ -286,7 +286,8 @@ int mount_command(const ParsedArgs& args) {
       throw UsageError("--cache-size: ext2 only (memfs keeps its data in memory)");
     if (*mib < 1 || *mib > (std::uint64_t{1} << 20))
       throw UsageError("--cache-size: 1 to 1048576 MiB");
-    s.cache_pages = static_cast<std::size_t>(*mib * (1024 * 1024 / pager::kPageSize));
+    s.cache_pages =
+        static_cast<std::size_t>(*mib * (std::uint64_t{1024} * 1024 / pager::kPageSize));
   }
   const std::size_t want = s.fs == "ext2" ? 2 : 1;
   if (pos.size() != want) {
@@ -796,9 +797,9 @@ bool same_failure(const sim::RunResult& a, const sim::RunResult& b) {
 
 bool is_recording_report(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  char head[256] = {};
-  in.read(head, sizeof head - 1);
-  return std::string_view(head).find(kReportKind) != std::string_view::npos;
+  if (!in || in.peek() != '{') return false;
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  return j.is_object() && j.contains("kind") && j["kind"] == kReportKind;
 }
 
 // `vfsim explore FILE` of a recording: the recorded batches served by

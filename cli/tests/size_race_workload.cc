@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   if (fd0 < 0) die("open");
   ::close(fd0);
   std::atomic<bool> done{false};
-  std::thread writer([&] {
+  std::thread writer([&] {  // determinism-ok: a host workload, not simulated code
     const int fd = ::open(path, O_WRONLY | O_APPEND);
     if (fd < 0) die("open for append");
     const std::string record(kRecord, 'x');
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
       if (::statx(AT_FDCWD, path, AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &st) != 0) die("statx");
     }
   };
-  std::thread s1(statter), s2(statter);
+  std::thread s1(statter), s2(statter);  // determinism-ok: a host workload
   writer.join();
   s1.join();
   s2.join();
