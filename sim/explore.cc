@@ -50,15 +50,23 @@ std::uint64_t calibrate_steps(const RunFn& run, const ExploreOptions& o, StackPo
   return std::max<std::uint64_t>(run(m, *replay_strategy).steps, 1);
 }
 
-// Shared state of the workers of one exploration.
-struct Shared {
-  std::mutex mu;
+// The counters every worker of one exploration shares, in threads or, on a
+// MAP_SHARED page, in processes (lock-free atomics work across processes).
+struct Counters {
   std::atomic<std::uint64_t> next{0};
   std::atomic<std::uint64_t> done{0};
   std::atomic<std::uint64_t> failures{0};
   std::atomic<std::uint64_t> stop_at{~std::uint64_t{0}};  // lowest failing index
-  std::atomic<bool> exhausted{false};
   std::atomic<std::uint64_t> max_steps{0};
+  std::atomic<bool> exhausted{false};
+};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+// Shared state of the worker threads of one exploration.
+struct Shared {
+  Counters c;
+  std::mutex mu;
   std::optional<std::uint64_t> first_index;
   std::optional<RunResult> first;
   std::vector<std::uint64_t> failing_indexes;
@@ -81,54 +89,73 @@ void note_determinism(const RunFn& run, const MachineOptions& m, const RunResult
                                   std::to_string(m.seed) + ") is not deterministic: " + msg);
 }
 
-void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_steps, Shared& sh,
-            bool report_progress, Clock::time_point t0) {
+// One worker's loop, the same in a thread and in a process: take the next
+// schedule index of this shard until the end, the lowest failure so far
+// (unless keep_going) or the strategy's exhaustion; run it, count it,
+// sample its determinism into `local`, and hand every failing run to
+// on_failure(i, r) after lowering stop_at. after_run() is called after each
+// run (progress).
+template <class OnFailure, class AfterRun>
+void take_schedules(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_steps,
+                    Counters& c, Shared& local, OnFailure on_failure, AfterRun after_run) {
   StackPool stacks(default_stack_bytes());
   auto strategy = make_strategy(o.strategy, params_for(o, expected_steps));
-  auto last_progress = Clock::now();
   for (;;) {
-    const std::uint64_t i = o.shard_index + o.shard_count * sh.next.fetch_add(1);
-    if (i >= o.schedules || (!o.keep_going && i > sh.stop_at.load())) break;
+    const std::uint64_t i = o.shard_index + o.shard_count * c.next.fetch_add(1);
+    if (i >= o.schedules || (!o.keep_going && i > c.stop_at.load())) break;
     MachineOptions m = o.machine;
     m.seed = schedule_seed(o.seed, i);
     m.stacks = &stacks;
     m.keep_trace = false;
     if (!strategy->begin_run(i, m.seed)) {
-      sh.exhausted = true;
+      c.exhausted = true;
       break;
     }
     RunResult r = run(m, *strategy);
     strategy->end_run(r.steps);
-    std::uint64_t ms = sh.max_steps.load();
-    while (r.steps > ms && !sh.max_steps.compare_exchange_weak(ms, r.steps)) {}
-    sh.done.fetch_add(1);
+    std::uint64_t ms = c.max_steps.load();
+    while (r.steps > ms && !c.max_steps.compare_exchange_weak(ms, r.steps)) {}
+    c.done.fetch_add(1);
     const bool sample = o.check_determinism &&
                         (r.failed() || (o.determinism_sample > 0 && i % o.determinism_sample == 0));
-    if (sample) note_determinism(run, m, r, i, sh);
+    if (sample) note_determinism(run, m, r, i, local);
     if (r.failed()) {
-      sh.failures.fetch_add(1);
-      std::lock_guard<std::mutex> lk(sh.mu);
-      sh.failing_indexes.push_back(i);
-      if (!sh.first_index || i < *sh.first_index) {
-        sh.first_index = i;
-        sh.first = std::move(r);
-        std::uint64_t cur = sh.stop_at.load();
-        while (i < cur && !sh.stop_at.compare_exchange_weak(cur, i)) {}
-      }
+      c.failures.fetch_add(1);
+      std::uint64_t cur = c.stop_at.load();
+      while (i < cur && !c.stop_at.compare_exchange_weak(cur, i)) {}
+      on_failure(i, std::move(r));
     }
-    if (report_progress && o.progress && (sh.done.load() & 15) == 0 &&
-        seconds_since(last_progress) > 0.25) {
-      last_progress = Clock::now();
-      ExploreProgress p;
-      p.done = sh.done.load();
-      p.total = shard_size(o);
-      p.failures = sh.failures.load();
-      const double secs = seconds_since(t0);
-      p.per_second = secs > 0 ? static_cast<double>(p.done) / secs : 0;
-      p.eta_seconds = p.per_second > 0 ? static_cast<double>(p.total - p.done) / p.per_second : 0;
-      o.progress(p);
-    }
+    after_run();
   }
+}
+
+void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_steps, Shared& sh,
+            bool report_progress, Clock::time_point t0) {
+  auto last_progress = Clock::now();
+  take_schedules(
+      run, o, expected_steps, sh.c, sh,
+      [&](std::uint64_t i, RunResult r) {
+        std::lock_guard<std::mutex> lk(sh.mu);
+        sh.failing_indexes.push_back(i);
+        if (!sh.first_index || i < *sh.first_index) {
+          sh.first_index = i;
+          sh.first = std::move(r);
+        }
+      },
+      [&] {
+        if (!report_progress || !o.progress || (sh.c.done.load() & 15) != 0 ||
+            seconds_since(last_progress) <= 0.25)
+          return;
+        last_progress = Clock::now();
+        ExploreProgress p;
+        p.done = sh.c.done.load();
+        p.total = shard_size(o);
+        p.failures = sh.c.failures.load();
+        const double secs = seconds_since(t0);
+        p.per_second = secs > 0 ? static_cast<double>(p.done) / secs : 0;
+        p.eta_seconds = p.per_second > 0 ? static_cast<double>(p.total - p.done) / p.per_second : 0;
+        o.progress(p);
+      });
 }
 
 // --- worker processes --------------------------------------------------------
@@ -138,12 +165,7 @@ void worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_st
 // processes); each reports its determinism errors as text lines on a pipe
 // of its own. The parent only watches: progress, the pipes, the exits.
 struct ProcShared {
-  std::atomic<std::uint64_t> next{0};
-  std::atomic<std::uint64_t> done{0};
-  std::atomic<std::uint64_t> failures{0};
-  std::atomic<std::uint64_t> stop_at{~std::uint64_t{0}};  // lowest failing index
-  std::atomic<std::uint64_t> max_steps{0};
-  std::atomic<bool> exhausted{false};
+  Counters c;
   // The run of stop_at, as its worker saw it, under `lock` (a spin lock:
   // held for a few stores).
   std::atomic<bool> lock{false};
@@ -151,47 +173,24 @@ struct ProcShared {
   std::uint64_t first_hash = 0;
   int first_outcome = 0;
 };
-static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
-static_assert(std::atomic<bool>::is_always_lock_free);
 
 void proc_worker(const RunFn& run, const ExploreOptions& o, std::uint64_t expected_steps,
                  ProcShared& sh, int report_fd) {
-  StackPool stacks(default_stack_bytes());
-  auto strategy = make_strategy(o.strategy, params_for(o, expected_steps));
   Shared local;       // determinism errors only
   std::string lines;  // what this worker tells the parent, one line each
-  for (;;) {
-    const std::uint64_t i = o.shard_index + o.shard_count * sh.next.fetch_add(1);
-    if (i >= o.schedules || (!o.keep_going && i > sh.stop_at.load())) break;
-    MachineOptions m = o.machine;
-    m.seed = schedule_seed(o.seed, i);
-    m.stacks = &stacks;
-    m.keep_trace = false;
-    if (!strategy->begin_run(i, m.seed)) {
-      sh.exhausted = true;
-      break;
-    }
-    RunResult r = run(m, *strategy);
-    strategy->end_run(r.steps);
-    std::uint64_t ms = sh.max_steps.load();
-    while (r.steps > ms && !sh.max_steps.compare_exchange_weak(ms, r.steps)) {}
-    sh.done.fetch_add(1);
-    const bool sample = o.check_determinism &&
-                        (r.failed() || (o.determinism_sample > 0 && i % o.determinism_sample == 0));
-    if (sample) note_determinism(run, m, r, i, local);
-    if (!r.failed()) continue;
-    sh.failures.fetch_add(1);
-    lines += "F " + std::to_string(i) + "\n";
-    std::uint64_t cur = sh.stop_at.load();
-    while (i < cur && !sh.stop_at.compare_exchange_weak(cur, i)) {}
-    while (sh.lock.exchange(true)) {}
-    if (i < sh.first_index) {
-      sh.first_index = i;
-      sh.first_hash = r.trace_hash;
-      sh.first_outcome = static_cast<int>(r.outcome);
-    }
-    sh.lock.store(false);
-  }
+  take_schedules(
+      run, o, expected_steps, sh.c, local,
+      [&](std::uint64_t i, const RunResult& r) {
+        lines += "F " + std::to_string(i) + "\n";
+        while (sh.lock.exchange(true)) {}
+        if (i < sh.first_index) {
+          sh.first_index = i;
+          sh.first_hash = r.trace_hash;
+          sh.first_outcome = static_cast<int>(r.outcome);
+        }
+        sh.lock.store(false);
+      },
+      [] {});
   for (const std::string& e : local.determinism_errors) lines += "E " + e + "\n";
   for (std::size_t off = 0; off < lines.size();) {
     const ssize_t w = ::write(report_fd, lines.data() + off, lines.size() - off);
@@ -260,9 +259,9 @@ ExploreSummary explore_in_processes(const RunFn& run, const ExploreOptions& o,
     if (o.progress && seconds_since(last_progress) > 0.25) {
       last_progress = Clock::now();
       ExploreProgress p;
-      p.done = sh->done.load();
+      p.done = sh->c.done.load();
       p.total = shard_size(o);
-      p.failures = sh->failures.load();
+      p.failures = sh->c.failures.load();
       const double secs = seconds_since(t0);
       p.per_second = secs > 0 ? static_cast<double>(p.done) / secs : 0;
       p.eta_seconds = p.per_second > 0 ? static_cast<double>(p.total - p.done) / p.per_second : 0;
@@ -294,13 +293,13 @@ ExploreSummary explore_in_processes(const RunFn& run, const ExploreOptions& o,
   std::sort(s.determinism_errors.begin(), s.determinism_errors.end());
   std::sort(s.failing_schedules.begin(), s.failing_schedules.end());
   s.seconds = seconds_since(t0);
-  s.exhausted = sh->exhausted.load();
-  s.max_steps = sh->max_steps.load();
-  const std::uint64_t done = sh->done.load();
+  s.exhausted = sh->c.exhausted.load();
+  s.max_steps = sh->c.max_steps.load();
+  const std::uint64_t done = sh->c.done.load();
   const std::uint64_t first = sh->first_index;
   const std::uint64_t first_hash = sh->first_hash;
   const auto first_outcome = static_cast<Outcome>(sh->first_outcome);
-  const std::uint64_t failures = sh->failures.load();
+  const std::uint64_t failures = sh->c.failures.load();
   sh->~ProcShared();
   ::munmap(mem, sizeof(ProcShared));
   const bool failed = first != ~std::uint64_t{0};
@@ -364,14 +363,14 @@ ExploreSummary explore(const RunFn& run, const ExploreOptions& o) {
 
   ExploreSummary s;
   s.seconds = seconds_since(t0);
-  s.exhausted = sh.exhausted.load();
-  s.max_steps = sh.max_steps.load();
+  s.exhausted = sh.c.exhausted.load();
+  s.max_steps = sh.c.max_steps.load();
   s.determinism_errors = std::move(sh.determinism_errors);
   std::sort(s.determinism_errors.begin(), s.determinism_errors.end());
   std::sort(sh.failing_indexes.begin(), sh.failing_indexes.end());
   s.failing_schedules = sh.failing_indexes;
   if (o.keep_going || !sh.first_index) {
-    s.schedules_explored = std::min<std::uint64_t>(sh.done.load(), shard_size(o));
+    s.schedules_explored = std::min<std::uint64_t>(sh.c.done.load(), shard_size(o));
     s.failures = sh.failing_indexes.size();
   } else {
     // Report as a single sequential worker would have: it stops at the first
@@ -379,7 +378,7 @@ ExploreSummary explore(const RunFn& run, const ExploreOptions& o) {
     s.schedules_explored = (*sh.first_index - o.shard_index) / o.shard_count + 1;
     s.failures = 1;
   }
-  s.schedules_per_second = s.seconds > 0 ? static_cast<double>(sh.done.load()) / s.seconds : 0;
+  s.schedules_per_second = s.seconds > 0 ? static_cast<double>(sh.c.done.load()) / s.seconds : 0;
   if (sh.first_index) {
     s.first_failure_index = sh.first_index;
     s.outcome = sh.first->outcome;

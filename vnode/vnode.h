@@ -140,6 +140,18 @@ inline constexpr int kFWrite = 2;
 // vnode/vop_list.h; the methods below are generated from it.
 class VnodeOps {
  public:
+  // The types the VOP list's parameters name, visible by these names in a
+  // file system's vector too (VFSIM_VOP_OVERRIDES below), whatever its
+  // namespace.
+  using Vnode = ::vfsim::vn::Vnode;
+  using ComponentName = ::vfsim::vn::ComponentName;
+  using Vattr = ::vfsim::vn::Vattr;
+  using SetAttr = ::vfsim::vn::SetAttr;
+  using Cred = ::vfsim::vn::Cred;
+  using Dirent = ::vfsim::vn::Dirent;
+  using XattrNs = ::vfsim::vn::XattrNs;
+  using Status = ::vfsim::vn::Status;
+
   virtual ~VnodeOps() = default;
   // What an op the file system does not implement answers.
   virtual int default_error() const { return EOPNOTSUPP; }
@@ -165,6 +177,13 @@ class VnodeOps {
     return unsupported();
   }
 };
+
+// Inside a file system's VnodeOps subclass that implements every VOP (memfs,
+// ext2): declares one override per entry of the VOP list, so a new VOP is a
+// link error in each such vector until it is written there.
+#define VFSIM_VOP_OVERRIDE_(X, NAME, name, params, args, vp, locks, checks, dflt, puffs, code) \
+  Status name params override;
+#define VFSIM_VOP_OVERRIDES VFSIM_VOP_LIST(VFSIM_VOP_OVERRIDE_, _)
 
 // The ops of a vnode whose file system is gone (forced unmount): everything
 // answers ENXIO, inactive and reclaim succeed.

@@ -6,7 +6,9 @@
 //   - the asserting wrappers vop_NAME() the VFS calls (vnode/vnode_if.h):
 //     a trace span, the lock contract, the call, and the VOP's own checks;
 //   - the puffs op codes and names of the VOPs that travel to a server
-//     (fsdrivers/puffs/puffs_msg.h), and the server's op vector.
+//     (fsdrivers/puffs/puffs_msg.h), and the server's op vector;
+//   - the override declarations of a vector that implements every VOP
+//     (VFSIM_VOP_OVERRIDES in vnode/vnode.h: memfs, ext2).
 // A new VOP is one line here, plus the file systems that implement it.
 //
 // Each entry is V(X, NAME, name, (params), (args), vp, locks, checks, dflt,

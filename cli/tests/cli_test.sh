@@ -6,21 +6,7 @@ set -u
 VFSIM=$1
 SCEN=$2
 TEST=$3
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-
-fail() { echo "FAIL: $*"; exit 1; }
-
-# expect_exit CODE CMD...: runs CMD, keeps stdout in out.txt, stderr in err.txt.
-expect_exit() {
-  local want=$1; shift
-  "$@" >out.txt 2>err.txt
-  local got=$?
-  [ "$got" -eq "$want" ] || { cat out.txt err.txt; fail "exit $got, wanted $want: $*"; }
-}
-
-json_field() { python3 -c "import json,sys; print(json.load(open('$1'))$2)"; }
+source "$(dirname "$(readlink -f "$0")")/cli_lib.sh"
 
 # Shows: two runs with the same seed print the same trace hash, passing or failing.
 test_run_same_seed_same_hash() {
@@ -214,18 +200,6 @@ PY
   grep -q "NOT as expected: counter_locked expects expectation, exploring gave setup" out.txt ||
     fail "setup failure taken as expected with the knob off"
   echo "expected outcomes hold"
-}
-
-# bad_input CODE PATTERN CMD...: exit 2, one line on stderr matching PATTERN,
-# nothing on stdout, and no report written.
-bad_input() {
-  local pattern=$1; shift
-  expect_exit 2 "$@"
-  [ "$(wc -l <err.txt)" -eq 1 ] || { cat err.txt; fail "not one line: $*"; }
-  grep -Eq -- "$pattern" err.txt || { cat err.txt; fail "no '$pattern' in: $(cat err.txt)"; }
-  [ -s out.txt ] && fail "stdout not empty: $*"
-  [ -e vfsim-report.json ] && fail "a report was written: $*"
-  return 0
 }
 
 # Shows: each kind of bad input exits 2 with one line naming file, place, reason.

@@ -7,30 +7,7 @@ set -u
 VFSIM=$1
 SCEN=$2
 TEST=$3
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-
-fail() { echo "FAIL: $*"; exit 1; }
-
-expect_exit() {
-  local want=$1; shift
-  "$@" >out.txt 2>err.txt
-  local got=$?
-  [ "$got" -eq "$want" ] || { cat out.txt err.txt; fail "exit $got, wanted $want: $*"; }
-}
-
-json_field() { python3 -c "import json,sys; print(json.load(open('$1'))$2)"; }
-
-bad_input() {
-  local pattern=$1; shift
-  expect_exit 2 "$@"
-  [ "$(wc -l <err.txt)" -eq 1 ] || { cat err.txt; fail "not one line: $*"; }
-  grep -Eq -- "$pattern" err.txt || { cat err.txt; fail "no '$pattern' in: $(cat err.txt)"; }
-  [ -s out.txt ] && fail "stdout not empty: $*"
-  [ -e vfsim-report.json ] && fail "a report was written: $*"
-  return 0
-}
+source "$(dirname "$(readlink -f "$0")")/cli_lib.sh"
 
 # Shows: a FUSE scenario explored with --jobs 2 runs worker processes (one
 # FUSE machine per process) and gives the summary --jobs 1 gives: the same

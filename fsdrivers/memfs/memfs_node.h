@@ -48,43 +48,8 @@ class MemfsMount;
 class MemfsOps final : public vn::VnodeOps {
  public:
   explicit MemfsOps(MemfsMount& fs) : fs_(fs) {}
-  vn::Status lookup(vn::Vnode& dvp, const vn::ComponentName& cn, vn::Vnode** vpp) override;
-  vn::Status create(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
-                    vn::Vnode** vpp) override;
-  vn::Status mknod(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
-                   vn::Vnode** vpp) override;
-  vn::Status mkdir(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
-                   vn::Vnode** vpp) override;
-  vn::Status symlink(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
-                     std::string_view target, vn::Vnode** vpp) override;
-  vn::Status open(vn::Vnode& vp, int fflags, const vn::Cred& cred) override;
-  vn::Status close(vn::Vnode& vp, int fflags, const vn::Cred& cred) override;
-  vn::Status access(vn::Vnode& vp, int acc, const vn::Cred& cred) override;
-  vn::Status getattr(vn::Vnode& vp, vn::Vattr* va) override;
-  vn::Status setattr(vn::Vnode& vp, const vn::SetAttr& sa, const vn::Cred& cred) override;
-  vn::Status read(vn::Vnode& vp, std::uint64_t offset, std::size_t len, std::string* out,
-                  int ioflag) override;
-  vn::Status write(vn::Vnode& vp, std::uint64_t* offset, std::string_view data, int ioflag,
-                   std::size_t* written) override;
-  vn::Status fsync(vn::Vnode& vp) override;
-  vn::Status remove(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
-  vn::Status link(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
-  vn::Status rename(vn::Vnode& fdvp, vn::Vnode& fvp, const vn::ComponentName& fcn, vn::Vnode& tdvp,
-                    vn::Vnode* tvp, const vn::ComponentName& tcn) override;
-  vn::Status rmdir(vn::Vnode& dvp, vn::Vnode& vp, const vn::ComponentName& cn) override;
-  vn::Status readdir(vn::Vnode& vp, std::uint64_t cookie, std::size_t max,
-                     std::vector<vn::Dirent>* out, bool* eof) override;
-  vn::Status readlink(vn::Vnode& vp, std::string* target) override;
-  vn::Status inactive(vn::Vnode& vp, bool* recycle) override;
-  vn::Status reclaim(vn::Vnode& vp) override;
-  vn::Status getpages(vn::Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) override;
-  vn::Status putpages(vn::Vnode& vp, std::uint64_t offset, std::span<const std::byte> src) override;
-  vn::Status getextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name,
-                        std::string* value) override;
-  vn::Status setextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name,
-                        std::string_view value, int flags) override;
-  vn::Status listextattr(vn::Vnode& vp, vn::XattrNs ns, std::vector<std::string>* names) override;
-  vn::Status deleteextattr(vn::Vnode& vp, vn::XattrNs ns, std::string_view name) override;
+  // Every VOP of vnode/vop_list.h.
+  VFSIM_VOP_OVERRIDES
 
  private:
   vn::Status make_node(vn::Vnode& dvp, const vn::ComponentName& cn, const vn::Vattr& va,
