@@ -32,6 +32,7 @@
 #include "vfs/personality.h"
 #include "vnode/fstype.h"
 #include "vnode/vcache.h"
+#include "vnode/vref.h"
 
 namespace vfsim::vfs {
 
@@ -331,12 +332,15 @@ class Kernel {
   FifoTable& fifos() { return *fifos_; }
 
  private:
-  [[nodiscard]] Result<vn::Vnode*> cross_into_mounts(vn::Vnode* vp);
+  // namei's walk; namei() asserts its exit contract around it.
+  [[nodiscard]] Status namei_walk(Proc& p, int dirfd, std::string_view path, int flags,
+                                  Nameidata* nd);
+  [[nodiscard]] Status cross_into_mounts(vn::VRef& vp);
   [[nodiscard]] Status empty_path(Proc& p, int dirfd, Nameidata* nd);
   [[nodiscard]] Result<int> open_finish(Proc& p, vn::Vnode& vp, std::string_view path, int flags,
                                         bool created);
-  [[nodiscard]] Status lookup_component(Proc& p, vn::Vnode*& cur, std::string_view comp,
-                                        vn::Vnode** child, bool cross_mounts);
+  [[nodiscard]] Status lookup_component(Proc& p, vn::VRef& cur, std::string_view comp,
+                                        vn::VRef* child, bool cross_mounts);
   // The last reference went: VOP_CLOSE; returns its error (a kept
   // write-back error), which close(2) reports when it dropped that reference.
   [[nodiscard]] Status file_release(OpenFile& f);

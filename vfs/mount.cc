@@ -59,7 +59,7 @@ Status Kernel::mount_with(Proc& p, std::string_view path, const FsMaker& make) {
   if (!p.cred.is_root()) return Status(EPERM);
   Nameidata nd;
   VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
-  vn::Vnode* vp = nd.vp;
+  vn::Vnode* vp = nd.vp.get();
   Status s = vn::kOk;
   if (vp->type != vn::VType::VDIR) {
     s = Status(ENOTDIR);
@@ -67,12 +67,12 @@ Status Kernel::mount_with(Proc& p, std::string_view path, const FsMaker& make) {
     s = Status(EBUSY);  // the root of a mount, or already covered
   }
   if (!s.ok()) {
-    nd.release(*this);
+    nd.release();
     return s;
   }
   auto fs = make();
   if (!fs.ok()) {
-    nd.release(*this);
+    nd.release();
     return fs.status();
   }
   const std::uint32_t id = next_mount_id_++;
@@ -82,10 +82,10 @@ Status Kernel::mount_with(Proc& p, std::string_view path, const FsMaker& make) {
   vn::vn_lock(*vp, true);
   if (vp->mountedhere != nullptr) {  // someone mounted here while we slept
     vn::vn_unlock(*vp);
-    nd.release(*this);
+    nd.release();
     return Status(EBUSY);
   }
-  mp->covered = vp;  // the namei reference moves to the mount
+  mp->covered = nd.vp.release();  // the namei reference moves to the mount
   vp->mountedhere = mp.get();
   mounts_.emplace(id, std::move(mp));
   vn::vn_unlock(*vp);
@@ -100,18 +100,18 @@ Status Kernel::unmount(Proc& p, std::string_view path, bool force) {
   // mount of a dead puffs server, whose root was revoked (NetBSD resolves
   // such a path to the covered vnode).
   VN_TRY(namei(p, AT_FDCWD, path, kFollow | kNoCrossMount, &nd));
-  vn::Vnode* vp = nd.vp;
+  vn::Vnode* vp = nd.vp.get();
   if (vp->type == vn::VType::VDIR && vp->mountedhere != nullptr) {
     // Our reference keeps the covered vnode while unmount_mount waits for
     // its lock (no scheduling point between namei and that call).
     Status s = unmount_mount(*vp->mountedhere, force);
-    nd.release(*this);
+    nd.release();
     return s;
   }
   // A path that ends in the mount's root itself ("/mnt/.", "/").
   vn::Mount& mp = vp->mount();
   const bool is_root = vp->is_root();
-  nd.release(*this);
+  nd.release();
   if (!is_root) return Status(EINVAL);
   return unmount_mount(mp, force);
 }

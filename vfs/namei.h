@@ -17,12 +17,38 @@
 //   - a trailing slash requires the last component to be a directory
 //     (ENOTDIR) once it exists.
 // namei holds at most one vnode lock at a time (lock order, vnode.h).
+//
+// The contract at namei's exit, asserted at every return
+// (namei_assert_exit below, a kernel assertion: a violation is a panic):
+//   on entry      `nd` holds nothing (a fresh Nameidata); the caller holds
+//                 no lock on a vnode the walk may meet (namei locks each
+//                 directory it searches, so it would wait for itself).
+//   on success    the result vnodes are referenced, each by one VRef in
+//                 `nd`, and UNLOCKED: no flag asks namei for a locked leaf
+//                 or parent (NetBSD's LOCKLEAF / LOCKPARENT), because every
+//                 caller that locks redoes the lookup under its own lock
+//                 anyway (the result is a hint there) or locks in a shared
+//                 helper (getattr, setattr, truncate).
+//                   without kWantParent: vp set, dvp empty, `last` the last
+//                     component ("" for "/");
+//                   with kWantParent: dvp set (then vp is the entry or
+//                     empty when the name is absent, and `last` is a name
+//                     other than "." and "..": dot_last false), or dvp empty
+//                     and vp set with dot_last (the path ends in "/", "."
+//                     or "..").
+//   on error      `nd` holds nothing, and namei holds nothing it took: every
+//                 reference it took is dropped and every lock it took is
+//                 released on the way out (VRef / VnLock, vnode/vref.h).
+// The caller owns what `nd` holds: it is dropped when `nd` goes out of
+// scope (vp first, then dvp) or earlier with release(); a caller that keeps
+// a vnode takes it with nd.vp.release().
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "vfs/kernel.h"
+#include "vnode/vref.h"
 
 namespace vfsim::vfs {
 
@@ -43,13 +69,14 @@ struct Nameidata {
   Nameidata& operator=(const Nameidata&) = delete;
 
   // With kWantParent: the directory holding `last`, referenced and unlocked;
-  // null when the path names no entry to create or remove ("/", or a last
+  // empty when the path names no entry to create or remove ("/", or a last
   // component of "." or "..": then vp is that directory and dot_last is set).
-  vn::Vnode* dvp = nullptr;
+  // Declared before vp: vp is dropped first when the Nameidata goes.
+  vn::VRef dvp;
   // The named vnode, referenced and unlocked; with kWantParent it may be
-  // null (the name does not exist) and is only a hint: the caller looks the
+  // empty (the name does not exist) and is only a hint: the caller looks the
   // name up again with dvp locked.
-  vn::Vnode* vp = nullptr;
+  vn::VRef vp;
   // The last component: a view into the path given to namei (which the
   // caller keeps for the whole call) or, after a symlink, into `expanded`.
   std::string_view last;
@@ -59,8 +86,16 @@ struct Nameidata {
   // only when it follows a link, so most lookups copy no string at all.
   std::string expanded;
 
-  // Drops the references namei returned.
-  void release(Kernel& k);
+  // Drops the references namei returned now: vp, then dvp.
+  void release() {
+    vp.reset();
+    dvp.reset();
+  }
 };
+
+// The exit contract above, for a namei(flags) that returned `s` into `nd`:
+// a kernel assertion on `m`. Called by namei at every return; public so a
+// test can show that a violation panics.
+void namei_assert_exit(sim::Machine& m, const Status& s, int flags, const Nameidata& nd);
 
 }  // namespace vfsim::vfs

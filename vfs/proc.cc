@@ -56,18 +56,18 @@ Status Kernel::chdir(Proc& p, std::string_view path) {
   Nameidata nd;
   VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
   if (nd.vp->type != vn::VType::VDIR) {
-    nd.release(*this);
+    nd.release();
     return Status(ENOTDIR);
   }
   vn::vn_lock(*nd.vp, false);
   Status s = vn::vop_access(*nd.vp, vn::kAccExec, p.cred);
   vn::vn_unlock(*nd.vp);
   if (!s.ok()) {
-    nd.release(*this);
+    nd.release();
     return s;
   }
   vn::Vnode* old = p.cwd;
-  p.cwd = nd.vp;  // the reference moves to the process
+  p.cwd = nd.vp.release();  // the reference moves to the process
   vrele(*old);
   return vn::kOk;
 }

@@ -21,7 +21,7 @@ Result<T> on_path(Kernel& k, Proc& p, int dirfd, std::string_view path, bool fol
   const int empty = (at_flags & AT_EMPTY_PATH) != 0 ? kEmptyPath : 0;
   VN_TRY(k.namei(p, dirfd, path, (follow ? kFollow : 0) | empty, &nd));
   Result<T> r = fn(*nd.vp);
-  nd.release(k);
+  nd.release();
   return r;
 }
 

@@ -32,42 +32,38 @@ static Result<Opened> open_create(Kernel& k, Proc& p, int dirfd, std::string_vie
   Nameidata nd;
   const bool follow = (flags & (O_EXCL | O_NOFOLLOW)) == 0;
   VN_TRY(k.namei(p, dirfd, path, kWantParent | (follow ? kFollow : 0), &nd));
-  if (nd.dvp == nullptr) {  // "/", "." or "..": an existing directory
-    if ((flags & O_EXCL) != 0) {
-      nd.release(k);
-      return Status(EEXIST);
-    }
-    return Opened{nd.vp, false};
+  if (nd.dvp == nullptr) {                             // "/", "." or "..": an existing directory
+    if ((flags & O_EXCL) != 0) return Status(EEXIST);  // drops nd.vp
+    return Opened{nd.vp.release(), false};
   }
   vn::Vnode& dvp = *nd.dvp;
-  if (nd.vp != nullptr) k.vrele(*nd.vp);  // only a hint; looked up again below
-  vn::vn_lock(dvp, true);
-  Opened out;
-  Status s = relookup(p, dvp, nd.last, &out.vp);
-  if (s.ok() && out.vp == nullptr) {
+  nd.vp.reset();  // only a hint; looked up again below
+  vn::VnLock dlock(dvp, vn::LK_EX);
+  bool created = false;
+  vn::Vnode* found = nullptr;
+  Status s = relookup(p, dvp, nd.last, &found);
+  if (s.ok() && found == nullptr) {
     s = nd.trailing_slash ? Status(EISDIR) : dir_writable(p, dvp);
     if (s.ok()) {
       auto va = creation_attr(k, p, dvp, vn::VType::VREG, mode & ~p.umask);
-      s = va.ok() ? vn::vop_create(dvp, {nd.last, p.cred}, *va, &out.vp) : va.status();
-      out.created = s.ok();
+      s = va.ok() ? vn::vop_create(dvp, {nd.last, p.cred}, *va, &found) : va.status();
+      created = s.ok();
     }
   } else if (s.ok() && (flags & O_EXCL) != 0) {
     s = Status(EEXIST);
   }
-  vn::vn_unlock(dvp);
-  k.vrele(dvp);
-  if (!s.ok()) {
-    if (out.vp != nullptr) k.vrele(*out.vp);
-    return s;
-  }
-  if (out.vp->type == vn::VType::VDIR && out.vp->mountedhere != nullptr) {
+  vn::VRef vp = vn::VRef::adopt(found);
+  dlock.unlock();
+  nd.dvp.reset();
+  if (!s.ok()) return s;  // drops vp
+  if (vp->type == vn::VType::VDIR && vp->mountedhere != nullptr) {
     // A mount point found under the lock: open the mounted root instead.
+    vp.reset();
     Nameidata again;
-    k.vrele(*out.vp);
     VN_TRY(k.namei(p, dirfd, path, kFollow, &again));
-    out.vp = again.vp;
+    vp = std::move(again.vp);
   }
-  return out;
+  return Opened{vp.release(), created};  // the caller owns the reference
 }
 
 // Truncates the locked regular file `vp` to `length` for `p`: with the
@@ -126,11 +122,9 @@ Result<int> Kernel::openat(Proc& p, int dirfd, std::string_view path, int flags,
     Nameidata nd;
     VN_TRY(namei(p, dirfd, path, (flags & O_NOFOLLOW) != 0 ? 0 : kFollow, &nd));
     if ((flags & O_DIRECTORY) != 0 && nd.vp->type != vn::VType::VDIR) {
-      nd.release(*this);
-      return Status(ENOTDIR);
+      return Status(ENOTDIR);  // drops nd.vp
     }
-    OpenFile& f = file_alloc(*nd.vp, O_PATH);  // takes nd.vp's reference
-    nd.vp = nullptr;
+    OpenFile& f = file_alloc(*nd.vp.release(), O_PATH);  // takes nd.vp's reference
     auto fd = fd_alloc(p, f);
     putfile(f);
     return fd;
@@ -143,9 +137,9 @@ Result<int> Kernel::openat(Proc& p, int dirfd, std::string_view path, int flags,
   } else {
     Nameidata nd;
     VN_TRY(namei(p, dirfd, path, (flags & O_NOFOLLOW) != 0 ? 0 : kFollow, &nd));
-    o.vp = nd.vp;
+    o.vp = nd.vp.release();
   }
-  return open_finish(p, *o.vp, path, flags, o.created);
+  return open_finish(p, *o.vp, path, flags, o.created);  // takes the reference
 }
 
 // The rest of open(2) on a referenced vnode: the checks, the fifo's part, a
@@ -357,7 +351,7 @@ Status Kernel::truncate(Proc& p, std::string_view path, std::int64_t length) {
   Nameidata nd;
   VN_TRY(namei(p, AT_FDCWD, path, kFollow, &nd));
   Status s = truncate_vnode(*this, p, *nd.vp, length, true);
-  nd.release(*this);
+  nd.release();
   return s;
 }
 

@@ -25,27 +25,25 @@ Status create_name(Kernel& k, Proc& p, int dirfd, std::string_view path, bool is
                    const MakeFn& make) {
   Nameidata nd;
   VN_TRY(k.namei(p, dirfd, path, kWantParent, &nd));
-  if (nd.dvp == nullptr) {
-    nd.release(k);
-    return Status(EEXIST);
-  }
-  if (nd.vp != nullptr) k.vrele(*nd.vp);  // a hint; looked up again below
-  nd.vp = nullptr;
+  if (nd.dvp == nullptr) return Status(EEXIST);  // drops nd.vp
+  nd.vp.reset();                                 // a hint; looked up again below
   vn::Vnode& dvp = *nd.dvp;
-  vn::vn_lock(dvp, true);
-  vn::Vnode* vp = nullptr;
-  Status s = relookup(p, dvp, nd.last, &vp);
+  // Destroyed in reverse: dvp's lock, then vp, then nd's dvp (vput order).
+  vn::VRef vp;
+  vn::VnLock dlock(dvp, vn::LK_EX);
+  vn::Vnode* found = nullptr;
+  Status s = relookup(p, dvp, nd.last, &found);
+  vp = vn::VRef::adopt(found);
   if (s.ok() && vp != nullptr) {
     s = Status(EEXIST);
   } else if (s.ok() && nd.trailing_slash && !is_dir) {
     s = Status(ENOENT);
   } else if (s.ok()) {
     s = dir_writable(p, dvp);
-    if (s.ok()) s = make(dvp, {nd.last, p.cred}, &vp);
+    vn::Vnode* made = nullptr;
+    if (s.ok()) s = make(dvp, {nd.last, p.cred}, &made);
+    vp = vn::VRef::adopt(made);
   }
-  vn::vn_unlock(dvp);
-  if (vp != nullptr) k.vrele(*vp);
-  nd.release(k);
   return s;
 }
 
@@ -76,29 +74,28 @@ Status remove_checks(Kernel& k, Proc& p, vn::Vnode& dvp, vn::Vnode& vp, bool dir
 Status remove_name(Kernel& k, Proc& p, int dirfd, std::string_view path, bool dir_op) {
   Nameidata nd;
   VN_TRY(k.namei(p, dirfd, path, kWantParent, &nd));
-  if (nd.dvp == nullptr) {
-    Status s = remove_dot_error(k, nd, dir_op);
-    nd.release(k);
-    return s;
-  }
-  if (nd.vp != nullptr) k.vrele(*nd.vp);
-  nd.vp = nullptr;
+  if (nd.dvp == nullptr) return remove_dot_error(k, nd, dir_op);  // then drops nd.vp
+  nd.vp.reset();                                                  // a hint; looked up again below
   vn::Vnode& dvp = *nd.dvp;
-  vn::vn_lock(dvp, true);
-  vn::Vnode* vp = nullptr;
-  Status s = relookup(p, dvp, nd.last, &vp);
+  // Destroyed in reverse: dvp's lock, then vp, then nd's dvp (vput order).
+  vn::VRef vp;
+  vn::VnLock dlock(dvp, vn::LK_EX);
+  vn::Vnode* found = nullptr;
+  Status s = relookup(p, dvp, nd.last, &found);
+  vp = vn::VRef::adopt(found);
   if (s.ok() && vp == nullptr) s = Status(ENOENT);
   if (s.ok()) s = dir_writable(p, dvp);
   if (s.ok()) {
-    vn::vn_lock(*vp, true);
+    vn::VnLock lock(*vp, vn::LK_EX);
     s = remove_checks(k, p, dvp, *vp, dir_op);
     vn::ComponentName cn{nd.last, p.cred};
     if (s.ok()) s = dir_op ? vn::vop_rmdir(dvp, *vp, cn) : vn::vop_remove(dvp, *vp, cn);
-    vn::vn_unlock(*vp);
+    lock.unlock();
   }
-  vn::vn_unlock(dvp);
-  if (vp != nullptr) k.vrele(*vp);
-  nd.release(k);
+  // The same order by hand, so the end of the scope has nothing left to do.
+  dlock.unlock();
+  vp.reset();
+  nd.release();
   return s;
 }
 
@@ -163,11 +160,10 @@ Result<std::string> Kernel::readlinkat(Proc& p, int dirfd, std::string_view path
   if (nd.vp->type != vn::VType::VLNK) {
     s = Status(EINVAL);
   } else {
-    vn::vn_lock(*nd.vp, false);
+    vn::VnLock lock(*nd.vp, vn::LK_SH);
     s = vn::vop_readlink(*nd.vp, &target);
-    vn::vn_unlock(*nd.vp);
   }
-  nd.release(*this);
+  nd.release();
   if (!s.ok()) return s;
   if (target.size() > bufsiz) target.resize(bufsiz);  // readlink(2) truncates silently
   return target;
@@ -218,13 +214,11 @@ Status Kernel::connect_unix(Proc& p, std::string_view path) {
   const int not_socket = vp.type == vn::VType::VSOCK ? 0 : rules().connect_nonsocket_errno;
   Status s = not_socket == ENOTSOCK ? Status(ENOTSOCK) : vn::kOk;
   if (s.ok()) {
-    vn::vn_lock(vp, false);
+    vn::VnLock lock(vp, vn::LK_SH);
     s = vn::vop_access(vp, vn::kAccWrite, p.cred);
-    vn::vn_unlock(vp);
   }
   if (s.ok()) s = Status(ECONNREFUSED);  // not a socket (Linux), or no listener
-  nd.release(*this);
-  return s;
+  return s;                              // drops nd.vp
 }
 
 Status Kernel::link(Proc& p, std::string_view oldpath, std::string_view newpath) {
@@ -242,21 +236,17 @@ Status Kernel::linkat(Proc& p, int olddirfd, std::string_view oldpath, int newdi
                    ((flags & AT_EMPTY_PATH) != 0 ? kEmptyPath : 0),
                &ond));
   vn::Vnode& vp = *ond.vp;
-  if (vp.type == vn::VType::VDIR) {
-    ond.release(*this);
-    return Status(EPERM);
-  }
+  if (vp.type == vn::VType::VDIR) return Status(EPERM);  // drops ond.vp
   Status s = create_name(*this, p, newdirfd, newpath, false,
                          [&](vn::Vnode& dvp, const vn::ComponentName& cn, vn::Vnode** vpp) {
                            if (&dvp.mount() != &vp.mount()) return Status(EXDEV);
-                           vn::vn_lock(vp, true);
+                           vn::VnLock lock(vp, vn::LK_EX);
                            Status ls = vn::vop_link(dvp, vp, cn);
-                           vn::vn_unlock(vp);
+                           lock.unlock();
                            *vpp = nullptr;
                            return ls;
                          });
-  ond.release(*this);
-  return s;
+  return s;  // drops ond.vp
 }
 
 }  // namespace vfsim::vfs

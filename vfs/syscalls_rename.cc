@@ -134,21 +134,19 @@ Status rename_dot_error(Kernel& k, const Nameidata& nd) {
 
 Status Kernel::ancestors(vn::Vnode& dvp, AncestorKeys* keys) {
   keys->clear();
-  vn::Vnode* cur = &dvp;
-  vref(*cur);
+  vn::VRef cur = vn::VRef::ref(dvp);
   while (!cur->is_root()) {
     keys->push_back(cur->key());
     vn::Vnode* parent = nullptr;
-    vn::vn_lock(*cur, false);
+    vn::VnLock lock(*cur, vn::LK_SH);
     Status s = vn::vop_lookup(*cur, {"..", kernel_cred_}, &parent);
-    vn::vn_unlock(*cur);
-    vrele(*cur);
-    if (!s.ok()) return s;  // a removed directory has no ".."
-    cur = parent;
+    lock.unlock();
+    cur = vn::VRef::adopt(parent);  // drops the child; empty on an error
+    if (!s.ok()) return s;          // a removed directory has no ".."
     VFSIM_KASSERT(machine_, keys->size() <= 1'000'000, "'..' chain does not reach the root");
   }
   keys->push_back(cur->key());
-  vrele(*cur);
+  cur.reset();
   return vn::kOk;
 }
 
@@ -171,10 +169,8 @@ Status Kernel::renameat2(Proc& p, int fromdirfd, std::string_view from, int todi
   if (s.ok() && tnd.dvp == nullptr) s = rename_dot_error(*this, tnd);
   if (s.ok() && &fnd.dvp->mount() != &tnd.dvp->mount()) s = Status(EXDEV);
   if (s.ok()) {
-    for (Nameidata* nd : {&fnd, &tnd}) {  // only hints: looked up again under the locks
-      if (nd->vp != nullptr) vrele(*nd->vp);
-      nd->vp = nullptr;
-    }
+    fnd.vp.reset();  // only hints: looked up again under the locks
+    tnd.vp.reset();
     vn::Mount& mp = fnd.dvp->mount();
     mp.rename_lock.lock();
     AncestorKeys fanc, tanc;
@@ -195,8 +191,9 @@ Status Kernel::renameat2(Proc& p, int fromdirfd, std::string_view from, int todi
     }
     mp.rename_lock.unlock();
   }
-  fnd.release(*this);
-  tnd.release(*this);
+  // fnd before tnd, as always (the end of the scope would drop tnd first).
+  fnd.release();
+  tnd.release();
   return s;
 }
 

@@ -76,7 +76,7 @@ Status with_vnode(Kernel& k, Proc& p, const std::string_view* path, int fd, bool
   vn::Vnode* vp = nullptr;
   if (path != nullptr) {
     VN_TRY(k.namei(p, AT_FDCWD, *path, follow ? kFollow : 0, &nd));
-    vp = nd.vp;
+    vp = nd.vp.get();
   } else {
     auto fr = k.getfile(p, fd);
     if (!fr.ok()) return fr.status();
@@ -87,7 +87,7 @@ Status with_vnode(Kernel& k, Proc& p, const std::string_view* path, int fd, bool
   Status s = fn(*vp);
   vn::vn_unlock(*vp);
   if (f != nullptr) k.putfile(*f);
-  nd.release(k);
+  nd.release();
   return s;
 }
 

@@ -205,7 +205,7 @@ void Vcache::wait_for_change(Vnode& vp) {
 
 Result<Vnode*> Vcache::load(Mount& mp, std::uint64_t key) {
   const std::uint64_t serial = next_serial_++;
-  Vnode& vp = *new Vnode(machine_, mp, key, serial);
+  Vnode& vp = *new Vnode(machine_, *this, mp, key, serial);
   list_append(all_, &Vnode::all_links, vp);  // serials grow: the list stays in order
   hash_insert(vp);
   ++mp.nvnodes;

@@ -88,8 +88,8 @@ std::string lock_name(std::uint32_t mount_id, std::uint64_t key) {
 
 }  // namespace
 
-Vnode::Vnode(sim::Machine& m, Mount& mp, std::uint64_t key, std::uint64_t serial)
-    : lock(m, lock_name(mp.id(), key)), mount_(&mp), key_(key), serial_(serial) {}
+Vnode::Vnode(sim::Machine& m, Vcache& vc, Mount& mp, std::uint64_t key, std::uint64_t serial)
+    : lock(m, lock_name(mp.id(), key)), vcache_(&vc), mount_(&mp), key_(key), serial_(serial) {}
 
 bool Vnode::is_root() const { return mount_->fs().root_key() == key_; }
 

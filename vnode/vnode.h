@@ -296,12 +296,13 @@ enum class VList : std::uint8_t { none, active, free };
 
 class Vnode {
  public:
-  Vnode(sim::Machine& m, Mount& mp, std::uint64_t key, std::uint64_t serial);
+  Vnode(sim::Machine& m, Vcache& vc, Mount& mp, std::uint64_t key, std::uint64_t serial);
   Vnode(const Vnode&) = delete;
   Vnode& operator=(const Vnode&) = delete;
 
-  Mount& mount() const { return *mount_; }    // [i]
-  std::uint64_t key() const { return key_; }  // [i]
+  Mount& mount() const { return *mount_; }     // [i]
+  Vcache& vcache() const { return *vcache_; }  // [i] the cache that made it (VRef's vrele)
+  std::uint64_t key() const { return key_; }   // [i]
   // Allocation order in the machine: used for stable lock orders and
   // reports, never a pointer value.
   std::uint64_t serial() const { return serial_; }  // [i]
@@ -335,6 +336,7 @@ class Vnode {
   sim::RwLock lock;              // the vnode lock, order (2)/(3)
 
  private:
+  Vcache* vcache_;
   Mount* mount_;
   std::uint64_t key_;
   std::uint64_t serial_;

@@ -21,7 +21,7 @@ using ukfs::Ukfs;
 vn::Vnode* vnode_of(Ukfs& fs, std::string_view path) {
   Nameidata nd;
   EXPECT_TRUE(fs.kernel().namei(fs.proc(), AT_FDCWD, path, 0, &nd).ok());
-  return nd.vp;
+  return nd.vp.release();
 }
 
 // Shows: open_vnode applies open(2)'s checks as the caller — a user without
