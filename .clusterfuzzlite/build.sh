@@ -2,8 +2,9 @@
 # Builds every vfsim fuzz target the way OSS-Fuzz and ClusterFuzzLite build
 # fuzzers: compiled with $CC/$CXX and $CFLAGS/$CXXFLAGS (sanitizers and
 # coverage), linked with $LIB_FUZZING_ENGINE, copied to $OUT with a seed
-# corpus (ext2 images made by fuzz/gen-corpus.sh, never committed) and an
-# options file per target.
+# corpus (ext2 images made by fuzz/gen-corpus.sh, never committed; for
+# fuse_reply_fuzz the scripts in fuzz/fuse-regressions) and an options file
+# per target.
 #
 # Runs in the build image (.clusterfuzzlite/Dockerfile: the source in
 # $SRC/vfsim, the working directory) and anywhere else with the same
@@ -40,8 +41,15 @@ while read -r target; do
   name=$(basename "$target")
   cp "$target" "$out/$name"
   rm -f "$out/${name}_seed_corpus.zip"
-  (cd "$work/seeds" && zip -q -j -X "$out/${name}_seed_corpus.zip" ./*.img)
-  printf '[libfuzzer]\nmax_len = 2097152\ntimeout = 20\nrss_limit_mb = 2560\n' \
+  case "$name" in
+    fuse_*)  # scripts of a lying FUSE daemon's replies: the committed regressions
+      (cd "$src/fuzz/fuse-regressions" && zip -q -j -X "$out/${name}_seed_corpus.zip" ./*)
+      max_len=65536 ;;
+    *)       # ext2 images
+      (cd "$work/seeds" && zip -q -j -X "$out/${name}_seed_corpus.zip" ./*.img)
+      max_len=2097152 ;;
+  esac
+  printf '[libfuzzer]\nmax_len = %s\ntimeout = 20\nrss_limit_mb = 2560\n' "$max_len" \
     > "$out/$name.options"
   echo "build.sh: $out/$name"
 done < "$build/fuzz-targets.txt"

@@ -1,12 +1,16 @@
 # Bring your own FUSE file system (docs/fuse.md):
 #
-#   vfsim_add_fuse_fs(NAME SOURCES src... [LIBS lib...] [DEFINES def...] [INCLUDES dir...])
+#   vfsim_add_fuse_fs(NAME SOURCES src... [ARCHIVES lib.a...] [LIBS lib...]
+#                     [DEFINES def...] [INCLUDES dir...])
 #       compiles an unmodified libfuse3 file system (low-level or high-level
 #       API, C or C++) for the simulator: its main is renamed at compile time
 #       (-Dmain=vfsim_fuse_main_NAME), and its objects are rewritten like
-#       libfuse's (objcopy: pthread, semaphore, clock, sleep, realpath and
-#       close calls go to the shim, writable sections move into the ranges
-#       reset before each run). The result is the interface target
+#       libfuse's (objcopy: pthread, semaphore, clock, sleep, realpath,
+#       close and malloc-family calls go to the shim, writable sections move
+#       into the ranges reset before each run). ARCHIVES are prebuilt static
+#       archives of the file system's own foreign code (e.g. Debian's
+#       libsquashfuse_ll.a), rewritten the same way; LIBS are linked as they
+#       are (system libraries: zlib, ...). The result is the interface target
 #       vfsim_fusefs_NAME.
 #   vfsim_link_fuse_fs(TARGET NAME...)
 #       links file systems into an executable and generates its registry
@@ -67,7 +71,7 @@ function(vfsim_fuse_example VAR FILE)
 endfunction()
 
 function(vfsim_add_fuse_fs NAME)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;DEFINES;INCLUDES" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;ARCHIVES;LIBS;DEFINES;INCLUDES" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "vfsim_add_fuse_fs(${NAME}): no SOURCES")
   endif()
@@ -92,9 +96,19 @@ function(vfsim_add_fuse_fs NAME)
     COMMAND ${VFSIM_OBJCOPY} ${VFSIM_FUSE_OBJCOPY_ARGS} $<TARGET_FILE:${raw}> ${out}
     DEPENDS ${raw} ${VFSIM_FUSE_SYMS}
     COMMENT "Rewriting FUSE file system ${NAME} for the simulator")
-  add_custom_target(vfsim_fusefs_${NAME}_rewrite DEPENDS ${out})
+  set(archives "")
+  foreach(a IN LISTS ARG_ARCHIVES)
+    get_filename_component(base ${a} NAME_WE)
+    set(rw ${CMAKE_CURRENT_BINARY_DIR}/libvfsim_fusefs_${NAME}_${base}.a)
+    add_custom_command(OUTPUT ${rw}
+      COMMAND ${VFSIM_OBJCOPY} ${VFSIM_FUSE_OBJCOPY_ARGS} ${a} ${rw}
+      DEPENDS ${a} ${VFSIM_FUSE_SYMS}
+      COMMENT "Rewriting ${base}.a of FUSE file system ${NAME} for the simulator")
+    list(APPEND archives ${rw})
+  endforeach()
+  add_custom_target(vfsim_fusefs_${NAME}_rewrite DEPENDS ${out} ${archives})
   add_library(vfsim_fusefs_${NAME} INTERFACE)
-  target_link_libraries(vfsim_fusefs_${NAME} INTERFACE ${out} vfsim_fuse_runtime ${ARG_LIBS})
+  target_link_libraries(vfsim_fusefs_${NAME} INTERFACE ${out} ${archives} vfsim_fuse_runtime ${ARG_LIBS})
   add_dependencies(vfsim_fusefs_${NAME} vfsim_fusefs_${NAME}_rewrite)
   set_property(TARGET vfsim_fusefs_${NAME} PROPERTY VFSIM_FUSE_LANG ${lang})
   # Every file system added anywhere is offered by the vfsim command

@@ -107,9 +107,16 @@ inline VopNoToken vop_before_rename(Vnode& fdvp, Vnode&, const ComponentName&, V
 inline void vop_after_rename(VopNoToken, const Status&, Vnode&, Vnode&, const ComponentName&,
                              Vnode&, Vnode*, const ComponentName&) {}
 
-// The wrappers, generated from vnode/vop_list.h: vop_NAME(params) opens a
-// trace span "VOP_NAME mM:K", asserts the lock contract, runs the VOP's
-// checks around the call through the vnode's op vector.
+// The wrappers, generated from vnode/vop_list.h: vop_NAME(params) asserts
+// the lock contract and runs the VOP's checks around the call through the
+// vnode's op vector (vop_NAME_call_); in a kept trace the same work runs
+// inside a span "VOP_NAME mM:K" (vop_NAME_traced_).
+//
+// The span lives out of line, on a cold path chosen by one test of the
+// machine's keep flag (fixed when the machine is made): a span object in
+// the inlined wrapper cost every VOP its closure, its test on the way out
+// and the loss of the tail call, about 2% of the VFS op mix
+// (docs/PERFORMANCE.md), while almost no run keeps its trace.
 #define LK_SH(v) VN_ASSERT_LOCKED(v);
 #define LK_EX(v) VN_ASSERT_XLOCKED(v);
 #define LK_NONE
@@ -120,9 +127,15 @@ inline void vop_after_rename(VopNoToken, const Status&, Vnode&, Vnode&, const Co
   vop_after_##name(vop_token_, s, VFSIM_VOP_UNPAREN args); \
   return s;
 #define VFSIM_VOP_WRAPPER_(X, NAME, name, params, args, vp, locks, checks, dflt, puffs, code) \
-  inline Status vop_##name params {                                                           \
+  inline Status vop_##name##_call_ params { locks VFSIM_VOP_CALL_##checks(vp, name, args) }   \
+  [[gnu::noinline, gnu::cold]] inline Status vop_##name##_traced_ params {                    \
     VOP_SPAN(vp, "VOP_" #NAME);                                                               \
-    locks VFSIM_VOP_CALL_##checks(vp, name, args)                                             \
+    return vop_##name##_call_ args;                                                           \
+  }                                                                                           \
+  inline Status vop_##name params {                                                           \
+    if ((vp).machine().trace().keeping()) [[unlikely]]                                        \
+      return vop_##name##_traced_ args;                                                       \
+    return vop_##name##_call_ args;                                                           \
   }
 VFSIM_VOP_LIST(VFSIM_VOP_WRAPPER_, _)
 #undef VFSIM_VOP_WRAPPER_

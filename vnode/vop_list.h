@@ -1,8 +1,8 @@
 // The VOP list, written once (NetBSD's vnode_if.src habit). Everything else
 // that names every VOP is generated from it:
-//   - the op vector: VnodeOps' virtual methods and their default bodies
-//     (answering default_error(), EOPNOTSUPP unless a vector says otherwise;
-//     vnode/vnode.h);
+//   - the op vector: VnodeOps' virtual methods (vnode/vnode.h) and their
+//     default bodies (answering default_error(), EOPNOTSUPP unless a vector
+//     says otherwise; vnode/vnode_ops.cc);
 //   - the asserting wrappers vop_NAME() the VFS calls (vnode/vnode_if.h):
 //     a trace span, the lock contract, the call, and the VOP's own checks;
 //   - the puffs op codes and names of the VOPs that travel to a server

@@ -284,7 +284,7 @@ int FuseBridge::notify(const Notification& n) {
 // ---------------------------------------------------------------------------
 // vfs ops
 
-Status FuseBridge::statvfs(OpCtx& c, Reply* rp) {
+Status FuseBridge::statvfs(OpCtx& c, const puffs::NoArgs&, Reply* rp) {
   auto r = call(FUSE_STATFS, kRootNodeId, {}, caller(c));
   if (!r.ok()) return r.status();
   auto st = decode_statfs_out(*r);
@@ -293,12 +293,12 @@ Status FuseBridge::statvfs(OpCtx& c, Reply* rp) {
   return vn::kOk;
 }
 
-Status FuseBridge::sync(OpCtx&, Reply*) { return vn::kOk; }
+Status FuseBridge::sync(OpCtx&, const puffs::NoArgs&, Reply*) { return vn::kOk; }
 
 // Every kernel vnode is reclaimed by now; the root's handles go, then
 // /dev/fuse closes (the daemon reads ENODEV and exits; no DESTROY, as for a
 // non-fuseblk mount on Linux: libfuse runs destroy at session end).
-Status FuseBridge::unmount(OpCtx& c, Reply*) {
+Status FuseBridge::unmount(OpCtx& c, const puffs::NoArgs&, Reply*) {
   if (Node* root = static_cast<Node*>(c.server.nodes().find(root_cookie_))) {
     (void)release_all(*root);
     wait_for_releases(*root);
@@ -313,10 +313,10 @@ Status FuseBridge::unmount(OpCtx& c, Reply*) {
 // ---------------------------------------------------------------------------
 // Names
 
-Status FuseBridge::lookup(OpCtx& c, Reply* rp) {
+Status FuseBridge::lookup(OpCtx& c, const puffs::LookupArgs& a, Reply* rp) {
   Node& dir = node(c);
   const Caller who = caller(c);
-  if (c.rq.name == "..") {
+  if (a.name == "..") {
     // perfused answers ".." from what it knows; the daemon need not.
     const std::uint64_t parent = dir.nodeid == kRootNodeId ? root_cookie_ : dir.parent_cookie;
     if (Node* p = other(c, parent)) {
@@ -328,21 +328,21 @@ Status FuseBridge::lookup(OpCtx& c, Reply* rp) {
       return vn::kOk;
     }
   }
-  auto r = call(FUSE_LOOKUP, dir.nodeid, body_name(c.rq.name), who);
+  auto r = call(FUSE_LOOKUP, dir.nodeid, body_name(a.name), who);
   if (!r.ok()) return r.status();
   auto e = entry_of(*r, "LOOKUP");
   if (!e.ok()) return e.status();
   return answer_node(c, *e, rp);
 }
 
-Status FuseBridge::create(OpCtx& c, Reply* rp) {
+Status FuseBridge::create(OpCtx& c, const puffs::MakeArgs& a, Reply* rp) {
   Node& dir = node(c);
   const Caller who = caller(c);
-  const std::uint32_t mode = S_IFREG | (c.rq.va.mode & vn::kModeMask);
+  const std::uint32_t mode = S_IFREG | (a.va.mode & vn::kModeMask);
   if (!no_create_) {
     auto r =
         call(FUSE_CREATE, dir.nodeid,
-             body_create(conn_.proto().minor, O_CREAT | O_EXCL | O_RDWR, mode, 0, c.rq.name), who);
+             body_create(conn_.proto().minor, O_CREAT | O_EXCL | O_RDWR, mode, 0, a.name), who);
     if (r.ok()) {
       auto d = decode_create_out(*r, conn_.proto().minor);
       if (!d.ok()) return bad("CREATE", d.error);
@@ -354,12 +354,11 @@ Status FuseBridge::create(OpCtx& c, Reply* rp) {
     m_.event("fuse_create_fallback", options_.name + ": CREATE answered ENOSYS");
   }
   // perfused's fallback: MKNOD, then LOOKUP, then OPEN.
-  auto mk =
-      call(FUSE_MKNOD, dir.nodeid, body_mknod(conn_.proto().minor, mode, 0, 0, c.rq.name), who);
+  auto mk = call(FUSE_MKNOD, dir.nodeid, body_mknod(conn_.proto().minor, mode, 0, 0, a.name), who);
   if (!mk.ok()) return mk.status();
   auto made = entry_of(*mk, "MKNOD");
   if (!made.ok()) return made.status();
-  auto lk = call(FUSE_LOOKUP, dir.nodeid, body_name(c.rq.name), who);
+  auto lk = call(FUSE_LOOKUP, dir.nodeid, body_name(a.name), who);
   if (!lk.ok()) return lk.status();
   auto e = entry_of(*lk, "LOOKUP");
   if (!e.ok()) return e.status();
@@ -381,56 +380,56 @@ Status FuseBridge::create(OpCtx& c, Reply* rp) {
   return answer_node(c, *e, rp, fh, /*extra=*/1);
 }
 
-Status FuseBridge::mknod(OpCtx& c, Reply* rp) {
-  const std::uint32_t mode = mode_of_vtype(c.rq.va.type) | (c.rq.va.mode & vn::kModeMask);
-  auto r = call(
-      FUSE_MKNOD, node(c).nodeid,
-      body_mknod(conn_.proto().minor, mode, static_cast<std::uint32_t>(c.rq.va.rdev), 0, c.rq.name),
-      caller(c));
+Status FuseBridge::mknod(OpCtx& c, const puffs::MakeArgs& a, Reply* rp) {
+  const std::uint32_t mode = mode_of_vtype(a.va.type) | (a.va.mode & vn::kModeMask);
+  auto r =
+      call(FUSE_MKNOD, node(c).nodeid,
+           body_mknod(conn_.proto().minor, mode, static_cast<std::uint32_t>(a.va.rdev), 0, a.name),
+           caller(c));
   if (!r.ok()) return r.status();
   auto e = entry_of(*r, "MKNOD");
   if (!e.ok()) return e.status();
   return answer_node(c, *e, rp);
 }
 
-Status FuseBridge::mkdir(OpCtx& c, Reply* rp) {
+Status FuseBridge::mkdir(OpCtx& c, const puffs::MakeArgs& a, Reply* rp) {
   auto r = call(FUSE_MKDIR, node(c).nodeid,
-                body_mkdir(S_IFDIR | (c.rq.va.mode & vn::kModeMask), 0, c.rq.name), caller(c));
+                body_mkdir(S_IFDIR | (a.va.mode & vn::kModeMask), 0, a.name), caller(c));
   if (!r.ok()) return r.status();
   auto e = entry_of(*r, "MKDIR");
   if (!e.ok()) return e.status();
   return answer_node(c, *e, rp);
 }
 
-Status FuseBridge::symlink(OpCtx& c, Reply* rp) {
-  auto r = call(FUSE_SYMLINK, node(c).nodeid, body_symlink(c.rq.name, c.rq.name2), caller(c));
+Status FuseBridge::symlink(OpCtx& c, const puffs::SymlinkArgs& a, Reply* rp) {
+  auto r = call(FUSE_SYMLINK, node(c).nodeid, body_symlink(a.name, a.target), caller(c));
   if (!r.ok()) return r.status();
   auto e = entry_of(*r, "SYMLINK");
   if (!e.ok()) return e.status();
   return answer_node(c, *e, rp);
 }
 
-Status FuseBridge::remove(OpCtx& c, Reply*) {
-  auto r = call(FUSE_UNLINK, node(c).nodeid, body_name(c.rq.name), caller(c));
+Status FuseBridge::remove(OpCtx& c, const puffs::NodeNameArgs& a, Reply*) {
+  auto r = call(FUSE_UNLINK, node(c).nodeid, body_name(a.name), caller(c));
   if (!r.ok()) return r.status();
-  if (Node* victim = other(c, c.rq.cookie2)) victim->removed = true;
+  if (Node* victim = other(c, a.node)) victim->removed = true;
   return vn::kOk;
 }
 
-Status FuseBridge::rmdir(OpCtx& c, Reply*) {
-  auto r = call(FUSE_RMDIR, node(c).nodeid, body_name(c.rq.name), caller(c));
+Status FuseBridge::rmdir(OpCtx& c, const puffs::NodeNameArgs& a, Reply*) {
+  auto r = call(FUSE_RMDIR, node(c).nodeid, body_name(a.name), caller(c));
   if (!r.ok()) return r.status();
-  if (Node* victim = other(c, c.rq.cookie2)) victim->removed = true;
+  if (Node* victim = other(c, a.node)) victim->removed = true;
   return vn::kOk;
 }
 
 // LINK answers an entry: one more lookup of the node linked. An entry
 // naming another node is a lie the kernel has no vnode for: it is counted
 // and forgotten at once.
-Status FuseBridge::link(OpCtx& c, Reply*) {
-  Node* target = other(c, c.rq.cookie2);
+Status FuseBridge::link(OpCtx& c, const puffs::NodeNameArgs& a, Reply*) {
+  Node* target = other(c, a.node);
   if (target == nullptr) return Status(EIO);
-  auto r = call(FUSE_LINK, node(c).nodeid, body_link(target->nodeid, c.rq.name), caller(c));
+  auto r = call(FUSE_LINK, node(c).nodeid, body_link(target->nodeid, a.name), caller(c));
   if (!r.ok()) return r.status();
   auto e = entry_of(*r, "LINK");
   if (!e.ok()) return e.status();
@@ -449,16 +448,16 @@ Status FuseBridge::link(OpCtx& c, Reply*) {
   return Status(EIO);
 }
 
-Status FuseBridge::rename(OpCtx& c, Reply*) {
-  Node* newdir = other(c, c.rq.cookie3);
+Status FuseBridge::rename(OpCtx& c, const puffs::RenameArgs& a, Reply*) {
+  Node* newdir = other(c, a.to_dir);
   if (newdir == nullptr) return Status(EIO);
-  auto r = call(FUSE_RENAME, node(c).nodeid, body_rename(newdir->nodeid, c.rq.name, c.rq.name2),
+  auto r = call(FUSE_RENAME, node(c).nodeid, body_rename(newdir->nodeid, a.from_name, a.to_name),
                 caller(c));
   if (!r.ok()) return r.status();
-  if (c.rq.cookie4 != 0) {
-    if (Node* replaced = other(c, c.rq.cookie4)) replaced->removed = true;
+  if (a.to_node != 0) {
+    if (Node* replaced = other(c, a.to_node)) replaced->removed = true;
   }
-  if (Node* moved = other(c, c.rq.cookie2)) moved->parent_cookie = c.rq.cookie3;
+  if (Node* moved = other(c, a.from_node)) moved->parent_cookie = a.to_dir;
   return vn::kOk;
 }
 
@@ -489,15 +488,15 @@ sim::Mutex* size_lock_of(sim::Machine& m, bool on, std::unique_ptr<sim::Mutex>& 
 }
 }  // namespace
 
-Status FuseBridge::getattr(OpCtx& c, Reply* rp) {
+Status FuseBridge::getattr(OpCtx& c, const puffs::NoArgs&, Reply* rp) {
   Node& n = node(c);
   SizeGuard g(size_lock_of(m_, options_.size_serialise, n.size_lock, n.ordinal));
   return getattr_of(n, caller(c), &rp->va);
 }
 
-Status FuseBridge::setattr(OpCtx& c, Reply* rp) {
+Status FuseBridge::setattr(OpCtx& c, const puffs::SetattrArgs& args, Reply* rp) {
   Node& n = node(c);
-  const vn::SetAttr& sa = c.rq.sa;
+  const vn::SetAttr& sa = args.sa;
   fuse_setattr_in in{};
   if (sa.mode) {
     in.valid |= FATTR_MODE;
@@ -539,11 +538,11 @@ Status FuseBridge::setattr(OpCtx& c, Reply* rp) {
   return vn::kOk;
 }
 
-Status FuseBridge::access(OpCtx& c, Reply*) {
+Status FuseBridge::access(OpCtx& c, const puffs::AccessArgs& a, Reply*) {
   Node& n = node(c);
   if (!no_access_) {
-    auto r = call(FUSE_ACCESS, n.nodeid, body_access(static_cast<std::uint32_t>(c.rq.flags & 07)),
-                  caller(c));
+    auto r =
+        call(FUSE_ACCESS, n.nodeid, body_access(static_cast<std::uint32_t>(a.acc & 07)), caller(c));
     if (r.ok()) return vn::kOk;
     if (r.err() != ENOSYS) return r.status();
     no_access_ = true;
@@ -551,7 +550,7 @@ Status FuseBridge::access(OpCtx& c, Reply*) {
   }
   vn::Vattr va;
   VN_TRY(getattr_of(n, caller(c), &va));
-  return access_from_mode(va, c.rq.flags, c.rq.h.cred);
+  return access_from_mode(va, a.acc, c.rq.h.cred);
 }
 
 // ---------------------------------------------------------------------------
@@ -596,14 +595,14 @@ vn::Result<std::uint64_t> FuseBridge::fh_for(Node& n, bool write, const Caller& 
   return o->fh;
 }
 
-Status FuseBridge::open(OpCtx& c, Reply*) {
+Status FuseBridge::open(OpCtx& c, const puffs::OpenArgs& a, Reply*) {
   Node& n = node(c);
-  auto fh = fh_for(n, (c.rq.flags & vn::kFWrite) != 0, caller(c));
+  auto fh = fh_for(n, (a.fflags & vn::kFWrite) != 0, caller(c));
   return fh.status();
 }
 
 // puffs' CLOSE: nothing to send; the fhs live until INACTIVE.
-Status FuseBridge::close(OpCtx&, Reply*) { return vn::kOk; }
+Status FuseBridge::close(OpCtx&, const puffs::OpenArgs&, Reply*) { return vn::kOk; }
 
 // Each fh is forgotten before its RELEASE goes out, so no path releases it
 // twice. Run as the superuser, pid 0.
@@ -662,7 +661,7 @@ void FuseBridge::wait_for_releases(Node& n) {
   while (n.releases_out > 0) n.releases_done->sleep("fuse release reply");
 }
 
-Status FuseBridge::inactive(OpCtx& c, Reply* rp) {
+Status FuseBridge::inactive(OpCtx& c, const puffs::NoArgs&, Reply* rp) {
   Node& n = node(c);
   release_in_background(n);
   rp->flag = n.removed;
@@ -677,7 +676,7 @@ Status FuseBridge::forget(Node& n) {
   return conn_.send_noreply(FUSE_FORGET, n.nodeid, body_forget(give_back), Caller{});
 }
 
-Status FuseBridge::reclaim(OpCtx& c, Reply*) {
+Status FuseBridge::reclaim(OpCtx& c, const puffs::ReclaimArgs&, Reply*) {
   Node& n = node(c);
   (void)release_all(n);
   wait_for_releases(n);  // the daemon may not see FORGET before those RELEASEs
@@ -685,13 +684,13 @@ Status FuseBridge::reclaim(OpCtx& c, Reply*) {
   return vn::kOk;
 }
 
-Status FuseBridge::read(OpCtx& c, Reply* rp) {
+Status FuseBridge::read(OpCtx& c, const puffs::ReadArgs& a, Reply* rp) {
   Node& n = node(c);
   const Caller who = caller(c);
   auto fh = fh_for(n, false, who);
   if (!fh.ok()) return fh.status();
-  std::uint64_t off = c.rq.offset;
-  std::uint64_t left = c.rq.len;
+  std::uint64_t off = a.offset;
+  std::uint64_t left = a.len;
   while (left > 0) {
     const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>(left, kChunk));
     auto r = call(FUSE_READ, n.nodeid, body_read(conn_.proto().minor, *fh, off, want, 0), who);
@@ -732,16 +731,16 @@ Status FuseBridge::write_data(OpCtx& c, std::uint64_t offset, std::string_view d
   return vn::kOk;
 }
 
-Status FuseBridge::write(OpCtx& c, Reply* rp) {
-  return write_data(c, c.rq.offset, c.rq.data, &rp->offset);
+Status FuseBridge::write(OpCtx& c, const puffs::WriteArgs& a, Reply* rp) {
+  return write_data(c, a.offset, a.data, &rp->offset);
 }
 
-Status FuseBridge::putpages(OpCtx& c, Reply*) {
+Status FuseBridge::putpages(OpCtx& c, const puffs::PutpagesArgs& a, Reply*) {
   std::uint64_t end = 0;
-  return write_data(c, c.rq.offset, c.rq.data, &end);
+  return write_data(c, a.offset, a.data, &end);
 }
 
-Status FuseBridge::fsync(OpCtx& c, Reply*) {
+Status FuseBridge::fsync(OpCtx& c, const puffs::NoArgs&, Reply*) {
   Node& n = node(c);
   if (no_fsync_ || !n.wfh) return vn::kOk;
   auto r = call(FUSE_FSYNC, n.nodeid, body_fsync(*n.wfh, 0), Caller{});
@@ -754,14 +753,14 @@ Status FuseBridge::fsync(OpCtx& c, Reply*) {
 }
 
 // READDIR offsets are the daemon's cookies: the kernel hands back the last
-// entry's off to go on. The vfs asks for at most rq.len entries.
-Status FuseBridge::readdir(OpCtx& c, Reply* rp) {
+// entry's off to go on. The vfs asks for at most `max` entries.
+Status FuseBridge::readdir(OpCtx& c, const puffs::ReaddirArgs& a, Reply* rp) {
   Node& n = node(c);
   const Caller who = caller(c);
   auto fh = fh_for(n, false, who);
   if (!fh.ok()) return fh.status();
   auto r =
-      call(FUSE_READDIR, n.nodeid, body_read(conn_.proto().minor, *fh, c.rq.offset, 4096, 0), who);
+      call(FUSE_READDIR, n.nodeid, body_read(conn_.proto().minor, *fh, a.cookie, 4096, 0), who);
   if (!r.ok()) return r.status();
   auto ents = decode_dirents(*r);
   if (!ents.ok()) return bad("READDIR", ents.error);
@@ -770,7 +769,7 @@ Status FuseBridge::readdir(OpCtx& c, Reply* rp) {
     return vn::kOk;
   }
   for (const Dirent& d : *ents) {
-    if (rp->dirents.size() >= c.rq.len) break;
+    if (rp->dirents.size() >= a.max) break;
     if (d.off == 0) {
       return bad("READDIR", DecodeError{"entry '" + d.name + "' has offset 0: cannot resume", EIO});
     }
@@ -780,7 +779,7 @@ Status FuseBridge::readdir(OpCtx& c, Reply* rp) {
   return vn::kOk;
 }
 
-Status FuseBridge::readlink(OpCtx& c, Reply* rp) {
+Status FuseBridge::readlink(OpCtx& c, const puffs::NoArgs&, Reply* rp) {
   auto r = call(FUSE_READLINK, node(c).nodeid, {}, caller(c));
   if (!r.ok()) return r.status();
   if (r->empty() || r->size() >= vn::kPathMax || r->find('\0') != std::string::npos) {
@@ -798,9 +797,9 @@ std::string FuseBridge::xattr_name(std::int32_t ns, const std::string& name) con
   return (ns == static_cast<int>(vn::XattrNs::system) ? "system." : "user.") + name;
 }
 
-Status FuseBridge::getextattr(OpCtx& c, Reply* rp) {
+Status FuseBridge::getextattr(OpCtx& c, const puffs::XattrArgs& a, Reply* rp) {
   Node& n = node(c);
-  const std::string name = xattr_name(c.rq.flags, c.rq.name);
+  const std::string name = xattr_name(a.ns, a.name);
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto probe = call(FUSE_GETXATTR, n.nodeid, body_getxattr(name, 0), caller(c));
     if (!probe.ok()) return probe.err() == ENOSYS ? Status(EOPNOTSUPP) : probe.status();
@@ -822,17 +821,17 @@ Status FuseBridge::getextattr(OpCtx& c, Reply* rp) {
   return Status(ERANGE);
 }
 
-Status FuseBridge::setextattr(OpCtx& c, Reply*) {
+Status FuseBridge::setextattr(OpCtx& c, const puffs::SetXattrArgs& a, Reply*) {
   std::uint32_t flags = 0;
-  if (c.rq.len & vn::kXattrCreate) flags |= XATTR_CREATE;
-  if (c.rq.len & vn::kXattrReplace) flags |= XATTR_REPLACE;
+  if (a.flags & vn::kXattrCreate) flags |= XATTR_CREATE;
+  if (a.flags & vn::kXattrReplace) flags |= XATTR_REPLACE;
   auto r = call(FUSE_SETXATTR, node(c).nodeid,
-                body_setxattr(xattr_name(c.rq.flags, c.rq.name), c.rq.data, flags), caller(c));
+                body_setxattr(xattr_name(a.ns, a.name), a.value, flags), caller(c));
   if (!r.ok()) return r.err() == ENOSYS ? Status(EOPNOTSUPP) : r.status();
   return vn::kOk;
 }
 
-Status FuseBridge::listextattr(OpCtx& c, Reply* rp) {
+Status FuseBridge::listextattr(OpCtx& c, const puffs::ListXattrArgs& a, Reply* rp) {
   Node& n = node(c);
   auto probe = call(FUSE_LISTXATTR, n.nodeid, body_listxattr(0), caller(c));
   if (!probe.ok()) return probe.err() == ENOSYS ? Status(EOPNOTSUPP) : probe.status();
@@ -844,16 +843,15 @@ Status FuseBridge::listextattr(OpCtx& c, Reply* rp) {
   if (r->size() > *size) return bad("LISTXATTR", DecodeError{"list longer than asked", EIO});
   auto names = decode_xattr_names(*r);
   if (!names.ok()) return bad("LISTXATTR", names.error);
-  const bool system = c.rq.flags == static_cast<int>(vn::XattrNs::system);
+  const bool system = a.ns == static_cast<int>(vn::XattrNs::system);
   for (auto& name : *names.value) {
     if (is_system_name(name) == system) rp->names.push_back(std::move(name));
   }
   return vn::kOk;
 }
 
-Status FuseBridge::deleteextattr(OpCtx& c, Reply*) {
-  auto r = call(FUSE_REMOVEXATTR, node(c).nodeid, body_name(xattr_name(c.rq.flags, c.rq.name)),
-                caller(c));
+Status FuseBridge::deleteextattr(OpCtx& c, const puffs::XattrArgs& a, Reply*) {
+  auto r = call(FUSE_REMOVEXATTR, node(c).nodeid, body_name(xattr_name(a.ns, a.name)), caller(c));
   if (!r.ok()) return r.err() == ENOSYS ? Status(EOPNOTSUPP) : r.status();
   return vn::kOk;
 }

@@ -93,7 +93,9 @@ class FuseBridge : public puffs::PuffsOps {
   // the kernel applies it under its locks. Returns the daemon's errno.
   int notify(const Notification& n);
 
-#define VFSIM_FUSE_BRIDGE_DECLARE(name) vn::Status name(puffs::OpCtx& c, puffs::Reply* rp) override;
+#define VFSIM_FUSE_BRIDGE_DECLARE(name)                                                            \
+  vn::Status name(puffs::OpCtx& c, const puffs::ArgsOf<puffs::PuffsOp::name>& a, puffs::Reply* rp) \
+      override;
   VFSIM_PUFFS_OPS(VFSIM_FUSE_BRIDGE_DECLARE)
 #undef VFSIM_FUSE_BRIDGE_DECLARE
 

@@ -100,84 +100,84 @@ Status P2k::answer_node(OpCtx& c, Status s, Vnode* vp, Reply* rp) {
   return vn::kOk;
 }
 
-Status P2k::statvfs(OpCtx&, Reply* rp) { return mount_->fs().statvfs(&rp->st); }
-Status P2k::sync(OpCtx&, Reply*) { return mount_->fs().sync(); }
+Status P2k::statvfs(OpCtx&, const NoArgs&, Reply* rp) { return mount_->fs().statvfs(&rp->st); }
+Status P2k::sync(OpCtx&, const NoArgs&, Reply*) { return mount_->fs().sync(); }
 // Every kernel vnode is reclaimed by the time UNMOUNT comes: let go of the
 // backend, as a rump file server unmounts its kernel file system and exits.
-Status P2k::unmount(OpCtx& c, Reply*) {
+Status P2k::unmount(OpCtx& c, const NoArgs&, Reply*) {
   detach(c.server);
   return vn::kOk;
 }
 
-Status P2k::lookup(OpCtx& c, Reply* rp) {
+Status P2k::lookup(OpCtx& c, const LookupArgs& a, Reply* rp) {
   Vnode& dvp = vnode_of(c);
   Vnode* vp = nullptr;
   Status s;
   {
     Locked l(dvp, false);
-    s = vn::vop_lookup(dvp, vn::ComponentName{c.rq.name, c.rq.h.cred}, &vp);
+    s = vn::vop_lookup(dvp, vn::ComponentName{a.name, c.rq.h.cred}, &vp);
   }
   return answer_node(c, s, vp, rp);
 }
 
-#define VFSIM_P2K_MAKE(op, call)                          \
-  Status P2k::op(OpCtx& c, Reply* rp) {                   \
-    Vnode& dvp = vnode_of(c);                             \
-    Vnode* vp = nullptr;                                  \
-    Status s;                                             \
-    {                                                     \
-      Locked l(dvp, true);                                \
-      const vn::ComponentName cn{c.rq.name, c.rq.h.cred}; \
-      s = call;                                           \
-    }                                                     \
-    return answer_node(c, s, vp, rp);                     \
+#define VFSIM_P2K_MAKE(op, args, call)                 \
+  Status P2k::op(OpCtx& c, const args& a, Reply* rp) { \
+    Vnode& dvp = vnode_of(c);                          \
+    Vnode* vp = nullptr;                               \
+    Status s;                                          \
+    {                                                  \
+      Locked l(dvp, true);                             \
+      const vn::ComponentName cn{a.name, c.rq.h.cred}; \
+      s = call;                                        \
+    }                                                  \
+    return answer_node(c, s, vp, rp);                  \
   }
-VFSIM_P2K_MAKE(create, vn::vop_create(dvp, cn, c.rq.va, &vp))
-VFSIM_P2K_MAKE(mknod, vn::vop_mknod(dvp, cn, c.rq.va, &vp))
-VFSIM_P2K_MAKE(mkdir, vn::vop_mkdir(dvp, cn, c.rq.va, &vp))
-VFSIM_P2K_MAKE(symlink, vn::vop_symlink(dvp, cn, c.rq.va, c.rq.name2, &vp))
+VFSIM_P2K_MAKE(create, MakeArgs, vn::vop_create(dvp, cn, a.va, &vp))
+VFSIM_P2K_MAKE(mknod, MakeArgs, vn::vop_mknod(dvp, cn, a.va, &vp))
+VFSIM_P2K_MAKE(mkdir, MakeArgs, vn::vop_mkdir(dvp, cn, a.va, &vp))
+VFSIM_P2K_MAKE(symlink, SymlinkArgs, vn::vop_symlink(dvp, cn, a.va, a.target, &vp))
 #undef VFSIM_P2K_MAKE
 
-Status P2k::open(OpCtx& c, Reply*) {
+Status P2k::open(OpCtx& c, const OpenArgs& a, Reply*) {
   Locked l(vnode_of(c), false);
-  return vn::vop_open(vnode_of(c), c.rq.flags, c.rq.h.cred);
+  return vn::vop_open(vnode_of(c), a.fflags, c.rq.h.cred);
 }
-Status P2k::close(OpCtx& c, Reply*) {
+Status P2k::close(OpCtx& c, const OpenArgs& a, Reply*) {
   Locked l(vnode_of(c), false);
-  return vn::vop_close(vnode_of(c), c.rq.flags, c.rq.h.cred);
+  return vn::vop_close(vnode_of(c), a.fflags, c.rq.h.cred);
 }
-Status P2k::access(OpCtx& c, Reply*) {
+Status P2k::access(OpCtx& c, const AccessArgs& a, Reply*) {
   Locked l(vnode_of(c), false);
-  return vn::vop_access(vnode_of(c), c.rq.flags, c.rq.h.cred);
+  return vn::vop_access(vnode_of(c), a.acc, c.rq.h.cred);
 }
-Status P2k::getattr(OpCtx& c, Reply* rp) {
+Status P2k::getattr(OpCtx& c, const NoArgs&, Reply* rp) {
   Locked l(vnode_of(c), false);
   return vn::vop_getattr(vnode_of(c), &rp->va);
 }
-Status P2k::setattr(OpCtx& c, Reply* rp) {
+Status P2k::setattr(OpCtx& c, const SetattrArgs& a, Reply* rp) {
   Locked l(vnode_of(c), true);
-  VN_TRY(vn::vop_setattr(vnode_of(c), c.rq.sa, c.rq.h.cred));
+  VN_TRY(vn::vop_setattr(vnode_of(c), a.sa, c.rq.h.cred));
   return vn::vop_getattr(vnode_of(c), &rp->va);
 }
-Status P2k::read(OpCtx& c, Reply* rp) {
+Status P2k::read(OpCtx& c, const ReadArgs& a, Reply* rp) {
   Locked l(vnode_of(c), false);
-  return vn::vop_read(vnode_of(c), c.rq.offset, c.rq.len, &rp->data, c.rq.flags);
+  return vn::vop_read(vnode_of(c), a.offset, a.len, &rp->data, a.ioflag);
 }
-Status P2k::write(OpCtx& c, Reply* rp) {
+Status P2k::write(OpCtx& c, const WriteArgs& a, Reply* rp) {
   Locked l(vnode_of(c), true);
-  std::uint64_t off = c.rq.offset;
+  std::uint64_t off = a.offset;
   std::size_t written = 0;
-  VN_TRY(vn::vop_write(vnode_of(c), &off, c.rq.data, c.rq.flags, &written));
+  VN_TRY(vn::vop_write(vnode_of(c), &off, a.data, a.ioflag, &written));
   rp->offset = off;  // short by what the file system could not write
   return vn::kOk;
 }
 // Page-out: the kernel trimmed the pages to its size of the file (which may
 // be ahead of the server's), so the bytes are written as they come.
-Status P2k::putpages(OpCtx& c, Reply*) {
+Status P2k::putpages(OpCtx& c, const PutpagesArgs& a, Reply*) {
   Vnode& vp = vnode_of(c);
   Locked l(vp, true);
-  std::uint64_t off = c.rq.offset;
-  std::string_view rest = c.rq.data;
+  std::uint64_t off = a.offset;
+  std::string_view rest = a.data;
   // A short write stops where the file system could not go on; writing the
   // rest again gets the errno that stopped it (a page-out is all or error).
   while (!rest.empty()) {
@@ -187,19 +187,19 @@ Status P2k::putpages(OpCtx& c, Reply*) {
   }
   return vn::kOk;
 }
-Status P2k::fsync(OpCtx& c, Reply*) {
+Status P2k::fsync(OpCtx& c, const NoArgs&, Reply*) {
   Locked l(vnode_of(c), true);
   return vn::vop_fsync(vnode_of(c));
 }
 
-#define VFSIM_P2K_NAMEOP(op, vop)                                    \
-  Status P2k::op(OpCtx& c, Reply*) {                                 \
-    Vnode* vp = vnode_of(c.other(c.rq.cookie2));                     \
-    if (vp == nullptr) return Status(EIO);                           \
-    Vnode& dvp = vnode_of(c);                                        \
-    Locked ld(dvp, true);                                            \
-    Locked lv(*vp, true);                                            \
-    return vop(dvp, *vp, vn::ComponentName{c.rq.name, c.rq.h.cred}); \
+#define VFSIM_P2K_NAMEOP(op, vop)                                 \
+  Status P2k::op(OpCtx& c, const NodeNameArgs& a, Reply*) {       \
+    Vnode* vp = vnode_of(c.other(a.node));                        \
+    if (vp == nullptr) return Status(EIO);                        \
+    Vnode& dvp = vnode_of(c);                                     \
+    Locked ld(dvp, true);                                         \
+    Locked lv(*vp, true);                                         \
+    return vop(dvp, *vp, vn::ComponentName{a.name, c.rq.h.cred}); \
   }
 VFSIM_P2K_NAMEOP(remove, vn::vop_remove)
 VFSIM_P2K_NAMEOP(rmdir, vn::vop_rmdir)
@@ -209,12 +209,11 @@ VFSIM_P2K_NAMEOP(link, vn::vop_link)
 // The kernel holds its rename lock and all four vnodes locked while this
 // runs, so the backend sees the same shape; the backend's own rename lock
 // serialises p2k renames among its workers (lock order (1) before (2)).
-Status P2k::rename(OpCtx& c, Reply*) {
-  Vnode* fvp = vnode_of(c.other(c.rq.cookie2));
-  Vnode* tdvp = vnode_of(c.other(c.rq.cookie3));
-  Vnode* tvp = c.rq.cookie4 != 0 ? vnode_of(c.other(c.rq.cookie4)) : nullptr;
-  if (fvp == nullptr || tdvp == nullptr || (c.rq.cookie4 != 0 && tvp == nullptr))
-    return Status(EIO);
+Status P2k::rename(OpCtx& c, const RenameArgs& a, Reply*) {
+  Vnode* fvp = vnode_of(c.other(a.from_node));
+  Vnode* tdvp = vnode_of(c.other(a.to_dir));
+  Vnode* tvp = a.to_node != 0 ? vnode_of(c.other(a.to_node)) : nullptr;
+  if (fvp == nullptr || tdvp == nullptr || (a.to_node != 0 && tvp == nullptr)) return Status(EIO);
   Vnode& fdvp = vnode_of(c);
   sim::MutexGuard rl(mount_->rename_lock);
   std::vector<Vnode*> order = {&fdvp};
@@ -223,53 +222,51 @@ Status P2k::rename(OpCtx& c, Reply*) {
     if (v != nullptr && std::find(order.begin(), order.end(), v) == order.end()) order.push_back(v);
   }
   for (Vnode* v : order) vn::vn_lock(*v, true);
-  Status s = vn::vop_rename(fdvp, *fvp, vn::ComponentName{c.rq.name, c.rq.h.cred}, *tdvp, tvp,
-                            vn::ComponentName{c.rq.name2, c.rq.h.cred});
+  Status s = vn::vop_rename(fdvp, *fvp, vn::ComponentName{a.from_name, c.rq.h.cred}, *tdvp, tvp,
+                            vn::ComponentName{a.to_name, c.rq.h.cred});
   for (auto it = order.rbegin(); it != order.rend(); ++it) vn::vn_unlock(**it);
   return s;
 }
-Status P2k::readdir(OpCtx& c, Reply* rp) {
+Status P2k::readdir(OpCtx& c, const ReaddirArgs& a, Reply* rp) {
   Locked l(vnode_of(c), false);
-  return vn::vop_readdir(vnode_of(c), c.rq.offset, c.rq.len, &rp->dirents, &rp->flag);
+  return vn::vop_readdir(vnode_of(c), a.cookie, a.max, &rp->dirents, &rp->flag);
 }
-Status P2k::readlink(OpCtx& c, Reply* rp) {
+Status P2k::readlink(OpCtx& c, const NoArgs&, Reply* rp) {
   Locked l(vnode_of(c), false);
   return vn::vop_readlink(vnode_of(c), &rp->data);
 }
 // The kernel's last reference went: recycle if the file has no names left.
-Status P2k::inactive(OpCtx& c, Reply* rp) {
+Status P2k::inactive(OpCtx& c, const NoArgs&, Reply* rp) {
   Locked l(vnode_of(c), false);
   vn::Vattr va;
   VN_TRY(vn::vop_getattr(vnode_of(c), &va));
   rp->flag = va.nlink == 0;
   return vn::kOk;
 }
-Status P2k::reclaim(OpCtx& c, Reply*) {
+Status P2k::reclaim(OpCtx& c, const ReclaimArgs&, Reply*) {
   vcache_.vrele(vnode_of(c));
   static_cast<P2kNode&>(c.node).vp = nullptr;
   return vn::kOk;
 }
-Status P2k::getextattr(OpCtx& c, Reply* rp) {
-  if (!ns_ok(c.rq.flags)) return Status(EINVAL);
+Status P2k::getextattr(OpCtx& c, const XattrArgs& a, Reply* rp) {
+  if (!ns_ok(a.ns)) return Status(EINVAL);
   Locked l(vnode_of(c), false);
-  return vn::vop_getextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name,
-                            &rp->data);
+  return vn::vop_getextattr(vnode_of(c), static_cast<vn::XattrNs>(a.ns), a.name, &rp->data);
 }
-Status P2k::setextattr(OpCtx& c, Reply*) {
-  if (!ns_ok(c.rq.flags)) return Status(EINVAL);
+Status P2k::setextattr(OpCtx& c, const SetXattrArgs& a, Reply*) {
+  if (!ns_ok(a.ns)) return Status(EINVAL);
   Locked l(vnode_of(c), true);
-  return vn::vop_setextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name, c.rq.data,
-                            static_cast<int>(c.rq.len));
+  return vn::vop_setextattr(vnode_of(c), static_cast<vn::XattrNs>(a.ns), a.name, a.value, a.flags);
 }
-Status P2k::listextattr(OpCtx& c, Reply* rp) {
-  if (!ns_ok(c.rq.flags)) return Status(EINVAL);
+Status P2k::listextattr(OpCtx& c, const ListXattrArgs& a, Reply* rp) {
+  if (!ns_ok(a.ns)) return Status(EINVAL);
   Locked l(vnode_of(c), false);
-  return vn::vop_listextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), &rp->names);
+  return vn::vop_listextattr(vnode_of(c), static_cast<vn::XattrNs>(a.ns), &rp->names);
 }
-Status P2k::deleteextattr(OpCtx& c, Reply*) {
-  if (!ns_ok(c.rq.flags)) return Status(EINVAL);
+Status P2k::deleteextattr(OpCtx& c, const XattrArgs& a, Reply*) {
+  if (!ns_ok(a.ns)) return Status(EINVAL);
   Locked l(vnode_of(c), true);
-  return vn::vop_deleteextattr(vnode_of(c), static_cast<vn::XattrNs>(c.rq.flags), c.rq.name);
+  return vn::vop_deleteextattr(vnode_of(c), static_cast<vn::XattrNs>(a.ns), a.name);
 }
 
 }  // namespace vfsim::puffs

@@ -33,7 +33,8 @@ class P2k : public PuffsOps {
   vn::Mount& backend() { return *mount_; }
   vn::Vcache& backend_vcache() { return vcache_; }
 
-#define VFSIM_P2K_DECLARE(name) vn::Status name(OpCtx& c, Reply* rp) override;
+#define VFSIM_P2K_DECLARE(name) \
+  vn::Status name(OpCtx& c, const ArgsOf<PuffsOp::name>& a, Reply* rp) override;
   VFSIM_PUFFS_OPS(VFSIM_P2K_DECLARE)
 #undef VFSIM_P2K_DECLARE
 

@@ -1,6 +1,8 @@
 #include "fsdrivers/puffs/puffs_msg.h"
 
 #include <cerrno>
+#include <cstdint>
+#include <variant>
 
 #include "fsdrivers/puffs/wire.h"
 
@@ -19,6 +21,8 @@ struct Enc {
   void str(std::string& s) { w.str(s); }
   void boolean(bool& b) { w.u8(b ? 1 : 0); }
   void nlookup(std::int64_t& v) { w.u64(static_cast<std::uint64_t>(v)); }
+  // An int flags word carried in 8 bytes, sign-extended (setextattr).
+  void flags64(std::int32_t& v) { w.u64(static_cast<std::uint64_t>(static_cast<std::int64_t>(v))); }
   std::uint32_t count(std::size_t n, std::size_t) {
     w.u32(static_cast<std::uint32_t>(n));
     return static_cast<std::uint32_t>(n);
@@ -41,6 +45,14 @@ struct Dec {
   void nlookup(std::int64_t& v) {
     v = static_cast<std::int64_t>(r.u64());
     if (!r.bad() && v < 0) fail("nlookup " + std::to_string(v) + " is negative");
+  }
+  // An int flags word in 8 bytes: a value no int holds is refused.
+  void flags64(std::int32_t& v) {
+    const auto wide = static_cast<std::int64_t>(r.u64());
+    if (!r.bad() && (wide < INT32_MIN || wide > INT32_MAX)) {
+      fail("flags " + std::to_string(wide) + " out of range");
+    }
+    v = static_cast<std::int32_t>(wide);
   }
   // A count is believed only if that many items of `min_item` bytes fit.
   std::uint32_t count(std::size_t, std::size_t min_item) {
@@ -106,78 +118,99 @@ void setattr_fields(IO& io, vn::SetAttr& sa) {
   io.boolean(sa.mark_ctime);
 }
 
+// Each argument type's fields, in wire order. The wire format is per op
+// (the header's opcode gives the body's shape): these are the same bytes
+// the generic request of earlier versions carried.
+template <class IO>
+void args_fields(IO&, NoArgs&) {}
+template <class IO>
+void args_fields(IO& io, LookupArgs& a) {
+  io.str(a.name);
+}
+template <class IO>
+void args_fields(IO& io, MakeArgs& a) {
+  io.str(a.name);
+  vattr_fields(io, a.va);
+}
+template <class IO>
+void args_fields(IO& io, SymlinkArgs& a) {
+  io.str(a.name);
+  vattr_fields(io, a.va);
+  io.str(a.target);
+}
+template <class IO>
+void args_fields(IO& io, OpenArgs& a) {
+  io.i32(a.fflags);
+}
+template <class IO>
+void args_fields(IO& io, AccessArgs& a) {
+  io.i32(a.acc);
+}
+template <class IO>
+void args_fields(IO& io, SetattrArgs& a) {
+  setattr_fields(io, a.sa);
+}
+template <class IO>
+void args_fields(IO& io, ReadArgs& a) {
+  io.u64(a.offset);
+  io.u64(a.len);
+  io.i32(a.ioflag);
+}
+template <class IO>
+void args_fields(IO& io, WriteArgs& a) {
+  io.u64(a.offset);
+  io.i32(a.ioflag);
+  io.str(a.data);
+}
+template <class IO>
+void args_fields(IO& io, PutpagesArgs& a) {
+  io.u64(a.offset);
+  io.str(a.data);
+}
+template <class IO>
+void args_fields(IO& io, NodeNameArgs& a) {
+  io.u64(a.node);
+  io.str(a.name);
+}
+template <class IO>
+void args_fields(IO& io, RenameArgs& a) {
+  io.u64(a.from_node);
+  io.str(a.from_name);
+  io.u64(a.to_dir);
+  io.u64(a.to_node);
+  io.str(a.to_name);
+}
+template <class IO>
+void args_fields(IO& io, ReaddirArgs& a) {
+  io.u64(a.cookie);
+  io.u64(a.max);
+}
+template <class IO>
+void args_fields(IO& io, XattrArgs& a) {
+  io.i32(a.ns);
+  io.str(a.name);
+}
+template <class IO>
+void args_fields(IO& io, SetXattrArgs& a) {
+  io.i32(a.ns);
+  io.flags64(a.flags);
+  io.str(a.name);
+  io.str(a.value);
+}
+template <class IO>
+void args_fields(IO& io, ListXattrArgs& a) {
+  io.i32(a.ns);
+}
+template <class IO>
+void args_fields(IO& io, ReclaimArgs& a) {
+  io.nlookup(a.nlookup);
+}
+
+// Encodes the arguments the request holds; decodes those of its opcode
+// (make_request(op) chose their type).
 template <class IO>
 void request_body(IO& io, Request& rq) {
-  using O = PuffsOp;
-  switch (rq.h.op) {
-    case O::lookup: io.str(rq.name); break;
-    case O::create:
-    case O::mknod:
-    case O::mkdir:
-      io.str(rq.name);
-      vattr_fields(io, rq.va);
-      break;
-    case O::symlink:
-      io.str(rq.name);
-      vattr_fields(io, rq.va);
-      io.str(rq.name2);
-      break;
-    case O::open:
-    case O::close:
-    case O::access: io.i32(rq.flags); break;
-    case O::setattr: setattr_fields(io, rq.sa); break;
-    case O::read:
-      io.u64(rq.offset);
-      io.u64(rq.len);
-      io.i32(rq.flags);
-      break;
-    case O::write:
-      io.u64(rq.offset);
-      io.i32(rq.flags);
-      io.str(rq.data);
-      break;
-    case O::putpages:
-      io.u64(rq.offset);
-      io.str(rq.data);
-      break;
-    case O::remove:
-    case O::rmdir:
-    case O::link:
-      io.u64(rq.cookie2);
-      io.str(rq.name);
-      break;
-    case O::rename:
-      io.u64(rq.cookie2);
-      io.str(rq.name);
-      io.u64(rq.cookie3);
-      io.u64(rq.cookie4);
-      io.str(rq.name2);
-      break;
-    case O::readdir:
-      io.u64(rq.offset);
-      io.u64(rq.len);
-      break;
-    case O::getextattr:
-    case O::deleteextattr:
-      io.i32(rq.flags);
-      io.str(rq.name);
-      break;
-    case O::setextattr:
-      io.i32(rq.flags);
-      io.u64(rq.len);
-      io.str(rq.name);
-      io.str(rq.data);
-      break;
-    case O::listextattr: io.i32(rq.flags); break;
-    case O::reclaim: io.nlookup(rq.nlookup); break;
-    case O::getattr:
-    case O::fsync:
-    case O::readlink:
-    case O::inactive:
-    case O::statvfs:
-    case O::sync:
-    case O::unmount: break;
-  }
+  std::visit([&io](auto& a) { args_fields(io, a); }, rq.args);
 }
 
 template <class IO>
@@ -338,6 +371,29 @@ bool op_known(std::uint16_t raw) {
   }
 }
 
+Request make_request(PuffsOp op, std::uint64_t cookie) {
+  Request rq;
+  rq.h.op = op;
+  rq.h.cookie = cookie;
+  switch (op) {
+#define VFSIM_PUFFS_DEFAULT_ARGS_(name, T) \
+  case PuffsOp::name: rq.args = T{}; break;
+    VFSIM_PUFFS_ARGS(VFSIM_PUFFS_DEFAULT_ARGS_)
+#undef VFSIM_PUFFS_DEFAULT_ARGS_
+  }
+  return rq;
+}
+
+bool args_match(PuffsOp op, const RequestArgs& a) {
+  switch (op) {
+#define VFSIM_PUFFS_ARGS_MATCH_(name, T) \
+  case PuffsOp::name: return std::holds_alternative<T>(a);
+    VFSIM_PUFFS_ARGS(VFSIM_PUFFS_ARGS_MATCH_)
+#undef VFSIM_PUFFS_ARGS_MATCH_
+  }
+  return false;
+}
+
 std::string encode_request(const Request& rq_in) {
   Request rq = rq_in;  // the field walkers take non-const references
   WireWriter w;
@@ -370,7 +426,7 @@ DecodedRequest decode_request(std::string_view bytes) {
     out.error.why = "a reply where a request was expected";
     return out;
   }
-  Request rq;
+  Request rq = make_request(h->op);
   rq.h = std::move(*h);
   out.req =
       decode_body(r, std::move(rq), &out.error, [](Dec& d, Request& m) { request_body(d, m); });

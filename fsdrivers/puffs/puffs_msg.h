@@ -27,14 +27,17 @@
 // decode_*() never reads out of bounds and answers a DecodeError naming what
 // was wrong (short message, length field disagreeing with the bytes read,
 // unknown opcode, a count larger than the message could hold, a negative
-// nlookup, trailing bytes). What is done with the error is the receiver's
-// business.
+// nlookup, a flags word no int holds, trailing bytes). What is done with the
+// error is the receiver's business. A request's arguments are typed by its
+// op (RequestArgs below): the decoder reads the body of the opcode's type,
+// so a body shaped as another op's does not decode.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "vnode/vattr.h"
@@ -78,28 +81,180 @@ struct Header {
   std::int32_t error = 0;
 };
 
-// The arguments of a request; which fields an op uses is listed in
-// puffs_msg.cc (encode_request_body), next to the code that writes them.
-struct Request {
-  Header h;
-  std::string name;           // component name; xattr name
-  std::string name2;          // rename: target name; symlink: target
-  std::uint64_t cookie2 = 0;  // remove/rmdir: victim; link: node; rename: source node
-  std::uint64_t cookie3 = 0;  // rename: target directory
-  std::uint64_t cookie4 = 0;  // rename: node the target replaces, 0 if none
-  vn::Vattr va;               // create/mknod/mkdir/symlink
-  vn::SetAttr sa;             // setattr
-  std::uint64_t offset = 0;   // read/write/putpages: file offset; readdir: cookie
-  std::uint64_t len = 0;      // read: bytes; readdir: entries; setextattr: flags
-  std::int32_t flags = 0;     // open/close: fflags; access: acc; read/write: ioflag; xattr: ns
-  std::string data;           // write/putpages: bytes; setextattr: value
-  // reclaim: how many replies (LOOKUP, CREATE, MKNOD, MKDIR, SYMLINK) handed
-  // this cookie to the vnode being reclaimed — FUSE's FORGET nlookup, NetBSD's
-  // later pvnr_nlookup. 0: the kernel keeps no lookup counts (knob
-  // puffs.reclaim_nlookup=false). Signed on the wire like NetBSD's int; a
-  // negative value does not decode.
+// The arguments of a request: one type per op family, so the kernel that
+// builds a request and the server op that reads it name the same fields
+// (no generic field reused with another meaning per op). Their wire
+// encoding is in puffs_msg.cc (args_fields), next to the code that writes
+// them; a field's comment says what it carries.
+struct NoArgs {  // getattr, fsync, readlink, inactive, statvfs, sync, unmount
+};
+struct LookupArgs {
+  std::string name;  // the component
+};
+struct MakeArgs {  // create, mknod, mkdir
+  std::string name;
+  vn::Vattr va;  // type, mode (and rdev for mknod) of the new node
+};
+struct SymlinkArgs {
+  std::string name;
+  vn::Vattr va;
+  std::string target;
+};
+struct OpenArgs {  // open, close
+  std::int32_t fflags = 0;
+};
+struct AccessArgs {
+  std::int32_t acc = 0;  // vn::kAcc* bits
+};
+struct SetattrArgs {
+  vn::SetAttr sa;
+};
+struct ReadArgs {
+  std::uint64_t offset = 0;
+  std::uint64_t len = 0;  // bytes asked for
+  std::int32_t ioflag = 0;
+};
+struct WriteArgs {
+  std::uint64_t offset = 0;
+  std::int32_t ioflag = 0;
+  std::string data;
+};
+struct PutpagesArgs {
+  std::uint64_t offset = 0;
+  std::string data;  // the bytes of the pages, cut at the kernel's size of the file
+};
+struct NodeNameArgs {      // remove, rmdir: the node the name names; link: the
+  std::uint64_t node = 0;  // node to link; both as a cookie
+  std::string name;
+};
+struct RenameArgs {  // the header's cookie is the source directory
+  std::uint64_t from_node = 0;
+  std::string from_name;
+  std::uint64_t to_dir = 0;
+  std::uint64_t to_node = 0;  // the node the target name replaces, 0 if none
+  std::string to_name;
+};
+struct ReaddirArgs {
+  std::uint64_t cookie = 0;  // where to go on (0: from the start)
+  std::uint64_t max = 0;     // entries at most
+};
+struct XattrArgs {      // getextattr, deleteextattr
+  std::int32_t ns = 0;  // vn::XattrNs, checked by the server
+  std::string name;
+};
+struct SetXattrArgs {
+  std::int32_t ns = 0;
+  std::int32_t flags = 0;  // vn::kXattrCreate / kXattrReplace
+  std::string name;
+  std::string value;
+};
+struct ListXattrArgs {
+  std::int32_t ns = 0;
+};
+// How many replies (LOOKUP, CREATE, MKNOD, MKDIR, SYMLINK) handed this cookie
+// to the vnode being reclaimed — FUSE's FORGET nlookup, NetBSD's later
+// pvnr_nlookup. 0: the kernel keeps no lookup counts (knob
+// puffs.reclaim_nlookup=false). Signed on the wire like NetBSD's int; a
+// negative value does not decode.
+struct ReclaimArgs {
   std::int64_t nlookup = 0;
 };
+
+using RequestArgs =
+    std::variant<NoArgs, LookupArgs, MakeArgs, SymlinkArgs, OpenArgs, AccessArgs, SetattrArgs,
+                 ReadArgs, WriteArgs, PutpagesArgs, NodeNameArgs, RenameArgs, ReaddirArgs,
+                 XattrArgs, SetXattrArgs, ListXattrArgs, ReclaimArgs>;
+
+// Which argument type each op takes, as X(op, Type).
+// clang-format off
+#define VFSIM_PUFFS_ARGS(X) \
+  X(statvfs, NoArgs) \
+  X(sync, NoArgs) \
+  X(unmount, NoArgs) \
+  X(lookup, LookupArgs) \
+  X(create, MakeArgs) \
+  X(mknod, MakeArgs) \
+  X(mkdir, MakeArgs) \
+  X(symlink, SymlinkArgs) \
+  X(open, OpenArgs) \
+  X(close, OpenArgs) \
+  X(access, AccessArgs) \
+  X(getattr, NoArgs) \
+  X(setattr, SetattrArgs) \
+  X(read, ReadArgs) \
+  X(write, WriteArgs) \
+  X(putpages, PutpagesArgs) \
+  X(fsync, NoArgs) \
+  X(remove, NodeNameArgs) \
+  X(link, NodeNameArgs) \
+  X(rename, RenameArgs) \
+  X(rmdir, NodeNameArgs) \
+  X(readdir, ReaddirArgs) \
+  X(readlink, NoArgs) \
+  X(inactive, NoArgs) \
+  X(reclaim, ReclaimArgs) \
+  X(getextattr, XattrArgs) \
+  X(setextattr, SetXattrArgs) \
+  X(listextattr, ListXattrArgs) \
+  X(deleteextattr, XattrArgs)
+// clang-format on
+
+// ArgsOf<PuffsOp::read> is ReadArgs. An op missing from VFSIM_PUFFS_ARGS has
+// no ArgsFor, and the checks below (generated from the VOP list) fail to
+// compile naming it.
+template <PuffsOp Op>
+struct ArgsFor;
+#define VFSIM_PUFFS_ARGS_FOR_(op, T) \
+  template <>                        \
+  struct ArgsFor<PuffsOp::op> {      \
+    using type = T;                  \
+  };
+VFSIM_PUFFS_ARGS(VFSIM_PUFFS_ARGS_FOR_)
+#undef VFSIM_PUFFS_ARGS_FOR_
+template <PuffsOp Op>
+using ArgsOf = typename ArgsFor<Op>::type;
+
+// Every op: the vfs ops, then every VOP that travels to a server
+// (vnode/vop_list.h), as X(name).
+#define VFSIM_PUFFS_OPS(X) X(statvfs) X(sync) X(unmount) VFSIM_PUFFS_VOPS(X)
+
+namespace args_check_ {
+#define VFSIM_PUFFS_ONE_(...) +1  // NOLINT(bugprone-macro-parentheses): a term of a sum
+#define VFSIM_PUFFS_HAS_ARGS_(name)                \
+  static_assert(sizeof(ArgsOf<PuffsOp::name>) > 0, \
+                "puffs op " #name " has no argument type in VFSIM_PUFFS_ARGS");
+VFSIM_PUFFS_OPS(VFSIM_PUFFS_HAS_ARGS_)  // NOLINT(bugprone-sizeof-expression): a completeness test
+static_assert(0 VFSIM_PUFFS_ARGS(VFSIM_PUFFS_ONE_) == 0 VFSIM_PUFFS_OPS(VFSIM_PUFFS_ONE_),
+              "VFSIM_PUFFS_ARGS names an op twice or one the VOP list does not have");
+#undef VFSIM_PUFFS_HAS_ARGS_
+#undef VFSIM_PUFFS_ONE_
+}  // namespace args_check_
+
+struct Request {
+  Header h;
+  RequestArgs args;
+  // The arguments, if they are op Op's and the header says Op; else nullptr.
+  template <PuffsOp Op>
+  const ArgsOf<Op>* args_of() const {
+    return h.op == Op ? std::get_if<ArgsOf<Op>>(&args) : nullptr;
+  }
+};
+
+// A request for op Op about node `cookie`: the arguments' type is fixed by
+// the op at compile time.
+template <PuffsOp Op>
+Request make_request(std::uint64_t cookie, ArgsOf<Op> a) {
+  Request rq;
+  rq.h.op = Op;
+  rq.h.cookie = cookie;
+  rq.args = std::move(a);
+  return rq;
+}
+// A request for `op` with default (zero) arguments of its type, e.g. for a
+// reply to a request whose body did not parse.
+Request make_request(PuffsOp op, std::uint64_t cookie = 0);
+// Whether `a` holds the argument type of `op`.
+bool args_match(PuffsOp op, const RequestArgs& a);
 
 struct Reply {
   Header h;                      // h.error != 0: no body

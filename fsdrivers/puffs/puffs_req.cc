@@ -54,6 +54,10 @@ void PuffsMount::state_change(PuffsRequest& r, ReqState from, ReqState to) {
 }
 
 vn::Status PuffsMount::call(Request& rq, Reply* rp) {
+  // make_request<Op>() fixes the arguments' type by the op at compile time;
+  // a request changed since is our bug.
+  VFSIM_KASSERT(machine_, args_match(rq.h.op, rq.args),
+                describe(rq.h) + " carries arguments of another op");
   if (dead_) return vn::Status(ENXIO);
   rq.h.id = next_id_++;
   if (const sim::Lwp* l = machine_.in_lwp() ? &machine_.current() : nullptr) rq.h.pid = l->id;

@@ -149,9 +149,8 @@ void Server::bad_request(std::string_view bytes, const DecodeError& e) {
   machine_.event("puffs_bad_request", text);
   if (options_.fatal_protocol_errors) machine_.fail(sim::Outcome::protocol, text);
   if (!e.id || !e.op || !op_known(*e.op)) return;  // nothing to answer
-  Request rq;
+  Request rq = make_request(static_cast<PuffsOp>(*e.op));
   rq.h.id = *e.id;
-  rq.h.op = static_cast<PuffsOp>(*e.op);
   Reply rp;
   rp.h.error = EPROTO;
   send_reply(rq, rp);
@@ -185,8 +184,8 @@ void Server::handle(std::string_view bytes) {
     if (options_.op_latency > 0) machine_.sleep_for(options_.op_latency);
     PuffsNode dummy;
     OpCtx c{*this, rq, node != nullptr ? *node : dummy};
-    if (rq.h.op == PuffsOp::reclaim) {
-      rp.h.error = reclaim(c, &rp).err();
+    if (const ReclaimArgs* ra = rq.args_of<PuffsOp::reclaim>()) {
+      rp.h.error = reclaim(c, *ra, &rp).err();
     } else {
       rp.h.error = dispatch(c, &rp).err();
       if (rp.h.error == 0) count_lookup(rq, rp);
@@ -196,14 +195,25 @@ void Server::handle(std::string_view bytes) {
   send_reply(rq, rp);
 }
 
+// Hands the request to its op with its arguments, typed. A request whose
+// arguments are not its op's type (none comes off the wire: the decoder
+// chooses the type from the opcode, but a Request may be built in memory)
+// is logged and answered EINVAL; nothing is asserted about it.
 sim::Status Server::dispatch(OpCtx& c, Reply* rp) {
   switch (c.rq.h.op) {
-#define VFSIM_PUFFS_CASE(name) \
-  case PuffsOp::name: return ops_.name(c, rp);
+#define VFSIM_PUFFS_CASE(name)                                                      \
+  case PuffsOp::name:                                                               \
+    if (const auto* a = c.rq.args_of<PuffsOp::name>()) return ops_.name(c, *a, rp); \
+    break;
     VFSIM_PUFFS_OPS(VFSIM_PUFFS_CASE)
 #undef VFSIM_PUFFS_CASE
   }
-  return sim::Status(EOPNOTSUPP);
+  const std::string text = "puffs server '" + options_.name + "': " + describe(c.rq.h) +
+                           " carries arguments of another op (variant index " +
+                           std::to_string(c.rq.args.index()) + ")";
+  machine_.event("puffs_bad_request", text);
+  if (options_.fatal_protocol_errors) machine_.fail(sim::Outcome::protocol, text);
+  return sim::Status(EINVAL);
 }
 
 // A successful reply that hands a node's cookie to the kernel counts once.
@@ -229,15 +239,15 @@ void Server::count_lookup(const Request& rq, const Reply& rp) {
 // another worker while the file system's reclaim sleeps makes a new node
 // rather than answering this cookie. (Should the file system's reclaim
 // fail, the node stays reachable by cookie but is never handed out again.)
-sim::Status Server::reclaim(OpCtx& c, Reply* rp) {
+sim::Status Server::reclaim(OpCtx& c, const ReclaimArgs& a, Reply* rp) {
   const std::uint64_t cookie = c.rq.h.cookie;
   if (options_.reclaim_nlookup) {
     PuffsNode& n = c.node;
-    const auto said = static_cast<std::uint64_t>(c.rq.nlookup);  // decoding refused < 0
+    const auto said = static_cast<std::uint64_t>(a.nlookup);  // decoding refused < 0
     const bool root = cookie == root_;
     if ((said == 0 && !root) || said > n.nlookup) {
       const std::string text = "puffs server '" + options_.name + "': " + describe(c.rq.h) +
-                               " says nlookup " + std::to_string(c.rq.nlookup) +
+                               " says nlookup " + std::to_string(a.nlookup) +
                                " but the server handed the cookie out " +
                                std::to_string(n.nlookup) + " times; node kept";
       machine_.event("puffs_bad_reclaim", text);

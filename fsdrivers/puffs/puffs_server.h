@@ -85,33 +85,38 @@ class NodeMap {
 class Server;
 
 // What an op sees: the request, its node, and the server (for new nodes).
+// The op's arguments come as their own parameter, typed by the op.
 struct OpCtx {
   Server& server;
   const Request& rq;
   PuffsNode& node;
-  // A node named by cookie2..4; nullptr (and the op answers EIO) if unknown.
+  // A node named by a cookie in the arguments; nullptr (and the op answers
+  // EIO) if unknown.
   PuffsNode* other(std::uint64_t cookie) const;
 };
 
 // The server's op vector: the vfs ops, then every VOP that travels to a
-// server (vnode/vop_list.h).
-#define VFSIM_PUFFS_OPS(X) X(statvfs) X(sync) X(unmount) VFSIM_PUFFS_VOPS(X)
-
-// The op vector. Each op returns kOk and fills the reply, or an errno. The
-// framework fills the reply header. The framework calls RECLAIM only when
-// the node is to be freed (its lookup count reached zero), and drops the
-// node from the map after the op succeeds. An op that answers a node
-// (LOOKUP, CREATE, ...) must choose its cookie with no scheduling point
-// between the choice and its return: the framework counts the reply right
-// after, and a RECLAIM on another worker must not free the node between.
+// server (VFSIM_PUFFS_OPS, puffs_msg.h), each as
+// NAME(OpCtx&, const ArgsOf<PuffsOp::NAME>&, Reply*), e.g.
+// read(OpCtx&, const ReadArgs&, Reply*). The framework hands an op only a
+// request whose arguments are of its op's type: any other is logged
+// ("puffs_bad_request") and answered EINVAL. Each op returns kOk and fills
+// the reply, or an errno. The framework fills the reply header. The
+// framework calls RECLAIM only when the node is to be freed (its lookup
+// count reached zero), and drops the node from the map after the op
+// succeeds. An op that answers a node (LOOKUP, CREATE, ...) must choose its
+// cookie with no scheduling point between the choice and its return: the
+// framework counts the reply right after, and a RECLAIM on another worker
+// must not free the node between.
 class PuffsOps {
  public:
   virtual ~PuffsOps() = default;
-#define VFSIM_PUFFS_DECLARE(name)                 \
-  virtual sim::Status name(OpCtx& c, Reply* rp) { \
-    (void)c;                                      \
-    (void)rp;                                     \
-    return sim::Status(EOPNOTSUPP);               \
+#define VFSIM_PUFFS_DECLARE(name)                                                 \
+  virtual sim::Status name(OpCtx& c, const ArgsOf<PuffsOp::name>& a, Reply* rp) { \
+    (void)c;                                                                      \
+    (void)a;                                                                      \
+    (void)rp;                                                                     \
+    return sim::Status(EOPNOTSUPP);                                               \
   }
   VFSIM_PUFFS_OPS(VFSIM_PUFFS_DECLARE)
 #undef VFSIM_PUFFS_DECLARE
@@ -200,7 +205,7 @@ class Server {
   void handle(std::string_view bytes);
   void bad_request(std::string_view bytes, const DecodeError& e);
   sim::Status dispatch(OpCtx& c, Reply* rp);
-  sim::Status reclaim(OpCtx& c, Reply* rp);
+  sim::Status reclaim(OpCtx& c, const ReclaimArgs& a, Reply* rp);
   void count_lookup(const Request& rq, const Reply& rp);
   void send_reply(const Request& rq, Reply& rp);
 

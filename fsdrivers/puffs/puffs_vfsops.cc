@@ -45,9 +45,7 @@ vn::Status PuffsMount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
     va.type = it->second.first;
     newinfo_.erase(it);
   } else {
-    Request rq;
-    rq.h.op = PuffsOp::getattr;
-    rq.h.cookie = key;
+    Request rq = make_request<PuffsOp::getattr>(key, {});
     Reply rp;
     VN_TRY(call(rq, &rp));
     va = rp.va;
@@ -71,9 +69,7 @@ vn::Status PuffsMount::loadvnode(vn::Vnode& vp, std::uint64_t key) {
 }
 
 vn::Status PuffsMount::statvfs(vn::StatVfs* out) {
-  Request rq;
-  rq.h.op = PuffsOp::statvfs;
-  rq.h.cookie = options_.root_cookie;
+  Request rq = make_request<PuffsOp::statvfs>(options_.root_cookie, {});
   Reply rp;
   VN_TRY(call(rq, &rp));
   *out = rp.st;
@@ -83,9 +79,7 @@ vn::Status PuffsMount::statvfs(vn::StatVfs* out) {
 
 vn::Status PuffsMount::sync() {
   if (dead_) return vn::kOk;
-  Request rq;
-  rq.h.op = PuffsOp::sync;
-  rq.h.cookie = options_.root_cookie;
+  Request rq = make_request<PuffsOp::sync>(options_.root_cookie, {});
   Reply rp;
   vn::Status s = call(rq, &rp);
   return s.err() == EOPNOTSUPP ? vn::kOk : s;
@@ -96,9 +90,7 @@ vn::Status PuffsMount::sync() {
 vn::Status PuffsMount::unmount(bool force) {
   if (options_.on_unmount) options_.on_unmount();  // no cache operation reaches us from now on
   if (!dead_) {
-    Request rq;
-    rq.h.op = PuffsOp::unmount;
-    rq.h.cookie = options_.root_cookie;
+    Request rq = make_request<PuffsOp::unmount>(options_.root_cookie, {});
     Reply rp;
     (void)call(rq, &rp);  // the server's answer changes nothing now
   }

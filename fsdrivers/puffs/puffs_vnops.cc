@@ -19,10 +19,11 @@ namespace {
 
 PuffsMount& pmp(Vnode& vp) { return static_cast<PuffsMount&>(vp.mount().fs()); }
 
-Request make_req(PuffsOp op, Vnode& vp, const vn::Cred* cred = nullptr) {
-  Request rq;
-  rq.h.op = op;
-  rq.h.cookie = pmp(vp).node_of(vp).cookie;
+// A request for op Op about `vp`: its arguments are Op's type, checked by
+// the compiler.
+template <PuffsOp Op>
+Request make_req(Vnode& vp, ArgsOf<Op> args, const vn::Cred* cred = nullptr) {
+  Request rq = make_request<Op>(pmp(vp).node_of(vp).cookie, std::move(args));
   if (cred != nullptr) rq.h.cred = *cred;
   return rq;
 }
@@ -62,7 +63,7 @@ void apply_attr(PuffsVnode& n, Vnode& vp, const vn::Vattr& va, bool size_from_se
 // the vnode before (while it waits for the size lock) or during the call.
 Status fetch_attr(PuffsMount& mp, Vnode& vp, vn::Vattr* out) {
   if (vp.data == nullptr) return Status(ENXIO);  // reclaimed (forced unmount)
-  Request rq = make_req(PuffsOp::getattr, vp);
+  Request rq = make_req<PuffsOp::getattr>(vp, {});
   Reply rp;
   VN_TRY(mp.call(rq, &rp));
   if (vp.data == nullptr) return Status(ENXIO);  // reclaimed meanwhile (forced unmount)
@@ -95,28 +96,25 @@ Status new_vnode(PuffsMount& mp, const Reply& rp, Vnode** vpp) {
   return vn::kOk;
 }
 
-Status make_node(Vnode& dvp, PuffsOp op, const ComponentName& cn, const vn::Vattr& va,
-                 std::string_view target, Vnode** vpp) {
-  Request rq = make_req(op, dvp, &cn.cred);
-  rq.name = std::string(cn.name);
-  rq.va = va;
-  rq.name2 = std::string(target);
+template <PuffsOp Op>
+Status make_node(Vnode& dvp, const ComponentName& cn, ArgsOf<Op> args, Vnode** vpp) {
+  Request rq = make_req<Op>(dvp, std::move(args), &cn.cred);
   Reply rp;
   VN_TRY(pmp(dvp).call(rq, &rp));
   return new_vnode(pmp(dvp), rp, vpp);
 }
 
-Status simple(Vnode& vp, PuffsOp op, const vn::Cred* cred, int flags) {
-  Request rq = make_req(op, vp, cred);
-  rq.flags = flags;
+template <PuffsOp Op>
+Status simple(Vnode& vp, const vn::Cred* cred, ArgsOf<Op> args) {
+  Request rq = make_req<Op>(vp, std::move(args), cred);
   Reply rp;
   return pmp(vp).call(rq, &rp);
 }
 
-Status name_op(Vnode& dvp, PuffsOp op, Vnode& vp, const ComponentName& cn) {
-  Request rq = make_req(op, dvp, &cn.cred);
-  rq.cookie2 = pmp(vp).node_of(vp).cookie;
-  rq.name = std::string(cn.name);
+template <PuffsOp Op>
+Status name_op(Vnode& dvp, Vnode& vp, const ComponentName& cn) {
+  Request rq =
+      make_req<Op>(dvp, NodeNameArgs{pmp(vp).node_of(vp).cookie, std::string(cn.name)}, &cn.cred);
   Reply rp;
   return pmp(dvp).call(rq, &rp);
 }
@@ -133,34 +131,34 @@ class PuffsVnodeOps final : public vn::VnodeOps {
       *vpp = *vp;
       return vn::kOk;
     }
-    Request rq = make_req(PuffsOp::lookup, dvp, &cn.cred);
-    rq.name = std::string(cn.name);
+    Request rq = make_req<PuffsOp::lookup>(dvp, LookupArgs{std::string(cn.name)}, &cn.cred);
     Reply rp;
     VN_TRY(mp.call(rq, &rp));
     return new_vnode(mp, rp, vpp);
   }
   Status create(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va, Vnode** vpp) override {
-    return make_node(dvp, PuffsOp::create, cn, va, {}, vpp);
+    return make_node<PuffsOp::create>(dvp, cn, MakeArgs{std::string(cn.name), va}, vpp);
   }
   Status mknod(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va, Vnode** vpp) override {
-    return make_node(dvp, PuffsOp::mknod, cn, va, {}, vpp);
+    return make_node<PuffsOp::mknod>(dvp, cn, MakeArgs{std::string(cn.name), va}, vpp);
   }
   Status mkdir(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va, Vnode** vpp) override {
-    return make_node(dvp, PuffsOp::mkdir, cn, va, {}, vpp);
+    return make_node<PuffsOp::mkdir>(dvp, cn, MakeArgs{std::string(cn.name), va}, vpp);
   }
   Status symlink(Vnode& dvp, const ComponentName& cn, const vn::Vattr& va, std::string_view target,
                  Vnode** vpp) override {
-    return make_node(dvp, PuffsOp::symlink, cn, va, target, vpp);
+    return make_node<PuffsOp::symlink>(
+        dvp, cn, SymlinkArgs{std::string(cn.name), va, std::string(target)}, vpp);
   }
   Status open(Vnode& vp, int fflags, const vn::Cred& cred) override {
-    return simple(vp, PuffsOp::open, &cred, fflags);
+    return simple<PuffsOp::open>(vp, &cred, OpenArgs{fflags});
   }
   // puffs' close is FUSE's RELEASE: the server learns the file was closed.
   Status close(Vnode& vp, int fflags, const vn::Cred& cred) override {
-    return simple(vp, PuffsOp::close, &cred, fflags);
+    return simple<PuffsOp::close>(vp, &cred, OpenArgs{fflags});
   }
   Status access(Vnode& vp, int acc, const vn::Cred& cred) override {
-    return simple(vp, PuffsOp::access, &cred, acc);
+    return simple<PuffsOp::access>(vp, &cred, AccessArgs{acc});
   }
   Status getattr(Vnode& vp, vn::Vattr* va) override;
   Status setattr(Vnode& vp, const vn::SetAttr& sa, const vn::Cred& cred) override;
@@ -171,33 +169,32 @@ class PuffsVnodeOps final : public vn::VnodeOps {
   Status fsync(Vnode& vp) override {
     PuffsVnode& n = pmp(vp).node_of(vp);
     if (n.obj != nullptr) VN_TRY(Status(pmp(vp).options().pager->fsync(*n.obj)));
-    return simple(vp, PuffsOp::fsync, nullptr, 0);
+    return simple<PuffsOp::fsync>(vp, nullptr, {});
   }
   Status remove(Vnode& dvp, Vnode& vp, const ComponentName& cn) override {
-    return name_op(dvp, PuffsOp::remove, vp, cn);
+    return name_op<PuffsOp::remove>(dvp, vp, cn);
   }
   Status link(Vnode& dvp, Vnode& vp, const ComponentName& cn) override {
-    return name_op(dvp, PuffsOp::link, vp, cn);
+    return name_op<PuffsOp::link>(dvp, vp, cn);
   }
   Status rmdir(Vnode& dvp, Vnode& vp, const ComponentName& cn) override {
-    return name_op(dvp, PuffsOp::rmdir, vp, cn);
+    return name_op<PuffsOp::rmdir>(dvp, vp, cn);
   }
   Status rename(Vnode& fdvp, Vnode& fvp, const ComponentName& fcn, Vnode& tdvp, Vnode* tvp,
                 const ComponentName& tcn) override {
-    Request rq = make_req(PuffsOp::rename, fdvp, &fcn.cred);
     PuffsMount& mp = pmp(fdvp);
-    rq.cookie2 = mp.node_of(fvp).cookie;
-    rq.name = std::string(fcn.name);
-    rq.cookie3 = mp.node_of(tdvp).cookie;
-    rq.cookie4 = tvp != nullptr ? mp.node_of(*tvp).cookie : 0;
-    rq.name2 = std::string(tcn.name);
+    Request rq = make_req<PuffsOp::rename>(
+        fdvp,
+        RenameArgs{mp.node_of(fvp).cookie, std::string(fcn.name), mp.node_of(tdvp).cookie,
+                   tvp != nullptr ? mp.node_of(*tvp).cookie : 0, std::string(tcn.name)},
+        &fcn.cred);
     Reply rp;
     return mp.call(rq, &rp);
   }
   Status readdir(Vnode& vp, std::uint64_t cookie, std::size_t max, std::vector<vn::Dirent>* out,
                  bool* eof) override;
   Status readlink(Vnode& vp, std::string* target) override {
-    Request rq = make_req(PuffsOp::readlink, vp);
+    Request rq = make_req<PuffsOp::readlink>(vp, {});
     Reply rp;
     VN_TRY(pmp(vp).call(rq, &rp));
     *target = std::move(rp.data);
@@ -208,9 +205,8 @@ class PuffsVnodeOps final : public vn::VnodeOps {
   Status getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) override;
   Status putpages(Vnode& vp, std::uint64_t offset, std::span<const std::byte> src) override;
   Status getextattr(Vnode& vp, vn::XattrNs ns, std::string_view name, std::string* value) override {
-    Request rq = make_req(PuffsOp::getextattr, vp);
-    rq.flags = static_cast<int>(ns);
-    rq.name = std::string(name);
+    Request rq =
+        make_req<PuffsOp::getextattr>(vp, XattrArgs{static_cast<int>(ns), std::string(name)});
     Reply rp;
     VN_TRY(pmp(vp).call(rq, &rp));
     *value = std::move(rp.data);
@@ -218,17 +214,13 @@ class PuffsVnodeOps final : public vn::VnodeOps {
   }
   Status setextattr(Vnode& vp, vn::XattrNs ns, std::string_view name, std::string_view value,
                     int flags) override {
-    Request rq = make_req(PuffsOp::setextattr, vp);
-    rq.flags = static_cast<int>(ns);
-    rq.len = static_cast<std::uint64_t>(flags);
-    rq.name = std::string(name);
-    rq.data = std::string(value);
+    Request rq = make_req<PuffsOp::setextattr>(
+        vp, SetXattrArgs{static_cast<int>(ns), flags, std::string(name), std::string(value)});
     Reply rp;
     return pmp(vp).call(rq, &rp);
   }
   Status listextattr(Vnode& vp, vn::XattrNs ns, std::vector<std::string>* names) override {
-    Request rq = make_req(PuffsOp::listextattr, vp);
-    rq.flags = static_cast<int>(ns);
+    Request rq = make_req<PuffsOp::listextattr>(vp, ListXattrArgs{static_cast<int>(ns)});
     Reply rp;
     VN_TRY(pmp(vp).call(rq, &rp));
     // Added to, not replaced: listxattr(2) gathers both namespaces in one list.
@@ -236,9 +228,8 @@ class PuffsVnodeOps final : public vn::VnodeOps {
     return vn::kOk;
   }
   Status deleteextattr(Vnode& vp, vn::XattrNs ns, std::string_view name) override {
-    Request rq = make_req(PuffsOp::deleteextattr, vp);
-    rq.flags = static_cast<int>(ns);
-    rq.name = std::string(name);
+    Request rq =
+        make_req<PuffsOp::deleteextattr>(vp, XattrArgs{static_cast<int>(ns), std::string(name)});
     Reply rp;
     return pmp(vp).call(rq, &rp);
   }
@@ -270,8 +261,7 @@ Status PuffsVnodeOps::setattr(Vnode& vp, const vn::SetAttr& sa, const vn::Cred& 
   PuffsMount& mp = pmp(vp);
   PuffsVnode& n = mp.node_of(vp);
   SizeGuard g(mp, n);
-  Request rq = make_req(PuffsOp::setattr, vp, &cred);
-  rq.sa = sa;
+  Request rq = make_req<PuffsOp::setattr>(vp, SetattrArgs{sa}, &cred);
   Reply rp;
   VN_TRY(mp.call(rq, &rp));
   apply_attr(n, vp, rp.va, /*size_from_server=*/sa.size.has_value());
@@ -297,10 +287,7 @@ Status PuffsVnodeOps::read(Vnode& vp, std::uint64_t offset, std::size_t len, std
   std::size_t done = 0;
   while (done < len) {
     const std::size_t want = std::min(chunk, len - done);
-    Request rq = make_req(PuffsOp::read, vp);
-    rq.offset = offset + done;
-    rq.len = want;
-    rq.flags = ioflag;
+    Request rq = make_req<PuffsOp::read>(vp, ReadArgs{offset + done, want, ioflag});
     Reply rp;
     Status s = pmp(vp).call(rq, &rp);
     if (!s.ok()) return done == 0 ? s : vn::kOk;  // what was read stands
@@ -348,8 +335,9 @@ Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view d
       (void)fetch_attr(mp, vp, &va);  // the bytes are written whatever it answers
     }
     if (const std::uint32_t kill = vn::kill_priv_bits(n.attr.mode, ioflag); kill != 0) {
-      Request sr = make_req(PuffsOp::setattr, vp);
-      sr.sa.mode = n.attr.mode & ~kill;
+      SetattrArgs kill_args;
+      kill_args.sa.mode = n.attr.mode & ~kill;
+      Request sr = make_req<PuffsOp::setattr>(vp, std::move(kill_args));
       Reply srp;
       if (mp.call(sr, &srp).ok()) apply_attr(n, vp, srp.va, /*size_from_server=*/false);
     }
@@ -361,21 +349,20 @@ Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view d
   *written = 0;
   do {
     const std::string_view piece = data.substr(*written, chunk);
-    Request rq = make_req(PuffsOp::write, vp);
-    rq.offset = *offset;
-    rq.flags = ioflag & ~vn::kIoAppend;
-    rq.data = std::string(piece);
+    const std::uint64_t at = *offset;
+    Request rq =
+        make_req<PuffsOp::write>(vp, WriteArgs{at, ioflag & ~vn::kIoAppend, std::string(piece)});
     Reply rp;
     Status s = mp.call(rq, &rp);
     if (!s.ok()) return *written == 0 ? s : vn::kOk;
     if (vp.data == nullptr) return Status(ENXIO);
-    if (rp.offset < rq.offset || rp.offset - rq.offset > piece.size()) {
+    if (rp.offset < at || rp.offset - at > piece.size()) {
       mp.machine().event("puffs_bad_reply", describe(rp.h) + ": write ended at " +
                                                 std::to_string(rp.offset) +
                                                 ", outside the request");
       return Status(EPROTO);
     }
-    const auto wrote = static_cast<std::size_t>(rp.offset - rq.offset);
+    const auto wrote = static_cast<std::size_t>(rp.offset - at);
     *written += wrote;
     *offset = rp.offset;
     n.attr.size = std::max(n.attr.size, *offset);
@@ -387,9 +374,7 @@ Status PuffsVnodeOps::write(Vnode& vp, std::uint64_t* offset, std::string_view d
 
 Status PuffsVnodeOps::readdir(Vnode& vp, std::uint64_t cookie, std::size_t max,
                               std::vector<vn::Dirent>* out, bool* eof) {
-  Request rq = make_req(PuffsOp::readdir, vp);
-  rq.offset = cookie;
-  rq.len = max;
+  Request rq = make_req<PuffsOp::readdir>(vp, ReaddirArgs{cookie, max});
   Reply rp;
   VN_TRY(pmp(vp).call(rq, &rp));
   if (rp.dirents.size() > max) {
@@ -408,7 +393,7 @@ Status PuffsVnodeOps::inactive(Vnode& vp, bool* recycle) {
   PuffsMount& mp = pmp(vp);
   *recycle = mp.dead();
   if (mp.dead()) return vn::kOk;
-  Request rq = make_req(PuffsOp::inactive, vp);
+  Request rq = make_req<PuffsOp::inactive>(vp, {});
   Reply rp;
   Status s = mp.call(rq, &rp);
   *recycle = mp.dead() || (s.ok() && rp.flag);
@@ -424,10 +409,11 @@ Status PuffsVnodeOps::reclaim(Vnode& vp) {
     (void)mp.options().pager->fsync(*n.obj);  // a write-back error has no one left to tell
   }
   if (!mp.dead()) {
-    Request rq = make_req(PuffsOp::reclaim, vp);
+    ReclaimArgs args;
     if (mp.options().reclaim_nlookup) {
-      rq.nlookup = static_cast<std::int64_t>(mp.node_of(vp).nlookup);
+      args.nlookup = static_cast<std::int64_t>(mp.node_of(vp).nlookup);
     }
+    Request rq = make_req<PuffsOp::reclaim>(vp, args);
     Reply rp;
     (void)mp.call(rq, &rp);
   }
@@ -440,11 +426,7 @@ Status PuffsVnodeOps::reclaim(Vnode& vp) {
 // reads zeros.
 Status PuffsVnodeOps::getpages(Vnode& vp, std::uint64_t offset, std::span<std::byte> dst) {
   PuffsMount& mp = pmp(vp);
-  Request rq;
-  rq.h.op = PuffsOp::read;
-  rq.h.cookie = mp.node_of(vp).cookie;
-  rq.offset = offset;
-  rq.len = dst.size();
+  Request rq = make_request<PuffsOp::read>(mp.node_of(vp).cookie, ReadArgs{offset, dst.size(), 0});
   Reply rp;
   VN_TRY(mp.call(rq, &rp));
   if (rp.data.size() > dst.size()) return Status(EPROTO);
@@ -466,11 +448,8 @@ Status PuffsVnodeOps::putpages(Vnode& vp, std::uint64_t offset, std::span<const 
   if (offset >= n.attr.size) return vn::kOk;
   const auto len =
       static_cast<std::size_t>(std::min<std::uint64_t>(src.size(), n.attr.size - offset));
-  Request rq;
-  rq.h.op = PuffsOp::putpages;
-  rq.h.cookie = n.cookie;
-  rq.offset = offset;
-  rq.data.assign(reinterpret_cast<const char*>(src.data()), len);
+  Request rq = make_request<PuffsOp::putpages>(
+      n.cookie, PutpagesArgs{offset, std::string(reinterpret_cast<const char*>(src.data()), len)});
   Reply rp;
   return mp.call(rq, &rp);
 }

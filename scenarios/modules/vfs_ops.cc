@@ -205,6 +205,28 @@ void register_file_ops(sc::OpRegistry& r) {
           all += *chunk;
         }
       });
+  add(r, "fs.list_dir",
+      "lists a whole directory (open, getdents until empty, close); data is every name followed "
+      "by a newline, in the file system's order; value their count",
+      {path()}, [](Kernel& k, Proc& p, const Args& a) -> OpResult {
+        auto fd = k.open(p, a.string("path"), O_RDONLY | O_DIRECTORY);
+        if (!fd.ok()) return OpResult::error(fd.err());
+        std::string names;
+        std::int64_t count = 0;
+        for (;;) {
+          auto ents = k.getdents(p, *fd);
+          if (!ents.ok() || ents->empty()) {
+            (void)k.close(p, *fd);  // our own descriptor: closing cannot fail
+            if (!ents.ok()) return OpResult::error(ents.err());
+            return OpResult::with_data(count, names);
+          }
+          for (const auto& e : *ents) {
+            names += e.name;
+            names += '\n';
+            ++count;
+          }
+        }
+      });
 }
 
 void register_name_ops(sc::OpRegistry& r) {

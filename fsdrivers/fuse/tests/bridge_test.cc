@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
+
 #include "fsdrivers/fuse/tests/fuse_world.h"
 
 namespace vfsim::fuse {
@@ -131,14 +133,30 @@ sim::ExploreSummary explore(const WorldOptions& o, const testing::Body& body,
   return sim::explore(testing::world_fn(o, body), eo);
 }
 
+// How many schedules ExploredSchedulesPass runs per file system and
+// strategy: 500, or VFSIM_FUSE_SCHEDULES (the ctest fuse_bridge_10k, label
+// long, sets 10000: the acceptance run).
+std::uint64_t schedules_per_case() {
+  const char* env = std::getenv("VFSIM_FUSE_SCHEDULES");
+  if (env == nullptr || *env == '\0') return 500;
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(env, &end, 10);
+  if (*end != '\0' || n == 0) {
+    ADD_FAILURE() << "VFSIM_FUSE_SCHEDULES=" << env << ": not a positive integer";
+    return 500;
+  }
+  return n;
+}
+
 // Many schedules, both strategies, both APIs, 2 FUSE workers: all pass.
 TEST(FuseBridge, ExploredSchedulesPass) {
+  const std::uint64_t n = schedules_per_case();
   for (const char* fs : {"hello_ll", "hello"}) {
     for (const char* strategy : {"random", "pct"}) {
-      auto s = explore(opts(fs), hello_concurrent, strategy, 500);
+      auto s = explore(opts(fs), hello_concurrent, strategy, n);
       EXPECT_EQ(s.outcome, Outcome::pass)
           << fs << " " << strategy << ": " << (s.first_failure ? s.first_failure->message : "");
-      EXPECT_EQ(s.schedules_explored, 500u);
+      EXPECT_EQ(s.schedules_explored, n);
     }
   }
 }
@@ -165,15 +183,25 @@ TEST(FuseBridge, ForgetBalancesLookups) {
   }
 }
 
-// The trace hash of one seed is pinned: the same in the dev, release and
-// asan builds (no pointer, host clock or host thread reaches the trace).
+// The trace hash of seed 1 is pinned for both file systems and both
+// strategies (2 FUSE workers): the same in the dev, release and asan builds
+// (no pointer, host clock or host thread reaches the trace). ctest runs this
+// in each build; fuse_bridge_hashes_asan runs the asan build's binary.
 TEST(FuseBridge, PinnedTraceHash) {
-  auto a = testing::run_once(opts("hello_ll"), hello_concurrent, 1, "pct");
-  auto b = testing::run_once(opts("hello"), hello_concurrent, 1, "random");
-  ASSERT_EQ(a.outcome, Outcome::pass) << a.message;
-  ASSERT_EQ(b.outcome, Outcome::pass) << b.message;
-  EXPECT_EQ(a.trace_hash, 0x61dbbe5b9c450682ull) << std::hex << a.trace_hash;
-  EXPECT_EQ(b.trace_hash, 0xeef5d6eb5c40aeb6ull) << std::hex << b.trace_hash;
+  struct Pin {
+    const char* fs;
+    const char* strategy;
+    std::uint64_t hash;
+  };
+  for (const Pin& pin : {Pin{"hello_ll", "pct", 0x61dbbe5b9c450682ull},
+                         Pin{"hello", "random", 0xeef5d6eb5c40aeb6ull},
+                         Pin{"hello_ll", "random", 0x6c46bc75df5837e1ull},
+                         Pin{"hello", "pct", 0x2bdc121c049624d6ull}}) {
+    auto r = testing::run_once(opts(pin.fs), hello_concurrent, 1, pin.strategy);
+    ASSERT_EQ(r.outcome, Outcome::pass) << pin.fs << " " << pin.strategy << ": " << r.message;
+    EXPECT_EQ(r.trace_hash, pin.hash)
+        << pin.fs << " " << pin.strategy << ": 0x" << std::hex << r.trace_hash;
+  }
 }
 
 }  // namespace

@@ -30,10 +30,10 @@ struct HcNode : PuffsNode {
 
 class HardcodeOps : public PuffsOps {
  public:
-  sim::Status lookup(OpCtx& c, Reply* rp) override {
+  sim::Status lookup(OpCtx& c, const LookupArgs& a, Reply* rp) override {
     static constexpr std::pair<const char*, std::uint64_t> kFiles[] = {{"a", 10}, {"b", 20}};
     for (const auto& [name, key] : kFiles) {
-      if (c.rq.name != name) continue;
+      if (a.name != name) continue;
       auto cookie = c.server.nodes().cookie_of_key(key);
       if (!cookie) {
         auto n = std::make_unique<HcNode>();
@@ -48,11 +48,11 @@ class HardcodeOps : public PuffsOps {
     }
     return sim::Status(ENOENT);
   }
-  sim::Status getattr(OpCtx& c, Reply* rp) override {
+  sim::Status getattr(OpCtx& c, const NoArgs&, Reply* rp) override {
     rp->va.size = static_cast<HcNode&>(c.node).size;
     return sim::kOk;
   }
-  sim::Status reclaim(OpCtx&, Reply*) override { return sim::kOk; }
+  sim::Status reclaim(OpCtx&, const ReclaimArgs&, Reply*) override { return sim::kOk; }
 };
 
 struct Fixture {
@@ -114,18 +114,17 @@ RunResult run_kernel(std::uint64_t seed, const ServerOptions& so,
   });
 }
 
+// A request of `op` with its default arguments; a LOOKUP looks `name` up.
 Request req(PuffsOp op, std::uint64_t id, std::uint64_t cookie, std::string name = {}) {
-  Request rq;
-  rq.h.op = op;
+  Request rq = make_request(op, cookie);
   rq.h.id = id;
-  rq.h.cookie = cookie;
-  rq.name = std::move(name);
+  if (auto* l = std::get_if<LookupArgs>(&rq.args)) l->name = std::move(name);
   return rq;
 }
 
 Request reclaim_req(std::uint64_t id, std::uint64_t cookie, std::int64_t nlookup) {
-  Request rq = req(PuffsOp::reclaim, id, cookie);
-  rq.nlookup = nlookup;
+  Request rq = make_request<PuffsOp::reclaim>(cookie, ReclaimArgs{nlookup});
+  rq.h.id = id;
   return rq;
 }
 
@@ -275,6 +274,43 @@ TEST(PuffsServer, BadRequestAnsweredEproto) {
   ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
   EXPECT_TRUE(has_event(r, "puffs_bad_request", "req 5 LOOKUP: length field says"));
   EXPECT_TRUE(has_event(r, "puffs_bad_request", "8-byte message"));
+}
+
+// Shows that a request whose payload is another op's never reaches an op:
+// a LOOKUP carrying a READ's arguments (the kernel side cannot build one,
+// so it is built by hand and sent as bytes) does not decode as a LOOKUP,
+// is logged and answered EPROTO with its id, and the server goes on
+// serving; with fatal protocol errors it ends the run as `protocol`.
+TEST(PuffsServer, MismatchedPayloadAnsweredEproto) {
+  auto lying_lookup = [](std::uint64_t id) {
+    Request rq = req(PuffsOp::lookup, id, 1, "a");
+    rq.args = ReadArgs{0, 4096, 0};
+    return encode_request(rq);
+  };
+  ServerOptions so;
+  so.fatal_protocol_errors = false;
+  auto r = run_kernel(1, so, [&](Fixture& f) {
+    ASSERT_TRUE(f.sock.end(0).send(lying_lookup(5)).ok());
+    std::string buf;
+    ASSERT_TRUE(f.sock.end(0).recv(&buf, 1 << 16).ok());
+    DecodedReply d = decode_reply(buf);
+    ASSERT_TRUE(d.rep) << d.error.why;
+    EXPECT_EQ(d.rep->h.id, 5u);
+    EXPECT_EQ(d.rep->h.error, EPROTO);
+    EXPECT_EQ(d.rep->new_cookie, 0u);
+    EXPECT_EQ(f.call(req(PuffsOp::lookup, 6, 1, "a")).h.error, 0);
+    f.sock.end(0).close();
+  });
+  ASSERT_EQ(r.outcome, Outcome::pass) << r.message;
+  EXPECT_TRUE(has_event(r, "puffs_bad_request", "req 5 LOOKUP: LOOKUP body:"));
+
+  auto fatal = run_kernel(1, {}, [&](Fixture& f) {
+    ASSERT_TRUE(f.sock.end(0).send(lying_lookup(7)).ok());
+    std::string buf;
+    (void)f.sock.end(0).recv(&buf, 1 << 16);  // the run ends first
+  });
+  EXPECT_EQ(fatal.outcome, Outcome::protocol);
+  EXPECT_NE(fatal.message.find("req 7 LOOKUP"), std::string::npos) << fatal.message;
 }
 
 // Several requests in flight go to N workers and every one is answered once.

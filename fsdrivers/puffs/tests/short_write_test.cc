@@ -40,33 +40,42 @@ enum class Misbehave {
 class WriteLiar final : public PuffsOps {
  public:
   WriteLiar(P2k& inner, Misbehave how) : inner_(inner), how_(how) {}
-#define VFSIM_PASS(name)                                                            \
-  sim::Status name(OpCtx& c, Reply* rp) override {                                  \
-    return c.rq.h.op == PuffsOp::write ? write_as_told(c, rp) : inner_.name(c, rp); \
+#define VFSIM_PASS(name)                                                           \
+  sim::Status name(OpCtx& c, const ArgsOf<PuffsOp::name>& a, Reply* rp) override { \
+    return pass(c, a, rp, &P2k::name);                                             \
   }
   VFSIM_PUFFS_OPS(VFSIM_PASS)
 #undef VFSIM_PASS
 
  private:
-  sim::Status write_as_told(OpCtx& c, Reply* rp) {
+  // Every op goes to p2k as it came, but WRITE (the only op taking
+  // WriteArgs) goes through write_as_told.
+  template <class A, class F>
+  sim::Status pass(OpCtx& c, const A& a, Reply* rp, F op) {
+    return (inner_.*op)(c, a, rp);
+  }
+  template <class F>
+  sim::Status pass(OpCtx& c, const WriteArgs& a, Reply* rp, F) {
+    return write_as_told(c, a, rp);
+  }
+  sim::Status write_as_told(OpCtx& c, const WriteArgs& a, Reply* rp) {
     switch (how_) {
-      case Misbehave::none: return inner_.write(c, rp);
+      case Misbehave::none: return inner_.write(c, a, rp);
       case Misbehave::store_half: {
-        Request half = c.rq;
-        half.data.resize(c.rq.data.size() / 2);
-        OpCtx hc{c.server, half, c.node};
-        return inner_.write(hc, rp);
+        WriteArgs half = a;
+        half.data.resize(a.data.size() / 2);
+        return inner_.write(c, half, rp);
       }
       case Misbehave::store_none_enospc: return sim::Status(ENOSPC);
-      case Misbehave::store_none_silent: rp->offset = c.rq.offset; return sim::kOk;
+      case Misbehave::store_none_silent: rp->offset = a.offset; return sim::kOk;
       case Misbehave::claim_more: {
-        sim::Status s = inner_.write(c, rp);
+        sim::Status s = inner_.write(c, a, rp);
         rp->offset += 7;
         return s;
       }
       case Misbehave::claim_before: {
-        sim::Status s = inner_.write(c, rp);
-        rp->offset = c.rq.offset - 1;
+        sim::Status s = inner_.write(c, a, rp);
+        rp->offset = a.offset - 1;
         return s;
       }
     }
