@@ -195,6 +195,7 @@ std::string default_shrunk_path(const std::string& report) {
 int replay_command(const ParsedArgs& args) {
   const std::string path = one_positional(args, "REPORT.json");
   if (replay_is_recording(path)) return replay_recording(path, args);  // vfsim mount --record
+  if (is_recording_report(path)) return replay_recording_report(path, args);
   const Loaded l = load_report(path, args.value("scenario"));
   bool diverged = false;
   const sim::RunResult r = sim::replay(l.run, l.machine, l.report.result.schedule, &diverged);
@@ -228,6 +229,7 @@ int shrink_command(const ParsedArgs& args) {
   const std::string path = one_positional(args, "REPORT.json");
   const std::string out_path = args.value("out").value_or(default_shrunk_path(path));
   const std::uint64_t attempts = args.number("attempts").value_or(2000);
+  if (is_recording_report(path)) return shrink_recording_report(path, args);
   const Loaded l = load_report(path, args.value("scenario"));
   const bool json = args.flag("json");
   std::ostream& human = json ? std::cerr : std::cout;

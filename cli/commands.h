@@ -48,6 +48,10 @@ int mount_command(const ParsedArgs& args);       // cmd_mount.cc
 bool replay_is_recording(const std::string& file);
 int replay_recording(const std::string& file, const ParsedArgs& args);
 int explore_recording(const std::string& file, const ParsedArgs& args);
+// A report `vfsim explore` wrote for a recording's failure (cmd_mount.cc).
+bool is_recording_report(const std::string& path);
+int replay_recording_report(const std::string& path, const ParsedArgs& args);
+int shrink_recording_report(const std::string& path, const ParsedArgs& args);
 std::span<const OptionSpec> run_options();
 std::span<const OptionSpec> explore_options();
 std::span<const OptionSpec> check_options();

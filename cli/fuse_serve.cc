@@ -97,7 +97,148 @@ bool is_change(std::uint32_t op) {
 
 }  // namespace
 
-FuseServe::FuseServe(vfs::Kernel& k, vfs::Proc& p, FuseServeOptions o) : k_(k), p_(p), o_(o) {}
+constexpr std::size_t kSizeLockStripes = 16;
+
+FuseServe::FuseServe(vfs::Kernel& k, vfs::Proc& p, FuseServeOptions o) : k_(k), p_(p), o_(o) {
+  if (o_.concurrent && o_.size_lock) {
+    for (std::size_t i = 0; i < kSizeLockStripes; ++i) {
+      size_locks_.push_back(
+          std::make_unique<sim::Mutex>(k_.machine(), "fuse size lock " + std::to_string(i)));
+    }
+  }
+}
+
+FuseServe::SizeKeys FuseServe::size_keys(std::string_view request) const {
+  SizeKeys k;
+  fuse_in_header h{};
+  if (request.size() < sizeof h) return k;
+  std::memcpy(&h, request.data(), sizeof h);
+  Body body(request.substr(sizeof h));
+  const auto node = nodes_.find(h.nodeid);
+  const std::uint64_t node_ino = node != nodes_.end() ? node->second.ino : 0;
+  auto handle_ino = [&](std::uint64_t fh) -> std::uint64_t {
+    const auto it = handles_.find(fh);
+    return it != handles_.end() && !it->second.dir ? it->second.ino : 0;
+  };
+  switch (h.opcode) {
+    case FUSE_GETATTR: k.read = node_ino; break;
+    case FUSE_SETATTR: {
+      fuse_setattr_in in{};
+      if (!body.get(&in)) break;
+      k.read = node_ino;
+      if ((in.valid & FATTR_SIZE) != 0) {
+        const std::uint64_t fh_ino = (in.valid & FATTR_FH) != 0 ? handle_ino(in.fh) : 0;
+        k.changed = fh_ino != 0 ? fh_ino : node_ino;
+      }
+      break;
+    }
+    case FUSE_WRITE: {
+      fuse_write_in in{};
+      if (body.get(&in)) k.changed = handle_ino(in.fh);
+      break;
+    }
+    case FUSE_OPEN: {
+      fuse_open_in in{};
+      if (body.get(&in) && (in.flags & O_TRUNC) != 0) k.changed = node_ino;
+      break;
+    }
+    case FUSE_CREATE: {
+      // It may truncate a file that already exists, known only once it is
+      // open: every stripe.
+      fuse_create_in in{};
+      k.all = body.get(&in) && (in.flags & O_TRUNC) != 0 && (in.flags & O_EXCL) == 0;
+      break;
+    }
+    default: break;
+  }
+  return k;
+}
+
+std::vector<std::size_t> FuseServe::size_locks_for(const SizeKeys& k) const {
+  std::vector<std::size_t> out;
+  if (size_locks_.empty()) return out;
+  if (k.all) {
+    for (std::size_t i = 0; i < size_locks_.size(); ++i) out.push_back(i);
+    return out;
+  }
+  for (std::uint64_t ino : {k.read, k.changed}) {
+    if (ino != 0) out.push_back(ino % size_locks_.size());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string FuseServe::check_sizes(std::string_view request, std::string_view reply,
+                                   const SizeKeys& k) {
+  fuse_in_header h{};
+  fuse_out_header oh{};
+  if (request.size() < sizeof h || reply.size() < sizeof oh) return "";
+  std::memcpy(&h, request.data(), sizeof h);
+  std::memcpy(&oh, reply.data(), sizeof oh);
+  if (oh.error != 0) return "";
+  Body in_body(request.substr(sizeof h));
+  Body out_body(reply.substr(sizeof oh));
+  // A reply's attributes (of the file they name): the size must not be below
+  // a write answered since the last truncation answered.
+  auto check = [&](const fuse_attr& a, const char* what) -> std::string {
+    auto it = acked_size_.find(a.ino);
+    if (it == acked_size_.end() || a.size >= it->second) return "";
+    return std::string(what) + " of node " + std::to_string(h.nodeid) + " (unique " +
+           std::to_string(h.unique) + ", inode " + std::to_string(a.ino) + ") answered size " +
+           std::to_string(a.size) + " after a WRITE up to " + std::to_string(it->second) +
+           " was answered: a stale size, which a host that applies it truncates the written "
+           "bytes under (knob mount.size_lock)";
+  };
+  switch (h.opcode) {
+    case FUSE_WRITE: {
+      fuse_write_in in{};
+      fuse_write_out wo{};
+      if (k.changed == 0 || !in_body.get(&in) || !out_body.get(&wo)) return "";
+      std::uint64_t& acked = acked_size_[k.changed];
+      acked = std::max(acked, in.offset + wo.size);
+      return "";
+    }
+    case FUSE_SETATTR: {
+      fuse_setattr_in in{};
+      fuse_attr_out ao{};
+      if (!in_body.get(&in) || !out_body.get(&ao)) return "";
+      if ((in.valid & FATTR_SIZE) != 0 && k.changed != 0) acked_size_[k.changed] = in.size;
+      return check(ao.attr, "SETATTR");
+    }
+    case FUSE_GETATTR: {
+      fuse_attr_out ao{};
+      if (!out_body.get(&ao)) return "";
+      return check(ao.attr, "GETATTR");
+    }
+    case FUSE_OPEN: {
+      if (k.changed != 0) acked_size_[k.changed] = 0;
+      return "";
+    }
+    case FUSE_CREATE:
+    case FUSE_MKNOD: {
+      // A new file (or, for a CREATE without O_EXCL, maybe an old one,
+      // truncated or not): nothing known of its size. Its inode number may
+      // be one a removed file had.
+      fuse_entry_out eo{};
+      if (out_body.get(&eo)) acked_size_.erase(eo.attr.ino);
+      return "";
+    }
+    default: return "";
+  }
+}
+
+void FuseServe::serve(std::string_view request, vfs::Proc& w,
+                      const std::function<void(std::string_view)>& send, std::string* debug) {
+  const SizeKeys keys = size_keys(request);
+  const std::vector<std::size_t> locks = size_locks_for(keys);
+  for (std::size_t i : locks) size_locks_[i]->lock();
+  const std::string reply = handle(request, w, debug);
+  if (!reply.empty()) send(reply);
+  const std::string stale = reply.empty() ? "" : check_sizes(request, reply, keys);
+  for (auto it = locks.rbegin(); it != locks.rend(); ++it) size_locks_[*it]->unlock();
+  if (!stale.empty()) k_.machine().fail(sim::Outcome::expectation, stale);
+}
 
 bool FuseServe::start(std::string* reason) {
   p_.umask = 0;
@@ -218,6 +359,9 @@ void FuseServe::forget(std::uint64_t nodeid, std::uint64_t n) {
   if (node.nlookup != 0) return;
   const int fd = node.fd;
   by_ino_.erase(node.ino);
+  // The host forgot the file, and its size with it; the inode number may
+  // name a new file next.
+  acked_size_.erase(node.ino);
   nodes_.erase(it);
   if (fd >= 0) (void)k_.close(p_, fd);
 }
@@ -632,7 +776,9 @@ Result<std::string> FuseServe::dispatch(vfs::Proc& w, std::uint32_t opcode, std:
       if (!wh.ok()) return wh.status();
       auto h = adopt(w, *wh);
       if (!h.ok()) return h.status();
-      handles_[static_cast<std::uint64_t>(*h)] = Handle{dir, false, {}};
+      const auto node = nodes_.find(nodeid);
+      handles_[static_cast<std::uint64_t>(*h)] =
+          Handle{dir, false, {}, node != nodes_.end() ? node->second.ino : 0};
       fuse_open_out oo{};
       oo.fh = static_cast<std::uint64_t>(*h);
       put(&out, oo);
@@ -652,7 +798,7 @@ Result<std::string> FuseServe::dispatch(vfs::Proc& w, std::uint32_t opcode, std:
         (void)k_.close(p_, *h);
         return e.status();
       }
-      handles_[static_cast<std::uint64_t>(*h)] = Handle{false, false, {}};
+      handles_[static_cast<std::uint64_t>(*h)] = Handle{false, false, {}, e->st.ino};
       out = entry_bytes(*e);
       fuse_open_out oo{};
       oo.fh = static_cast<std::uint64_t>(*h);

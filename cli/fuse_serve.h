@@ -27,16 +27,34 @@
 // applied the caller's umask to the modes it sends). The host mounts without
 // default_permissions, so every permission decision is vfsim's.
 //
+// Size serialisation (serve(), knob mount.size_lock; docs/mount.md): with
+// several workers, a GETATTR, a SETATTR, a WRITE and an OPEN with O_TRUNC of
+// one node hold a lock of the server's from before their call into the
+// kernel until their reply is sent, so the replies leave in the order the
+// kernel made the changes. Without it (the historic side, the daemon half of
+// the PERFUSE paper's size race, ../shared/seeds/000_*), a GETATTR that read
+// the size can be overtaken by a WRITE that extends the file and is answered
+// first: the host then gets the older size after the write's reply, and a
+// host that applies it (NetBSD's puffs did; Linux checks an attribute
+// version) shrinks the file under the bytes it just wrote. serve() checks
+// every GETATTR and SETATTR reply against the writes already answered and
+// ends the run (Outcome::expectation) on a size smaller than an answered
+// write's end with no truncation answered since: such a reply is one that
+// no order of the requests could give.
+//
 // Nothing here reads a host clock or a pointer: replies depend only on the
 // requests and the kernel's state, so a recording replays byte for byte.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sim/sync.h"
 #include "vfs/kernel.h"
 
 namespace vfsim::cli {
@@ -47,6 +65,10 @@ struct FuseServeOptions {
   // Entry and attribute validity handed to the host kernel, in ns (the host
   // is the only client, so its caches stay coherent).
   std::uint64_t valid_ns = 1'000'000'000;
+  // Several workers serve concurrently: serve() takes the size locks.
+  bool concurrent = false;
+  // Knob mount.size_lock: false is the historic side (no size locks).
+  bool size_lock = true;
 };
 
 class FuseServe {
@@ -65,6 +87,11 @@ class FuseServe {
   // `debug`, one line describing the request and its result.
   [[nodiscard]] std::string handle(std::string_view request, vfs::Proc& w,
                                    std::string* debug = nullptr);
+  // handle() with the reply sent through `send` (nothing is sent for a
+  // request that gets no reply), under the size serialisation and its check
+  // (the header comment): a stale size ends the run.
+  void serve(std::string_view request, vfs::Proc& w,
+             const std::function<void(std::string_view)>& send, std::string* debug = nullptr);
   // The end of serving: every node and handle closed. Returns what the host
   // left behind, for the log: handles never released, lookups never
   // forgotten (a host that unmounts sends neither: not an error).
@@ -84,6 +111,15 @@ class FuseServe {
     bool dir = false;
     bool loaded = false;
     std::vector<vn::Dirent> entries;  // a directory's, read at offset 0
+    std::uint64_t ino = 0;            // the open file's inode number
+  };
+  // The files a request reads the size of and changes the size of (inode
+  // numbers, 0 for none), found in the node and handle tables before it
+  // runs; `all`: it may truncate a file not known yet.
+  struct SizeKeys {
+    std::uint64_t read = 0;
+    std::uint64_t changed = 0;
+    bool all = false;
   };
   struct Entry {
     std::uint64_t nodeid = 0;
@@ -108,6 +144,12 @@ class FuseServe {
                                     std::string_view body);
   std::string entry_bytes(const Entry& e) const;
   std::string attr_bytes(const vfs::Stat& st) const;
+  SizeKeys size_keys(std::string_view request) const;
+  // The size locks a request takes (indices into size_locks_, ascending).
+  std::vector<std::size_t> size_locks_for(const SizeKeys& k) const;
+  // The stale-size check of one request and its reply; the failure's
+  // message, or "".
+  std::string check_sizes(std::string_view request, std::string_view reply, const SizeKeys& k);
 
   vfs::Kernel& k_;
   vfs::Proc& p_;
@@ -119,6 +161,15 @@ class FuseServe {
   std::uint32_t minor_ = 0;  // negotiated at INIT
   bool initialised_ = false;
   std::uint64_t requests_ = 0;
+  // Striped by inode number: a request takes the stripes of the files it
+  // reads and changes the size of, in order (a CREATE that may truncate an
+  // existing file, every stripe). By inode, not nodeid: in an explored
+  // schedule the nodeids the recording's requests carry may name other
+  // files than they did when recorded.
+  std::vector<std::unique_ptr<sim::Mutex>> size_locks_;
+  // inode -> the end of the furthest write answered since the last
+  // truncation answered (the least size the host now believes).
+  std::map<std::uint64_t, std::uint64_t> acked_size_;
 };
 
 }  // namespace vfsim::cli

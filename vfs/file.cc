@@ -41,30 +41,29 @@ OpenFile& Kernel::file_alloc(vn::Vnode& vp, int flags) {
   f.flags = flags;
   f.offset = 0;
   f.refs = 1;  // the caller's until the descriptor is in place
-  files_.push_back(std::move(owned));
+  files_.push_back(FileSlot{f.id, std::move(owned)});
   return f;
 }
 
-namespace {
-
-bool id_less(const std::unique_ptr<OpenFile>& f, std::uint64_t id) { return f->id < id; }
-
-}  // namespace
-
 const OpenFile* Kernel::find_file(std::uint64_t id) const {
-  auto it = std::lower_bound(files_.begin(), files_.end(), id, id_less);
-  return it != files_.end() && (*it)->id == id ? it->get() : nullptr;
+  auto it = std::lower_bound(files_.begin(), files_.end(), id,
+                             [](const FileSlot& s, std::uint64_t i) { return s.id < i; });
+  return it != files_.end() && it->id == id ? it->file.get() : nullptr;
 }
 
 Status Kernel::file_release(OpenFile& f) {
   vn::Vnode* vp = f.vp;
   const int fflags = f.fflags();
-  auto it = std::lower_bound(files_.begin(), files_.end(), f.id, id_less);
-  VFSIM_KASSERT(machine_, it != files_.end() && it->get() == &f, "release of an unknown file");
+  auto it = std::lower_bound(files_.begin(), files_.end(), f.id,
+                             [](const FileSlot& s, std::uint64_t i) { return s.id < i; });
+  VFSIM_KASSERT(machine_, it != files_.end() && it->file.get() == &f, "release of an unknown file");
   f.id = 0;  // no longer found by find_file
   f.vp = nullptr;
-  spare_files_.push_back(std::move(*it));
-  files_.erase(it);  // f is free for the next open
+  spare_files_.push_back(std::move(it->file));  // f is free for the next open
+  if (++released_slots_ > 64 && 2 * released_slots_ > files_.size()) {
+    std::erase_if(files_, [](const FileSlot& s) { return s.file == nullptr; });
+    released_slots_ = 0;
+  }
   // A fifo's reader/writer counts go first, with no vnode lock held: this
   // wakes the other side (end of file, EPIPE) and may free the fifo.
   // An O_PATH descriptor never passed VOP_OPEN (nor the fifo's open).

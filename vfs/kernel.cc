@@ -34,7 +34,9 @@ std::string Kernel::check_invariants() const {
       ++fd_refs[f->id];
     }
   }
-  for (const auto& f : files_) {
+  for (const auto& slot : files_) {
+    const OpenFile* f = slot.file.get();
+    if (f == nullptr) continue;  // released
     if (f->refs < fd_refs[f->id]) return "open file with fewer refs than descriptors";
     if (f->refs == 0) return "unreferenced open file not freed";
     if (f->vp->type == vn::VType::VFIFO && !fifos_->contains(*f->vp)) {
@@ -47,7 +49,9 @@ std::string Kernel::check_invariants() const {
 std::vector<std::string> Kernel::unexplained_references() {
   if (machine_.in_lwp()) machine_.quiesce();
   std::map<std::uint64_t, std::uint32_t> expected;  // vnode serial -> refs
-  for (const auto& f : files_) ++expected[f->vp->serial()];
+  for (const auto& slot : files_) {
+    if (slot.file != nullptr) ++expected[slot.file->vp->serial()];
+  }
   for (const auto& [pid, p] : procs_) {
     if (p->cwd != nullptr) ++expected[p->cwd->serial()];
     if (p->root != nullptr) ++expected[p->root->serial()];

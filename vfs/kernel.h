@@ -372,8 +372,17 @@ class Kernel {
   sim::WaitChannel mount_change_;               // woken when an unmount finishes or fails
   std::map<int, std::unique_ptr<Proc>> procs_;  // by pid
   int next_pid_ = 1;
-  // The open files in id order: ids only grow, so a new file goes last.
-  std::vector<std::unique_ptr<OpenFile>> files_;
+  // The open files in id order: ids only grow, so a new file goes last. A
+  // released file leaves its slot empty (file null) until more than half
+  // the slots are empty and they are squeezed out: releasing one of many
+  // open files (a FUSE server holds one per node the host looked up) costs
+  // no shift of every later slot.
+  struct FileSlot {
+    std::uint64_t id = 0;
+    std::unique_ptr<OpenFile> file;  // null: released
+  };
+  std::vector<FileSlot> files_;
+  std::size_t released_slots_ = 0;
   // Released OpenFile objects (id 0), reused by the next open(2) so that an
   // open allocates nothing once the kernel has seen as many files at once.
   std::vector<std::unique_ptr<OpenFile>> spare_files_;

@@ -8,13 +8,14 @@
 # must see the same tree. Skips (exit 77, one line) without /dev/fuse, root or
 # the tools.
 #
-# usage: mount_test.sh VFSIM SOURCE_DIR CASE
+# usage: mount_test.sh VFSIM SOURCE_DIR CASE [SIZE_RACE_WORKLOAD]
 #   CASE: ext2 | memfs | errors | daemon | corrupt | record_replay_memfs | record_replay_ext2 |
-#         stress
+#         stress | size_race | memory
 set -euo pipefail
 VFSIM=$1
 SRC=$2
 CASE=$3
+WORKLOAD=${4:-}
 
 skip() {
   echo "SKIP: $*"
@@ -239,9 +240,59 @@ case "$CASE" in
     grep -q '^reproduced$' "$T/replay.out" || fail "the replay did not reproduce"
     # The requests that were in flight together, served by 4 workers in
     # every interleaving the explorer picks: the kernel's oracles hold.
-    "$VFSIM" explore "$T/rec" --schedules 200 --workers 4 | tee "$T/explore.out" ||
+    schedules=1000
+    "$VFSIM" explore "$T/rec" --schedules $schedules --workers 4 | tee "$T/explore.out" ||
       fail "vfsim explore of the recording failed"
-    grep -q 'schedules of .*: 0 failed' "$T/explore.out" || fail "explore: no verdict"
+    grep -q "^explored $schedules schedules of .*: 0 failed" "$T/explore.out" ||
+      fail "explore: not $schedules schedules passed"
+    ;;
+  size_race)
+    # The PERFUSE size race in a recorded host workload: one thread appends
+    # to a file while two stat it (AT_STATX_FORCE_SYNC), so GETATTRs and
+    # WRITEs of one file are in flight together (recorded with 2 workers).
+    # With the server's size lock (the default) every schedule of 4 workers
+    # passes; without it (mount.size_lock=false, the historic side) the
+    # explorer finds a GETATTR answered with a size older than a WRITE
+    # already answered, writes a report, and shrink cuts it to fewer
+    # requests and decisions that replay to the same failure.
+    [ -x "$WORKLOAD" ] || fail "no size_race_workload given"
+    start_mount --fs memfs --record "$T/rec" --workers 2
+    "$WORKLOAD" "$MNT/log" 300 >"$T/size.out" || fail "the workload lost bytes: $(cat "$T/size.out")"
+    [ "$(cat "$T/size.out")" = 30000 ] || fail "the workload's file: $(cat "$T/size.out") bytes"
+    stop_mount
+    "$VFSIM" replay "$T/rec" | tee "$T/replay.out"
+    grep -q '^reproduced$' "$T/replay.out" || fail "the replay did not reproduce"
+    grep -Eq 'requests in [0-9]+ batches, [1-9][0-9]* of them with several' \
+      <("$VFSIM" explore "$T/rec" --schedules 1 --workers 4) ||
+      fail "no batch held several requests: nothing was in flight together"
+    "$VFSIM" explore "$T/rec" --schedules 300 --workers 4 | tee "$T/fixed.out" ||
+      fail "with the size lock, a schedule failed"
+    grep -q '^explored 300 schedules of .*: 0 failed' "$T/fixed.out" || fail "fixed: no verdict"
+    rc=0
+    (cd "$T" && "$VFSIM" explore rec --schedules 300 --workers 4 --set mount.size_lock=false \
+      --report "$T/race.json") | tee "$T/historic.out" || rc=$?
+    [ "$rc" = 1 ] || fail "mount.size_lock=false: explore exited $rc, expected 1 (a failure)"
+    grep -q 'first failure: .*expectation: GETATTR of node .* answered size .* after a WRITE' \
+      "$T/historic.out" || fail "mount.size_lock=false: not the stale-size failure"
+    [ -s "$T/race.json" ] || fail "no failure report written"
+    rc=0
+    "$VFSIM" replay "$T/race.json" | tee "$T/race-replay.out" || rc=$?
+    [ "$rc" = 1 ] && grep -q '^reproduced: expectation' "$T/race-replay.out" ||
+      fail "the report did not replay to its failure (exit $rc)"
+    rc=0
+    "$VFSIM" shrink "$T/race.json" --out "$T/shrunk.json" | tee "$T/shrink.out" || rc=$?
+    [ "$rc" = 1 ] || fail "shrink exited $rc"
+    read -r r0 d0 r1 d1 < <(sed -nE \
+      's/^shrunk: expectation: ([0-9]+) requests, ([0-9]+) decisions -> ([0-9]+) requests, ([0-9]+) decisions.*/\1 \2 \3 \4/p' \
+      "$T/shrink.out")
+    [ -n "${d1:-}" ] || fail "shrink: no summary"
+    [ "$r1" -lt "$r0" ] && [ "$d1" -lt "$d0" ] ||
+      fail "shrink did not shorten: $r0 requests, $d0 decisions -> $r1, $d1"
+    rc=0
+    "$VFSIM" replay "$T/shrunk.json" | tee "$T/shrunk-replay.out" || rc=$?
+    [ "$rc" = 1 ] && grep -q '^reproduced: expectation' "$T/shrunk-replay.out" &&
+      grep -q 'answered size .* after a WRITE' "$T/shrunk-replay.out" ||
+      fail "the shrunk report did not replay to the same failure (exit $rc)"
     ;;
   corrupt)
     # Images with random bytes written over their inode table and data
@@ -300,6 +351,35 @@ PY
       stop_mount
     done
     [ "$eio" -gt 0 ] || fail "no walk met the damage (the test corrupts nothing that is read)"
+    ;;
+  memory)
+    # The resident size is the page cache it was given plus a fixed
+    # overhead, whatever the workload's size: with --cache-size 32 (MiB),
+    # 64 MiB and then 512 MiB written into a fresh 1 GiB image (copies of
+    # one random 64 MiB file), read back and compared after a remount; the
+    # daemon's peak RSS (VmHWM) must stay under 32 MiB + 16 MiB each time,
+    # and grow by less than 4 MiB from the small workload to the large one.
+    head -c 64M /dev/urandom >"$T/chunk"
+    hwm=()
+    for mib in 64 512; do
+      rm -f "$T/img"
+      fresh_image 1G
+      start_mount "$T/img" --cache-size 32
+      for i in $(seq $((mib / 64))); do cp "$T/chunk" "$MNT/f$i"; done
+      kb=$(awk '/^VmHWM/ {print $2}' "/proc/$DAEMON/status")
+      stop_mount
+      fsck_clean
+      start_mount "$T/img" --cache-size 32
+      for i in $(seq $((mib / 64))); do cmp "$T/chunk" "$MNT/f$i" || fail "f$i differs"; done
+      kb2=$(awk '/^VmHWM/ {print $2}' "/proc/$DAEMON/status")
+      stop_mount
+      [ "$kb2" -gt "$kb" ] && kb=$kb2
+      echo "$mib MiB written and read back with --cache-size 32: peak RSS $kb kB"
+      [ "$kb" -le $(((32 + 16) * 1024)) ] || fail "$mib MiB: peak RSS $kb kB > 32 MiB + 16 MiB"
+      hwm+=("$kb")
+    done
+    [ $((hwm[1] - hwm[0])) -lt 4096 ] ||
+      fail "peak RSS grew with the workload: ${hwm[0]} kB -> ${hwm[1]} kB"
     ;;
   stress)
     command -v stress-ng >/dev/null || skip "stress-ng is not installed (ci/install-deps)"

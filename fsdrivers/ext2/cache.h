@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <map>
 #include <memory>
 #include <vector>
@@ -47,14 +48,30 @@ class BufferCache {
   size_t size() const { return map_.size(); }
 
  private:
+  struct Entry {
+    BufRef buf;
+    std::list<Entry*>::iterator lru;    // its place in lru_
+    std::list<Entry*>::iterator clean;  // its place in clean_, when in_clean
+    bool in_clean = false;
+  };
   Status make_room();
   BufRef insert(uint32_t bno);
+  void erase(std::map<uint32_t, Entry>::iterator it);
 
   BlockIo& io_;
   uint32_t block_size_;
   size_t capacity_;
   uint64_t tick_ = 0;
-  std::map<uint32_t, BufRef> map_;
+  std::map<uint32_t, Entry> map_;
+  // Every cached buffer from least to most recently used (ascending
+  // last_use), and the buffers that were clean when last seen, in the same
+  // order: every clean buffer is in clean_ (a buffer its user dirtied stays
+  // there until eviction looks at it), so the first unpinned clean one from
+  // clean_'s front is the one a scan of the whole cache would evict, and a
+  // cache full of dirty buffers costs eviction no scan.
+  std::list<Entry*> lru_;
+  std::list<Entry*> clean_;
+  void leave_clean(Entry& e);
 };
 
 }  // namespace vfsim::ext2

@@ -165,6 +165,58 @@ TEST(NodeCalls, DescriptorLimitPerProcess) {
   });
 }
 
+// Shows: releasing many of many open files out of order (which leaves
+// empty slots in the kernel's file table and squeezes them out once more
+// than half are empty) keeps every other descriptor naming its own file,
+// and the kernel's invariants (each file's references against the
+// descriptors) hold after each round.
+TEST(NodeCalls, ManyFilesReleasedOutOfOrder) {
+  run_ukfs([](Ukfs& fs) {
+    auto& k = fs.kernel();
+    auto& p = fs.proc();
+    constexpr int kFiles = 400;
+    std::vector<int> fds;
+    std::vector<std::uint64_t> inos;
+    for (int i = 0; i < kFiles; ++i) {
+      const std::string path = "/f" + std::to_string(i);
+      ASSERT_TRUE(fs.write_file(path, "x").ok());
+      fds.push_back(*k.open(p, path, O_PATH));
+      inos.push_back(fs.stat(path)->ino);
+    }
+    // Every third from the top, then every other of the rest from the
+    // bottom: more than half released, not in id order.
+    std::vector<bool> open(kFiles, true);
+    for (int i = kFiles - 1; i >= 0; i -= 3) {
+      ASSERT_TRUE(k.close(p, fds[i]).ok());
+      open[i] = false;
+    }
+    EXPECT_EQ(k.check_invariants(), "");
+    for (int i = 0, n = 0; i < kFiles; ++i) {
+      if (open[i] && n++ % 2 == 0) {
+        ASSERT_TRUE(k.close(p, fds[i]).ok());
+        open[i] = false;
+      }
+    }
+    EXPECT_EQ(k.check_invariants(), "");
+    int left = 0;
+    for (int i = 0; i < kFiles; ++i) {
+      if (!open[i]) continue;
+      ++left;
+      auto st = k.fstat(p, fds[i]);
+      ASSERT_TRUE(st.ok()) << i;
+      EXPECT_EQ(st->ino, inos[i]) << i;
+    }
+    EXPECT_GT(left, 100);
+    for (int i = 0; i < kFiles; ++i) {
+      if (open[i]) {
+        EXPECT_TRUE(k.close(p, fds[i]).ok());
+      }
+    }
+    EXPECT_EQ(k.check_invariants(), "");
+    EXPECT_EQ(k.fstat(p, fds[0]).err(), EBADF);
+  });
+}
+
 // Shows: flistxattr and fremovexattr do what listxattr and removexattr do
 // by path.
 TEST(NodeCalls, XattrByDescriptor) {

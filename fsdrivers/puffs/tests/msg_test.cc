@@ -154,7 +154,7 @@ TEST(PuffsMsg, EachArgumentFamilyRoundTrips) {
 // SETEXTATTR is ns (4 bytes), flags (8), then name and value.
 TEST(PuffsMsg, SetextattrKeepsItsWireLayout) {
   const std::string b = encode_request(sample_request(PuffsOp::setextattr));
-  const std::size_t body = kHeaderBytes + 3 * 4;  // three groups
+  const std::size_t body = kHeaderBytes + std::size_t{3} * 4;  // three groups
   ASSERT_EQ(b.size(), body + 4 + 8 + 4 + 6 + 4 + 4);
   EXPECT_EQ(b.substr(body, 4), std::string("\x01\0\0\0", 4));
   EXPECT_EQ(b.substr(body + 4, 8), std::string(8, '\xff').replace(0, 1, "\xfe"));
@@ -185,7 +185,7 @@ TEST(PuffsMsg, MismatchedPayloadIsRefused) {
   EXPECT_NE(d.error.why.find("RENAME body"), std::string::npos) << d.error.why;
 
   std::string wide = encode_request(sample_request(PuffsOp::setextattr));
-  wide[kHeaderBytes + 3 * 4 + 4 + 4] = 1;  // flags 2^32 - 2: no int
+  wide[kHeaderBytes + std::size_t{3} * 4 + 4 + 4] = 1;  // flags 2^32 - 2: no int
   d = decode_request(wide);
   EXPECT_FALSE(d.req);
   EXPECT_NE(d.error.why.find("out of range"), std::string::npos) << d.error.why;
