@@ -45,6 +45,7 @@ struct FuseConn::Pending {
   bool finished = false;
   int error = 0;  // positive errno when finished with an error
   std::string body;
+  std::string request;  // call's encoded request (its buffer kept with the pool)
   ReplyChannel done;
   FuseConn::Done on_done;  // call_async: run by whoever finishes it
 };
@@ -66,6 +67,9 @@ void FuseConn::give_pending(std::unique_ptr<Pending> p) {
   constexpr std::size_t kKept = 64;
   if (p == nullptr || p->done.has_sleepers() || spare_pending_.size() >= kKept) return;
   p->on_done = nullptr;
+  constexpr std::size_t kKeptBytes = std::size_t{64} * 1024;  // a large write's buffer goes
+  if (p->request.capacity() > kKeptBytes) std::string().swap(p->request);
+  if (p->body.capacity() > kKeptBytes) std::string().swap(p->body);
   spare_pending_.push_back(std::move(p));
 }
 
@@ -193,13 +197,12 @@ vn::Result<std::string> FuseConn::call(std::uint32_t opcode, std::uint64_t nodei
   // waiting here while it waits on this lwp is a cycle the deadlock oracle
   // can see.
   declare_reply_wakers(p.done);
-  const std::string bytes =
-      encode_request({opcode, unique, nodeid, who.uid, who.gid, who.pid}, body);
+  encode_request_into(&p.request, {opcode, unique, nodeid, who.uid, who.gid, who.pid}, body);
   pending_add(unique, &p);
   const bool keep = m_.trace().keeping();
   sim::IoResult r = sock_.send(
-      bytes, keep ? "req " + std::to_string(unique) + " " + std::string(opcode_name(opcode))
-                  : std::string());
+      p.request, keep ? "req " + std::to_string(unique) + " " + std::string(opcode_name(opcode))
+                      : std::string());
   if (!r.ok()) {
     pending_erase(unique);
     daemon_gone("send failed: errno " + std::to_string(r.err()));
