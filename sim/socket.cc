@@ -119,7 +119,12 @@ void SocketPair::enqueue(int dst, std::string_view bytes, std::uint64_t seq) {
   Endpoint& e = *ep_[dst];
   e.rcv.push_back(Segment{std::string(bytes), seq, true});
   e.used += bytes.size();
-  if (e.readable.has_sleepers()) e.readable.wakeup();
+  if (!e.readable.has_sleepers()) return;
+  // One message, one reader: each woken reader takes a message or, if an
+  // lwp that was not asleep took it first, sleeps again; a message queued
+  // while nobody sleeps is found by the next reader before it sleeps.
+  if (options_.exclusive_wakeup) e.readable.wakeup_one();
+  else e.readable.wakeup();
 }
 
 // A stream write lands as one or more pieces; the cut points are drawn from

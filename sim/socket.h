@@ -74,6 +74,12 @@ struct SocketOptions {
   std::string name = "sock";
   SockBufOptions buf[2];  // receive buffers of end 0 and end 1
   StreamShaping stream;
+  // A message that arrives on seqpacket or dgram wakes one sleeping reader
+  // (the strategy chooses which) instead of all of them, as Linux's readers
+  // of /dev/fuse wait exclusively (one request, one daemon thread woken).
+  // Off: every reader wakes and all but one sleep again. Streams always wake
+  // every reader (a read may take part of a write).
+  bool exclusive_wakeup = false;
 };
 
 // One end of a connected pair: the interface the layers above use, so a

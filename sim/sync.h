@@ -169,7 +169,8 @@ class WaitChannel : public Resource {
   bool sleep(Mutex& interlock, std::string_view wmesg, VTime timeout = 0);
   void wakeup();      // every sleeper
   void wakeup_one();  // one sleeper, chosen by the strategy
-  // Wakes every sleeper without a scheduling point (for an lwp's exit).
+  // Wakes every sleeper without a scheduling point (for an lwp's exit, or
+  // a waker whose next step is a scheduling point anyway).
   void wakeup_quiet() { wake_all(); }
   bool has_sleepers() const { return !waiters_.empty(); }
 };

@@ -643,7 +643,7 @@ void FuseBridge::release_in_background(Node& n) {
     if (!n.releases_done) {
       n.releases_done = std::make_unique<sim::WaitChannel>(
           m_, "fuse releases of node#" + std::to_string(n.ordinal));
-      if (conn_.reader() != sim::kNoLwp) n.releases_done->add_waker(conn_.reader());
+      conn_.declare_reply_wakers(*n.releases_done);
     }
     ++n.releases_out;
     Node* node = &n;

@@ -26,9 +26,65 @@ FuseConn::FuseConn(sim::Machine& m, sim::Socket& kernel_end, ConnOptions options
 FuseConn::~FuseConn() = default;
 
 void FuseConn::start() {
+  if (has_message_) return;  // replies are delivered by their writers
   reader_ = m_.spawn(
       options_.name + " fuse reader", [this] { reader_loop(); }, /*daemon=*/true);
   for (auto& [unique, p] : pending_) p->done.add_waker(reader_);
+}
+
+void FuseConn::deliver_in_writer(std::function<bool()> has_message) {
+  has_message_ = std::move(has_message);
+}
+
+void FuseConn::add_reply_waker(sim::LwpId id) {
+  reply_wakers_.push_back(id);
+  if (!has_message_) return;
+  for (auto& [unique, p] : pending_) p->done.add_waker(id);
+}
+
+void FuseConn::declare_reply_wakers(sim::Resource& r) const {
+  if (reader_ != sim::kNoLwp) {
+    r.add_waker(reader_);
+    return;
+  }
+  if (!has_message_) return;
+  for (sim::LwpId id : reply_wakers_) r.add_waker(id);
+}
+
+// In the writer's lwp, right after its message went onto /dev/fuse. Only
+// this connection reads the kernel end, and only one lwp at a time pumps:
+// a writer that finds another pumping leaves its message to that one,
+// which loops until the end is empty; so a receive here never waits. Each
+// receive is a scheduling point (the kernel taking the message).
+void FuseConn::pump() {
+  if (!has_message_ || pumping_) return;
+  pumping_ = true;
+  struct Clear {
+    bool& f;
+    ~Clear() { f = false; }
+  } clear{pumping_};
+  while (!dead_ && has_message_()) {
+    sim::IoResult r = sock_.recv(&pump_msg_, kMaxReplyBytes);
+    if (!r.ok() || r.eof) {
+      daemon_gone(r.eof ? "the daemon closed /dev/fuse" : "recv errno " + std::to_string(r.err()));
+      return;
+    }
+    if (r.truncated) {
+      bad_reply(pump_msg_, "message longer than " + std::to_string(kMaxReplyBytes) + " bytes",
+                std::nullopt);
+      continue;
+    }
+    deliver(pump_msg_);
+  }
+}
+
+// The daemon's end closed (it exited, crashed or gave up): what it wrote
+// before is delivered, then every request still waiting ends with ENXIO,
+// as the reader's end-of-file does.
+void FuseConn::peer_closed() {
+  if (!has_message_) return;
+  pump();
+  daemon_gone("the daemon closed /dev/fuse");
 }
 
 vn::Status FuseConn::init() {
@@ -60,9 +116,10 @@ vn::Result<std::string> FuseConn::call(std::uint32_t opcode, std::uint64_t nodei
   const std::uint64_t unique = next_unique_;
   next_unique_ += 2;
   Pending p(m_, unique, opcode);
-  // Only the reader answers: waiting here while the reader waits on this
-  // lwp is a cycle the deadlock oracle can see.
-  if (reader_ != sim::kNoLwp) p.done.add_waker(reader_);
+  // Only the reader (or, without one, the daemon's writers) answers:
+  // waiting here while it waits on this lwp is a cycle the deadlock oracle
+  // can see.
+  declare_reply_wakers(p.done);
   const std::string bytes =
       encode_request({opcode, unique, nodeid, who.uid, who.gid, who.pid}, body);
   pending_.emplace(unique, &p);
@@ -115,7 +172,7 @@ vn::Status FuseConn::call_async(std::uint32_t opcode, std::uint64_t nodeid, std:
 }
 
 // Ends a pending request: wakes its caller, or runs call_async's `done`.
-void FuseConn::finish(std::uint64_t unique, int error, std::string_view body) {
+void FuseConn::finish(std::uint64_t unique, int error, std::string_view body, bool quiet) {
   auto it = pending_.find(unique);
   if (it == pending_.end()) return;
   Pending& p = *it->second;
@@ -123,7 +180,8 @@ void FuseConn::finish(std::uint64_t unique, int error, std::string_view body) {
   p.error = error;
   if (!p.on_done) {
     p.body.assign(body);
-    p.done.wakeup();
+    if (quiet) p.done.wakeup_quiet();
+    else p.done.wakeup();
     return;
   }
   pending_.erase(it);
@@ -158,6 +216,8 @@ void FuseConn::close() {
   if (closing_) return;
   closing_ = true;
   sock_.close();
+  // What the reader's receive would answer now (EBADF): nothing more comes.
+  if (has_message_) daemon_gone("the kernel closed /dev/fuse");
 }
 
 // The kernel side frames a stream by fuse_out_header.len (what is under
@@ -230,7 +290,12 @@ void FuseConn::deliver(std::string_view bytes) {
                                        " error " + std::to_string(d->h.error));
     return;
   }
-  finish(d->h.unique, -d->h.error, d->body);
+  // The kernel's write(2) of /dev/fuse wakes the caller and returns: the
+  // reader's next step is its next receive, and a writer's (pump) its next
+  // receive or its return to libfuse, whose next step that another lwp can
+  // see is a lock, a read or a write: each a scheduling point, so waking
+  // the caller needs no other.
+  finish(d->h.unique, -d->h.error, d->body, /*quiet=*/true);
 }
 
 void FuseConn::notification(const Message& msg) {

@@ -8,8 +8,10 @@
 //     └──daemon gone / bad reply / timeout──► failed (ENXIO / EIO / EIO)
 //
 // Uniques are even and increase from 2, as Linux's (the odd unique u|1 is
-// the INTERRUPT of request u). A daemon reader lwp matches replies to
-// requests. Replies are untrusted (fuse_abi.h): a message that does not
+// the INTERRUPT of request u). Replies are matched to requests in the
+// daemon's writing lwp, as Linux's write(2) of /dev/fuse does
+// (deliver_in_writer), or, on a stream or a faulty reply path, by a reply
+// reader lwp of the kernel side. Replies are untrusted (fuse_abi.h): a message that does not
 // decode, an error outside (-4096, 0], a reply for a unique nobody waits
 // for, are logged ("fuse_bad_reply", "fuse_unknown_reply"); a bad reply
 // whose unique is known fails that request with EIO, and with
@@ -28,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fsdrivers/fuse/fuse_abi.h"
 #include "sim/socket.h"
@@ -60,8 +63,25 @@ class FuseConn {
   FuseConn(const FuseConn&) = delete;
   FuseConn& operator=(const FuseConn&) = delete;
 
-  // Spawns the reply reader (a daemon lwp).
+  // Spawns the reply reader (a daemon lwp), unless replies are delivered
+  // in the writer's lwp (deliver_in_writer).
   void start();
+  // Replies are taken off /dev/fuse in the lwp of the daemon that wrote
+  // them, as Linux's write(2) of /dev/fuse ends the request and wakes its
+  // caller (fuse_dev_do_write): no reply reader lwp, no hop through it.
+  // The owner calls pump() after each message the daemon sends and
+  // peer_closed() when the daemon's end closes; `has_message` says whether
+  // a message waits on the kernel end. Not for a stream (a write may arrive
+  // in pieces) nor for a faulty reply path (a delayed message arrives
+  // later, by a courier): those keep the reader. Before start().
+  void deliver_in_writer(std::function<bool()> has_message);
+  // The daemon lwps that write replies: who a caller waiting for a reply
+  // waits for, when there is no reader lwp (the deadlock oracle's edges).
+  void add_reply_waker(sim::LwpId id);
+  // Adds the lwps that deliver replies as wakers of `r` (a wait for a reply).
+  void declare_reply_wakers(sim::Resource& r) const;
+  void pump();
+  void peer_closed();
   // The INIT exchange (from an lwp): negotiates the protocol.
   [[nodiscard]] vn::Status init();
   const Negotiated& proto() const { return proto_; }
@@ -71,10 +91,10 @@ class FuseConn {
   // reply (positive), or ENXIO (daemon gone), EIO (bad reply, timeout).
   [[nodiscard]] vn::Result<std::string> call(std::uint32_t opcode, std::uint64_t nodeid,
                                              std::string_view body, const Caller& who);
-  // Sends a request whose reply nobody waits for: `done` runs in the reader
-  // lwp with 0 or the reply's errno (ENXIO: the daemon went away first), as
-  // Linux sends RELEASE in the background (fuse_file_put). No scheduling
-  // point inside `done`.
+  // Sends a request whose reply nobody waits for: `done` runs where the
+  // reply is delivered (the daemon's writing lwp, or the reader lwp) with 0
+  // or the reply's errno (ENXIO: the daemon went away first), as Linux
+  // sends RELEASE in the background (fuse_file_put). It must not block.
   using Done = std::function<void(int err)>;
   [[nodiscard]] vn::Status call_async(std::uint32_t opcode, std::uint64_t nodeid,
                                       std::string_view body, const Caller& who, Done done);
@@ -112,7 +132,9 @@ class FuseConn {
   void reader_loop();
   bool next_message(std::string* msg);
   void deliver(std::string_view bytes);
-  void finish(std::uint64_t unique, int error, std::string_view body);
+  // `quiet`: wake the caller without a scheduling point (the reply reader,
+  // whose next step is its next receive, itself a scheduling point).
+  void finish(std::uint64_t unique, int error, std::string_view body, bool quiet = false);
   void notification(const Message& msg);
   void bad_reply(std::string_view bytes, const std::string& why, std::optional<std::uint64_t> id);
   void daemon_gone(std::string_view why);
@@ -120,6 +142,10 @@ class FuseConn {
   sim::Machine& m_;
   sim::Socket& sock_;
   ConnOptions options_;
+  std::function<bool()> has_message_;  // deliver_in_writer: set
+  std::vector<sim::LwpId> reply_wakers_;
+  bool pumping_ = false;  // an lwp is taking messages off the kernel end
+  std::string pump_msg_;
   Negotiated proto_;
   bool initialised_ = false;
   std::uint64_t next_unique_ = 2;

@@ -7,6 +7,8 @@ std::unique_ptr<FuseServer> FuseServer::create(sim::Machine& m, sim::Socket& puf
                                                std::string* error) {
   std::unique_ptr<FuseServer> s(new FuseServer());
   options.dev.name = options.name + " /dev/fuse";
+  // The daemon's workers all read /dev/fuse; a request wakes one of them.
+  options.dev.exclusive_wakeup = true;
   s->dev_ = std::make_unique<sim::SocketPair>(m, options.dev);
   sim::Socket* kernel_end = &s->dev_->end(0);
   sim::Socket* daemon_end = &s->dev_->end(1);
@@ -23,15 +25,27 @@ std::unique_ptr<FuseServer> FuseServer::create(sim::Machine& m, sim::Socket& puf
   // The daemon's readers answer on /dev/fuse: the kernel's reply reader
   // waits for them (a wait-for edge for the deadlock oracle).
   sim::SocketPair* dev = s->dev_.get();
+  FuseServer* self = s.get();
   auto user_on_reader = options.daemon.on_reader;
-  options.daemon.on_reader = [dev, user_on_reader](sim::LwpId id) {
+  options.daemon.on_reader = [dev, self, user_on_reader](sim::LwpId id) {
     dev->declare_sender(1, id);
+    if (self->conn_) self->conn_->add_reply_waker(id);
     if (user_on_reader) user_on_reader(id);
   };
+  // Replies reach the kernel in the daemon's writing lwp (FuseConn::
+  // deliver_in_writer) unless /dev/fuse is a stream or its reply direction
+  // has faults (a delayed reply arrives later, by a courier lwp): those
+  // keep the reply reader.
+  const bool in_writer = options.dev.type != sim::SockType::stream && options.reply_faults.empty();
   s->daemon_ = FuseDaemon::create(m, fs, *daemon_end, options.daemon, error);
   if (!s->daemon_) return nullptr;
   options.conn.name = options.name;
   s->conn_ = std::make_unique<FuseConn>(m, *kernel_end, options.conn);
+  if (in_writer) {
+    FuseConn* c = s->conn_.get();
+    s->conn_->deliver_in_writer([dev] { return dev->queued_messages(0) > 0; });
+    s->daemon_->dev().set_kernel_hooks([c] { c->pump(); }, [c] { c->peer_closed(); });
+  }
   options.bridge.name = options.name;
   FuseDaemon* daemon = s->daemon_.get();
   auto user_after = options.bridge.after_close;

@@ -24,6 +24,12 @@ DevFuse::~DevFuse() {
 }
 
 long DevFuse::read(void* buf, std::size_t len) {
+  if (len > read_limit_) {
+    m_.event("fuse_dev_buffer", name_ + ": libfuse reads " + std::to_string(len) +
+                                    " bytes into a buffer of " + std::to_string(read_limit_));
+    errno = EIO;
+    return -1;
+  }
   if (framing_ == DevFraming::reassemble && sock_.type() == sim::SockType::stream) {
     return read_reassembled(buf, len);
   }
@@ -104,6 +110,7 @@ long DevFuse::writev(const iovec* iov, int count) {
     errno = ENODEV;
     return -1;
   }
+  if (after_write_) after_write_();
   return static_cast<long>(msg.size());
 }
 

@@ -48,14 +48,28 @@ class DevFuse {
   int fd() const { return fd_; }
   bool ok() const { return fd_ >= 0; }
   void set_notify_hook(NotifyHook hook) { notify_hook_ = std::move(hook); }
+  // Called in the writer's lwp after each message it sent, and after the
+  // daemon's end closed (give_up): the seam for the kernel side to take
+  // replies where the write happened (FuseConn::deliver_in_writer).
+  void set_kernel_hooks(std::function<void()> after_write, std::function<void()> after_close) {
+    after_write_ = std::move(after_write);
+    after_close_ = std::move(after_close);
+  }
   // The daemon gives /dev/fuse up (a worker failed): its end closes, so
   // every reader and the kernel see it gone.
-  void give_up() { sock_.close(); }
+  void give_up() {
+    if (sock_.closed()) return;
+    sock_.close();
+    if (after_close_) after_close_();
+  }
   // libfuse closed the fd (shim close()).
   void fd_closed() { fd_open_ = false; }
 
   // The custom io callbacks: -1 with errno set on failure.
   long read(void* buf, std::size_t len);
+  // Reads asking for more than `n` bytes fail (EIO, an event): the buffer
+  // the caller handed libfuse is that large (FuseDaemon::worker).
+  void limit_reads(std::size_t n) { read_limit_ = n; }
   long writev(const iovec* iov, int count);
 
   std::uint64_t requests_read() const { return reads_; }
@@ -63,6 +77,7 @@ class DevFuse {
 
  private:
   long read_reassembled(void* buf, std::size_t len);
+  std::size_t read_limit_ = static_cast<std::size_t>(-1);
 
   sim::Machine& m_;
   sim::Socket& sock_;
@@ -71,6 +86,8 @@ class DevFuse {
   int fd_ = -1;
   bool fd_open_ = false;
   NotifyHook notify_hook_;
+  std::function<void()> after_write_;
+  std::function<void()> after_close_;
   sim::Mutex read_lock_;    // reassemble: one reader gathers at a time
   std::string stream_buf_;  // [read_lock_] bytes of a request still incomplete
   std::string scratch_;

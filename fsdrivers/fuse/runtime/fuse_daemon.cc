@@ -3,6 +3,7 @@
 
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
@@ -48,7 +49,9 @@ FuseDaemon::FuseDaemon(sim::Machine& m, const FsEntry& fs, sim::Socket& daemon_e
       options_(std::move(options)),
       name_(fs.name),
       posix_(m, name_, this),
-      dev_(m, daemon_end, options_.framing, name_) {}
+      dev_(m, daemon_end, options_.framing, name_) {
+  dev_.limit_reads(receive_buffer_size());
+}
 
 std::unique_ptr<FuseDaemon> FuseDaemon::create(sim::Machine& m, const FsEntry& fs,
                                                sim::Socket& daemon_end, DaemonOptions options,
@@ -131,8 +134,24 @@ bool FuseDaemon::stat_mountpoint(const char* path, struct stat* st) const {
   return true;
 }
 
+// The size of libfuse 3.14's receive buffer: FUSE_MAX_MAX_PAGES (256)
+// pages and FUSE_BUFFER_HEADER_SIZE (4 KiB), lowered at INIT to max_write
+// and the header, never raised. A worker hands libfuse a buffer of that
+// size (a fuse_buf with memory is used as it is), and /dev/fuse refuses a
+// read asking for more (DevFuse::limit_reads), so a libfuse that wanted a
+// larger one fails a run instead of overrunning it.
+std::size_t FuseDaemon::receive_buffer_size() {
+  return 256 * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) + 4096;
+}
+
 void FuseDaemon::worker(fuse_session* se, int* result) {
+  struct Buffer {  // given back on every path out, unwinding included
+    std::size_t size = receive_buffer_size();
+    void* mem = take_receive_buffer(size);
+    ~Buffer() { give_receive_buffer(mem, size); }
+  } own;
   fuse_buf buf{};
+  buf.mem = own.mem;
   int res = 0;
   while (!fuse_session_exited(se)) {
     res = fuse_session_receive_buf(se, &buf);
@@ -140,8 +159,6 @@ void FuseDaemon::worker(fuse_session* se, int* result) {
     if (res <= 0) break;
     fuse_session_process_buf(se, &buf);
   }
-  foreign_untrack(buf.mem);  // libfuse allocated it through the shim (isolation.h)
-  std::free(buf.mem);
   if (res < 0) {
     if (*result == 0) *result = res;
     dev_.give_up();

@@ -91,6 +91,7 @@ class FuseDaemon {
  private:
   FuseDaemon(sim::Machine& m, const FsEntry& fs, sim::Socket& daemon_end, DaemonOptions options);
   void run_main();
+  static std::size_t receive_buffer_size();
   void worker(fuse_session* se, int* result);
 
   sim::Machine& m_;

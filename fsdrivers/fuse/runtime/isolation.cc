@@ -79,6 +79,7 @@ struct Claims {
   const sim::Machine* owner = nullptr;
   std::multiset<std::string, std::less<>> file_systems;
   std::unordered_set<void*> heap;  // determinism-ok: looked up only; freed all at once
+  std::vector<std::pair<void*, std::size_t>> buffers;  // receive buffers kept for reuse
 };
 
 Claims& claims() {
@@ -131,6 +132,33 @@ void foreign_untrack(void* p) {
 }
 
 std::size_t foreign_heap_blocks() { return claims().heap.size(); }
+
+void* take_receive_buffer(std::size_t size) {
+  Claims& c = claims();
+  {
+    std::lock_guard<std::mutex> g(c.mu);
+    for (auto it = c.buffers.begin(); it != c.buffers.end(); ++it) {
+      if (it->second == size) {
+        void* p = it->first;
+        c.buffers.erase(it);
+        return p;
+      }
+    }
+  }
+  return std::malloc(size);
+}
+
+void give_receive_buffer(void* p, std::size_t size) {
+  if (p == nullptr) return;
+  constexpr std::size_t kKept = 16;  // more workers than that are rare: free the rest
+  Claims& c = claims();
+  std::lock_guard<std::mutex> g(c.mu);
+  if (c.buffers.size() >= kKept) {
+    std::free(p);
+    return;
+  }
+  c.buffers.emplace_back(p, size);
+}
 
 std::size_t foreign_state_bytes() { return data_range().size() + bss_range().size(); }
 

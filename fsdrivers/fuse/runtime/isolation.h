@@ -56,4 +56,13 @@ void* foreign_track(void* p);  // returns p
 void foreign_untrack(void* p);
 std::size_t foreign_heap_blocks();
 
+// The receive buffers of the daemons' worker lwps (libfuse's are 1 MiB and
+// 4 KiB): taken when a worker starts, given back when it ends (or is
+// unwound), and kept for the process's next daemons rather than allocated
+// and freed in every run, where glibc consolidated its whole heap around
+// each of them. Memory only: libfuse reads only the bytes a read returned,
+// so what a buffer held in an earlier run is never seen.
+void* take_receive_buffer(std::size_t size);
+void give_receive_buffer(void* p, std::size_t size);
+
 }  // namespace vfsim::fuse

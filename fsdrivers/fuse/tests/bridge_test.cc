@@ -193,10 +193,10 @@ TEST(FuseBridge, PinnedTraceHash) {
     const char* strategy;
     std::uint64_t hash;
   };
-  for (const Pin& pin : {Pin{"hello_ll", "pct", 0x61dbbe5b9c450682ull},
-                         Pin{"hello", "random", 0xeef5d6eb5c40aeb6ull},
-                         Pin{"hello_ll", "random", 0x6c46bc75df5837e1ull},
-                         Pin{"hello", "pct", 0x2bdc121c049624d6ull}}) {
+  for (const Pin& pin : {Pin{"hello_ll", "pct", 0xc28a88da73806307ull},
+                         Pin{"hello", "random", 0xc2f1573b4e39eb1dull},
+                         Pin{"hello_ll", "random", 0x89262839208217c0ull},
+                         Pin{"hello", "pct", 0xd80ca3c9d3019869ull}}) {
     auto r = testing::run_once(opts(pin.fs), hello_concurrent, 1, pin.strategy);
     ASSERT_EQ(r.outcome, Outcome::pass) << pin.fs << " " << pin.strategy << ": " << r.message;
     EXPECT_EQ(r.trace_hash, pin.hash)
