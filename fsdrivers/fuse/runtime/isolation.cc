@@ -112,7 +112,8 @@ class BlockSet {
   void free_all() {
     if (size_ != 0) {
       for (void*& p : slots_) {
-        std::free(p);  // free(nullptr) does nothing
+        if (p == nullptr) continue;
+        std::free(p);
         p = nullptr;
       }
     }
