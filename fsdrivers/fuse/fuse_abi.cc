@@ -160,6 +160,12 @@ std::size_t init_out_min_size(std::uint32_t minor) {
 // Requests
 
 std::string encode_request(const InHeader& h, std::string_view body) {
+  std::string out;
+  encode_request_into(&out, h, body);
+  return out;
+}
+
+void encode_request_into(std::string* out, const InHeader& h, std::string_view body) {
   fuse_in_header ih{};
   ih.len = static_cast<std::uint32_t>(kInHeaderBytes + body.size());
   ih.opcode = h.opcode;
@@ -168,11 +174,10 @@ std::string encode_request(const InHeader& h, std::string_view body) {
   ih.uid = h.uid;
   ih.gid = h.gid;
   ih.pid = h.pid;
-  std::string out;
-  out.reserve(ih.len);
-  put(&out, ih);
-  out.append(body);
-  return out;
+  out->clear();
+  out->reserve(ih.len);
+  put(out, ih);
+  out->append(body);
 }
 
 std::string body_init(std::uint32_t max_readahead, std::uint32_t flags) {

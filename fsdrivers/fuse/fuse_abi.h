@@ -86,6 +86,8 @@ struct InHeader {
 
 // A whole request: the header (len filled in) and the body.
 std::string encode_request(const InHeader& h, std::string_view body);
+// The same into `out` (cleared first), reusing its buffer.
+void encode_request_into(std::string* out, const InHeader& h, std::string_view body);
 
 // Bodies. `minor` is the negotiated protocol minor.
 std::string body_init(std::uint32_t max_readahead, std::uint32_t flags);

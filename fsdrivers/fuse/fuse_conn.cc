@@ -1,22 +1,94 @@
 #include "fsdrivers/fuse/fuse_conn.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 namespace vfsim::fuse {
 
+namespace {
+
+// The channel a caller sleeps on for its reply. Renamed when a pooled
+// Pending is reused (the name is only read for deadlock reports), so the
+// name's and the waiter lists' buffers survive from one request to the next.
+class ReplyChannel : public sim::WaitChannel {
+ public:
+  ReplyChannel(sim::Machine& m) : sim::WaitChannel(m, std::string()) {}
+  void name_for(std::uint64_t unique, std::uint32_t opcode) {
+    char num[24];
+    const auto [end, ec] = std::to_chars(num, num + sizeof num, unique);
+    (void)ec;  // 24 bytes hold any uint64_t
+    name_.assign("fuse reply to req ");
+    name_.append(num, end);
+    name_.push_back(' ');
+    name_.append(opcode_name(opcode));
+  }
+};
+
+}  // namespace
+
 struct FuseConn::Pending {
-  Pending(sim::Machine& m, std::uint64_t unique, std::uint32_t opcode)
-      : opcode(opcode),
-        done(m, "fuse reply to req " + std::to_string(unique) + " " +
-                    std::string(opcode_name(opcode))) {}
-  std::uint32_t opcode;
+  Pending(sim::Machine& m, std::uint64_t unique, std::uint32_t opcode) : done(m) {
+    reset(unique, opcode);
+  }
+  // Ready for a new request, as a fresh Pending would be.
+  void reset(std::uint64_t unique, std::uint32_t op) {
+    opcode = op;
+    finished = false;
+    error = 0;
+    body.clear();
+    done.clear_wakers();
+    done.name_for(unique, op);
+    on_done = nullptr;
+  }
+  std::uint32_t opcode = 0;
   bool finished = false;
   int error = 0;  // positive errno when finished with an error
   std::string body;
-  sim::WaitChannel done;
+  std::string request;  // call's encoded request (its buffer kept with the pool)
+  ReplyChannel done;
   FuseConn::Done on_done;  // call_async: run by whoever finishes it
 };
+
+// A synchronous call's Pending comes from a pool and goes back to it when
+// the call returns (unless an lwp still sleeps on it, which only an
+// unwinding caller could leave): a request allocates no channel, name or
+// map node of its own. Nothing of a finished request is read again.
+std::unique_ptr<FuseConn::Pending> FuseConn::take_pending(std::uint64_t unique,
+                                                          std::uint32_t opcode) {
+  if (spare_pending_.empty()) return std::make_unique<Pending>(m_, unique, opcode);
+  std::unique_ptr<Pending> p = std::move(spare_pending_.back());
+  spare_pending_.pop_back();
+  p->reset(unique, opcode);
+  return p;
+}
+
+void FuseConn::give_pending(std::unique_ptr<Pending> p) {
+  constexpr std::size_t kKept = 64;
+  if (p == nullptr || p->done.has_sleepers() || spare_pending_.size() >= kKept) return;
+  p->on_done = nullptr;
+  constexpr std::size_t kKeptBytes = std::size_t{64} * 1024;  // a large write's buffer goes
+  if (p->request.capacity() > kKeptBytes) std::string().swap(p->request);
+  if (p->body.capacity() > kKeptBytes) std::string().swap(p->body);
+  spare_pending_.push_back(std::move(p));
+}
+
+void FuseConn::pending_add(std::uint64_t unique, Pending* p) {
+  if (spare_nodes_.empty()) {
+    pending_.emplace(unique, p);
+    return;
+  }
+  auto node = std::move(spare_nodes_.back());
+  spare_nodes_.pop_back();
+  node.key() = unique;
+  node.mapped() = p;
+  pending_.insert(std::move(node));
+}
+
+void FuseConn::pending_erase(std::uint64_t unique) {
+  auto node = pending_.extract(unique);
+  if (!node.empty()) spare_nodes_.push_back(std::move(node));
+}
 
 FuseConn::FuseConn(sim::Machine& m, sim::Socket& kernel_end, ConnOptions options)
     : m_(m), sock_(kernel_end), options_(std::move(options)) {
@@ -115,28 +187,32 @@ vn::Result<std::string> FuseConn::call(std::uint32_t opcode, std::uint64_t nodei
   if (dead_) return vn::Status(ENXIO);
   const std::uint64_t unique = next_unique_;
   next_unique_ += 2;
-  Pending p(m_, unique, opcode);
+  struct Give {  // back to the pool on every path out, after Forget below
+    FuseConn& c;
+    std::unique_ptr<Pending> p;
+    ~Give() { c.give_pending(std::move(p)); }
+  } give{*this, take_pending(unique, opcode)};
+  Pending& p = *give.p;
   // Only the reader (or, without one, the daemon's writers) answers:
   // waiting here while it waits on this lwp is a cycle the deadlock oracle
   // can see.
   declare_reply_wakers(p.done);
-  const std::string bytes =
-      encode_request({opcode, unique, nodeid, who.uid, who.gid, who.pid}, body);
-  pending_.emplace(unique, &p);
+  encode_request_into(&p.request, {opcode, unique, nodeid, who.uid, who.gid, who.pid}, body);
+  pending_add(unique, &p);
   const bool keep = m_.trace().keeping();
   sim::IoResult r = sock_.send(
-      bytes, keep ? "req " + std::to_string(unique) + " " + std::string(opcode_name(opcode))
-                  : std::string());
+      p.request, keep ? "req " + std::to_string(unique) + " " + std::string(opcode_name(opcode))
+                      : std::string());
   if (!r.ok()) {
-    pending_.erase(unique);
+    pending_erase(unique);
     daemon_gone("send failed: errno " + std::to_string(r.err()));
     return vn::Status(ENXIO);
   }
   struct Forget {  // out of the map on every path out, unwinding included
-    std::map<std::uint64_t, Pending*>& map;
+    FuseConn& c;
     std::uint64_t unique;
-    ~Forget() { map.erase(unique); }
-  } forget{pending_, unique};
+    ~Forget() { c.pending_erase(unique); }
+  } forget{*this, unique};
   while (!p.finished) {
     if (!p.done.sleep("fuse reply", options_.timeout)) {
       m_.event("fuse_timeout", options_.name + ": req " + std::to_string(unique) + " " +
@@ -157,7 +233,7 @@ vn::Status FuseConn::call_async(std::uint32_t opcode, std::uint64_t nodeid, std:
   owned->on_done = std::move(done);
   Pending* p = owned.get();
   async_.emplace(unique, std::move(owned));
-  pending_.emplace(unique, p);
+  pending_add(unique, p);
   const std::string bytes =
       encode_request({opcode, unique, nodeid, who.uid, who.gid, who.pid}, body);
   const bool keep = m_.trace().keeping();
@@ -184,7 +260,7 @@ void FuseConn::finish(std::uint64_t unique, int error, std::string_view body, bo
     else p.done.wakeup();
     return;
   }
-  pending_.erase(it);
+  pending_erase(unique);
   auto owned = async_.extract(unique);
   owned.mapped()->on_done(error);
 }

@@ -138,6 +138,10 @@ class FuseConn {
   void notification(const Message& msg);
   void bad_reply(std::string_view bytes, const std::string& why, std::optional<std::uint64_t> id);
   void daemon_gone(std::string_view why);
+  std::unique_ptr<Pending> take_pending(std::uint64_t unique, std::uint32_t opcode);
+  void give_pending(std::unique_ptr<Pending> p);
+  void pending_add(std::uint64_t unique, Pending* p);
+  void pending_erase(std::uint64_t unique);
 
   sim::Machine& m_;
   sim::Socket& sock_;
@@ -149,7 +153,9 @@ class FuseConn {
   Negotiated proto_;
   bool initialised_ = false;
   std::uint64_t next_unique_ = 2;
-  std::map<std::uint64_t, Pending*> pending_;  // by unique
+  std::map<std::uint64_t, Pending*> pending_;                              // by unique
+  std::vector<std::unique_ptr<Pending>> spare_pending_;                    // take_pending's pool
+  std::vector<std::map<std::uint64_t, Pending*>::node_type> spare_nodes_;  // of pending_
   // The pending entries of call_async (owned here until answered).
   std::map<std::uint64_t, std::unique_ptr<Pending>> async_;
   NotifyHandler notify_;

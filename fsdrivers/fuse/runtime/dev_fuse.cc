@@ -81,7 +81,26 @@ long DevFuse::read_reassembled(void* buf, std::size_t len) {
 }
 
 long DevFuse::writev(const iovec* iov, int count) {
-  std::string msg;
+  // The message is gathered into a buffer from a small pool (several
+  // workers may be inside a send at once: each needs its own until then).
+  struct Buffer {
+    std::vector<std::string>& pool;
+    std::string s;
+    explicit Buffer(std::vector<std::string>& p) : pool(p) {
+      if (!pool.empty()) {
+        s = std::move(pool.back());
+        pool.pop_back();
+      }
+    }
+    ~Buffer() {
+      constexpr std::size_t kKept = 8;
+      constexpr std::size_t kKeptBytes = std::size_t{64} * 1024;
+      if (pool.size() >= kKept || s.capacity() > kKeptBytes) return;
+      s.clear();
+      pool.push_back(std::move(s));
+    }
+  } buffer(spare_writes_);
+  std::string& msg = buffer.s;
   for (int i = 0; i < count; ++i) {
     msg.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
   }

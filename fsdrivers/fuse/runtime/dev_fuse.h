@@ -27,6 +27,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sim/socket.h"
 #include "sim/sync.h"
@@ -91,6 +92,7 @@ class DevFuse {
   sim::Mutex read_lock_;    // reassemble: one reader gathers at a time
   std::string stream_buf_;  // [read_lock_] bytes of a request still incomplete
   std::string scratch_;
+  std::vector<std::string> spare_writes_;  // writev's buffers, reused
   std::uint64_t reads_ = 0, writes_ = 0;
 };
 

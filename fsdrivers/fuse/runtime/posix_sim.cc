@@ -67,11 +67,16 @@ void PosixSim::unsupported(std::string_view what) {
 // Mutexes
 
 PosixSim::MutexObj& PosixSim::mutex(void* addr) {
+  for (const MutexHit& h : mutex_hits_) {
+    if (h.addr == addr && addr != nullptr) return *h.obj;
+  }
   auto& slot = mutexes_[addr];
   if (!slot) {
     slot = std::make_unique<MutexObj>(
         m_, "fuse '" + name_ + "' mutex " + std::to_string(next_ordinal_++), false);
   }
+  mutex_hits_[mutex_hit_next_] = MutexHit{addr, slot.get()};
+  mutex_hit_next_ ^= 1U;
   return *slot;
 }
 
@@ -82,6 +87,7 @@ PosixSim::MutexObj& PosixSim::mutex(void* addr) {
 int PosixSim::mutex_init(void* addr, const pthread_mutexattr_t* attr) {
   int type = PTHREAD_MUTEX_DEFAULT;
   if (attr != nullptr) (void)pthread_mutexattr_gettype(attr, &type);
+  forget_mutex_hit(addr);
   if (type != PTHREAD_MUTEX_RECURSIVE) {
     mutexes_.erase(addr);
     return 0;
@@ -95,6 +101,7 @@ int PosixSim::mutex_destroy(void* addr) {
   auto it = mutexes_.find(addr);
   if (it == mutexes_.end()) return 0;
   if (it->second->mu.held()) return EBUSY;
+  forget_mutex_hit(addr);
   mutexes_.erase(it);
   return 0;
 }

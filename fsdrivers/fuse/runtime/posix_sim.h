@@ -128,6 +128,21 @@ class PosixSim {
   template <class T>
   using AddrMap = std::unordered_map<const void*, std::unique_ptr<T>>;  // determinism-ok: lookup
   AddrMap<MutexObj> mutexes_;
+  // The last two mutexes looked up (libfuse's session lock and the file
+  // system's own alternate in every request): a hit for an address is
+  // dropped whenever its entry of mutexes_ is erased or replaced, so it never
+  // names a freed object.
+  struct MutexHit {
+    const void* addr = nullptr;
+    MutexObj* obj = nullptr;
+  };
+  MutexHit mutex_hits_[2];
+  unsigned mutex_hit_next_ = 0;
+  void forget_mutex_hit(const void* addr) {
+    for (MutexHit& h : mutex_hits_) {
+      if (h.addr == addr) h = MutexHit{};
+    }
+  }
   AddrMap<CondObj> conds_;
   AddrMap<RwObj> rwlocks_;
   AddrMap<SemObj> sems_;
