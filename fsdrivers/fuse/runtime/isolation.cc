@@ -82,6 +82,14 @@ struct Claims {
   std::multiset<std::string, std::less<>> file_systems;
   BlockSet heap;                                       // looked up only; freed all at once
   std::vector<std::pair<void*, std::size_t>> buffers;  // receive buffers kept for reuse
+
+  Claims() = default;
+  Claims(const Claims&) = delete;
+  Claims& operator=(const Claims&) = delete;
+  // At process exit: the kept receive buffers are ours, not a leak.
+  ~Claims() {
+    for (auto& [p, size] : buffers) std::free(p);
+  }
 };
 
 Claims& claims() {
