@@ -388,6 +388,12 @@ std::string FuseServe::attr_bytes(const vfs::Stat& st) const {
   return out;
 }
 
+Result<std::string> FuseServe::lookup_entry(vfs::Proc& w, int dirfd, std::string_view name) {
+  auto e = lookup(w, dirfd, name);
+  if (!e.ok()) return e.status();
+  return entry_bytes(*e);
+}
+
 std::string FuseServe::entry_bytes(const Entry& e) const {
   fuse_entry_out eo{};
   eo.nodeid = e.nodeid;
@@ -679,9 +685,7 @@ Result<std::string> FuseServe::dispatch(vfs::Proc& w, std::uint32_t opcode, std:
     case FUSE_LOOKUP: {
       std::string_view name;
       if (!b.name(&name)) return Status(EINVAL);
-      auto e = lookup(w, fd, name);
-      if (!e.ok()) return e.status();
-      return entry_bytes(*e);
+      return lookup_entry(w, fd, name);
     }
     case FUSE_GETATTR: {
       auto st = stat_fd(w, fd);
@@ -700,27 +704,21 @@ Result<std::string> FuseServe::dispatch(vfs::Proc& w, std::uint32_t opcode, std:
       std::string_view name, target;
       if (!b.name(&name) || !b.name(&target)) return Status(EINVAL);
       VN_TRY(k_.symlinkat(w, target, fd, name));
-      auto e = lookup(w, fd, name);
-      if (!e.ok()) return e.status();
-      return entry_bytes(*e);
+      return lookup_entry(w, fd, name);
     }
     case FUSE_MKNOD: {
       fuse_mknod_in in{};
       std::string_view name;
       if (!b.get(&in) || !b.name(&name)) return Status(EINVAL);
       VN_TRY(k_.mknodat(w, fd, name, in.mode, in.rdev));
-      auto e = lookup(w, fd, name);
-      if (!e.ok()) return e.status();
-      return entry_bytes(*e);
+      return lookup_entry(w, fd, name);
     }
     case FUSE_MKDIR: {
       fuse_mkdir_in in{};
       std::string_view name;
       if (!b.get(&in) || !b.name(&name)) return Status(EINVAL);
       VN_TRY(k_.mkdirat(w, fd, name, in.mode & 07777));
-      auto e = lookup(w, fd, name);
-      if (!e.ok()) return e.status();
-      return entry_bytes(*e);
+      return lookup_entry(w, fd, name);
     }
     case FUSE_UNLINK:
     case FUSE_RMDIR: {
@@ -757,9 +755,7 @@ Result<std::string> FuseServe::dispatch(vfs::Proc& w, std::uint32_t opcode, std:
       Lend oldfd(k_, p_, w, node_fd(in.oldnodeid));
       if (!oldfd.ok()) return oldfd.status();
       VN_TRY(k_.linkat(w, *oldfd, "", fd, name, AT_EMPTY_PATH));
-      auto e = lookup(w, fd, name);
-      if (!e.ok()) return e.status();
-      return entry_bytes(*e);
+      return lookup_entry(w, fd, name);
     }
     case FUSE_OPEN:
     case FUSE_OPENDIR: {

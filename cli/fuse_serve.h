@@ -143,6 +143,9 @@ class FuseServe {
   vfs::Result<std::string> do_xattr(vfs::Proc& w, std::uint32_t opcode, int fd,
                                     std::string_view body);
   std::string entry_bytes(const Entry& e) const;
+  // LOOKUP's reply for `name` in `dirfd`: what every call that makes a name
+  // (MKNOD, MKDIR, SYMLINK, LINK) answers too.
+  vfs::Result<std::string> lookup_entry(vfs::Proc& w, int dirfd, std::string_view name);
   std::string attr_bytes(const vfs::Stat& st) const;
   SizeKeys size_keys(std::string_view request) const;
   // The size locks a request takes (indices into size_locks_, ascending).
