@@ -4,6 +4,9 @@
 // transient vcache states, and it counts every call.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <functional>
 #include <map>
 
 #include "sim/machine.h"
@@ -102,5 +105,12 @@ struct World {
   Vcache vcache;
   Mount mount;
 };
+
+// Runs `body` in one lwp of `w` and expects the run to pass.
+inline void run_in_lwp(World& w, const std::function<void()>& body) {
+  w.machine.spawn("t", body);
+  auto r = w.machine.run();
+  EXPECT_EQ(r.outcome, sim::Outcome::pass) << r.message;
+}
 
 }  // namespace vfsim::vn::testing

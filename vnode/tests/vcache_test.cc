@@ -8,14 +8,8 @@
 namespace vfsim::vn {
 namespace {
 
+using testing::run_in_lwp;
 using testing::World;
-
-// Runs `body` in one lwp of `w` and expects the run to pass.
-void run_in_lwp(World& w, const std::function<void()>& body) {
-  w.machine.spawn("t", body);
-  auto r = w.machine.run();
-  EXPECT_EQ(r.outcome, sim::Outcome::pass) << r.message;
-}
 
 // Shows: get() loads once, a second get() is a hit on the same vnode, and
 // the last vrele runs VOP_INACTIVE and leaves the vnode cached, not freed.

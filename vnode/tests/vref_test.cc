@@ -14,13 +14,8 @@
 namespace vfsim::vn {
 namespace {
 
+using testing::run_in_lwp;
 using testing::World;
-
-void run_in_lwp(World& w, const std::function<void()>& body) {
-  w.machine.spawn("t", body);
-  auto r = w.machine.run();
-  EXPECT_EQ(r.outcome, sim::Outcome::pass) << r.message;
-}
 
 // The referenced vnode of `key`, as a VRef.
 VRef get(World& w, std::uint64_t key) {
